@@ -1,0 +1,34 @@
+//! `POST /v1/users/find-or-create`: the one user the identifiers match (200), or a new one (201).
+
+use http::Method;
+use lambda_http::{Body, Request, Response};
+use serde_json::json;
+use shared::api::{self, Reply};
+use shared::auth;
+use shared::error::ApiError;
+use shared::model::NewUser;
+use shared::store::{AppStore, UserStore};
+use shared::users;
+
+/// Handles one request: `{"user":…,"created":bool}` with 200 or 201, or the error envelope.
+pub async fn handle<S: UserStore + AppStore>(store: &S, request: Request) -> Response<Body> {
+    let request_id = api::request_id(&request);
+    api::respond(&request_id, find_or_create(store, &request).await)
+}
+
+async fn find_or_create<S: UserStore + AppStore>(
+    store: &S,
+    request: &Request,
+) -> Result<Reply, ApiError> {
+    api::require_method(request, &[Method::POST])?;
+    let app = auth::authenticate(store, request.headers()).await?;
+    let body = api::json_body(request)?;
+    let new_user = NewUser::parse_identified(&body).map_err(ApiError::Validation)?;
+    let (user, created) = users::find_or_create_user(store, &app, &new_user).await?;
+    let data = json!({ "user": user, "created": created });
+    Ok(if created {
+        Reply::created(data)
+    } else {
+        Reply::ok(data)
+    })
+}

@@ -1,0 +1,8 @@
+//! The `find-or-create-user` Lambda: `POST /v1/users/find-or-create`.
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    shared::telemetry::init();
+    let store = shared::config::store_from_env().await?;
+    shared::api::run_lambda(|request| find_or_create_user::handle(&store, request)).await
+}

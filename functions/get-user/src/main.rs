@@ -1,0 +1,8 @@
+//! The `get-user` Lambda: `GET /v1/users/{id}` and `GET /v1/users?email=|external_id=|address=`.
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    shared::telemetry::init();
+    let store = shared::config::store_from_env().await?;
+    shared::api::run_lambda(|request| get_user::handle(&store, request)).await
+}

@@ -1,0 +1,264 @@
+//! The HTTP edge shared by every function: reading a request (method, body, query) into
+//! domain input, and rendering an outcome into the one JSON envelope.
+//!
+//! Success: `{"success":true,"data":…}`. Failure: `{"success":false,"error":{"code","message",
+//! "details":[{"field","message"}],"request_id"}}`.
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+
+use futures::FutureExt;
+use http::{HeaderValue, Method, StatusCode, header};
+use lambda_http::request::RequestContext;
+use lambda_http::{Body, Request, RequestExt, Response};
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use crate::error::ApiError;
+
+/// The largest request body accepted, in bytes.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// A successful outcome: a status and the `data` of the envelope.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Reply {
+    pub status: StatusCode,
+    pub data: Value,
+}
+
+impl Reply {
+    /// `200 OK` with `data`.
+    pub fn ok(data: impl Serialize) -> Self {
+        Self::with_status(StatusCode::OK, data)
+    }
+
+    /// `201 Created` with `data`.
+    pub fn created(data: impl Serialize) -> Self {
+        Self::with_status(StatusCode::CREATED, data)
+    }
+
+    /// `status` with `data`.
+    pub fn with_status(status: StatusCode, data: impl Serialize) -> Self {
+        // Our data types serialise infallibly (string keys, no non-finite floats).
+        let data = serde_json::to_value(data).unwrap_or(Value::Null);
+        Self { status, data }
+    }
+}
+
+/// The id this request is known by: API Gateway's, else Lambda's, else a fresh one.
+pub fn request_id(request: &Request) -> String {
+    if let Some(RequestContext::ApiGatewayV2(context)) = request.request_context_ref()
+        && let Some(id) = &context.request_id
+    {
+        return id.clone();
+    }
+    if let Some(context) = request.lambda_context_ref() {
+        return context.request_id.clone();
+    }
+    uuid::Uuid::new_v4().to_string()
+}
+
+/// Checks the method; a function reached with another one answers 405 naming the allowed.
+pub fn require_method(request: &Request, allowed: &[Method]) -> Result<(), ApiError> {
+    if allowed.contains(request.method()) {
+        Ok(())
+    } else {
+        Err(ApiError::MethodNotAllowed {
+            allow: allowed.to_vec(),
+        })
+    }
+}
+
+/// The JSON body, size and type checked. An empty body reads as `{}`: clients may create a
+/// user with no fields at all.
+pub fn json_body(request: &Request) -> Result<Value, ApiError> {
+    let bytes: &[u8] = request.body().as_ref();
+    if bytes.len() > MAX_BODY_BYTES {
+        return Err(ApiError::PayloadTooLarge {
+            limit: MAX_BODY_BYTES,
+        });
+    }
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Ok(Value::Object(serde_json::Map::new()));
+    }
+    if !is_json_content_type(request.headers().get(header::CONTENT_TYPE)) {
+        return Err(ApiError::UnsupportedMediaType);
+    }
+    serde_json::from_slice(bytes).map_err(|error| ApiError::MalformedJson(error.to_string()))
+}
+
+fn is_json_content_type(value: Option<&HeaderValue>) -> bool {
+    let Some(value) = value.and_then(|v| v.to_str().ok()) else {
+        return false;
+    };
+    let essence = value.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    essence == "application/json"
+        || (essence.starts_with("application/") && essence.ends_with("+json"))
+}
+
+/// The query parameters, each name once: a repeated name is an error, not a silent choice.
+pub fn query_params(request: &Request) -> Result<Vec<(String, String)>, ApiError> {
+    let query = request.query_string_parameters();
+    let mut params: Vec<(String, String)> = Vec::new();
+    for (name, value) in query.iter() {
+        if params.iter().any(|(seen, _)| seen == name) {
+            return Err(ApiError::Validation(vec![crate::validation::FieldError::new(
+                name,
+                "must be given at most once",
+            )]));
+        }
+        params.push((name.to_owned(), value.to_owned()));
+    }
+    Ok(params)
+}
+
+/// A path parameter, as routed by API Gateway (or the local server).
+pub fn path_param(request: &Request, name: &str) -> Option<String> {
+    request.path_parameters().first(name).map(str::to_owned)
+}
+
+/// Renders an outcome as the envelope.
+pub fn respond(request_id: &str, outcome: Result<Reply, ApiError>) -> Response<Body> {
+    match outcome {
+        Ok(reply) => envelope(
+            reply.status,
+            request_id,
+            &json!({"success": true, "data": reply.data}),
+        ),
+        Err(error) => error_response(request_id, &error),
+    }
+}
+
+/// Renders a failure as the envelope, with `Allow` on 405 and `Retry-After` on 503.
+pub fn error_response(request_id: &str, error: &ApiError) -> Response<Body> {
+    let body = json!({
+        "success": false,
+        "error": {
+            "code": error.code(),
+            "message": error.to_string(),
+            "details": error.details(),
+            "request_id": request_id,
+        }
+    });
+    let mut response = envelope(error.status(), request_id, &body);
+    let headers = response.headers_mut();
+    match error {
+        ApiError::MethodNotAllowed { allow } => {
+            let allow: Vec<&str> = allow.iter().map(Method::as_str).collect();
+            if let Ok(value) = HeaderValue::from_str(&allow.join(", ")) {
+                headers.insert(header::ALLOW, value);
+            }
+        }
+        ApiError::Unavailable { retry_after_secs } => {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_secs));
+        }
+        ApiError::Unauthorized => {
+            headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        _ => {}
+    }
+    response
+}
+
+fn envelope(status: StatusCode, request_id: &str, body: &Value) -> Response<Body> {
+    let mut response = Response::new(Body::Text(body.to_string()));
+    *response.status_mut() = status;
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    if let Ok(value) = HeaderValue::from_str(request_id) {
+        headers.insert("x-request-id", value);
+    }
+    response
+}
+
+/// Runs an HTTP handler under the Lambda runtime. A panic (a bug: request paths return
+/// errors) becomes an enveloped 500 and leaves the warm sandbox serving.
+pub async fn run_lambda<F, Fut>(handler: F) -> Result<(), lambda_http::Error>
+where
+    F: Fn(Request) -> Fut,
+    Fut: Future<Output = Response<Body>> + Send,
+{
+    let handler = &handler;
+    lambda_http::run(lambda_http::service_fn(move |request: Request| {
+        let id = request_id(&request);
+        let response = AssertUnwindSafe(handler(request)).catch_unwind();
+        async move {
+            Ok::<_, Infallible>(response.await.unwrap_or_else(|_| {
+                tracing::error!(request_id = %id, "handler panicked");
+                error_response(&id, &ApiError::Internal)
+            }))
+        }
+    }))
+    .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(content_type: Option<&str>, body: &str) -> Request {
+        let mut builder = http::Request::builder().method("POST").uri("/v1/users");
+        if let Some(content_type) = content_type {
+            builder = builder.header(header::CONTENT_TYPE, content_type);
+        }
+        builder.body(Body::Text(body.to_owned())).unwrap()
+    }
+
+    #[test]
+    fn empty_bodies_read_as_an_empty_object() {
+        assert_eq!(json_body(&request(None, "")).unwrap(), json!({}));
+        assert_eq!(json_body(&request(None, " \n")).unwrap(), json!({}));
+    }
+
+    #[test]
+    fn json_content_types_are_accepted_with_parameters() {
+        for content_type in [
+            "application/json",
+            "application/json; charset=utf-8",
+            "Application/JSON",
+            "application/merge-patch+json",
+        ] {
+            assert_eq!(json_body(&request(Some(content_type), "{}")).unwrap(), json!({}));
+        }
+    }
+
+    #[test]
+    fn other_content_types_are_415_and_broken_json_is_400() {
+        for content_type in [None, Some("text/plain"), Some("application/x-www-form-urlencoded")] {
+            assert_eq!(
+                json_body(&request(content_type, "{}")),
+                Err(ApiError::UnsupportedMediaType)
+            );
+        }
+        let error = json_body(&request(Some("application/json"), "{")).unwrap_err();
+        assert_eq!(error.code(), "malformed_json");
+    }
+
+    #[test]
+    fn oversized_bodies_are_413() {
+        let body = format!("\"{}\"", "x".repeat(MAX_BODY_BYTES));
+        let error = json_body(&request(Some("application/json"), &body)).unwrap_err();
+        assert_eq!(error.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    }
+
+    #[test]
+    fn errors_render_the_envelope_with_their_headers() {
+        let response = error_response(
+            "req-1",
+            &ApiError::MethodNotAllowed {
+                allow: vec![Method::GET, Method::POST],
+            },
+        );
+        assert_eq!(response.status(), StatusCode::METHOD_NOT_ALLOWED);
+        assert_eq!(response.headers()[header::ALLOW], "GET, POST");
+        let body: Value = serde_json::from_slice(response.body().as_ref()).unwrap();
+        assert_eq!(body["success"], false);
+        assert_eq!(body["error"]["code"], "method_not_allowed");
+        assert_eq!(body["error"]["request_id"], "req-1");
+        assert_eq!(body["error"]["details"], json!([]));
+    }
+}

@@ -1,0 +1,77 @@
+//! The API's error type: every failure a client can see, with its status, stable code and
+//! message. Internal causes are logged where they happen and never reach the client.
+
+use http::StatusCode;
+
+use crate::validation::FieldError;
+
+/// A failure as the client sees it. Rendered once, by [`crate::api`], into the JSON envelope.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ApiError {
+    #[error("the request body is not valid JSON: {0}")]
+    MalformedJson(String),
+    #[error("the request is invalid")]
+    Validation(Vec<FieldError>),
+    #[error("missing or invalid API key")]
+    Unauthorized,
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    #[error("method not allowed")]
+    MethodNotAllowed { allow: Vec<http::Method> },
+    #[error("an identifier in the request belongs to another user")]
+    Conflict(Vec<FieldError>),
+    #[error("the identifiers in the request belong to different users")]
+    AmbiguousMatch(Vec<FieldError>),
+    #[error("the request body is larger than {limit} bytes")]
+    PayloadTooLarge { limit: usize },
+    #[error("the request body must be JSON (Content-Type: application/json)")]
+    UnsupportedMediaType,
+    #[error("the service is temporarily unavailable; retry later")]
+    Unavailable { retry_after_secs: u32 },
+    #[error("an internal error occurred")]
+    Internal,
+}
+
+impl ApiError {
+    /// The HTTP status of this failure.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::MalformedJson(_) | Self::Validation(_) => StatusCode::BAD_REQUEST,
+            Self::Unauthorized => StatusCode::UNAUTHORIZED,
+            Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
+            Self::Conflict(_) | Self::AmbiguousMatch(_) => StatusCode::CONFLICT,
+            Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The stable, machine-readable code clients branch on.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::MalformedJson(_) => "malformed_json",
+            Self::Validation(_) => "validation_failed",
+            Self::Unauthorized => "unauthorized",
+            Self::NotFound(_) => "not_found",
+            Self::MethodNotAllowed { .. } => "method_not_allowed",
+            Self::Conflict(_) => "conflict",
+            Self::AmbiguousMatch(_) => "ambiguous_match",
+            Self::PayloadTooLarge { .. } => "payload_too_large",
+            Self::UnsupportedMediaType => "unsupported_media_type",
+            Self::Unavailable { .. } => "service_unavailable",
+            Self::Internal => "internal_error",
+        }
+    }
+
+    /// Field-level details, empty for failures that concern no particular field.
+    pub fn details(&self) -> &[FieldError] {
+        match self {
+            Self::Validation(details) | Self::Conflict(details) | Self::AmbiguousMatch(details) => {
+                details
+            }
+            _ => &[],
+        }
+    }
+}

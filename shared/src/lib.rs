@@ -1,0 +1,15 @@
+//! The domain shared by every function: models and validated newtypes, API-key auth,
+//! the user store (a trait and its DynamoDB implementation), the user operations, and the
+//! HTTP edge that turns requests into domain calls and outcomes into the JSON envelope.
+
+pub mod api;
+pub mod auth;
+pub mod clock;
+pub mod config;
+pub mod error;
+pub mod model;
+pub mod routes;
+pub mod store;
+pub mod telemetry;
+pub mod users;
+pub mod validation;

@@ -1,0 +1,76 @@
+//! Email addresses: syntax checked by `email_address`, unique per app case-insensitively.
+
+use crate::validation::FieldError;
+
+/// RFC 5321 caps a forward path at 256 octets including the angle brackets.
+const MAX_EMAIL_BYTES: usize = 254;
+
+/// A syntactically valid email address, as given, with its case-folded uniqueness key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EmailAddress {
+    text: String,
+    key: String,
+}
+
+impl EmailAddress {
+    /// Validates `text` as an address of a real domain (a dotted domain; no IP literal, no
+    /// display name).
+    pub fn parse(field: &str, text: &str) -> Result<Self, FieldError> {
+        let invalid = || FieldError::new(field, "must be a valid email address");
+        if text.len() > MAX_EMAIL_BYTES {
+            return Err(FieldError::new(
+                field,
+                format!("must be at most {MAX_EMAIL_BYTES} bytes"),
+            ));
+        }
+        let options = email_address::Options::default()
+            .with_required_tld()
+            .without_domain_literal()
+            .without_display_text();
+        email_address::EmailAddress::parse_with_options(text, options).map_err(|_| invalid())?;
+        Ok(Self {
+            text: text.to_owned(),
+            key: text.to_lowercase(),
+        })
+    }
+
+    /// The address as the client gave it.
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+
+    /// The case-folded form that uniqueness and lookups compare.
+    pub fn key(&self) -> &str {
+        &self.key
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accepts_ordinary_addresses_and_folds_case_for_the_key() {
+        let email = EmailAddress::parse("email", "Ada.Lovelace+test@Example.COM").unwrap();
+        assert_eq!(email.as_str(), "Ada.Lovelace+test@Example.COM");
+        assert_eq!(email.key(), "ada.lovelace+test@example.com");
+    }
+
+    #[test]
+    fn rejects_malformed_addresses() {
+        for bad in [
+            "",
+            "plain",
+            "@example.com",
+            "a@",
+            "a@localhost",
+            "a@[127.0.0.1]",
+            "Ada <a@example.com>",
+            "a b@example.com",
+        ] {
+            assert!(EmailAddress::parse("email", bad).is_err(), "{bad:?} accepted");
+        }
+        let long = format!("{}@example.com", "a".repeat(250));
+        assert!(EmailAddress::parse("email", &long).is_err());
+    }
+}

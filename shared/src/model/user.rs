@@ -1,0 +1,75 @@
+//! The user as stored and as the API shows it. No field ever holds key material.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use super::{ChainType, Identifier, LinkedAccount, UserId, WalletAddress};
+
+/// A user of an app.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct User {
+    pub id: UserId,
+    pub external_id: Option<String>,
+    pub email: Option<String>,
+    pub username: Option<String>,
+    pub linked_accounts: Vec<LinkedAccount>,
+    pub custom_metadata: Map<String, Value>,
+    pub wallets: Vec<Wallet>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+/// An embedded wallet the service provisions for the user, one per chain.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Wallet {
+    pub chain_type: ChainType,
+    /// Known once the wallet is `ready`.
+    pub address: Option<String>,
+    pub status: WalletStatus,
+    /// When the wallet became `ready`.
+    pub created_at: Option<String>,
+}
+
+/// Where an embedded wallet is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum WalletStatus {
+    /// Requested; the stream consumer has not created it yet.
+    Pending,
+    /// Created: `address` is set and never changes.
+    Ready,
+    /// Creation failed after bounded retries; it can be re-queued.
+    Failed,
+}
+
+impl Wallet {
+    /// A wallet requested for `chain`, not yet created.
+    pub fn pending(chain_type: ChainType) -> Self {
+        Self {
+            chain_type,
+            address: None,
+            status: WalletStatus::Pending,
+            created_at: None,
+        }
+    }
+}
+
+impl User {
+    /// Every unique identifier the user holds, each guarded by one item in the store.
+    pub fn identifiers(&self) -> Vec<Identifier> {
+        let mut identifiers = Vec::new();
+        if let Some(external_id) = &self.external_id {
+            identifiers.push(Identifier::ExternalId(external_id.clone()));
+        }
+        if let Some(email) = &self.email {
+            identifiers.push(Identifier::Email(email.to_lowercase()));
+        }
+        identifiers.extend(self.linked_accounts.iter().map(LinkedAccount::identifier));
+        identifiers.extend(self.wallets.iter().filter_map(|wallet| {
+            let address = wallet.address.as_deref()?;
+            let address = WalletAddress::parse(wallet.chain_type, address).ok()?;
+            Some(Identifier::Address(address.key()))
+        }));
+        identifiers
+    }
+}

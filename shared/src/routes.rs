@@ -1,0 +1,139 @@
+//! The API's routes: one table that the local server routes by, the fallback function answers
+//! 404/405 from, and the tests compare with `template.yaml`.
+
+use http::Method;
+
+use crate::error::ApiError;
+
+/// A route of the API.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Route {
+    CreateUser,
+    GetUser,
+    LookupUser,
+    FindOrCreateUser,
+}
+
+/// One route: method, path template (API Gateway syntax) and the function that serves it.
+#[derive(Debug, Clone)]
+pub struct RouteSpec {
+    pub method: Method,
+    pub path: &'static str,
+    pub route: Route,
+    /// The workspace crate (and Lambda binary) that serves the route.
+    pub function: &'static str,
+}
+
+/// Every route of the API.
+pub fn routes() -> [RouteSpec; 4] {
+    [
+        RouteSpec {
+            method: Method::POST,
+            path: "/v1/users",
+            route: Route::CreateUser,
+            function: "create-user",
+        },
+        RouteSpec {
+            method: Method::GET,
+            path: "/v1/users",
+            route: Route::LookupUser,
+            function: "get-user",
+        },
+        RouteSpec {
+            method: Method::GET,
+            path: "/v1/users/{id}",
+            route: Route::GetUser,
+            function: "get-user",
+        },
+        RouteSpec {
+            method: Method::POST,
+            path: "/v1/users/find-or-create",
+            route: Route::FindOrCreateUser,
+            function: "find-or-create-user",
+        },
+    ]
+}
+
+/// A resolved request: its route and path parameters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Resolved {
+    pub route: Route,
+    pub params: Vec<(String, String)>,
+}
+
+/// Resolves `method` and `path` as API Gateway does: a literal segment beats a parameter.
+/// A known path with another method is 405 (naming the allowed ones); anything else is 404.
+pub fn resolve(method: &Method, path: &str) -> Result<Resolved, ApiError> {
+    let path = path.strip_suffix('/').filter(|p| !p.is_empty()).unwrap_or(path);
+    let mut matching: Vec<(RouteSpec, Vec<(String, String)>)> = routes()
+        .into_iter()
+        .filter_map(|spec| match_template(spec.path, path).map(|params| (spec, params)))
+        .collect();
+    // Fewer parameters first: the most specific template wins.
+    matching.sort_by_key(|(_, params)| params.len());
+    if let Some((spec, params)) = matching.iter().find(|(spec, _)| spec.method == method) {
+        return Ok(Resolved {
+            route: spec.route,
+            params: params.clone(),
+        });
+    }
+    if matching.is_empty() {
+        return Err(ApiError::NotFound("route"));
+    }
+    let mut allow: Vec<Method> = Vec::new();
+    for (spec, _) in &matching {
+        if !allow.contains(&spec.method) {
+            allow.push(spec.method.clone());
+        }
+    }
+    Err(ApiError::MethodNotAllowed { allow })
+}
+
+fn match_template(template: &str, path: &str) -> Option<Vec<(String, String)>> {
+    let mut params = Vec::new();
+    let mut segments = path.split('/');
+    for expected in template.split('/') {
+        let actual = segments.next()?;
+        if let Some(name) = expected.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+            if actual.is_empty() {
+                return None;
+            }
+            params.push((name.to_owned(), actual.to_owned()));
+        } else if expected != actual {
+            return None;
+        }
+    }
+    segments.next().is_none().then_some(params)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn literal_segments_beat_parameters() {
+        let resolved = resolve(&Method::POST, "/v1/users/find-or-create").unwrap();
+        assert_eq!(resolved.route, Route::FindOrCreateUser);
+        let resolved = resolve(&Method::GET, "/v1/users/abc").unwrap();
+        assert_eq!(resolved.route, Route::GetUser);
+        assert_eq!(resolved.params, [("id".to_owned(), "abc".to_owned())]);
+    }
+
+    #[test]
+    fn wrong_methods_are_405_with_allow_and_unknown_paths_404() {
+        assert_eq!(
+            resolve(&Method::DELETE, "/v1/users"),
+            Err(ApiError::MethodNotAllowed {
+                allow: vec![Method::POST, Method::GET]
+            })
+        );
+        assert_eq!(
+            resolve(&Method::GET, "/v2/users"),
+            Err(ApiError::NotFound("route"))
+        );
+        assert_eq!(
+            resolve(&Method::GET, "/v1/users/a/b"),
+            Err(ApiError::NotFound("route"))
+        );
+    }
+}

@@ -1,0 +1,410 @@
+//! The DynamoDB implementation of the store traits, plus the admin operations the CLI uses.
+
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::types::{
+    AttributeValue, Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
+};
+use serde::{Deserialize, Serialize};
+
+use super::keys::{self, PK, SK};
+use super::{AppStore, InsertError, StoreError, UserStore};
+use crate::auth::ApiKeyRecord;
+use crate::model::{AppId, Identifier, LinkedAccount, User, UserId, Wallet};
+
+type Item = HashMap<String, AttributeValue>;
+
+/// The store on one DynamoDB table.
+#[derive(Debug, Clone)]
+pub struct DynamoStore {
+    client: Client,
+    table: String,
+}
+
+/// An app as the admin CLI sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AppRecord {
+    pub app_id: AppId,
+    pub name: String,
+    pub created_at: String,
+}
+
+/// A user as stored: the API's user plus keys, tenancy and a version. `custom_metadata` is
+/// kept as JSON text so it round-trips exactly (DynamoDB numbers would not).
+#[derive(Serialize, Deserialize)]
+struct UserItem {
+    pk: String,
+    sk: String,
+    entity: String,
+    app_id: AppId,
+    id: UserId,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    external_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    email: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    username: Option<String>,
+    linked_accounts: Vec<LinkedAccount>,
+    custom_metadata: String,
+    wallets: Vec<Wallet>,
+    created_at: String,
+    updated_at: String,
+    version: u64,
+}
+
+/// The item that reserves one identifier for one user.
+#[derive(Serialize, Deserialize)]
+struct GuardItem {
+    pk: String,
+    sk: String,
+    entity: String,
+    app_id: AppId,
+    kind: String,
+    user_id: UserId,
+}
+
+#[derive(Serialize, Deserialize)]
+struct AppItem {
+    pk: String,
+    sk: String,
+    entity: String,
+    #[serde(flatten)]
+    app: AppRecord,
+}
+
+#[derive(Serialize, Deserialize)]
+struct ApiKeyItem {
+    pk: String,
+    sk: String,
+    entity: String,
+    #[serde(flatten)]
+    record: ApiKeyRecord,
+}
+
+impl DynamoStore {
+    /// A store on `table` through `client`.
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        Self {
+            client,
+            table: table.into(),
+        }
+    }
+
+    /// The table's name.
+    pub fn table(&self) -> &str {
+        &self.table
+    }
+
+    /// The SDK client, for table administration.
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    async fn get_item(&self, pk: String, sk: &str) -> Result<Option<Item>, StoreError> {
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key(PK, AttributeValue::S(pk))
+            .key(SK, AttributeValue::S(sk.to_owned()))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(classify)?;
+        Ok(output.item)
+    }
+
+    /// Creates an app.
+    pub async fn create_app(&self, app: &AppRecord) -> Result<(), StoreError> {
+        let item = to_item(&AppItem {
+            pk: keys::app_pk(&app.app_id),
+            sk: keys::SK_APP.to_owned(),
+            entity: "app".to_owned(),
+            app: app.clone(),
+        })?;
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(pk)")
+            .send()
+            .await
+            .map_err(classify)?;
+        Ok(())
+    }
+
+    /// The app with `app_id`, if it exists.
+    pub async fn get_app(&self, app_id: &AppId) -> Result<Option<AppRecord>, StoreError> {
+        let item = self.get_item(keys::app_pk(app_id), keys::SK_APP).await?;
+        item.map(|item| from_item::<AppItem>(item).map(|i| i.app))
+            .transpose()
+    }
+
+    /// Stores a new key and records it on its app, in one transaction (the app must exist).
+    pub async fn add_api_key(&self, record: &ApiKeyRecord) -> Result<(), StoreError> {
+        let item = to_item(&ApiKeyItem {
+            pk: keys::api_key_pk(&record.key_id),
+            sk: keys::SK_API_KEY.to_owned(),
+            entity: "api_key".to_owned(),
+            record: record.clone(),
+        })?;
+        let put = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(pk)")
+            .build()
+            .map_err(build_error)?;
+        let update = Update::builder()
+            .table_name(&self.table)
+            .key(PK, AttributeValue::S(keys::app_pk(&record.app_id)))
+            .key(SK, AttributeValue::S(keys::SK_APP.to_owned()))
+            .update_expression("ADD key_ids :key")
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_values(":key", AttributeValue::Ss(vec![record.key_id.clone()]))
+            .build()
+            .map_err(build_error)?;
+        self.client
+            .transact_write_items()
+            .transact_items(TransactWriteItem::builder().put(put).build())
+            .transact_items(TransactWriteItem::builder().update(update).build())
+            .send()
+            .await
+            .map_err(classify)?;
+        Ok(())
+    }
+
+    /// Every key of an app, oldest first, revoked ones included.
+    pub async fn list_api_keys(&self, app_id: &AppId) -> Result<Vec<ApiKeyRecord>, StoreError> {
+        let Some(app) = self.get_item(keys::app_pk(app_id), keys::SK_APP).await? else {
+            return Ok(Vec::new());
+        };
+        let key_ids = match app.get("key_ids") {
+            Some(AttributeValue::Ss(ids)) => ids.clone(),
+            _ => Vec::new(),
+        };
+        let mut records = Vec::with_capacity(key_ids.len());
+        for key_id in key_ids {
+            if let Some(record) = self.get_api_key(&key_id).await? {
+                records.push(record);
+            }
+        }
+        records.sort_by(|a, b| a.created_at.cmp(&b.created_at));
+        Ok(records)
+    }
+
+    /// Revokes a key of `app_id`. `false` if the app has no such live key.
+    pub async fn revoke_api_key(
+        &self,
+        app_id: &AppId,
+        key_id: &str,
+        now: &str,
+    ) -> Result<bool, StoreError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key(PK, AttributeValue::S(keys::api_key_pk(key_id)))
+            .key(SK, AttributeValue::S(keys::SK_API_KEY.to_owned()))
+            .update_expression("SET revoked_at = :now")
+            .condition_expression("app_id = :app AND attribute_not_exists(revoked_at)")
+            .expression_attribute_values(":now", AttributeValue::S(now.to_owned()))
+            .expression_attribute_values(":app", AttributeValue::S(app_id.to_string()))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(error) if error.code() == Some("ConditionalCheckFailedException") => Ok(false),
+            Err(error) => Err(classify(error)),
+        }
+    }
+}
+
+impl UserStore for DynamoStore {
+    async fn insert_user(
+        &self,
+        app: &AppId,
+        user: &User,
+        identifiers: &[Identifier],
+    ) -> Result<(), InsertError> {
+        let user_item = to_item(&UserItem {
+            pk: keys::user_pk(app, user.id),
+            sk: keys::SK_USER.to_owned(),
+            entity: "user".to_owned(),
+            app_id: app.clone(),
+            id: user.id,
+            external_id: user.external_id.clone(),
+            email: user.email.clone(),
+            username: user.username.clone(),
+            linked_accounts: user.linked_accounts.clone(),
+            custom_metadata: serde_json::to_string(&user.custom_metadata)
+                .map_err(|e| StoreError::Other(e.to_string()))?,
+            wallets: user.wallets.clone(),
+            created_at: user.created_at.clone(),
+            updated_at: user.updated_at.clone(),
+            version: 1,
+        })?;
+        let mut items = Vec::with_capacity(1 + identifiers.len());
+        items.push(conditional_put(&self.table, user_item)?);
+        for identifier in identifiers {
+            let guard = to_item(&GuardItem {
+                pk: keys::guard_pk(app, identifier),
+                sk: keys::SK_GUARD.to_owned(),
+                entity: "guard".to_owned(),
+                app_id: app.clone(),
+                kind: identifier.kind().to_owned(),
+                user_id: user.id,
+            })?;
+            items.push(conditional_put(&self.table, guard)?);
+        }
+        // The token makes the SDK's own retries of this call idempotent: if a first attempt
+        // committed but its response was lost, the retry reports success instead of a conflict.
+        let result = self
+            .client
+            .transact_write_items()
+            .set_transact_items(Some(items))
+            .client_request_token(uuid::Uuid::new_v4().to_string())
+            .send()
+            .await;
+        let error = match result {
+            Ok(_) => return Ok(()),
+            Err(error) => error,
+        };
+        let Some(TransactWriteItemsError::TransactionCanceledException(cancelled)) =
+            error.as_service_error()
+        else {
+            return Err(classify(error).into());
+        };
+        let mut taken = Vec::new();
+        let mut contention = false;
+        for (index, reason) in cancelled.cancellation_reasons().iter().enumerate() {
+            match reason.code() {
+                Some("ConditionalCheckFailed") => {
+                    let owner = reason
+                        .item()
+                        .and_then(|item| item.get("user_id"))
+                        .and_then(|value| value.as_s().ok())
+                        .and_then(|id| UserId::parse(id));
+                    // Index 0 is the user item (ids are fresh, so only our own earlier commit
+                    // can exist); a guard already ours is the same case.
+                    if index > 0 && owner != Some(user.id) {
+                        taken.push((index - 1, owner));
+                    }
+                }
+                Some("TransactionConflict") => contention = true,
+                _ => {}
+            }
+        }
+        if !taken.is_empty() {
+            Err(InsertError::Taken(taken))
+        } else if contention {
+            Err(InsertError::Contention)
+        } else if cancelled
+            .cancellation_reasons()
+            .iter()
+            .any(|r| r.code() == Some("ConditionalCheckFailed"))
+        {
+            // Every failed condition met our own items: an earlier attempt committed.
+            Ok(())
+        } else {
+            Err(classify(error).into())
+        }
+    }
+
+    async fn get_user(&self, app: &AppId, id: UserId) -> Result<Option<User>, StoreError> {
+        let Some(item) = self.get_item(keys::user_pk(app, id), keys::SK_USER).await? else {
+            return Ok(None);
+        };
+        let item: UserItem = from_item(item)?;
+        let custom_metadata = serde_json::from_str(&item.custom_metadata)
+            .map_err(|e| StoreError::Corrupt(format!("custom_metadata of user {id}: {e}")))?;
+        Ok(Some(User {
+            id: item.id,
+            external_id: item.external_id,
+            email: item.email,
+            username: item.username,
+            linked_accounts: item.linked_accounts,
+            custom_metadata,
+            wallets: item.wallets,
+            created_at: item.created_at,
+            updated_at: item.updated_at,
+        }))
+    }
+
+    async fn find_owner(
+        &self,
+        app: &AppId,
+        identifier: &Identifier,
+    ) -> Result<Option<UserId>, StoreError> {
+        let item = self
+            .get_item(keys::guard_pk(app, identifier), keys::SK_GUARD)
+            .await?;
+        item.map(|item| from_item::<GuardItem>(item).map(|guard| guard.user_id))
+            .transpose()
+    }
+}
+
+impl AppStore for DynamoStore {
+    async fn get_api_key(&self, key_id: &str) -> Result<Option<ApiKeyRecord>, StoreError> {
+        let item = self
+            .get_item(keys::api_key_pk(key_id), keys::SK_API_KEY)
+            .await?;
+        item.map(|item| from_item::<ApiKeyItem>(item).map(|i| i.record))
+            .transpose()
+    }
+}
+
+fn conditional_put(table: &str, item: Item) -> Result<TransactWriteItem, StoreError> {
+    let put = Put::builder()
+        .table_name(table)
+        .set_item(Some(item))
+        .condition_expression("attribute_not_exists(pk)")
+        .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+        .build()
+        .map_err(build_error)?;
+    Ok(TransactWriteItem::builder().put(put).build())
+}
+
+fn to_item<T: Serialize>(value: &T) -> Result<Item, StoreError> {
+    serde_dynamo::to_item(value).map_err(|e| StoreError::Other(format!("serialising an item: {e}")))
+}
+
+fn from_item<T: for<'de> Deserialize<'de>>(item: Item) -> Result<T, StoreError> {
+    serde_dynamo::from_item(item).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+fn build_error(error: aws_sdk_dynamodb::error::BuildError) -> StoreError {
+    StoreError::Other(error.to_string())
+}
+
+/// Sorts an SDK failure into what the caller can do: retry later, or nothing.
+fn classify<E, R>(error: SdkError<E, R>) -> StoreError
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug,
+{
+    let retryable = match &error {
+        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => {
+            true
+        }
+        SdkError::ServiceError(service) => matches!(
+            service.err().code(),
+            Some(
+                "ProvisionedThroughputExceededException"
+                    | "ThrottlingException"
+                    | "RequestLimitExceeded"
+                    | "InternalServerError"
+                    | "ServiceUnavailable"
+            )
+        ),
+        _ => false,
+    };
+    let detail = DisplayErrorContext(&error).to_string();
+    if retryable {
+        StoreError::Unavailable(detail)
+    } else {
+        StoreError::Other(detail)
+    }
+}

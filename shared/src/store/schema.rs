@@ -1,0 +1,67 @@
+//! The table definition, for local runs and tests. `template.yaml` declares the same table.
+
+use std::time::Duration;
+
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata};
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
+    StreamSpecification, StreamViewType, TableStatus,
+};
+
+use super::keys::{PK, SK};
+use super::StoreError;
+
+/// Creates the table (keys, on-demand billing, a stream of new and old images) unless it
+/// exists, and waits until it is active.
+pub async fn ensure_table(client: &Client, table: &str) -> Result<(), StoreError> {
+    let key = |name: &str, key_type| {
+        KeySchemaElement::builder()
+            .attribute_name(name)
+            .key_type(key_type)
+            .build()
+    };
+    let attribute = |name: &str| {
+        AttributeDefinition::builder()
+            .attribute_name(name)
+            .attribute_type(ScalarAttributeType::S)
+            .build()
+    };
+    let schema_error = |e: aws_sdk_dynamodb::error::BuildError| StoreError::Other(e.to_string());
+    let created = client
+        .create_table()
+        .table_name(table)
+        .billing_mode(BillingMode::PayPerRequest)
+        .key_schema(key(PK, KeyType::Hash).map_err(schema_error)?)
+        .key_schema(key(SK, KeyType::Range).map_err(schema_error)?)
+        .attribute_definitions(attribute(PK).map_err(schema_error)?)
+        .attribute_definitions(attribute(SK).map_err(schema_error)?)
+        .stream_specification(
+            StreamSpecification::builder()
+                .stream_enabled(true)
+                .stream_view_type(StreamViewType::NewAndOldImages)
+                .build()
+                .map_err(schema_error)?,
+        )
+        .send()
+        .await;
+    match created {
+        Ok(_) => {}
+        Err(error) if error.code() == Some("ResourceInUseException") => {}
+        Err(error) => return Err(StoreError::Other(DisplayErrorContext(&error).to_string())),
+    }
+    for _ in 0..100 {
+        let described = client
+            .describe_table()
+            .table_name(table)
+            .send()
+            .await
+            .map_err(|e| StoreError::Other(DisplayErrorContext(&e).to_string()))?;
+        let status = described.table().and_then(|t| t.table_status());
+        if status == Some(&TableStatus::Active) {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    Err(StoreError::Unavailable(format!("table {table} did not become active")))
+}

@@ -1,0 +1,220 @@
+//! The user operations: create, get, look up, find-or-create. Storage-agnostic: they run on
+//! any [`UserStore`], and their failures say what happened in domain terms.
+
+use std::time::Duration;
+
+use crate::clock;
+use crate::error::ApiError;
+use crate::model::new_user::MAX_EXTERNAL_ID_CHARS;
+use crate::model::{AppId, EmailAddress, Identifier, NewUser, User, UserId, Wallet, WalletAddress};
+use crate::store::{InsertError, StoreError, UserStore};
+use crate::validation::{FieldError, check_text};
+
+/// How often an operation retries after a transaction conflict before answering 503. Each
+/// retry gets a definite answer unless yet another writer collides with it.
+const MAX_ATTEMPTS: u32 = 6;
+
+/// What went wrong in a user operation.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum UsersError {
+    #[error("user not found")]
+    NotFound,
+    /// Request fields whose identifiers other users hold.
+    #[error("identifiers already held by other users")]
+    Taken(Vec<String>),
+    /// Request fields matching different existing users (find-or-create).
+    #[error("identifiers match different users")]
+    Ambiguous(Vec<(String, UserId)>),
+    /// Writers kept colliding; nothing was written.
+    #[error("too much contention")]
+    Contention,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<UsersError> for ApiError {
+    fn from(error: UsersError) -> Self {
+        match error {
+            UsersError::NotFound => ApiError::NotFound("user"),
+            UsersError::Taken(fields) => ApiError::Conflict(
+                fields
+                    .into_iter()
+                    .map(|field| FieldError::new(field, "is already held by another user"))
+                    .collect(),
+            ),
+            UsersError::Ambiguous(matches) => ApiError::AmbiguousMatch(
+                matches
+                    .into_iter()
+                    .map(|(field, id)| FieldError::new(field, format!("belongs to user {id}")))
+                    .collect(),
+            ),
+            UsersError::Contention => ApiError::Unavailable {
+                retry_after_secs: 1,
+            },
+            UsersError::Store(error) => {
+                tracing::error!(error = %error, "store failure");
+                ApiError::from(error)
+            }
+        }
+    }
+}
+
+/// The unique identifier a lookup names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lookup(pub Identifier);
+
+/// The query parameters a lookup may name, one at a time.
+pub const LOOKUP_PARAMS: [&str; 3] = ["email", "external_id", "address"];
+
+impl Lookup {
+    /// Parses `?email=`, `?external_id=` or `?address=` (exactly one). An address may be of
+    /// either chain, in any hex case for ethereum.
+    pub fn from_query(params: &[(String, String)]) -> Result<Self, Vec<FieldError>> {
+        let unknown: Vec<FieldError> = params
+            .iter()
+            .filter(|(name, _)| !LOOKUP_PARAMS.contains(&name.as_str()))
+            .map(|(name, _)| FieldError::new(name, "unknown query parameter"))
+            .collect();
+        if !unknown.is_empty() {
+            return Err(unknown);
+        }
+        let [(name, value)] = params else {
+            return Err(vec![FieldError::new(
+                "",
+                "give exactly one of the query parameters email, external_id or address",
+            )]);
+        };
+        lookup_identifier(name, value)
+            .map(Self)
+            .map_err(|error| vec![error])
+    }
+}
+
+fn lookup_identifier(name: &str, value: &str) -> Result<Identifier, FieldError> {
+    Ok(match name {
+        "email" => Identifier::Email(EmailAddress::parse(name, value)?.key().to_owned()),
+        "external_id" => {
+            check_text(name, value, 1, MAX_EXTERNAL_ID_CHARS)?;
+            Identifier::ExternalId(value.to_owned())
+        }
+        _ => {
+            let address = WalletAddress::parse_any(value)
+                .ok_or_else(|| FieldError::new(name, "must be an ethereum or solana address"))?;
+            Identifier::Address(address.key())
+        }
+    })
+}
+
+/// Creates a user from a valid request: 409-style `Taken` naming each identifier that another
+/// user holds. Either the user and all its guards are written, or nothing is.
+pub async fn create_user<S: UserStore>(
+    store: &S,
+    app: &AppId,
+    request: &NewUser,
+) -> Result<User, UsersError> {
+    let user = new_user_record(request);
+    let fields = request.identifiers();
+    let identifiers: Vec<Identifier> = fields.iter().map(|(_, id)| id.clone()).collect();
+    for attempt in 0..MAX_ATTEMPTS {
+        match store.insert_user(app, &user, &identifiers).await {
+            Ok(()) => return Ok(user),
+            Err(InsertError::Taken(taken)) => {
+                let fields = taken
+                    .into_iter()
+                    .filter_map(|(index, _)| fields.get(index).map(|(field, _)| field.clone()))
+                    .collect();
+                return Err(UsersError::Taken(fields));
+            }
+            Err(InsertError::Contention) => back_off(attempt).await,
+            Err(InsertError::Store(error)) => return Err(error.into()),
+        }
+    }
+    Err(UsersError::Contention)
+}
+
+/// The user with `id`; ids of other apps' users are not found.
+pub async fn get_user<S: UserStore>(store: &S, app: &AppId, id: &str) -> Result<User, UsersError> {
+    let id = UserId::parse(id).ok_or(UsersError::NotFound)?;
+    store.get_user(app, id).await?.ok_or(UsersError::NotFound)
+}
+
+/// The user holding the identifier a lookup names.
+pub async fn find_user<S: UserStore>(
+    store: &S,
+    app: &AppId,
+    lookup: &Lookup,
+) -> Result<User, UsersError> {
+    let owner = store.find_owner(app, &lookup.0).await?;
+    let owner = owner.ok_or(UsersError::NotFound)?;
+    store.get_user(app, owner).await?.ok_or(UsersError::NotFound)
+}
+
+/// Returns the one existing user the request's identifiers match (`false`), or creates one
+/// (`true`). Identifiers matching two users are `Ambiguous`. An existing user is returned
+/// as it is: find-or-create never modifies a user.
+///
+/// Racing calls converge: the loser of the create transaction re-reads the guards and returns
+/// the winner, so every caller gets the same user and exactly one sees `true`.
+pub async fn find_or_create_user<S: UserStore>(
+    store: &S,
+    app: &AppId,
+    request: &NewUser,
+) -> Result<(User, bool), UsersError> {
+    let fields = request.identifiers();
+    let identifiers: Vec<Identifier> = fields.iter().map(|(_, id)| id.clone()).collect();
+    let user = new_user_record(request);
+    for attempt in 0..MAX_ATTEMPTS {
+        let owners = futures::future::try_join_all(
+            identifiers.iter().map(|identifier| store.find_owner(app, identifier)),
+        )
+        .await?;
+        let matches: Vec<(String, UserId)> = fields
+            .iter()
+            .zip(&owners)
+            .filter_map(|((field, _), owner)| owner.map(|owner| (field.clone(), owner)))
+            .collect();
+        let mut distinct: Vec<UserId> = matches.iter().map(|(_, id)| *id).collect();
+        distinct.sort();
+        distinct.dedup();
+        match distinct.as_slice() {
+            [] => match store.insert_user(app, &user, &identifiers).await {
+                Ok(()) => return Ok((user, true)),
+                // Someone else claimed an identifier since we read: read again to find them.
+                Err(InsertError::Taken(_)) => {}
+                Err(InsertError::Contention) => back_off(attempt).await,
+                Err(InsertError::Store(error)) => return Err(error.into()),
+            },
+            [owner] => {
+                if let Some(existing) = store.get_user(app, *owner).await? {
+                    return Ok((existing, false));
+                }
+                // The owner was deleted between the two reads: look again.
+            }
+            _ => return Err(UsersError::Ambiguous(matches)),
+        }
+    }
+    Err(UsersError::Contention)
+}
+
+fn new_user_record(request: &NewUser) -> User {
+    let now = clock::now_rfc3339();
+    User {
+        id: UserId::generate(),
+        external_id: request.external_id.clone(),
+        email: request.email.as_ref().map(|email| email.as_str().to_owned()),
+        username: request.username.clone(),
+        linked_accounts: request.linked_accounts.clone(),
+        custom_metadata: request.custom_metadata.clone(),
+        wallets: request.wallets.iter().copied().map(Wallet::pending).collect(),
+        created_at: now.clone(),
+        updated_at: now,
+    }
+}
+
+/// Jittered exponential back-off: 10, 20, 40… ms plus up to as much again at random, so that
+/// colliding writers spread out instead of colliding again in lockstep.
+async fn back_off(attempt: u32) {
+    let base = 10u64 << attempt.min(6);
+    let jitter = getrandom::u64().unwrap_or(0) % base;
+    tokio::time::sleep(Duration::from_millis(base + jitter)).await;
+}
