@@ -1,1 +1,111 @@
-fn main() {}
+//! `wallet-users-admin`: creates the table, apps and API keys; lists and revokes keys.
+//! Every command prints JSON on stdout, so scripts can read it.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use serde_json::json;
+use shared::apps;
+use shared::model::AppId;
+use shared::store::DynamoStore;
+
+#[derive(Parser)]
+#[command(version, about)]
+struct Cli {
+    /// The DynamoDB table.
+    #[arg(long, env = "TABLE_NAME")]
+    table: String,
+    /// A DynamoDB endpoint such as DynamoDB Local's (default: AWS, from the usual credentials).
+    #[arg(long, env = "DYNAMODB_ENDPOINT")]
+    endpoint: Option<String>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Creates the table (with its stream) if it does not exist. For local use: in AWS the
+    /// SAM template owns the table.
+    CreateTable,
+    /// Creates an app and its first API key: prints {"app_id", "api_key", "key_id"}. The key
+    /// is shown only this once.
+    CreateApp {
+        #[arg(long, default_value = "my app")]
+        name: String,
+    },
+    /// Issues another API key for an app (for rotation).
+    CreateKey {
+        #[arg(long)]
+        app_id: String,
+    },
+    /// Lists an app's keys (ids and dates, never the keys).
+    ListKeys {
+        #[arg(long)]
+        app_id: String,
+    },
+    /// Revokes one of an app's keys.
+    RevokeKey {
+        #[arg(long)]
+        app_id: String,
+        #[arg(long)]
+        key_id: String,
+    },
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let client = shared::config::dynamodb_client(cli.endpoint.as_deref()).await;
+    let store = DynamoStore::new(client, cli.table);
+    match run(&store, cli.command).await {
+        Ok(output) => {
+            println!("{output:#}");
+            ExitCode::SUCCESS
+        }
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(store: &DynamoStore, command: Command) -> Result<serde_json::Value, String> {
+    let app_id = |text: &str| AppId::parse(text).ok_or_else(|| format!("not an app id: {text}"));
+    let failed = |error: apps::AppsError| error.to_string();
+    Ok(match command {
+        Command::CreateTable => {
+            shared::store::schema::ensure_table(store.client(), store.table())
+                .await
+                .map_err(|e| e.to_string())?;
+            json!({ "table": store.table() })
+        }
+        Command::CreateApp { name } => {
+            let (app, key) = apps::create_app(store, &name).await.map_err(failed)?;
+            json!({
+                "app_id": app.app_id,
+                "name": app.name,
+                "api_key": key.token,
+                "key_id": key.record.key_id,
+            })
+        }
+        Command::CreateKey { app_id: id } => {
+            let app = app_id(&id)?;
+            let key = apps::issue_api_key(store, &app).await.map_err(failed)?;
+            json!({ "app_id": app, "api_key": key.token, "key_id": key.record.key_id })
+        }
+        Command::ListKeys { app_id: id } => {
+            let keys = apps::list_api_keys(store, &app_id(&id)?).await.map_err(failed)?;
+            let keys: Vec<_> = keys
+                .into_iter()
+                .map(|k| json!({"key_id": k.key_id, "created_at": k.created_at, "revoked_at": k.revoked_at}))
+                .collect();
+            json!({ "app_id": id, "keys": keys })
+        }
+        Command::RevokeKey { app_id: id, key_id } => {
+            apps::revoke_api_key(store, &app_id(&id)?, &key_id)
+                .await
+                .map_err(failed)?;
+            json!({ "app_id": id, "key_id": key_id, "revoked": true })
+        }
+    })
+}

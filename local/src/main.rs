@@ -1,1 +1,78 @@
-fn main() {}
+//! `local-api`: the whole API on your machine, against DynamoDB Local.
+//!
+//! Ensures the table exists, optionally creates a demo app and key (printed as JSON and saved
+//! to `.local/api-key`), then serves the API.
+
+use std::net::SocketAddr;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use shared::config;
+use shared::store::DynamoStore;
+use tokio::net::TcpListener;
+
+const DEFAULT_TABLE: &str = "wallet-users-local";
+const DEFAULT_ENDPOINT: &str = "http://127.0.0.1:8000";
+const DEFAULT_ADDR: &str = "127.0.0.1:3000";
+const API_KEY_FILE: &str = ".local/api-key";
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    shared::telemetry::init();
+    match run().await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("local-api: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run() -> Result<(), String> {
+    let demo_app = std::env::args().any(|arg| arg == "--demo-app");
+    let table = std::env::var(config::TABLE_NAME_VAR).unwrap_or_else(|_| DEFAULT_TABLE.into());
+    let endpoint =
+        std::env::var(config::DYNAMODB_ENDPOINT_VAR).unwrap_or_else(|_| DEFAULT_ENDPOINT.into());
+    let addr: SocketAddr = std::env::var("LISTEN_ADDR")
+        .unwrap_or_else(|_| DEFAULT_ADDR.into())
+        .parse()
+        .map_err(|e| format!("LISTEN_ADDR: {e}"))?;
+
+    let client = config::dynamodb_client(Some(&endpoint)).await;
+    let store = DynamoStore::new(client, table.clone());
+    ensure_table_when_reachable(&store).await?;
+
+    if demo_app {
+        let (app, key) = shared::apps::create_app(&store, "demo")
+            .await
+            .map_err(|e| format!("creating the demo app: {e}"))?;
+        std::fs::create_dir_all(".local").map_err(|e| e.to_string())?;
+        std::fs::write(API_KEY_FILE, &key.token).map_err(|e| e.to_string())?;
+        println!(
+            "{}",
+            serde_json::json!({"app_id": app.app_id, "api_key": key.token, "key_id": key.record.key_id})
+        );
+        println!("demo API key saved to {API_KEY_FILE}");
+    }
+
+    let listener = TcpListener::bind(addr)
+        .await
+        .map_err(|e| format!("binding {addr}: {e}"))?;
+    println!("API listening on http://{addr} (table {table}, DynamoDB at {endpoint})");
+    local_api::serve(listener, store)
+        .await
+        .map_err(|e| e.to_string())
+}
+
+/// DynamoDB Local takes a few seconds to start: retry the table set-up for up to 30 s.
+async fn ensure_table_when_reachable(store: &DynamoStore) -> Result<(), String> {
+    let mut last_error = String::new();
+    for _ in 0..60 {
+        match shared::store::schema::ensure_table(store.client(), store.table()).await {
+            Ok(()) => return Ok(()),
+            Err(error) => last_error = error.to_string(),
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    Err(format!("DynamoDB is not reachable: {last_error}"))
+}

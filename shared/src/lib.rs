@@ -3,6 +3,7 @@
 //! HTTP edge that turns requests into domain calls and outcomes into the JSON envelope.
 
 pub mod api;
+pub mod apps;
 pub mod auth;
 pub mod clock;
 pub mod config;

@@ -1,1 +1,199 @@
-pub fn placeholder() {}
+//! The test harness: an isolated table in DynamoDB Local per test (so tests run in parallel),
+//! apps and API keys, the `events/` payloads as requests, and a Lambda Runtime API that runs
+//! a compiled function binary the way Lambda does.
+//!
+//! Tests need `DYNAMODB_ENDPOINT` (`scripts/test.sh` starts DynamoDB Local and sets it).
+
+// A harness reports failures by panicking.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+pub mod runtime_api;
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use lambda_http::{Body, Request, RequestExt, Response};
+use serde_json::Value;
+use shared::model::AppId;
+use shared::store::DynamoStore;
+
+pub use aws_sdk_dynamodb;
+
+/// A table of its own in DynamoDB Local, with one app and its API key.
+pub struct TestStack {
+    pub store: DynamoStore,
+    pub app: AppId,
+    pub api_key: String,
+}
+
+/// The DynamoDB Local endpoint the tests use.
+pub fn endpoint() -> String {
+    std::env::var(shared::config::DYNAMODB_ENDPOINT_VAR).expect(
+        "DYNAMODB_ENDPOINT is not set: run the tests with scripts/test.sh, which starts DynamoDB Local",
+    )
+}
+
+impl TestStack {
+    /// A fresh table with one app.
+    pub async fn new() -> Self {
+        let client = shared::config::dynamodb_client(Some(&endpoint())).await;
+        let table = format!("test-{}", uuid::Uuid::new_v4().simple());
+        shared::store::schema::ensure_table(&client, &table)
+            .await
+            .unwrap();
+        let store = DynamoStore::new(client, table);
+        let (app, key) = shared::apps::create_app(&store, "test").await.unwrap();
+        Self {
+            store,
+            app: app.app_id,
+            api_key: key.token,
+        }
+    }
+
+    /// Another app in the same table, with its key.
+    pub async fn other_app(&self) -> (AppId, String) {
+        let (app, key) = shared::apps::create_app(&self.store, "other").await.unwrap();
+        (app.app_id, key.token)
+    }
+
+    /// The table's name.
+    pub fn table(&self) -> &str {
+        self.store.table()
+    }
+
+    /// An `events/` payload as a request, authenticated with this stack's key (an event
+    /// without credentials stays without).
+    pub fn event(&self, name: &str) -> Request {
+        with_api_key(load_event(name), &self.api_key)
+    }
+
+    /// An `events/` payload as JSON text, with this stack's key in its `authorization` header.
+    pub fn event_text(&self, name: &str) -> String {
+        let mut event: Value = serde_json::from_str(&read_event(name)).unwrap();
+        if let Some(headers) = event["headers"].as_object_mut()
+            && headers.contains_key("authorization")
+        {
+            headers.insert(
+                "authorization".into(),
+                Value::String(format!("Bearer {}", self.api_key)),
+            );
+        }
+        event.to_string()
+    }
+
+    /// Every item in the table: what a rejected request must leave unchanged.
+    pub async fn items(&self) -> Vec<HashMap<String, AttributeValue>> {
+        let mut items = Vec::new();
+        let mut start = None;
+        loop {
+            let page = self
+                .store
+                .client()
+                .scan()
+                .table_name(self.table())
+                .consistent_read(true)
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .unwrap();
+            items.extend(page.items.unwrap_or_default());
+            start = page.last_evaluated_key;
+            if start.is_none() {
+                return items;
+            }
+        }
+    }
+
+    /// The user items in the table.
+    pub async fn user_items(&self) -> Vec<HashMap<String, AttributeValue>> {
+        self.items()
+            .await
+            .into_iter()
+            .filter(|item| item.get("entity").and_then(|v| v.as_s().ok()).map(String::as_str) == Some("user"))
+            .collect()
+    }
+}
+
+/// The repository's `events/` directory.
+pub fn events_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../events")
+}
+
+/// The text of `events/<name>.json`.
+pub fn read_event(name: &str) -> String {
+    let path = events_dir().join(format!("{name}.json"));
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()))
+}
+
+/// `events/<name>.json` as the request `lambda_http` gives a handler.
+pub fn load_event(name: &str) -> Request {
+    lambda_http::request::from_str(&read_event(name)).unwrap()
+}
+
+/// Replaces the request's `Authorization` header (if it has one) with `api_key`.
+pub fn with_api_key(mut request: Request, api_key: &str) -> Request {
+    if request.headers().contains_key(http::header::AUTHORIZATION) {
+        request.headers_mut().insert(
+            http::header::AUTHORIZATION,
+            format!("Bearer {api_key}").parse().unwrap(),
+        );
+    }
+    request
+}
+
+/// Sets the request's `{id}` path parameter.
+pub fn with_id(request: Request, id: &str) -> Request {
+    request.with_path_parameters(HashMap::from([("id".to_owned(), id.to_owned())]))
+}
+
+/// A request as an app's backend would send it, for tests that need no `events/` file.
+pub fn request(method: &str, path: &str, api_key: &str, body: Option<&Value>) -> Request {
+    let (path_only, query) = path.split_once('?').unwrap_or((path, ""));
+    let mut builder = http::Request::builder()
+        .method(method)
+        .uri(path)
+        .header("authorization", format!("Bearer {api_key}"));
+    if body.is_some() {
+        builder = builder.header("content-type", "application/json");
+    }
+    let body = body.map_or(Body::Empty, |b| Body::Text(b.to_string()));
+    let mut query_map: HashMap<String, Vec<String>> = HashMap::new();
+    for pair in query.split('&').filter(|p| !p.is_empty()) {
+        let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+        query_map.entry(name.to_owned()).or_default().push(value.to_owned());
+    }
+    let request = builder.body(body).unwrap().with_query_string_parameters(query_map);
+    match path_only.strip_prefix("/v1/users/") {
+        Some(id) if !id.contains('/') && id != "find-or-create" => with_id(request, id),
+        _ => request,
+    }
+}
+
+/// A response's status and parsed JSON body.
+pub fn parts(response: &Response<Body>) -> (u16, Value) {
+    let body = serde_json::from_slice(response.body().as_ref()).unwrap_or(Value::Null);
+    (response.status().as_u16(), body)
+}
+
+/// Asserts a response is the error envelope with `status` and `code`; returns its body.
+pub fn assert_error(response: &Response<Body>, status: u16, code: &str) -> Value {
+    let (actual, body) = parts(response);
+    assert_eq!(actual, status, "unexpected status; body: {body}");
+    assert_eq!(body["success"], false, "{body}");
+    assert_eq!(body["error"]["code"], code, "{body}");
+    assert!(body["error"]["request_id"].as_str().is_some_and(|id| !id.is_empty()), "{body}");
+    assert!(body["error"]["details"].is_array(), "{body}");
+    body
+}
+
+/// Every string anywhere in a JSON value, for scanning responses for material that must not be
+/// there.
+pub fn strings(value: &Value) -> Vec<&str> {
+    match value {
+        Value::String(text) => vec![text],
+        Value::Array(items) => items.iter().flat_map(strings).collect(),
+        Value::Object(fields) => fields.values().flat_map(strings).collect(),
+        _ => Vec::new(),
+    }
+}

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Starts the whole API locally, no AWS account needed: DynamoDB Local on :8000 (in memory),
+# the table, a demo app with an API key (printed, and saved to .local/api-key), and the API
+# on http://127.0.0.1:3000. Ctrl-C stops everything.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+ddb_port="${DYNAMODB_PORT:-8000}"
+cargo build -p local-api
+scripts/dynamodb-local.sh start "$ddb_port"
+trap 'scripts/dynamodb-local.sh stop "$ddb_port"' EXIT
+
+export DYNAMODB_ENDPOINT="http://127.0.0.1:$ddb_port"
+export TABLE_NAME="${TABLE_NAME:-wallet-users-local}"
+export LOG_FORMAT="${LOG_FORMAT:-text}"
+target/debug/local-api --demo-app
