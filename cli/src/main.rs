@@ -94,7 +94,9 @@ async fn run(store: &DynamoStore, command: Command) -> Result<serde_json::Value,
             json!({ "app_id": app, "api_key": key.token, "key_id": key.record.key_id })
         }
         Command::ListKeys { app_id: id } => {
-            let keys = apps::list_api_keys(store, &app_id(&id)?).await.map_err(failed)?;
+            let keys = apps::list_api_keys(store, &app_id(&id)?)
+                .await
+                .map_err(failed)?;
             let keys: Vec<_> = keys
                 .into_iter()
                 .map(|k| json!({"key_id": k.key_id, "created_at": k.created_at, "revoked_at": k.revoked_at}))

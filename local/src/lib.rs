@@ -61,7 +61,7 @@ pub async fn handle(
 }
 
 async fn dispatch(store: &DynamoStore, request: Request) -> Response<Body> {
-    let resolved = match routes::resolve(request.method(), request.uri().path()) {
+    let resolved = match routes::resolve(request.method(), api::route_path(&request)) {
         Ok(resolved) => resolved,
         Err(_) => return fallback::handle(&request),
     };

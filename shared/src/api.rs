@@ -92,7 +92,12 @@ fn is_json_content_type(value: Option<&HeaderValue>) -> bool {
     let Some(value) = value.and_then(|v| v.to_str().ok()) else {
         return false;
     };
-    let essence = value.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    let essence = value
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
     essence == "application/json"
         || (essence.starts_with("application/") && essence.ends_with("+json"))
 }
@@ -103,14 +108,22 @@ pub fn query_params(request: &Request) -> Result<Vec<(String, String)>, ApiError
     let mut params: Vec<(String, String)> = Vec::new();
     for (name, value) in query.iter() {
         if params.iter().any(|(seen, _)| seen == name) {
-            return Err(ApiError::Validation(vec![crate::validation::FieldError::new(
-                name,
-                "must be given at most once",
-            )]));
+            return Err(ApiError::Validation(vec![
+                crate::validation::FieldError::new(name, "must be given at most once"),
+            ]));
         }
         params.push((name.to_owned(), value.to_owned()));
     }
     Ok(params)
+}
+
+/// The path a route matches: API Gateway's raw path (without a stage prefix), or the URI's
+/// path for requests that did not come through API Gateway (the local server, tests).
+pub fn route_path(request: &Request) -> &str {
+    match request.raw_http_path() {
+        "" => request.uri().path(),
+        raw => raw,
+    }
 }
 
 /// A path parameter, as routed by API Gateway (or the local server).
@@ -222,13 +235,20 @@ mod tests {
             "Application/JSON",
             "application/merge-patch+json",
         ] {
-            assert_eq!(json_body(&request(Some(content_type), "{}")).unwrap(), json!({}));
+            assert_eq!(
+                json_body(&request(Some(content_type), "{}")).unwrap(),
+                json!({})
+            );
         }
     }
 
     #[test]
     fn other_content_types_are_415_and_broken_json_is_400() {
-        for content_type in [None, Some("text/plain"), Some("application/x-www-form-urlencoded")] {
+        for content_type in [
+            None,
+            Some("text/plain"),
+            Some("application/x-www-form-urlencoded"),
+        ] {
             assert_eq!(
                 json_body(&request(content_type, "{}")),
                 Err(ApiError::UnsupportedMediaType)

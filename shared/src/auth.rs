@@ -172,7 +172,10 @@ mod tests {
         let app = AppId::generate();
         let issued = issue_key(&app, "2026-01-01T00:00:00.000Z").unwrap();
         assert!(issued.token.starts_with(KEY_PREFIX));
-        assert_eq!(key_id_of(&issued.token), Some(issued.record.key_id.as_str()));
+        assert_eq!(
+            key_id_of(&issued.token),
+            Some(issued.record.key_id.as_str())
+        );
         assert_eq!(hash_key(&issued.token), issued.record.key_hash);
         assert!(!format!("{issued:?}").contains(&issued.token));
     }

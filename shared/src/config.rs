@@ -28,9 +28,8 @@ pub async fn dynamodb_client(endpoint: Option<&str>) -> aws_sdk_dynamodb::Client
             .endpoint_url(endpoint)
             .region(RegionProviderChain::default_provider().or_else("us-east-1"));
         if std::env::var_os("AWS_ACCESS_KEY_ID").is_none() {
-            loader = loader.credentials_provider(Credentials::new(
-                "local", "local", None, None, "local",
-            ));
+            loader = loader
+                .credentials_provider(Credentials::new("local", "local", None, None, "local"));
         }
     }
     aws_sdk_dynamodb::Client::new(&loader.load().await)

@@ -64,7 +64,10 @@ pub struct Resolved {
 /// Resolves `method` and `path` as API Gateway does: a literal segment beats a parameter.
 /// A known path with another method is 405 (naming the allowed ones); anything else is 404.
 pub fn resolve(method: &Method, path: &str) -> Result<Resolved, ApiError> {
-    let path = path.strip_suffix('/').filter(|p| !p.is_empty()).unwrap_or(path);
+    let path = path
+        .strip_suffix('/')
+        .filter(|p| !p.is_empty())
+        .unwrap_or(path);
     let mut matching: Vec<(RouteSpec, Vec<(String, String)>)> = routes()
         .into_iter()
         .filter_map(|spec| match_template(spec.path, path).map(|params| (spec, params)))

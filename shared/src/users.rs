@@ -146,7 +146,10 @@ pub async fn find_user<S: UserStore>(
 ) -> Result<User, UsersError> {
     let owner = store.find_owner(app, &lookup.0).await?;
     let owner = owner.ok_or(UsersError::NotFound)?;
-    store.get_user(app, owner).await?.ok_or(UsersError::NotFound)
+    store
+        .get_user(app, owner)
+        .await?
+        .ok_or(UsersError::NotFound)
 }
 
 /// Returns the one existing user the request's identifiers match (`false`), or creates one
@@ -165,7 +168,9 @@ pub async fn find_or_create_user<S: UserStore>(
     let user = new_user_record(request);
     for attempt in 0..MAX_ATTEMPTS {
         let owners = futures::future::try_join_all(
-            identifiers.iter().map(|identifier| store.find_owner(app, identifier)),
+            identifiers
+                .iter()
+                .map(|identifier| store.find_owner(app, identifier)),
         )
         .await?;
         let matches: Vec<(String, UserId)> = fields
@@ -201,11 +206,19 @@ fn new_user_record(request: &NewUser) -> User {
     User {
         id: UserId::generate(),
         external_id: request.external_id.clone(),
-        email: request.email.as_ref().map(|email| email.as_str().to_owned()),
+        email: request
+            .email
+            .as_ref()
+            .map(|email| email.as_str().to_owned()),
         username: request.username.clone(),
         linked_accounts: request.linked_accounts.clone(),
         custom_metadata: request.custom_metadata.clone(),
-        wallets: request.wallets.iter().copied().map(Wallet::pending).collect(),
+        wallets: request
+            .wallets
+            .iter()
+            .copied()
+            .map(Wallet::pending)
+            .collect(),
         created_at: now.clone(),
         updated_at: now,
     }

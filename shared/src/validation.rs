@@ -74,9 +74,9 @@ pub fn json_type(value: &serde_json::Value) -> &'static str {
 
 /// Takes a string field, or explains the type it had.
 pub fn expect_str<'v>(field: &str, value: &'v serde_json::Value) -> Result<&'v str, FieldError> {
-    value
-        .as_str()
-        .ok_or_else(|| FieldError::new(field, format!("must be a string, got {}", json_type(value))))
+    value.as_str().ok_or_else(|| {
+        FieldError::new(field, format!("must be a string, got {}", json_type(value)))
+    })
 }
 
 /// Checks the length in characters of a free-text value and that it holds no control characters.
@@ -89,10 +89,16 @@ pub fn check_text(field: &str, value: &str, min: usize, max: usize) -> Result<()
         ));
     }
     if value.chars().any(char::is_control) {
-        return Err(FieldError::new(field, "must not contain control characters"));
+        return Err(FieldError::new(
+            field,
+            "must not contain control characters",
+        ));
     }
     if value.trim() != value {
-        return Err(FieldError::new(field, "must not start or end with white space"));
+        return Err(FieldError::new(
+            field,
+            "must not start or end with white space",
+        ));
     }
     Ok(())
 }

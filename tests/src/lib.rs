@@ -53,7 +53,9 @@ impl TestStack {
 
     /// Another app in the same table, with its key.
     pub async fn other_app(&self) -> (AppId, String) {
-        let (app, key) = shared::apps::create_app(&self.store, "other").await.unwrap();
+        let (app, key) = shared::apps::create_app(&self.store, "other")
+            .await
+            .unwrap();
         (app.app_id, key.token)
     }
 
@@ -110,7 +112,12 @@ impl TestStack {
         self.items()
             .await
             .into_iter()
-            .filter(|item| item.get("entity").and_then(|v| v.as_s().ok()).map(String::as_str) == Some("user"))
+            .filter(|item| {
+                item.get("entity")
+                    .and_then(|v| v.as_s().ok())
+                    .map(String::as_str)
+                    == Some("user")
+            })
             .collect()
     }
 }
@@ -161,9 +168,15 @@ pub fn request(method: &str, path: &str, api_key: &str, body: Option<&Value>) ->
     let mut query_map: HashMap<String, Vec<String>> = HashMap::new();
     for pair in query.split('&').filter(|p| !p.is_empty()) {
         let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
-        query_map.entry(name.to_owned()).or_default().push(value.to_owned());
+        query_map
+            .entry(name.to_owned())
+            .or_default()
+            .push(value.to_owned());
     }
-    let request = builder.body(body).unwrap().with_query_string_parameters(query_map);
+    let request = builder
+        .body(body)
+        .unwrap()
+        .with_query_string_parameters(query_map);
     match path_only.strip_prefix("/v1/users/") {
         Some(id) if !id.contains('/') && id != "find-or-create" => with_id(request, id),
         _ => request,
@@ -182,7 +195,12 @@ pub fn assert_error(response: &Response<Body>, status: u16, code: &str) -> Value
     assert_eq!(actual, status, "unexpected status; body: {body}");
     assert_eq!(body["success"], false, "{body}");
     assert_eq!(body["error"]["code"], code, "{body}");
-    assert!(body["error"]["request_id"].as_str().is_some_and(|id| !id.is_empty()), "{body}");
+    assert!(
+        body["error"]["request_id"]
+            .as_str()
+            .is_some_and(|id| !id.is_empty()),
+        "{body}"
+    );
     assert!(body["error"]["details"].is_array(), "{body}");
     body
 }

@@ -115,7 +115,10 @@ async fn route(
                 "lambda-runtime-invoked-function-arn",
                 "arn:aws:lambda:us-east-1:123456789012:function:test-function",
             )
-            .header("lambda-runtime-trace-id", "Root=1-5bef4de7-ad49b0e87f6ef6c87fc2e700")
+            .header(
+                "lambda-runtime-trace-id",
+                "Root=1-5bef4de7-ad49b0e87f6ef6c87fc2e700",
+            )
             .body(Full::new(Bytes::from(event)))
             .unwrap();
     }

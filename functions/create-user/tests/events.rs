@@ -1,5 +1,8 @@
 //! The create-user handler on each `events/` payload, against DynamoDB Local.
 
+// Test helpers report failures by panicking.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use api_tests::{TestStack, assert_error, parts};
 use serde_json::json;
 
@@ -17,7 +20,10 @@ async fn creates_a_user_with_pending_wallets() {
     assert_eq!(user["email"], "ada@example.com");
     assert_eq!(user["username"], "ada");
     assert_eq!(user["custom_metadata"], json!({"plan": "pro"}));
-    assert_eq!(user["linked_accounts"][1], json!({"type": "twitter", "subject": "1234", "username": "ada_l"}));
+    assert_eq!(
+        user["linked_accounts"][1],
+        json!({"type": "twitter", "subject": "1234", "username": "ada_l"})
+    );
     assert_eq!(
         user["wallets"],
         json!([
@@ -28,7 +34,12 @@ async fn creates_a_user_with_pending_wallets() {
     assert_eq!(user["created_at"], user["updated_at"]);
     // The user item plus a guard for the external id, the email and both linked accounts.
     assert_eq!(stack.user_items().await.len(), 1);
-    let guards = stack.items().await.into_iter().filter(|i| i["sk"].as_s().unwrap() == "GUARD").count();
+    let guards = stack
+        .items()
+        .await
+        .into_iter()
+        .filter(|i| i["sk"].as_s().unwrap() == "GUARD")
+        .count();
     assert_eq!(guards, 4);
 }
 
@@ -50,7 +61,11 @@ async fn bad_requests_get_their_status_and_change_nothing() {
     let cases = [
         ("create-user-invalid-fields", 400, "validation_failed"),
         ("create-user-malformed-json", 400, "malformed_json"),
-        ("create-user-wrong-content-type", 415, "unsupported_media_type"),
+        (
+            "create-user-wrong-content-type",
+            415,
+            "unsupported_media_type",
+        ),
         ("create-user-no-auth", 401, "unauthorized"),
     ];
     for (event, status, code) in cases {
@@ -65,7 +80,8 @@ async fn bad_requests_get_their_status_and_change_nothing() {
 #[tokio::test]
 async fn every_invalid_field_is_named() {
     let stack = TestStack::new().await;
-    let response = create_user::handle(&stack.store, stack.event("create-user-invalid-fields")).await;
+    let response =
+        create_user::handle(&stack.store, stack.event("create-user-invalid-fields")).await;
     let body = assert_error(&response, 400, "validation_failed");
     let fields: Vec<&str> = body["error"]["details"]
         .as_array()
@@ -73,24 +89,41 @@ async fn every_invalid_field_is_named() {
         .iter()
         .map(|d| d["field"].as_str().unwrap())
         .collect();
-    assert_eq!(fields, ["nickname", "email", "username", "wallets[0].chain_type"]);
+    assert_eq!(
+        fields,
+        ["nickname", "email", "username", "wallets[0].chain_type"]
+    );
 }
 
 #[tokio::test]
 async fn a_wrong_or_revoked_key_is_401() {
     let stack = TestStack::new().await;
     let wrong = api_tests::with_api_key(stack.event("create-user"), "wusk_not_a_key");
-    assert_error(&create_user::handle(&stack.store, wrong).await, 401, "unauthorized");
+    assert_error(
+        &create_user::handle(&stack.store, wrong).await,
+        401,
+        "unauthorized",
+    );
 
     // A well-formed key with a valid checksum that was never issued: found by no lookup.
     let other = shared::auth::issue_key(&stack.app, "now").unwrap();
     let unissued = api_tests::with_api_key(stack.event("create-user"), &other.token);
-    assert_error(&create_user::handle(&stack.store, unissued).await, 401, "unauthorized");
+    assert_error(
+        &create_user::handle(&stack.store, unissued).await,
+        401,
+        "unauthorized",
+    );
 
     let key_id = shared::auth::key_id_of(&stack.api_key).unwrap().to_owned();
-    shared::apps::revoke_api_key(&stack.store, &stack.app, &key_id).await.unwrap();
+    shared::apps::revoke_api_key(&stack.store, &stack.app, &key_id)
+        .await
+        .unwrap();
     let revoked = stack.event("create-user");
-    assert_error(&create_user::handle(&stack.store, revoked).await, 401, "unauthorized");
+    assert_error(
+        &create_user::handle(&stack.store, revoked).await,
+        401,
+        "unauthorized",
+    );
     assert!(stack.user_items().await.is_empty());
 }
 

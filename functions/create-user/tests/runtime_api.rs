@@ -1,6 +1,9 @@
 //! The compiled `create-user` binary, run as Lambda runs it: under a Runtime API, fed an
 //! `events/` payload, against DynamoDB Local.
 
+// Test helpers report failures by panicking.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use api_tests::TestStack;
 use api_tests::runtime_api::{Outcome, invoke};
 use serde_json::Value;
@@ -11,7 +14,10 @@ async fn the_binary_answers_an_api_gateway_event() {
     let endpoint = api_tests::endpoint();
     let invocation = invoke(
         env!("CARGO_BIN_EXE_create-user"),
-        &[("TABLE_NAME", stack.table()), ("DYNAMODB_ENDPOINT", &endpoint)],
+        &[
+            ("TABLE_NAME", stack.table()),
+            ("DYNAMODB_ENDPOINT", &endpoint),
+        ],
         &stack.event_text("create-user"),
     )
     .await;
@@ -25,7 +31,10 @@ async fn the_binary_answers_an_api_gateway_event() {
     assert_eq!(body["data"]["email"], "ada@example.com");
     let users = stack.user_items().await;
     assert_eq!(users.len(), 1);
-    assert_eq!(users[0]["id"].as_s().unwrap(), body["data"]["id"].as_str().unwrap());
+    assert_eq!(
+        users[0]["id"].as_s().unwrap(),
+        body["data"]["id"].as_str().unwrap()
+    );
 }
 
 #[tokio::test]
@@ -34,7 +43,10 @@ async fn the_binary_reports_bad_input_in_the_envelope() {
     let endpoint = api_tests::endpoint();
     let invocation = invoke(
         env!("CARGO_BIN_EXE_create-user"),
-        &[("TABLE_NAME", stack.table()), ("DYNAMODB_ENDPOINT", &endpoint)],
+        &[
+            ("TABLE_NAME", stack.table()),
+            ("DYNAMODB_ENDPOINT", &endpoint),
+        ],
         &stack.event_text("create-user-malformed-json"),
     )
     .await;

@@ -1,5 +1,8 @@
 //! The fallback function on unrouted `events/` payloads.
 
+// Test helpers report failures by panicking.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use api_tests::{assert_error, load_event};
 
 #[test]

@@ -20,8 +20,8 @@ async fn get<S: UserStore + AppStore>(store: &S, request: &Request) -> Result<Re
     let user = match api::path_param(request, "id") {
         Some(id) => users::get_user(store, &app, &id).await?,
         None => {
-            let lookup = Lookup::from_query(&api::query_params(request)?)
-                .map_err(ApiError::Validation)?;
+            let lookup =
+                Lookup::from_query(&api::query_params(request)?).map_err(ApiError::Validation)?;
             users::find_user(store, &app, &lookup).await?
         }
     };

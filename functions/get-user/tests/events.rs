@@ -1,9 +1,13 @@
 //! The get-user handler on each `events/` payload, against DynamoDB Local.
 
+// Test helpers report failures by panicking.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use api_tests::{TestStack, assert_error, parts, with_id};
 
 async fn create_ada(stack: &TestStack) -> String {
-    let (status, body) = parts(&create_user::handle(&stack.store, stack.event("create-user")).await);
+    let (status, body) =
+        parts(&create_user::handle(&stack.store, stack.event("create-user")).await);
     assert_eq!(status, 201, "{body}");
     body["data"]["id"].as_str().unwrap().to_owned()
 }
@@ -24,9 +28,17 @@ async fn unknown_or_malformed_ids_are_404() {
     let stack = TestStack::new().await;
     create_ada(&stack).await;
     // The event's id names no user of this app.
-    assert_error(&get_user::handle(&stack.store, stack.event("get-user")).await, 404, "not_found");
+    assert_error(
+        &get_user::handle(&stack.store, stack.event("get-user")).await,
+        404,
+        "not_found",
+    );
     let malformed = with_id(stack.event("get-user"), "not-a-uuid");
-    assert_error(&get_user::handle(&stack.store, malformed).await, 404, "not_found");
+    assert_error(
+        &get_user::handle(&stack.store, malformed).await,
+        404,
+        "not_found",
+    );
 }
 
 #[tokio::test]
@@ -43,16 +55,30 @@ async fn looks_up_by_email_in_any_case_and_by_address_in_any_hex_case() {
 #[tokio::test]
 async fn lookups_of_unheld_identifiers_are_404_and_bad_queries_400() {
     let stack = TestStack::new().await;
-    assert_error(&get_user::handle(&stack.store, stack.event("get-user-by-email")).await, 404, "not_found");
+    assert_error(
+        &get_user::handle(&stack.store, stack.event("get-user-by-email")).await,
+        404,
+        "not_found",
+    );
     let body = assert_error(
         &get_user::handle(&stack.store, stack.event("get-user-bad-query")).await,
         400,
         "validation_failed",
     );
     assert_eq!(body["error"]["details"][0]["field"], "phone");
-    for query in ["", "?email=a@example.com&external_id=x", "?email=nope", "?address=0x12", "?external_id="] {
+    for query in [
+        "",
+        "?email=a@example.com&external_id=x",
+        "?email=nope",
+        "?address=0x12",
+        "?external_id=",
+    ] {
         let request = api_tests::request("GET", &format!("/v1/users{query}"), &stack.api_key, None);
-        assert_error(&get_user::handle(&stack.store, request).await, 400, "validation_failed");
+        assert_error(
+            &get_user::handle(&stack.store, request).await,
+            400,
+            "validation_failed",
+        );
     }
 }
 
@@ -62,7 +88,15 @@ async fn another_apps_user_is_404() {
     let id = create_ada(&stack).await;
     let (_, other_key) = stack.other_app().await;
     let by_id = api_tests::with_api_key(with_id(stack.event("get-user"), &id), &other_key);
-    assert_error(&get_user::handle(&stack.store, by_id).await, 404, "not_found");
+    assert_error(
+        &get_user::handle(&stack.store, by_id).await,
+        404,
+        "not_found",
+    );
     let by_email = api_tests::with_api_key(stack.event("get-user-by-email"), &other_key);
-    assert_error(&get_user::handle(&stack.store, by_email).await, 404, "not_found");
+    assert_error(
+        &get_user::handle(&stack.store, by_email).await,
+        404,
+        "not_found",
+    );
 }

@@ -181,7 +181,10 @@ mod tests {
         }
         let lower = "0x5aaeb6053f3e94c9b9a09f33669435e7ef1beaed";
         let parsed = WalletAddress::parse(ChainType::Ethereum, lower).unwrap();
-        assert_eq!(parsed.as_str(), "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed");
+        assert_eq!(
+            parsed.as_str(),
+            "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed"
+        );
     }
 
     #[test]
@@ -189,8 +192,17 @@ mod tests {
         // One letter's case flipped in a valid checksummed address.
         let broken = "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAeD";
         assert!(WalletAddress::parse(ChainType::Ethereum, broken).is_err());
-        for bad in ["", "0x", "5aaeb6053f3e94c9b9a09f33669435e7ef1beaed", "0x123", "0xzz"] {
-            assert!(WalletAddress::parse(ChainType::Ethereum, bad).is_err(), "{bad:?}");
+        for bad in [
+            "",
+            "0x",
+            "5aaeb6053f3e94c9b9a09f33669435e7ef1beaed",
+            "0x123",
+            "0xzz",
+        ] {
+            assert!(
+                WalletAddress::parse(ChainType::Ethereum, bad).is_err(),
+                "{bad:?}"
+            );
         }
     }
 
@@ -201,8 +213,17 @@ mod tests {
         assert_eq!(parsed.as_str(), key);
         assert_eq!(WalletAddress::parse_any(key), Some(parsed));
         // '0', 'O', 'I' and 'l' are not base58; 31-byte keys are not addresses.
-        assert!(WalletAddress::parse(ChainType::Solana, "0Nd1mBQtrMJVYVfKf2PJy9NZUZdTAsp7D4xWLs4gDB4T").is_err());
-        assert!(WalletAddress::parse(ChainType::Solana, &bs58::encode([7u8; 31]).into_string()).is_err());
+        assert!(
+            WalletAddress::parse(
+                ChainType::Solana,
+                "0Nd1mBQtrMJVYVfKf2PJy9NZUZdTAsp7D4xWLs4gDB4T"
+            )
+            .is_err()
+        );
+        assert!(
+            WalletAddress::parse(ChainType::Solana, &bs58::encode([7u8; 31]).into_string())
+                .is_err()
+        );
     }
 
     #[test]

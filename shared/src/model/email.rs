@@ -68,7 +68,10 @@ mod tests {
             "Ada <a@example.com>",
             "a b@example.com",
         ] {
-            assert!(EmailAddress::parse("email", bad).is_err(), "{bad:?} accepted");
+            assert!(
+                EmailAddress::parse("email", bad).is_err(),
+                "{bad:?} accepted"
+            );
         }
         let long = format!("{}@example.com", "a".repeat(250));
         assert!(EmailAddress::parse("email", &long).is_err());

@@ -135,8 +135,9 @@ impl LinkedAccount {
                 .and_then(|number| violations.check(parse_phone(&field("number"), number)))
                 .map(|number| Self::Phone { number }),
             "farcaster" => parse_farcaster(object, &field, violations),
-            "custom" => required_subject(object, &field, violations)
-                .map(|subject| Self::Custom { subject }),
+            "custom" => {
+                required_subject(object, &field, violations).map(|subject| Self::Custom { subject })
+            }
             oauth => parse_oauth(object, &field, violations).map(|account| match oauth {
                 "twitter" => Self::Twitter(account),
                 "discord" => Self::Discord(account),
@@ -238,7 +239,10 @@ fn parse_farcaster(
         }
     };
     let username = optional_text(object, &field("username"), "username", violations)?;
-    Some(LinkedAccount::Farcaster { fid: fid?, username })
+    Some(LinkedAccount::Farcaster {
+        fid: fid?,
+        username,
+    })
 }
 
 fn parse_oauth(
@@ -325,7 +329,9 @@ mod tests {
 
     #[test]
     fn names_every_bad_field() {
-        let errors = parse(json!({"type": "wallet", "chain_type": "bitcoin", "address": 7, "extra": 1})).unwrap_err();
+        let errors =
+            parse(json!({"type": "wallet", "chain_type": "bitcoin", "address": 7, "extra": 1}))
+                .unwrap_err();
         let fields: Vec<_> = errors.iter().map(|e| e.field.as_str()).collect();
         assert_eq!(
             fields,
@@ -342,7 +348,10 @@ mod tests {
         assert!(parse(json!({"type": "myspace", "subject": "x"})).is_err());
         assert!(parse(json!({"subject": "x"})).is_err());
         for number in ["14155550123", "+1 415 555 0123", "+0123456789", "+1234567"] {
-            assert!(parse(json!({"type": "phone", "number": number})).is_err(), "{number}");
+            assert!(
+                parse(json!({"type": "phone", "number": number})).is_err(),
+                "{number}"
+            );
         }
         for fid in [json!(0), json!(-1), json!(1.5), json!("4423")] {
             assert!(parse(json!({"type": "farcaster", "fid": fid})).is_err());

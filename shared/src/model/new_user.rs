@@ -116,7 +116,10 @@ impl NewUser {
             ));
         }
         if let Some(email) = &self.email {
-            identifiers.push(("email".to_owned(), Identifier::Email(email.key().to_owned())));
+            identifiers.push((
+                "email".to_owned(),
+                Identifier::Email(email.key().to_owned()),
+            ));
         }
         for (index, account) in self.linked_accounts.iter().enumerate() {
             identifiers.push((format!("linked_accounts[{index}]"), account.identifier()));
@@ -170,7 +173,9 @@ fn parse_custom_metadata(value: &Value) -> Result<Map<String, Value>, FieldError
             format!("must nest at most {MAX_CUSTOM_METADATA_DEPTH} levels deep"),
         ));
     }
-    let size = serde_json::to_vec(value).map(|bytes| bytes.len()).unwrap_or(usize::MAX);
+    let size = serde_json::to_vec(value)
+        .map(|bytes| bytes.len())
+        .unwrap_or(usize::MAX);
     if size > MAX_CUSTOM_METADATA_BYTES {
         return Err(FieldError::new(
             FIELD,
@@ -190,7 +195,10 @@ fn depth(value: &Value) -> usize {
 
 fn parse_wallets(value: &Value, violations: &mut Violations) -> Vec<ChainType> {
     let Some(items) = value.as_array() else {
-        violations.add("wallets", format!("must be an array, got {}", json_type(value)));
+        violations.add(
+            "wallets",
+            format!("must be an array, got {}", json_type(value)),
+        );
         return Vec::new();
     };
     let mut chains = Vec::new();
@@ -201,7 +209,10 @@ fn parse_wallets(value: &Value, violations: &mut Violations) -> Vec<ChainType> {
             continue;
         };
         for key in object.keys().filter(|key| *key != "chain_type") {
-            violations.add(format!("{path}.{key}"), "unknown field; expected chain_type");
+            violations.add(
+                format!("{path}.{key}"),
+                "unknown field; expected chain_type",
+            );
         }
         let chain_path = format!("{path}.chain_type");
         let chain = match object.get("chain_type") {
@@ -248,7 +259,8 @@ mod tests {
 
     #[test]
     fn nulls_are_absent_and_an_empty_wallet_list_means_none() {
-        let user = NewUser::parse(&json!({"email": null, "external_id": null, "wallets": []})).unwrap();
+        let user =
+            NewUser::parse(&json!({"email": null, "external_id": null, "wallets": []})).unwrap();
         assert_eq!(user.email, None);
         assert!(user.wallets.is_empty());
     }
@@ -281,7 +293,8 @@ mod tests {
 
     #[test]
     fn wrong_types_are_named() {
-        let errors = NewUser::parse(&json!({"email": 5, "username": true, "wallets": "ethereum"})).unwrap_err();
+        let errors = NewUser::parse(&json!({"email": 5, "username": true, "wallets": "ethereum"}))
+            .unwrap_err();
         assert_eq!(fields(&errors), ["email", "username", "wallets"]);
         assert!(errors[0].message.contains("got number"));
     }
@@ -302,7 +315,10 @@ mod tests {
             "wallets": [{"chain_type": "solana"}, {"chain_type": "solana"}]
         }))
         .unwrap_err();
-        assert_eq!(fields(&errors), ["linked_accounts[1]", "wallets[1].chain_type"]);
+        assert_eq!(
+            fields(&errors),
+            ["linked_accounts[1]", "wallets[1].chain_type"]
+        );
     }
 
     #[test]
@@ -315,7 +331,10 @@ mod tests {
         }
         assert!(NewUser::parse(&json!({ "custom_metadata": deep })).is_err());
         let fine = json!({"custom_metadata": {"plan": "pro", "score": 7, "tags": ["a"]}});
-        assert_eq!(NewUser::parse(&fine).unwrap().custom_metadata["plan"], "pro");
+        assert_eq!(
+            NewUser::parse(&fine).unwrap().custom_metadata["plan"],
+            "pro"
+        );
     }
 
     #[test]
@@ -329,11 +348,20 @@ mod tests {
         assert_eq!(
             user.identifiers(),
             [
-                ("external_id".to_owned(), Identifier::ExternalId("u-1".into())),
-                ("email".to_owned(), Identifier::Email("ada@example.com".into())),
+                (
+                    "external_id".to_owned(),
+                    Identifier::ExternalId("u-1".into())
+                ),
+                (
+                    "email".to_owned(),
+                    Identifier::Email("ada@example.com".into())
+                ),
                 (
                     "linked_accounts[0]".to_owned(),
-                    Identifier::Account { kind: "farcaster", value: "4423".into() }
+                    Identifier::Account {
+                        kind: "farcaster",
+                        value: "4423".into()
+                    }
                 ),
             ]
         );

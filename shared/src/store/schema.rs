@@ -9,8 +9,8 @@ use aws_sdk_dynamodb::types::{
     StreamSpecification, StreamViewType, TableStatus,
 };
 
-use super::keys::{PK, SK};
 use super::StoreError;
+use super::keys::{PK, SK};
 
 /// Creates the table (keys, on-demand billing, a stream of new and old images) unless it
 /// exists, and waits until it is active.
@@ -63,5 +63,7 @@ pub async fn ensure_table(client: &Client, table: &str) -> Result<(), StoreError
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    Err(StoreError::Unavailable(format!("table {table} did not become active")))
+    Err(StoreError::Unavailable(format!(
+        "table {table} did not become active"
+    )))
 }
