@@ -1,8 +1,7 @@
 //! Configuration from the environment, and the SDK clients built from it (once per cold start).
 
 use aws_config::BehaviorVersion;
-use aws_config::meta::region::RegionProviderChain;
-use aws_sdk_dynamodb::config::Credentials;
+use aws_sdk_dynamodb::config::{Credentials, Region};
 
 use crate::store::DynamoStore;
 
@@ -19,14 +18,17 @@ pub enum ConfigError {
 }
 
 /// Builds the DynamoDB client. With an `endpoint` (DynamoDB Local) it needs no AWS account:
-/// dummy credentials and a default region stand in unless the environment gives real ones,
-/// so nothing probes instance metadata.
+/// dummy credentials and a default region stand in unless the environment gives real ones.
+/// The region comes from the environment only: the SDK's default chain would otherwise probe
+/// instance metadata (IMDS), a network wait at start-up on every machine that is not EC2.
+/// In Lambda, `AWS_REGION` is always set and the credentials come from the environment.
 pub async fn dynamodb_client(endpoint: Option<&str>) -> aws_sdk_dynamodb::Client {
     let mut loader = aws_config::defaults(BehaviorVersion::latest());
     if let Some(endpoint) = endpoint {
-        loader = loader
-            .endpoint_url(endpoint)
-            .region(RegionProviderChain::default_provider().or_else("us-east-1"));
+        let region = std::env::var("AWS_REGION")
+            .or_else(|_| std::env::var("AWS_DEFAULT_REGION"))
+            .unwrap_or_else(|_| "us-east-1".to_owned());
+        loader = loader.endpoint_url(endpoint).region(Region::new(region));
         if std::env::var_os("AWS_ACCESS_KEY_ID").is_none() {
             loader = loader
                 .credentials_provider(Credentials::new("local", "local", None, None, "local"));
