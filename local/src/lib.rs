@@ -2,6 +2,8 @@
 //! API Gateway and calls the same handlers the Lambda functions run, with the request shaped
 //! as `lambda_http` shapes an API Gateway event (path and query parameters included).
 
+pub mod stream;
+
 use std::collections::HashMap;
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -71,6 +73,7 @@ async fn dispatch(store: &DynamoStore, request: Request) -> Response<Body> {
         Route::CreateUser => create_user::handle(store, request).await,
         Route::GetUser | Route::LookupUser => get_user::handle(store, request).await,
         Route::FindOrCreateUser => find_or_create_user::handle(store, request).await,
+        Route::AddWallet => add_wallet::handle(store, request).await,
     }
 }
 

@@ -1,7 +1,8 @@
 //! `local-api`: the whole API on your machine, against DynamoDB Local.
 //!
 //! Ensures the table exists, optionally creates a demo app and key (printed as JSON and saved
-//! to `.local/api-key`), then serves the API.
+//! to `.local/api-key`), then serves the API and runs the wallet creator on the table's stream
+//! (sealing keys with the dev-only key-encryption key in `LOCAL_KEY_ENCRYPTION_KEY`).
 
 use std::net::SocketAddr;
 use std::process::ExitCode;
@@ -9,6 +10,9 @@ use std::time::Duration;
 
 use shared::config;
 use shared::store::DynamoStore;
+use shared::wallets::LocalSealer;
+use shared::wallets::events::LogPublisher;
+use shared::wallets::seal::LOCAL_KEK_VAR;
 use tokio::net::TcpListener;
 
 const DEFAULT_TABLE: &str = "wallet-users-local";
@@ -41,6 +45,22 @@ async fn run() -> Result<(), String> {
     let client = config::dynamodb_client(Some(&endpoint)).await;
     let store = DynamoStore::new(client, table.clone());
     ensure_table_when_reachable(&store).await?;
+    let sealer =
+        LocalSealer::from_hex(&std::env::var(LOCAL_KEK_VAR).map_err(|_| {
+            format!("{LOCAL_KEK_VAR} is not set (scripts/run-local.sh generates one)")
+        })?)
+        .map_err(|e| e.to_string())?;
+    let consumer = local_api::stream::run_wallet_consumer(
+        store.clone(),
+        endpoint.clone(),
+        sealer,
+        LogPublisher,
+    );
+    tokio::spawn(async move {
+        if let Err(error) = consumer.await {
+            tracing::error!(%error, "the wallet creator stopped");
+        }
+    });
 
     if demo_app {
         let (app, key) = shared::apps::create_app(&store, "demo")
@@ -58,7 +78,9 @@ async fn run() -> Result<(), String> {
     let listener = TcpListener::bind(addr)
         .await
         .map_err(|e| format!("binding {addr}: {e}"))?;
-    println!("API listening on http://{addr} (table {table}, DynamoDB at {endpoint})");
+    println!(
+        "API listening on http://{addr} (table {table}, DynamoDB at {endpoint}); wallet creator on the table's stream"
+    );
     local_api::serve(listener, store)
         .await
         .map_err(|e| e.to_string())

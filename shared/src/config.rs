@@ -23,6 +23,12 @@ pub enum ConfigError {
 /// instance metadata (IMDS), a network wait at start-up on every machine that is not EC2.
 /// In Lambda, `AWS_REGION` is always set and the credentials come from the environment.
 pub async fn dynamodb_client(endpoint: Option<&str>) -> aws_sdk_dynamodb::Client {
+    aws_sdk_dynamodb::Client::new(&sdk_config(endpoint).await)
+}
+
+/// The SDK configuration [`dynamodb_client`] uses, for other clients of the same endpoint
+/// (DynamoDB Streams, locally).
+pub async fn sdk_config(endpoint: Option<&str>) -> aws_config::SdkConfig {
     let mut loader = aws_config::defaults(BehaviorVersion::latest());
     if let Some(endpoint) = endpoint {
         let region = std::env::var("AWS_REGION")
@@ -34,7 +40,7 @@ pub async fn dynamodb_client(endpoint: Option<&str>) -> aws_sdk_dynamodb::Client
                 .credentials_provider(Credentials::new("local", "local", None, None, "local"));
         }
     }
-    aws_sdk_dynamodb::Client::new(&loader.load().await)
+    loader.load().await
 }
 
 /// The store named by `TABLE_NAME`, at `DYNAMODB_ENDPOINT` if set.

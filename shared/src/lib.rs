@@ -14,3 +14,4 @@ pub mod store;
 pub mod telemetry;
 pub mod users;
 pub mod validation;
+pub mod wallets;

@@ -12,6 +12,7 @@ pub enum Route {
     GetUser,
     LookupUser,
     FindOrCreateUser,
+    AddWallet,
 }
 
 /// One route: method, path template (API Gateway syntax) and the function that serves it.
@@ -25,7 +26,7 @@ pub struct RouteSpec {
 }
 
 /// Every route of the API.
-pub fn routes() -> [RouteSpec; 4] {
+pub fn routes() -> [RouteSpec; 5] {
     [
         RouteSpec {
             method: Method::POST,
@@ -50,6 +51,12 @@ pub fn routes() -> [RouteSpec; 4] {
             path: "/v1/users/find-or-create",
             route: Route::FindOrCreateUser,
             function: "find-or-create-user",
+        },
+        RouteSpec {
+            method: Method::POST,
+            path: "/v1/users/{id}/wallets",
+            route: Route::AddWallet,
+            function: "add-wallet",
         },
     ]
 }

@@ -50,6 +50,11 @@ impl Violations {
         self.0.is_empty()
     }
 
+    /// Every recorded failure.
+    pub fn into_errors(self) -> Vec<FieldError> {
+        self.0
+    }
+
     /// `value` if nothing failed, else every recorded failure.
     pub fn finish<T>(self, value: impl FnOnce() -> T) -> Result<T, Vec<FieldError>> {
         if self.0.is_empty() {

@@ -294,7 +294,7 @@ mod tests {
         let account = LinkedAccount::parse("linked_accounts[0]", &value, &mut violations);
         match account {
             Some(account) if violations.is_empty() => Ok(account),
-            _ => Err(violations.finish(|| ()).err().unwrap_or_default()),
+            _ => Err(violations.into_errors()),
         }
     }
 

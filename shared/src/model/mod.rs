@@ -15,4 +15,4 @@ pub use identifier::Identifier;
 pub use ids::{AppId, UserId};
 pub use linked_account::LinkedAccount;
 pub use new_user::NewUser;
-pub use user::{User, Wallet, WalletStatus};
+pub use user::{User, Wallet, WalletError, WalletStatus};

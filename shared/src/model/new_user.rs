@@ -204,41 +204,55 @@ fn parse_wallets(value: &Value, violations: &mut Violations) -> Vec<ChainType> {
     let mut chains = Vec::new();
     for (index, item) in items.iter().enumerate() {
         let path = format!("wallets[{index}]");
-        let Some(object) = item.as_object() else {
-            violations.add(&path, format!("must be an object, got {}", json_type(item)));
-            continue;
-        };
-        for key in object.keys().filter(|key| *key != "chain_type") {
-            violations.add(
-                format!("{path}.{key}"),
-                "unknown field; expected chain_type",
-            );
-        }
-        let chain_path = format!("{path}.chain_type");
-        let chain = match object.get("chain_type") {
-            None => {
-                violations.add(&chain_path, "is required");
-                continue;
-            }
-            Some(value) => violations
-                .check(expect_str(&chain_path, value))
-                .and_then(|name| {
-                    let chain = ChainType::parse(name);
-                    if chain.is_none() {
-                        violations.add(&chain_path, "must be one of: ethereum, solana");
-                    }
-                    chain
-                }),
-        };
-        match chain {
-            Some(chain) if chains.contains(&chain) => {
-                violations.add(&chain_path, "a user has at most one wallet per chain");
-            }
+        match parse_wallet_spec(&path, item, violations) {
+            Some(chain) if chains.contains(&chain) => violations.add(
+                format!("{path}.chain_type"),
+                "a user has at most one wallet per chain",
+            ),
             Some(chain) => chains.push(chain),
             None => {}
         }
     }
     chains
+}
+
+/// Parses `{"chain_type": "…"}`: one wallet to provision.
+fn parse_wallet_spec(path: &str, item: &Value, violations: &mut Violations) -> Option<ChainType> {
+    let field = |name: &str| {
+        if path.is_empty() {
+            name.to_owned()
+        } else {
+            format!("{path}.{name}")
+        }
+    };
+    let Some(object) = item.as_object() else {
+        violations.add(path, format!("must be an object, got {}", json_type(item)));
+        return None;
+    };
+    for key in object.keys().filter(|key| *key != "chain_type") {
+        violations.add(field(key), "unknown field; expected chain_type");
+    }
+    let chain_path = field("chain_type");
+    let Some(value) = object.get("chain_type") else {
+        violations.add(&chain_path, "is required");
+        return None;
+    };
+    let name = violations.check(expect_str(&chain_path, value))?;
+    let chain = ChainType::parse(name);
+    if chain.is_none() {
+        violations.add(&chain_path, "must be one of: ethereum, solana");
+    }
+    chain
+}
+
+/// Parses the body of `POST /v1/users/{id}/wallets`: `{"chain_type": "ethereum" | "solana"}`.
+pub fn parse_wallet_request(body: &Value) -> Result<ChainType, Vec<FieldError>> {
+    let mut violations = Violations::default();
+    let chain = parse_wallet_spec("", body, &mut violations);
+    match chain {
+        Some(chain) if violations.is_empty() => Ok(chain),
+        _ => Err(violations.into_errors()),
+    }
 }
 
 #[cfg(test)]

@@ -5,6 +5,25 @@ use serde_json::{Map, Value};
 
 use super::{ChainType, Identifier, LinkedAccount, UserId, WalletAddress};
 
+/// Why a wallet creation attempt failed, as the API reports it in `last_error`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WalletError {
+    /// The key service (KMS, or the local key-encryption key) refused or failed.
+    KeySealingFailed,
+    /// The operating system's random source failed.
+    KeyGenerationFailed,
+}
+
+impl WalletError {
+    /// The stable code stored in `last_error`.
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::KeySealingFailed => "key_sealing_failed",
+            Self::KeyGenerationFailed => "key_generation_failed",
+        }
+    }
+}
+
 /// A user of an app.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct User {
@@ -17,6 +36,8 @@ pub struct User {
     pub wallets: Vec<Wallet>,
     pub created_at: String,
     pub updated_at: String,
+    /// Bumped by every change to the user, wallets included: the basis of its ETag.
+    pub version: u64,
 }
 
 /// An embedded wallet the service provisions for the user, one per chain.
@@ -28,6 +49,12 @@ pub struct Wallet {
     pub status: WalletStatus,
     /// When the wallet became `ready`.
     pub created_at: Option<String>,
+    /// Failed creation attempts since the wallet was last queued.
+    #[serde(default)]
+    pub attempts: u32,
+    /// The code of the last failed attempt (never internals): see [`WalletError`].
+    #[serde(default)]
+    pub last_error: Option<String>,
 }
 
 /// Where an embedded wallet is in its life.
@@ -50,6 +77,8 @@ impl Wallet {
             address: None,
             status: WalletStatus::Pending,
             created_at: None,
+            attempts: 0,
+            last_error: None,
         }
     }
 }

@@ -7,10 +7,11 @@
 //! | guard      | `APP#<app>#ID#<kind>#<value>`           | `GUARD`  |
 //! | app        | `APP#<app>`                             | `APP`    |
 //! | API key    | `APIKEY#<key id>`                       | `APIKEY` |
+//! | wallet key | `APP#<app>#USER#<user id>` (the user's) | `WALLETKEY#<chain>` |
 //!
 //! A guard's value comes last, so a `#` inside it cannot be confused with a separator.
 
-use crate::model::{AppId, Identifier, UserId};
+use crate::model::{AppId, ChainType, Identifier, UserId};
 
 /// The partition key attribute.
 pub const PK: &str = "pk";
@@ -24,6 +25,12 @@ pub const SK_GUARD: &str = "GUARD";
 pub const SK_APP: &str = "APP";
 /// The sort key of API key items.
 pub const SK_API_KEY: &str = "APIKEY";
+
+/// The sort key of a user's sealed wallet key on `chain`: beside the user, never read by the
+/// API (which reads only `USER`).
+pub fn wallet_key_sk(chain: ChainType) -> String {
+    format!("WALLETKEY#{chain}")
+}
 
 /// The partition key of a user.
 pub fn user_pk(app: &AppId, id: UserId) -> String {

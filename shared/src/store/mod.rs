@@ -7,7 +7,8 @@
 use std::future::Future;
 
 use crate::auth::ApiKeyRecord;
-use crate::model::{AppId, Identifier, User, UserId};
+use crate::model::{AppId, ChainType, Identifier, User, UserId, Wallet, WalletAddress};
+use crate::wallets::SealedKey;
 
 pub mod dynamo;
 pub mod keys;
@@ -76,4 +77,60 @@ pub trait AppStore: Send + Sync {
         &self,
         key_id: &str,
     ) -> impl Future<Output = Result<Option<ApiKeyRecord>, StoreError>> + Send;
+}
+
+/// What counting a failed wallet attempt did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WalletAttempt {
+    /// Counted; `failed` once the attempts reached the bound and the wallet was marked so.
+    Counted { attempts: u32, failed: bool },
+    /// The wallet is no longer pending (another delivery settled it): nothing to count.
+    Settled,
+}
+
+/// Embedded wallets: their state on the user item, and their sealed keys.
+pub trait WalletStore: Send + Sync {
+    /// Makes the pending wallet at `index` ready, all or nothing: stores the sealed key,
+    /// claims the address, and updates the wallet entry. `false` if the wallet was no longer
+    /// pending (a duplicate or late delivery): nothing is written then.
+    fn complete_wallet(
+        &self,
+        app: &AppId,
+        user: UserId,
+        index: usize,
+        address: &WalletAddress,
+        created_at: &str,
+        sealed: &SealedKey,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// Counts a failed attempt on the pending wallet at `index`, recording `error_code`; marks
+    /// the wallet `failed` once `max_attempts` is reached.
+    fn record_wallet_failure(
+        &self,
+        app: &AppId,
+        user: UserId,
+        index: usize,
+        chain: ChainType,
+        error_code: &str,
+        max_attempts: u32,
+    ) -> impl Future<Output = Result<WalletAttempt, StoreError>> + Send;
+
+    /// Replaces the user's wallet list if the user is still at `expected_version`. `false` if
+    /// another change came first (read again and retry).
+    fn replace_wallets(
+        &self,
+        app: &AppId,
+        user: UserId,
+        expected_version: u64,
+        wallets: &[Wallet],
+        updated_at: &str,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// The sealed key of a user's wallet on `chain`: never shown by the API.
+    fn get_sealed_key(
+        &self,
+        app: &AppId,
+        user: UserId,
+        chain: ChainType,
+    ) -> impl Future<Output = Result<Option<SealedKey>, StoreError>> + Send;
 }

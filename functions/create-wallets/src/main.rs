@@ -1,0 +1,27 @@
+//! The `create-wallets` Lambda, on the users table's stream.
+
+use std::convert::Infallible;
+
+use aws_lambda_events::event::dynamodb::Event;
+use lambda_runtime::{LambdaEvent, service_fn};
+use shared::wallets::events::Publisher;
+use shared::wallets::seal::{self, Sealer};
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    shared::telemetry::init();
+    // On Graviton this must be true, or AES runs in software.
+    tracing::info!(aes_hardware = seal::aes_hardware_accelerated(), "starting");
+    let store = shared::config::store_from_env().await?;
+    let sealer = Sealer::from_env().await?;
+    let publisher = Publisher::from_env().await;
+    lambda_runtime::run(service_fn(|event: LambdaEvent<Event>| {
+        let (store, sealer, publisher) = (&store, &sealer, &publisher);
+        async move {
+            Ok::<_, Infallible>(
+                create_wallets::handle(store, sealer, publisher, event.payload).await,
+            )
+        }
+    }))
+    .await
+}

@@ -1,0 +1,12 @@
+//! Embedded wallets: key generation, sealing private keys under a data key (KMS in AWS, a
+//! dev-only key-encryption key locally), reading what the table's stream says changed, and
+//! provisioning: the work of the stream-triggered wallet creator.
+
+pub mod events;
+pub mod keys;
+pub mod provision;
+pub mod seal;
+pub mod stream;
+
+pub use keys::{GeneratedKey, address_of, generate};
+pub use seal::{DataKey, KeySealer, LocalSealer, SealError, SealedKey};

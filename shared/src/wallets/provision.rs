@@ -1,0 +1,177 @@
+//! The wallet creator's work on one batch of stream records.
+//!
+//! For each wallet that entered `pending`: generate a key pair, seal the private key under the
+//! batch's data key, and commit key, address guard and `ready` entry in one conditional
+//! transaction. A duplicate or late delivery finds the wallet no longer pending and writes
+//! nothing, so however often a record comes, one wallet per user and chain exists and its
+//! address never changes. A failed attempt is counted on the entry; at the bound the wallet
+//! becomes `failed` (re-queued through the API), never `pending` forever.
+//!
+//! For each wallet that entered `ready`: publish `wallet.created`.
+
+use aws_lambda_events::event::dynamodb::{Event, EventRecord};
+use futures::StreamExt;
+use tokio::sync::OnceCell;
+
+use super::events::{EventPublisher, WalletCreated};
+use super::seal::{DataKey, KeySealer, associated_data};
+use super::stream::{WalletWork, wallet_work};
+use crate::clock;
+use crate::model::{AppId, ChainType, UserId, WalletError};
+use crate::store::{WalletAttempt, WalletStore};
+
+/// Failed attempts before a wallet is marked `failed`. The event source mapping's own retry
+/// bound is set higher, so the function, not the mapping, decides when a wallet has failed.
+pub const MAX_WALLET_ATTEMPTS: u32 = 3;
+/// Records of a batch processed at once: different users' wallets are independent.
+const CONCURRENCY: usize = 16;
+
+/// Processes a batch. Returns the records to report in `batchItemFailures` (by sequence
+/// number): those with work left that a retry can do, and poison records.
+pub async fn process_batch<S, K, P>(
+    store: &S,
+    sealer: &K,
+    publisher: &P,
+    event: &Event,
+) -> Vec<String>
+where
+    S: WalletStore,
+    K: KeySealer,
+    P: EventPublisher,
+{
+    // One data key per batch: KMS is called once per batch, not once per wallet, and the key
+    // seals at most a batch's worth of wallets.
+    let data_key = OnceCell::new();
+    // The futures are built before they are streamed: a closure inside the stream combinator
+    // would make the batch future's `Send` bound unprovable for the Lambda runtime.
+    let pending: Vec<_> = event
+        .records
+        .iter()
+        .map(|record| process_record(store, sealer, publisher, &data_key, record))
+        .collect();
+    let outcomes: Vec<bool> = futures::stream::iter(pending)
+        .buffered(CONCURRENCY)
+        .collect()
+        .await;
+    event
+        .records
+        .iter()
+        .zip(outcomes)
+        .filter(|(_, done)| !done)
+        .map(|(record, _)| {
+            record
+                .change
+                .sequence_number
+                .clone()
+                .unwrap_or_else(|| record.event_id.clone())
+        })
+        .collect()
+}
+
+/// `true` when the record needs no retry.
+async fn process_record<S, K, P>(
+    store: &S,
+    sealer: &K,
+    publisher: &P,
+    data_key: &OnceCell<DataKey>,
+    record: &EventRecord,
+) -> bool
+where
+    S: WalletStore,
+    K: KeySealer,
+    P: EventPublisher,
+{
+    let work = match wallet_work(record) {
+        Ok(Some(work)) => work,
+        Ok(None) => return true,
+        Err(poison) => {
+            tracing::error!(event_id = %poison.event_id, reason = %poison.reason, "poison record");
+            return false;
+        }
+    };
+    let WalletWork {
+        app,
+        user_id,
+        to_create,
+        created,
+    } = work;
+    let mut done = true;
+    for (index, chain) in to_create {
+        done &= create_wallet(store, sealer, data_key, &app, user_id, index, chain).await;
+    }
+    for wallet in created {
+        let (Some(address), Some(created_at)) = (wallet.address, wallet.created_at) else {
+            tracing::error!(%user_id, chain = %wallet.chain_type, "ready wallet without address");
+            continue;
+        };
+        let event =
+            WalletCreated::new(app.clone(), user_id, wallet.chain_type, address, created_at);
+        if let Err(error) = publisher.wallet_created(&event).await {
+            tracing::error!(%user_id, %error, "wallet.created not published; will retry");
+            done = false;
+        }
+    }
+    done
+}
+
+/// Creates one wallet. `true` when settled (ready, failed for good, or settled elsewhere).
+async fn create_wallet<S: WalletStore, K: KeySealer>(
+    store: &S,
+    sealer: &K,
+    data_key: &OnceCell<DataKey>,
+    app: &AppId,
+    user: UserId,
+    index: usize,
+    chain: ChainType,
+) -> bool {
+    let sealed = async {
+        let key = super::generate(chain).map_err(|_| WalletError::KeyGenerationFailed)?;
+        let data_key = data_key
+            .get_or_try_init(|| sealer.data_key())
+            .await
+            .map_err(|error| {
+                tracing::error!(%error, "no data key");
+                WalletError::KeySealingFailed
+            })?;
+        let sealed = data_key
+            .seal(&key.private_key, &associated_data(app, user, chain))
+            .map_err(|_| WalletError::KeySealingFailed)?;
+        Ok::<_, WalletError>((key.address, sealed))
+    }
+    .await;
+    match sealed {
+        Ok((address, sealed)) => {
+            let now = clock::now_rfc3339();
+            match store
+                .complete_wallet(app, user, index, &address, &now, &sealed)
+                .await
+            {
+                Ok(true) => {
+                    tracing::info!(%user, %chain, address = address.as_str(), "wallet ready");
+                    true
+                }
+                Ok(false) => true,
+                Err(error) => {
+                    tracing::error!(%user, %chain, %error, "storing the wallet failed; will retry");
+                    false
+                }
+            }
+        }
+        Err(code) => {
+            let counted = store
+                .record_wallet_failure(app, user, index, chain, code.code(), MAX_WALLET_ATTEMPTS)
+                .await;
+            match counted {
+                Ok(WalletAttempt::Counted { attempts, failed }) => {
+                    tracing::warn!(%user, %chain, code = code.code(), attempts, failed, "wallet attempt failed");
+                    failed
+                }
+                Ok(WalletAttempt::Settled) => true,
+                Err(error) => {
+                    tracing::error!(%user, %chain, %error, "recording a failed attempt failed");
+                    false
+                }
+            }
+        }
+    }
+}
