@@ -8,6 +8,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 pub mod runtime_api;
+pub mod wallets;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -107,6 +108,29 @@ impl TestStack {
         }
     }
 
+    /// Puts a stream record's new image into the table, as the write that produced the record
+    /// would have: for tests that feed `events/` stream batches to the wallet creator.
+    pub async fn put_image(&self, image: &serde_dynamo::Item) {
+        let item: HashMap<String, AttributeValue> = image.clone().into();
+        self.store
+            .client()
+            .put_item()
+            .table_name(self.table())
+            .set_item(Some(item))
+            .send()
+            .await
+            .unwrap();
+    }
+
+    /// The items whose sort key starts with `prefix`.
+    pub async fn items_with_sk(&self, prefix: &str) -> Vec<HashMap<String, AttributeValue>> {
+        self.items()
+            .await
+            .into_iter()
+            .filter(|item| item["sk"].as_s().is_ok_and(|sk| sk.starts_with(prefix)))
+            .collect()
+    }
+
     /// The user items in the table.
     pub async fn user_items(&self) -> Vec<HashMap<String, AttributeValue>> {
         self.items()
@@ -177,9 +201,13 @@ pub fn request(method: &str, path: &str, api_key: &str, body: Option<&Value>) ->
         .body(body)
         .unwrap()
         .with_query_string_parameters(query_map);
-    match path_only.strip_prefix("/v1/users/") {
-        Some(id) if !id.contains('/') && id != "find-or-create" => with_id(request, id),
-        _ => request,
+    // Path parameters as API Gateway would set them, from the same route table.
+    match shared::routes::resolve(request.method(), path_only) {
+        Ok(resolved) => {
+            let params: HashMap<String, String> = resolved.params.into_iter().collect();
+            request.with_path_parameters(params)
+        }
+        Err(_) => request,
     }
 }
 

@@ -1,0 +1,100 @@
+//! Wallet test doubles that are not the store: key services and publishers, plus log capture.
+
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+
+use shared::wallets::events::{EventPublisher, PublishError, WalletCreated};
+use shared::wallets::seal::{DataKey, KeySealer, LocalSealer, SealError};
+use zeroize::Zeroizing;
+
+/// A local sealer with a fresh random key-encryption key.
+pub fn test_sealer() -> LocalSealer {
+    let mut kek = [0u8; 32];
+    getrandom::fill(&mut kek).unwrap();
+    LocalSealer::from_hex(&hex::encode(kek)).unwrap()
+}
+
+/// A key service that is down: every data key request fails.
+pub struct FailingSealer;
+
+impl KeySealer for FailingSealer {
+    async fn data_key(&self) -> Result<DataKey, SealError> {
+        Err(SealError::KeyService(
+            "the key service is down (test)".into(),
+        ))
+    }
+
+    async fn open_data_key(&self, _: &[u8]) -> Result<Zeroizing<[u8; 32]>, SealError> {
+        Err(SealError::KeyService(
+            "the key service is down (test)".into(),
+        ))
+    }
+}
+
+/// Records every published event.
+#[derive(Default)]
+pub struct RecordingPublisher {
+    pub events: Mutex<Vec<WalletCreated>>,
+}
+
+impl EventPublisher for RecordingPublisher {
+    async fn wallet_created(&self, event: &WalletCreated) -> Result<(), PublishError> {
+        self.events.lock().unwrap().push(event.clone());
+        Ok(())
+    }
+}
+
+/// Captures every log line written on this thread while the guard lives (the tests' tokio
+/// runtime is single-threaded, so that is every line the code under test writes).
+pub struct CapturedLogs {
+    buffer: Arc<Mutex<Vec<u8>>>,
+    _guard: tracing::subscriber::DefaultGuard,
+}
+
+#[derive(Clone)]
+struct SharedWriter(Arc<Mutex<Vec<u8>>>);
+
+impl Write for SharedWriter {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl CapturedLogs {
+    /// Starts capturing, at every level.
+    pub fn start() -> Self {
+        let buffer = Arc::new(Mutex::new(Vec::new()));
+        let writer = SharedWriter(Arc::clone(&buffer));
+        let subscriber = tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::TRACE)
+            .with_ansi(false)
+            .with_writer(move || writer.clone())
+            .finish();
+        Self {
+            buffer,
+            _guard: tracing::subscriber::set_default(subscriber),
+        }
+    }
+
+    /// Everything logged so far.
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.buffer.lock().unwrap()).into_owned()
+    }
+}
+
+/// The ways a private key could be written out: hex (both cases), base64 and base58. A scan
+/// for leaked keys looks for each.
+pub fn spellings(key: &[u8]) -> Vec<String> {
+    use base64::Engine;
+    let hex = hex::encode(key);
+    vec![
+        hex.clone(),
+        hex.to_uppercase(),
+        base64::engine::general_purpose::STANDARD.encode(key),
+        bs58::encode(key).into_string(),
+    ]
+}
