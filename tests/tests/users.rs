@@ -282,3 +282,25 @@ async fn responses_never_carry_the_api_key() {
             .all(|s| !s.contains("wusk_"))
     );
 }
+
+#[tokio::test]
+async fn an_unreachable_store_is_a_503_that_names_no_internals() {
+    let stack = TestStack::new().await;
+    // Nothing listens on port 1: every call fails to connect.
+    let client = shared::config::dynamodb_client(Some("http://127.0.0.1:1")).await;
+    let down = shared::store::DynamoStore::new(client, stack.table());
+    let request = request(
+        "POST",
+        "/v1/users",
+        &stack.api_key,
+        Some(&json!({"email": "x@example.com"})),
+    );
+    let response = create_user::handle(&down, request).await;
+    let body = assert_error(&response, 503, "service_unavailable");
+    assert_eq!(response.headers()["retry-after"], "1");
+    let text = body.to_string();
+    for internal in ["dispatch", "127.0.0.1", "connect", "DynamoDB"] {
+        assert!(!text.contains(internal), "{internal} leaked: {text}");
+    }
+    assert!(stack.user_items().await.is_empty());
+}

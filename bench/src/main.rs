@@ -1,0 +1,119 @@
+//! `bench`: measures and prints; asserts nothing (these machines are noisy, so figures are
+//! read, not gated). Needs DynamoDB Local at `DYNAMODB_ENDPOINT` (`scripts/bench.sh` starts
+//! one). `--quick` runs a small version.
+//!
+//! - wallet CPU path: key generation + address + sealing, per second on one core, per chain;
+//! - wallet creator with DynamoDB Local: wallets per second of one consumer;
+//! - create -> ready: latency through the local API's handlers and stream consumer.
+
+// A benchmark reports failure by panicking.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::time::{Duration, Instant};
+
+use api_tests::TestStack;
+use api_tests::wallets::{RecordingPublisher, test_sealer};
+use serde_json::json;
+use shared::model::{AppId, ChainType, UserId};
+use shared::wallets::KeySealer;
+use shared::wallets::seal::associated_data;
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() {
+    let quick = std::env::args().any(|arg| arg == "--quick");
+    println!("{:<44} {:>14}", "measure", "figure");
+    wallet_cpu_path(quick).await;
+    wallet_creator_throughput(quick).await;
+    create_to_ready(quick).await;
+}
+
+async fn wallet_cpu_path(quick: bool) {
+    let sealer = test_sealer();
+    let data_key = sealer.data_key().await.unwrap();
+    let (app, user) = (AppId::generate(), UserId::generate());
+    let window = Duration::from_millis(if quick { 200 } else { 2000 });
+    for chain in ChainType::ALL {
+        let aad = associated_data(&app, user, chain);
+        let (mut count, started) = (0u64, Instant::now());
+        while started.elapsed() < window {
+            let key = shared::wallets::generate(chain).unwrap();
+            std::hint::black_box(data_key.seal(&key.private_key, &aad).unwrap());
+            count += 1;
+        }
+        let rate = count as f64 / started.elapsed().as_secs_f64();
+        println!(
+            "{:<44} {:>10.0} /s",
+            format!("wallet CPU path, {chain}, one core"),
+            rate
+        );
+    }
+}
+
+async fn wallet_creator_throughput(quick: bool) {
+    let stack = TestStack::new().await;
+    let users = if quick { 20 } else { 300 };
+    for _ in 0..users {
+        let body = json!({});
+        let request = api_tests::request("POST", "/v1/users", &stack.api_key, Some(&body));
+        create_user::handle(&stack.store, request).await;
+    }
+    let (sealer, publisher) = (test_sealer(), RecordingPublisher::default());
+    let mut reader = local_api::stream::StreamReader::new(&stack.store, &api_tests::endpoint())
+        .await
+        .unwrap();
+    let started = Instant::now();
+    while let Some(batch) = reader.next_batch().await.unwrap() {
+        local_api::stream::deliver(&stack.store, &sealer, &publisher, batch).await;
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    let created = publisher.events.lock().unwrap().len();
+    assert_eq!(created, users, "every wallet was created");
+    println!(
+        "{:<44} {:>10.0} /s",
+        "wallet creator + DynamoDB Local, one consumer",
+        created as f64 / elapsed
+    );
+}
+
+async fn create_to_ready(quick: bool) {
+    let stack = TestStack::new().await;
+    let consumer = local_api::stream::run_wallet_consumer(
+        stack.store.clone(),
+        api_tests::endpoint(),
+        test_sealer(),
+        shared::wallets::events::LogPublisher,
+    );
+    let consumer = tokio::spawn(consumer);
+    let samples = if quick { 5 } else { 60 };
+    let mut latencies = Vec::with_capacity(samples);
+    for _ in 0..samples {
+        let started = Instant::now();
+        let body = json!({});
+        let request = api_tests::request("POST", "/v1/users", &stack.api_key, Some(&body));
+        let (_, created) = api_tests::parts(&create_user::handle(&stack.store, request).await);
+        let id = created["data"]["id"].as_str().unwrap().to_owned();
+        loop {
+            let request =
+                api_tests::request("GET", &format!("/v1/users/{id}"), &stack.api_key, None);
+            let (_, user) = api_tests::parts(&get_user::handle(&stack.store, request).await);
+            if user["data"]["wallets"][0]["status"] == "ready" {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        latencies.push(started.elapsed());
+    }
+    consumer.abort();
+    latencies.sort();
+    let at = |q: f64| latencies[((latencies.len() - 1) as f64 * q).round() as usize];
+    println!(
+        "{:<44} {:>11.0} ms",
+        "create -> ready (local), p50",
+        at(0.5).as_secs_f64() * 1e3
+    );
+    println!(
+        "{:<44} {:>11.0} ms",
+        "create -> ready (local), p99",
+        at(0.99).as_secs_f64() * 1e3
+    );
+}
