@@ -131,6 +131,13 @@ impl TestStack {
             .collect()
     }
 
+    /// How many identifier guards the table holds.
+    pub async fn guard_count(&self) -> usize {
+        self.items_with_sk(shared::store::keys::SK_GUARD)
+            .await
+            .len()
+    }
+
     /// The user items in the table.
     pub async fn user_items(&self) -> Vec<HashMap<String, AttributeValue>> {
         self.items()

@@ -3,8 +3,10 @@
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
+use shared::model::{AppId, ChainType, UserId};
+use shared::store::WalletStore;
 use shared::wallets::events::{EventPublisher, PublishError, WalletCreated};
-use shared::wallets::seal::{DataKey, KeySealer, LocalSealer, SealError};
+use shared::wallets::seal::{self, DataKey, KeySealer, LocalSealer, SealError};
 use zeroize::Zeroizing;
 
 /// A local sealer with a fresh random key-encryption key.
@@ -12,6 +14,25 @@ pub fn test_sealer() -> LocalSealer {
     let mut kek = [0u8; 32];
     getrandom::fill(&mut kek).unwrap();
     LocalSealer::from_hex(&hex::encode(kek)).unwrap()
+}
+
+/// The private key of a user's wallet, opened from its sealed form with `sealer`.
+pub async fn opened_key<K: KeySealer>(
+    stack: &crate::TestStack,
+    sealer: &K,
+    app: &AppId,
+    user: UserId,
+    chain: ChainType,
+) -> Zeroizing<Vec<u8>> {
+    let sealed = stack
+        .store
+        .get_sealed_key(app, user, chain)
+        .await
+        .unwrap()
+        .unwrap();
+    seal::open(sealer, &sealed, &seal::associated_data(app, user, chain))
+        .await
+        .unwrap()
 }
 
 /// A key service that is down: every data key request fails.

@@ -5,7 +5,9 @@
 // Test helpers report failures by panicking.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use api_tests::wallets::{CapturedLogs, FailingSealer, RecordingPublisher, spellings, test_sealer};
+use api_tests::wallets::{
+    CapturedLogs, FailingSealer, RecordingPublisher, opened_key, spellings, test_sealer,
+};
 use api_tests::{TestStack, assert_error, parts, request};
 use aws_lambda_events::event::dynamodb::Event;
 use local_api::stream::{StreamReader, deliver};
@@ -13,7 +15,6 @@ use serde_json::{Value, json};
 use shared::model::{ChainType, UserId, WalletAddress};
 use shared::store::WalletStore;
 use shared::wallets::KeySealer;
-use shared::wallets::seal;
 
 /// Delivers every waiting stream batch (including those the deliveries themselves cause) and
 /// returns them.
@@ -116,13 +117,7 @@ async fn created_users_get_ready_wallets_with_no_key_material_anywhere() {
             .await
             .unwrap()
             .unwrap();
-        let key = seal::open(
-            &sealer,
-            &sealed,
-            &seal::associated_data(app, user_id, chain),
-        )
-        .await
-        .unwrap();
+        let key = opened_key(&stack, &sealer, app, user_id, chain).await;
         for spelling in spellings(&key) {
             assert!(
                 !haystack.contains(&spelling),

@@ -34,13 +34,7 @@ async fn creates_a_user_with_pending_wallets() {
     assert_eq!(user["created_at"], user["updated_at"]);
     // The user item plus a guard for the external id, the email and both linked accounts.
     assert_eq!(stack.user_items().await.len(), 1);
-    let guards = stack
-        .items()
-        .await
-        .into_iter()
-        .filter(|i| i["sk"].as_s().unwrap() == "GUARD")
-        .count();
-    assert_eq!(guards, 4);
+    assert_eq!(stack.guard_count().await, 4);
 }
 
 #[tokio::test]

@@ -5,11 +5,13 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use api_tests::TestStack;
-use api_tests::wallets::{CapturedLogs, FailingSealer, RecordingPublisher, test_sealer};
+use api_tests::wallets::{
+    CapturedLogs, FailingSealer, RecordingPublisher, opened_key, test_sealer,
+};
 use aws_lambda_events::event::dynamodb::Event;
 use shared::model::{AppId, ChainType, Identifier, User, UserId, WalletAddress, WalletStatus};
-use shared::store::{UserStore, WalletStore};
-use shared::wallets::seal::{self, LocalSealer};
+use shared::store::UserStore;
+use shared::wallets::seal::LocalSealer;
 
 fn event(name: &str) -> Event {
     serde_json::from_str(&api_tests::read_event(name)).unwrap()
@@ -50,14 +52,7 @@ async fn assert_wallets_ready(
         assert_eq!(wallet.status, WalletStatus::Ready, "{wallet:?}");
         let address =
             WalletAddress::parse(wallet.chain_type, wallet.address.as_deref().unwrap()).unwrap();
-        let sealed = stack
-            .store
-            .get_sealed_key(app, id, wallet.chain_type)
-            .await
-            .unwrap()
-            .unwrap();
-        let aad = seal::associated_data(app, id, wallet.chain_type);
-        let key = seal::open(sealer, &sealed, &aad).await.unwrap();
+        let key = opened_key(stack, sealer, app, id, wallet.chain_type).await;
         assert_eq!(
             shared::wallets::address_of(wallet.chain_type, &key).unwrap(),
             address
@@ -201,19 +196,7 @@ async fn no_key_material_reaches_the_log() {
     let text = logs.text();
     assert!(text.contains("wallet ready"), "the capture works: {text}");
     for wallet in &user.wallets {
-        let sealed = stack
-            .store
-            .get_sealed_key(&app, id, wallet.chain_type)
-            .await
-            .unwrap()
-            .unwrap();
-        let key = seal::open(
-            &sealer,
-            &sealed,
-            &seal::associated_data(&app, id, wallet.chain_type),
-        )
-        .await
-        .unwrap();
+        let key = opened_key(&stack, &sealer, &app, id, wallet.chain_type).await;
         for spelling in api_tests::wallets::spellings(&key) {
             assert!(!text.contains(&spelling), "key material in the log");
         }

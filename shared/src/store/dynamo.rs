@@ -217,11 +217,7 @@ impl DynamoStore {
             .expression_attribute_values(":app", AttributeValue::S(app_id.to_string()))
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(error) if error.code() == Some("ConditionalCheckFailedException") => Ok(false),
-            Err(error) => Err(classify(error)),
-        }
+        applied(result)
     }
 }
 
@@ -381,6 +377,19 @@ fn from_item<T: for<'de> Deserialize<'de>>(item: Item) -> Result<T, StoreError> 
 
 fn build_error(error: aws_sdk_dynamodb::error::BuildError) -> StoreError {
     StoreError::Other(error.to_string())
+}
+
+/// The outcome of a conditional write: `true` if written, `false` if its condition failed.
+fn applied<T, E, R>(result: Result<T, SdkError<E, R>>) -> Result<bool, StoreError>
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug,
+{
+    match result {
+        Ok(_) => Ok(true),
+        Err(error) if error.code() == Some("ConditionalCheckFailedException") => Ok(false),
+        Err(error) => Err(classify(error)),
+    }
 }
 
 /// Sorts an SDK failure into what the caller can do: retry later, or nothing.
@@ -578,16 +587,14 @@ impl WalletStore for DynamoStore {
             .expression_attribute_values(":failed", AttributeValue::S("failed".into()))
             .send()
             .await;
-        match failed {
-            Ok(_) => Ok(WalletAttempt::Counted {
+        Ok(if applied(failed)? {
+            WalletAttempt::Counted {
                 attempts,
                 failed: true,
-            }),
-            Err(error) if error.code() == Some("ConditionalCheckFailedException") => {
-                Ok(WalletAttempt::Settled)
             }
-            Err(error) => Err(classify(error)),
-        }
+        } else {
+            WalletAttempt::Settled
+        })
     }
 
     async fn replace_wallets(
@@ -619,11 +626,7 @@ impl WalletStore for DynamoStore {
             )
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(error) if error.code() == Some("ConditionalCheckFailedException") => Ok(false),
-            Err(error) => Err(classify(error)),
-        }
+        applied(result)
     }
 
     async fn get_sealed_key(

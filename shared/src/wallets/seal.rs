@@ -100,6 +100,12 @@ impl std::fmt::Debug for DataKey {
     }
 }
 
+/// A data key from the bytes a key service returned (copied into a buffer zeroed on drop).
+fn data_key_from(bytes: &[u8]) -> Result<Zeroizing<[u8; KEY_BYTES]>, SealError> {
+    let bytes: &[u8; KEY_BYTES] = bytes.try_into().map_err(|_| SealError::Open)?;
+    Ok(Zeroizing::new(*bytes))
+}
+
 fn cipher(key: &[u8; KEY_BYTES]) -> Result<Aes256Gcm, SealError> {
     Aes256Gcm::new_from_slice(key).map_err(|_| SealError::Config("bad key length".into()))
 }
@@ -207,9 +213,7 @@ impl KeySealer for LocalSealer {
                 )
                 .map_err(|_| SealError::Open)?,
         );
-        let mut key = Zeroizing::new([0u8; KEY_BYTES]);
-        key.copy_from_slice(plaintext.get(..KEY_BYTES).ok_or(SealError::Open)?);
-        Ok(key)
+        data_key_from(&plaintext)
     }
 }
 
@@ -243,14 +247,8 @@ impl KeySealer for KmsSealer {
                 SealError::KeyService(aws_sdk_kms::error::DisplayErrorContext(&e).to_string())
             })?;
         let plaintext = Zeroizing::new(output.plaintext.map(Blob::into_inner).unwrap_or_default());
-        let mut key = Zeroizing::new([0u8; KEY_BYTES]);
-        key.copy_from_slice(
-            plaintext
-                .get(..KEY_BYTES)
-                .ok_or_else(|| SealError::KeyService("short data key".into()))?,
-        );
         Ok(DataKey {
-            plaintext: key,
+            plaintext: data_key_from(&plaintext)?,
             encrypted: output
                 .ciphertext_blob
                 .map(Blob::into_inner)
@@ -275,9 +273,7 @@ impl KeySealer for KmsSealer {
                 SealError::KeyService(aws_sdk_kms::error::DisplayErrorContext(&e).to_string())
             })?;
         let plaintext = Zeroizing::new(output.plaintext.map(Blob::into_inner).unwrap_or_default());
-        let mut key = Zeroizing::new([0u8; KEY_BYTES]);
-        key.copy_from_slice(plaintext.get(..KEY_BYTES).ok_or(SealError::Open)?);
-        Ok(key)
+        data_key_from(&plaintext)
     }
 }
 
