@@ -45,8 +45,22 @@ pub async fn sdk_config(endpoint: Option<&str>) -> aws_config::SdkConfig {
 
 /// The store named by `TABLE_NAME`, at `DYNAMODB_ENDPOINT` if set.
 pub async fn store_from_env() -> Result<DynamoStore, ConfigError> {
-    let table = std::env::var(TABLE_NAME_VAR).map_err(|_| ConfigError::Missing(TABLE_NAME_VAR))?;
+    let config = sdk_config_from_env().await;
+    store_with(&config)
+}
+
+/// The SDK configuration for this environment: `DYNAMODB_ENDPOINT` if set, else AWS. Load it
+/// once per cold start and build every client from it.
+pub async fn sdk_config_from_env() -> aws_config::SdkConfig {
     let endpoint = std::env::var(DYNAMODB_ENDPOINT_VAR).ok();
-    let client = dynamodb_client(endpoint.as_deref()).await;
-    Ok(DynamoStore::new(client, table))
+    sdk_config(endpoint.as_deref()).await
+}
+
+/// The store named by `TABLE_NAME`, on a loaded SDK configuration.
+pub fn store_with(config: &aws_config::SdkConfig) -> Result<DynamoStore, ConfigError> {
+    let table = std::env::var(TABLE_NAME_VAR).map_err(|_| ConfigError::Missing(TABLE_NAME_VAR))?;
+    Ok(DynamoStore::new(
+        aws_sdk_dynamodb::Client::new(config),
+        table,
+    ))
 }

@@ -12,9 +12,11 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     shared::telemetry::init();
     // On Graviton this must be true, or AES runs in software.
     tracing::info!(aes_hardware = seal::aes_hardware_accelerated(), "starting");
-    let store = shared::config::store_from_env().await?;
-    let sealer = Sealer::from_env().await?;
-    let publisher = Publisher::from_env().await;
+    // One SDK configuration (region, credentials) for all three clients.
+    let config = shared::config::sdk_config_from_env().await;
+    let store = shared::config::store_with(&config)?;
+    let sealer = Sealer::from_env(&config)?;
+    let publisher = Publisher::from_env(&config);
     lambda_runtime::run(service_fn(|event: LambdaEvent<Event>| {
         let (store, sealer, publisher) = (&store, &sealer, &publisher);
         async move {

@@ -111,15 +111,12 @@ pub enum Publisher {
 
 impl Publisher {
     /// EventBridge on `EVENT_BUS_NAME` if set, else the log.
-    pub async fn from_env() -> Self {
+    pub fn from_env(config: &aws_config::SdkConfig) -> Self {
         match std::env::var(EVENT_BUS_VAR) {
-            Ok(bus) => {
-                let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-                Self::EventBridge(EventBridgePublisher {
-                    client: aws_sdk_eventbridge::Client::new(&config),
-                    bus,
-                })
-            }
+            Ok(bus) => Self::EventBridge(EventBridgePublisher {
+                client: aws_sdk_eventbridge::Client::new(config),
+                bus,
+            }),
             Err(_) => Self::Log(LogPublisher),
         }
     }

@@ -286,11 +286,11 @@ pub enum Sealer {
 
 impl Sealer {
     /// Reads `KMS_KEY_ID`, else `LOCAL_KEY_ENCRYPTION_KEY`; neither is a configuration error.
-    pub async fn from_env() -> Result<Self, SealError> {
+    /// Builds the KMS client from the cold start's one SDK configuration.
+    pub fn from_env(config: &aws_config::SdkConfig) -> Result<Self, SealError> {
         if let Ok(key_id) = std::env::var(KMS_KEY_VAR) {
-            let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
             return Ok(Self::Kms(KmsSealer::new(
-                aws_sdk_kms::Client::new(&config),
+                aws_sdk_kms::Client::new(config),
                 key_id,
             )));
         }
