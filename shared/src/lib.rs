@@ -8,6 +8,7 @@ pub mod auth;
 pub mod clock;
 pub mod config;
 pub mod error;
+pub mod idempotency;
 pub mod model;
 pub mod routes;
 pub mod store;

@@ -7,31 +7,41 @@ use lambda_http::{Body, Request, Response};
 use shared::api::{self, Reply};
 use shared::auth;
 use shared::error::ApiError;
+use shared::idempotency::{self, IdempotencyStore};
 use shared::model::new_user::parse_wallet_request;
+use shared::model::{AppId, ChainType};
 use shared::store::{AppStore, UserStore, WalletStore};
 use shared::users::{self, WalletRequest};
 
 /// Handles one request: the wallet with 202 or 200, or the error envelope.
-pub async fn handle<S: UserStore + AppStore + WalletStore>(
-    store: &S,
-    request: Request,
-) -> Response<Body> {
+pub async fn handle<S>(store: &S, request: Request) -> Response<Body>
+where
+    S: UserStore + AppStore + WalletStore + IdempotencyStore,
+{
     let request_id = api::request_id(&request);
-    api::respond(&request_id, add(store, &request).await)
+    let (app, id, chain) = match accept(store, &request).await {
+        Ok(accepted) => accepted,
+        Err(error) => return api::error_response(&request_id, &error),
+    };
+    idempotency::run(store, &app, &request, &request_id, || async {
+        let (wallet, outcome) = users::request_wallet(store, &app, &id, chain).await?;
+        Ok(match outcome {
+            WalletRequest::Queued => Reply::with_status(StatusCode::ACCEPTED, wallet),
+            WalletRequest::Unchanged => Reply::ok(wallet),
+        })
+    })
+    .await
 }
 
-async fn add<S: UserStore + AppStore + WalletStore>(
+/// Authenticates and validates; a request refused here claims no idempotency key.
+async fn accept<S: AppStore>(
     store: &S,
     request: &Request,
-) -> Result<Reply, ApiError> {
+) -> Result<(AppId, String, ChainType), ApiError> {
     api::require_method(request, &[Method::POST])?;
     let app = auth::authenticate(store, request.headers()).await?;
     let id = api::path_param(request, "id").ok_or(ApiError::NotFound("user"))?;
     let body = api::json_body(request)?;
     let chain = parse_wallet_request(&body).map_err(ApiError::Validation)?;
-    let (wallet, outcome) = users::request_wallet(store, &app, &id, chain).await?;
-    Ok(match outcome {
-        WalletRequest::Queued => Reply::with_status(StatusCode::ACCEPTED, wallet),
-        WalletRequest::Unchanged => Reply::ok(wallet),
-    })
+    Ok((app, id, chain))
 }

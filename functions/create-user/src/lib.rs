@@ -5,21 +5,33 @@ use lambda_http::{Body, Request, Response};
 use shared::api::{self, Reply};
 use shared::auth;
 use shared::error::ApiError;
-use shared::model::NewUser;
+use shared::idempotency::{self, IdempotencyStore};
+use shared::model::{AppId, NewUser};
 use shared::store::{AppStore, UserStore};
 use shared::users;
 
 /// Handles one request: 201 with the new user, or the error envelope.
-pub async fn handle<S: UserStore + AppStore>(store: &S, request: Request) -> Response<Body> {
+pub async fn handle<S>(store: &S, request: Request) -> Response<Body>
+where
+    S: UserStore + AppStore + IdempotencyStore,
+{
     let request_id = api::request_id(&request);
-    api::respond(&request_id, create(store, &request).await)
+    let (app, new_user) = match accept(store, &request).await {
+        Ok(accepted) => accepted,
+        Err(error) => return api::error_response(&request_id, &error),
+    };
+    idempotency::run(store, &app, &request, &request_id, || async {
+        let user = users::create_user(store, &app, &new_user).await?;
+        Ok(Reply::created(user))
+    })
+    .await
 }
 
-async fn create<S: UserStore + AppStore>(store: &S, request: &Request) -> Result<Reply, ApiError> {
+/// Authenticates and validates; a request refused here claims no idempotency key.
+async fn accept<S: AppStore>(store: &S, request: &Request) -> Result<(AppId, NewUser), ApiError> {
     api::require_method(request, &[Method::POST])?;
     let app = auth::authenticate(store, request.headers()).await?;
     let body = api::json_body(request)?;
     let new_user = NewUser::parse(&body).map_err(ApiError::Validation)?;
-    let user = users::create_user(store, &app, &new_user).await?;
-    Ok(Reply::created(user))
+    Ok((app, new_user))
 }

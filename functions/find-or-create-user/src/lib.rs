@@ -6,29 +6,38 @@ use serde_json::json;
 use shared::api::{self, Reply};
 use shared::auth;
 use shared::error::ApiError;
-use shared::model::NewUser;
+use shared::idempotency::{self, IdempotencyStore};
+use shared::model::{AppId, NewUser};
 use shared::store::{AppStore, UserStore};
 use shared::users;
 
 /// Handles one request: `{"user":…,"created":bool}` with 200 or 201, or the error envelope.
-pub async fn handle<S: UserStore + AppStore>(store: &S, request: Request) -> Response<Body> {
+pub async fn handle<S>(store: &S, request: Request) -> Response<Body>
+where
+    S: UserStore + AppStore + IdempotencyStore,
+{
     let request_id = api::request_id(&request);
-    api::respond(&request_id, find_or_create(store, &request).await)
+    let (app, new_user) = match accept(store, &request).await {
+        Ok(accepted) => accepted,
+        Err(error) => return api::error_response(&request_id, &error),
+    };
+    idempotency::run(store, &app, &request, &request_id, || async {
+        let (user, created) = users::find_or_create_user(store, &app, &new_user).await?;
+        let data = json!({ "user": user, "created": created });
+        Ok(if created {
+            Reply::created(data)
+        } else {
+            Reply::ok(data)
+        })
+    })
+    .await
 }
 
-async fn find_or_create<S: UserStore + AppStore>(
-    store: &S,
-    request: &Request,
-) -> Result<Reply, ApiError> {
+/// Authenticates and validates; a request refused here claims no idempotency key.
+async fn accept<S: AppStore>(store: &S, request: &Request) -> Result<(AppId, NewUser), ApiError> {
     api::require_method(request, &[Method::POST])?;
     let app = auth::authenticate(store, request.headers()).await?;
     let body = api::json_body(request)?;
     let new_user = NewUser::parse_identified(&body).map_err(ApiError::Validation)?;
-    let (user, created) = users::find_or_create_user(store, &app, &new_user).await?;
-    let data = json!({ "user": user, "created": created });
-    Ok(if created {
-        Reply::created(data)
-    } else {
-        Reply::ok(data)
-    })
+    Ok((app, new_user))
 }

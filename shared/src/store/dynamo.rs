@@ -4,6 +4,7 @@ use std::collections::HashMap;
 
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{
     AttributeValue, Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
@@ -13,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use super::keys::{self, PK, SK};
 use super::{AppStore, InsertError, StoreError, UserStore, WalletAttempt, WalletStore};
 use crate::auth::ApiKeyRecord;
+use crate::idempotency::{Claim, IdempotencyStore, KeyRecord};
 use crate::model::{
     AppId, ChainType, Identifier, LinkedAccount, User, UserId, Wallet, WalletAddress,
 };
@@ -646,4 +648,112 @@ impl WalletStore for DynamoStore {
 /// The condition that the wallet at `index` is still the pending one of `:chain`.
 fn pending_at(index: usize) -> String {
     format!("wallets[{index}].chain_type = :chain AND wallets[{index}].#status = :pending")
+}
+
+#[derive(Serialize, Deserialize)]
+struct KeyRecordItem {
+    pk: String,
+    sk: String,
+    entity: String,
+    ttl: u64,
+    #[serde(flatten)]
+    record: KeyRecord,
+}
+
+impl IdempotencyStore for DynamoStore {
+    async fn claim_key(
+        &self,
+        app: &AppId,
+        key: &str,
+        record: &KeyRecord,
+        now_ms: u64,
+    ) -> Result<Claim, StoreError> {
+        let item = to_item(&KeyRecordItem {
+            pk: keys::idempotency_pk(app, key),
+            sk: keys::SK_IDEMPOTENCY.to_owned(),
+            entity: "idempotency_key".to_owned(),
+            ttl: record.expires_at,
+            record: record.clone(),
+        })?;
+        // Free, expired (checked here: TTL deletion can lag by days), or an abandoned claim of
+        // the same request whose lock has run out.
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression(
+                "attribute_not_exists(pk) OR expires_at < :now_secs \
+                 OR (#state = :in_progress AND locked_until_ms < :now_ms AND fingerprint = :fingerprint)",
+            )
+            .expression_attribute_names("#state", "state")
+            .expression_attribute_values(":now_secs", AttributeValue::N((now_ms / 1000).to_string()))
+            .expression_attribute_values(":now_ms", AttributeValue::N(now_ms.to_string()))
+            .expression_attribute_values(":in_progress", AttributeValue::S("in_progress".into()))
+            .expression_attribute_values(":fingerprint", AttributeValue::S(record.fingerprint.clone()))
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .send()
+            .await;
+        let error = match result {
+            Ok(_) => return Ok(Claim::Claimed),
+            Err(error) => error,
+        };
+        if let Some(PutItemError::ConditionalCheckFailedException(failed)) =
+            error.as_service_error()
+            && let Some(held) = failed.item()
+        {
+            let held: KeyRecordItem = from_item(held.clone())?;
+            return Ok(Claim::Held(held.record));
+        }
+        Err(classify(error))
+    }
+
+    async fn complete_key(
+        &self,
+        app: &AppId,
+        key: &str,
+        token: &str,
+        status: u16,
+        body: &str,
+    ) -> Result<(), StoreError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key(PK, AttributeValue::S(keys::idempotency_pk(app, key)))
+            .key(SK, AttributeValue::S(keys::SK_IDEMPOTENCY.to_owned()))
+            .update_expression("SET #state = :completed, #status = :status, body = :body")
+            .condition_expression("#token = :token")
+            .expression_attribute_names("#state", "state")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_names("#token", "token")
+            .expression_attribute_values(":completed", AttributeValue::S("completed".into()))
+            .expression_attribute_values(":status", AttributeValue::N(status.to_string()))
+            .expression_attribute_values(":body", AttributeValue::S(body.to_owned()))
+            .expression_attribute_values(":token", AttributeValue::S(token.to_owned()))
+            .send()
+            .await;
+        if applied(result)? {
+            Ok(())
+        } else {
+            Err(StoreError::Other(
+                "the idempotency claim was taken over".into(),
+            ))
+        }
+    }
+
+    async fn release_key(&self, app: &AppId, key: &str, token: &str) -> Result<(), StoreError> {
+        let result = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .key(PK, AttributeValue::S(keys::idempotency_pk(app, key)))
+            .key(SK, AttributeValue::S(keys::SK_IDEMPOTENCY.to_owned()))
+            .condition_expression("#token = :token")
+            .expression_attribute_names("#token", "token")
+            .expression_attribute_values(":token", AttributeValue::S(token.to_owned()))
+            .send()
+            .await;
+        applied(result).map(|_| ())
+    }
 }

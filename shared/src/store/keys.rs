@@ -8,6 +8,7 @@
 //! | app        | `APP#<app>`                             | `APP`    |
 //! | API key    | `APIKEY#<key id>`                       | `APIKEY` |
 //! | wallet key | `APP#<app>#USER#<user id>` (the user's) | `WALLETKEY#<chain>` |
+//! | idempotency key | `APP#<app>#IDEM#<key>`           | `IDEM`   |
 //!
 //! A guard's value comes last, so a `#` inside it cannot be confused with a separator.
 
@@ -30,6 +31,16 @@ pub const SK_API_KEY: &str = "APIKEY";
 /// API (which reads only `USER`).
 pub fn wallet_key_sk(chain: ChainType) -> String {
     format!("WALLETKEY#{chain}")
+}
+
+/// The sort key of idempotency key records.
+pub const SK_IDEMPOTENCY: &str = "IDEM";
+/// The attribute DynamoDB's TTL deletes expired items by (Unix seconds).
+pub const TTL_ATTRIBUTE: &str = "ttl";
+
+/// The partition key of an app's idempotency key.
+pub fn idempotency_pk(app: &AppId, key: &str) -> String {
+    format!("APP#{app}#IDEM#{key}")
 }
 
 /// The partition key of a user.

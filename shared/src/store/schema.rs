@@ -6,11 +6,11 @@ use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata};
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
-    StreamSpecification, StreamViewType, TableStatus,
+    StreamSpecification, StreamViewType, TableStatus, TimeToLiveSpecification,
 };
 
 use super::StoreError;
-use super::keys::{PK, SK};
+use super::keys::{PK, SK, TTL_ATTRIBUTE};
 
 /// Creates the table (keys, on-demand billing, a stream of new and old images) unless it
 /// exists, and waits until it is active.
@@ -59,11 +59,33 @@ pub async fn ensure_table(client: &Client, table: &str) -> Result<(), StoreError
             .map_err(|e| StoreError::Other(DisplayErrorContext(&e).to_string()))?;
         let status = described.table().and_then(|t| t.table_status());
         if status == Some(&TableStatus::Active) {
-            return Ok(());
+            return enable_ttl(client, table).await;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     Err(StoreError::Unavailable(format!(
         "table {table} did not become active"
     )))
+}
+
+/// Lets DynamoDB delete expired items (idempotency keys) by their `ttl` attribute. Expiry is
+/// also enforced in conditions, since TTL deletion can lag by days.
+async fn enable_ttl(client: &Client, table: &str) -> Result<(), StoreError> {
+    let specification = TimeToLiveSpecification::builder()
+        .enabled(true)
+        .attribute_name(TTL_ATTRIBUTE)
+        .build()
+        .map_err(|e| StoreError::Other(e.to_string()))?;
+    let result = client
+        .update_time_to_live()
+        .table_name(table)
+        .time_to_live_specification(specification)
+        .send()
+        .await;
+    match result {
+        Ok(_) => Ok(()),
+        // Enabling it twice is refused; it is on either way.
+        Err(error) if error.code() == Some("ValidationException") => Ok(()),
+        Err(error) => Err(StoreError::Other(DisplayErrorContext(&error).to_string())),
+    }
 }

@@ -1,0 +1,289 @@
+//! `Idempotency-Key` on every write, with the semantics of Stripe's header and the IETF draft:
+//! a key (at most 255 visible ASCII characters) is scoped to the app and remembered 24 hours.
+//!
+//! - The first request with a key claims it with one conditional write (never read-then-write)
+//!   and runs; its response (status and body, byte for byte) is stored with the key.
+//! - A retry with the same key and the same request (method, path and body) gets that response
+//!   again, with `Idempotent-Replayed: true`, and changes nothing.
+//! - The same key with another request is `422 idempotency_key_reused`.
+//! - A retry that arrives while the first is still running waits up to [`WAIT_FOR_FIRST`] for
+//!   its outcome, then is `409 idempotency_key_in_progress`.
+//! - A request rejected before it runs (bad credentials, invalid input) claims nothing. A 5xx
+//!   outcome releases the key, so a retry runs again instead of replaying an outage.
+//! - The 24-hour expiry is part of the claim's condition, not only of DynamoDB's TTL (which
+//!   can lag by days); a claim whose function died is reclaimable after [`LOCK`].
+
+use std::future::Future;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use http::{HeaderValue, StatusCode};
+use lambda_http::{Body, Request, Response};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::api::{self, Reply};
+use crate::error::ApiError;
+use crate::model::AppId;
+use crate::store::StoreError;
+use crate::validation::FieldError;
+
+/// The request header.
+pub const HEADER: &str = "idempotency-key";
+/// The response header marking a replay.
+pub const REPLAYED_HEADER: &str = "idempotent-replayed";
+/// The longest key accepted.
+pub const MAX_KEY_CHARS: usize = 255;
+/// How long a key is remembered.
+pub const RETENTION: Duration = Duration::from_secs(24 * 60 * 60);
+/// How long a claim holds before a retry may take it over (longer than any function timeout).
+pub const LOCK: Duration = Duration::from_secs(30);
+/// How long a concurrent retry waits for the first request's outcome.
+pub const WAIT_FOR_FIRST: Duration = Duration::from_secs(3);
+
+/// Where a key's request is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum KeyState {
+    InProgress,
+    Completed,
+}
+
+/// A remembered key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeyRecord {
+    /// What the request was: a hash of method, path and body.
+    pub fingerprint: String,
+    pub state: KeyState,
+    /// Identifies the claim, so only its holder completes or releases it.
+    pub token: String,
+    /// Unix milliseconds until which an in-progress claim holds.
+    pub locked_until_ms: u64,
+    /// Unix seconds after which the key is forgotten (also the item's TTL).
+    pub expires_at: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<u16>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body: Option<String>,
+}
+
+/// The outcome of claiming a key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Claim {
+    /// The key is ours to run the request under.
+    Claimed,
+    /// A live record holds the key.
+    Held(KeyRecord),
+}
+
+/// Storage for idempotency keys.
+pub trait IdempotencyStore: Send + Sync {
+    /// Claims `key` with `record` unless a live record holds it: the key is free, expired at
+    /// `now_secs`, or an in-progress claim of the same fingerprint whose lock ended by `now_ms`.
+    fn claim_key(
+        &self,
+        app: &AppId,
+        key: &str,
+        record: &KeyRecord,
+        now_ms: u64,
+    ) -> impl Future<Output = Result<Claim, StoreError>> + Send;
+
+    /// Stores the response of the claim `token`.
+    fn complete_key(
+        &self,
+        app: &AppId,
+        key: &str,
+        token: &str,
+        status: u16,
+        body: &str,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Forgets the claim `token`, so the key can be used again.
+    fn release_key(
+        &self,
+        app: &AppId,
+        key: &str,
+        token: &str,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+}
+
+/// The request's key: `None` without the header, a 400 for a malformed one.
+pub fn key_of(request: &Request) -> Result<Option<String>, ApiError> {
+    let Some(value) = request.headers().get(HEADER) else {
+        return Ok(None);
+    };
+    let invalid = || {
+        ApiError::Validation(vec![FieldError::new(
+            "Idempotency-Key",
+            format!("must be 1 to {MAX_KEY_CHARS} visible ASCII characters"),
+        )])
+    };
+    let key = value.to_str().map_err(|_| invalid())?;
+    let visible = key.bytes().all(|b| b.is_ascii_graphic() || b == b' ');
+    if key.is_empty() || key.len() > MAX_KEY_CHARS || !visible || key.trim() != key {
+        return Err(invalid());
+    }
+    Ok(Some(key.to_owned()))
+}
+
+/// What makes two requests "the same": method, path and body.
+pub fn fingerprint(request: &Request) -> String {
+    let mut hash = Sha256::new();
+    hash.update(request.method().as_str().as_bytes());
+    hash.update(b"\n");
+    hash.update(api::route_path(request).as_bytes());
+    hash.update(b"\n");
+    hash.update(request.body().as_ref());
+    hex::encode(hash.finalize())
+}
+
+/// Runs `operation` under the request's `Idempotency-Key` (or plainly, without one) and
+/// renders its outcome. Call it after authentication and validation: only a request that
+/// would run claims a key.
+pub async fn run<S, F, Fut>(
+    store: &S,
+    app: &AppId,
+    request: &Request,
+    request_id: &str,
+    operation: F,
+) -> Response<Body>
+where
+    S: IdempotencyStore,
+    F: FnOnce() -> Fut,
+    Fut: Future<Output = Result<Reply, ApiError>>,
+{
+    let key = match key_of(request) {
+        Ok(Some(key)) => key,
+        Ok(None) => return api::respond(request_id, operation().await),
+        Err(error) => return api::error_response(request_id, &error),
+    };
+    let fingerprint = fingerprint(request);
+    let token = uuid::Uuid::new_v4().to_string();
+    let waiting_since = std::time::Instant::now();
+    loop {
+        let now_ms = unix_millis();
+        let record = KeyRecord {
+            fingerprint: fingerprint.clone(),
+            state: KeyState::InProgress,
+            token: token.clone(),
+            locked_until_ms: now_ms + LOCK.as_millis() as u64,
+            expires_at: now_ms / 1000 + RETENTION.as_secs(),
+            status: None,
+            body: None,
+        };
+        let held = match store.claim_key(app, &key, &record, now_ms).await {
+            Ok(Claim::Claimed) => {
+                return run_claimed(store, app, &key, &token, request_id, operation).await;
+            }
+            Ok(Claim::Held(held)) => held,
+            Err(error) => {
+                tracing::error!(%error, "claiming an idempotency key failed");
+                return api::error_response(request_id, &ApiError::from(error));
+            }
+        };
+        if held.fingerprint != fingerprint {
+            return api::error_response(request_id, &ApiError::IdempotencyKeyReused);
+        }
+        if let (KeyState::Completed, Some(status), Some(body)) =
+            (held.state, held.status, held.body)
+        {
+            return replay(request_id, status, body);
+        }
+        if waiting_since.elapsed() >= WAIT_FOR_FIRST {
+            return api::error_response(request_id, &ApiError::IdempotencyKeyInProgress);
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+}
+
+async fn run_claimed<S, F, Fut>(
+    store: &S,
+    app: &AppId,
+    key: &str,
+    token: &str,
+    request_id: &str,
+    operation: F,
+) -> Response<Body>
+where
+    S: IdempotencyStore,
+    F: FnOnce() -> Fut,
+    Fut: Future<Output = Result<Reply, ApiError>>,
+{
+    let response = api::respond(request_id, operation().await);
+    let status = response.status();
+    let saved = if status.is_server_error() {
+        store.release_key(app, key, token).await
+    } else {
+        let body = String::from_utf8_lossy(response.body().as_ref()).into_owned();
+        store
+            .complete_key(app, key, token, status.as_u16(), &body)
+            .await
+    };
+    if let Err(error) = saved {
+        // The request itself succeeded or failed on its own; a retry with this key will wait
+        // out the lock and run again.
+        tracing::error!(%error, "saving an idempotency key's outcome failed");
+    }
+    response
+}
+
+fn replay(request_id: &str, status: u16, body: String) -> Response<Body> {
+    let mut response = Response::new(Body::Text(body));
+    *response.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
+    let headers = response.headers_mut();
+    headers.insert(
+        http::header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    headers.insert(REPLAYED_HEADER, HeaderValue::from_static("true"));
+    if let Ok(value) = HeaderValue::from_str(request_id) {
+        headers.insert("x-request-id", value);
+    }
+    response
+}
+
+fn unix_millis() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(key: Option<&str>, body: &str) -> Request {
+        let mut builder = http::Request::builder().method("POST").uri("/v1/users");
+        if let Some(key) = key {
+            builder = builder.header(HEADER, key);
+        }
+        builder.body(Body::Text(body.to_owned())).unwrap()
+    }
+
+    #[test]
+    fn keys_are_bounded_visible_ascii() {
+        assert_eq!(key_of(&request(None, "")).unwrap(), None);
+        assert_eq!(
+            key_of(&request(Some("order-1"), "")).unwrap().as_deref(),
+            Some("order-1")
+        );
+        let longest = "k".repeat(MAX_KEY_CHARS);
+        assert!(key_of(&request(Some(&longest), "")).is_ok());
+        for bad in ["", " padded", &"k".repeat(MAX_KEY_CHARS + 1)] {
+            assert!(key_of(&request(Some(bad), "")).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn fingerprints_differ_by_body_method_and_path() {
+        let a = fingerprint(&request(None, "{\"a\":1}"));
+        assert_eq!(a, fingerprint(&request(None, "{\"a\":1}")));
+        assert_ne!(a, fingerprint(&request(None, "{\"a\":2}")));
+        let other_path = http::Request::builder()
+            .method("POST")
+            .uri("/v1/users/find-or-create")
+            .body(Body::Text("{\"a\":1}".into()))
+            .unwrap();
+        assert_ne!(a, fingerprint(&other_path));
+    }
+}
