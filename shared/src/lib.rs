@@ -10,6 +10,7 @@ pub mod config;
 pub mod error;
 pub mod idempotency;
 pub mod model;
+pub mod paging;
 pub mod routes;
 pub mod store;
 pub mod telemetry;

@@ -10,6 +10,7 @@ use crate::model::{
     AppId, ChainType, EmailAddress, Identifier, NewUser, User, UserId, Wallet, WalletAddress,
     WalletStatus,
 };
+use crate::paging;
 use crate::store::{InsertError, StoreError, UserStore, WalletStore};
 use crate::validation::{FieldError, check_text};
 
@@ -68,29 +69,105 @@ pub struct Lookup(pub Identifier);
 
 /// The query parameters a lookup may name, one at a time.
 pub const LOOKUP_PARAMS: [&str; 3] = ["email", "external_id", "address"];
+/// The query parameters of a listing.
+pub const LIST_PARAMS: [&str; 2] = ["limit", "cursor"];
+/// The default and largest page sizes.
+pub const PAGE_LIMITS: (usize, usize) = (20, 100);
 
-impl Lookup {
-    /// Parses `?email=`, `?external_id=` or `?address=` (exactly one). An address may be of
-    /// either chain, in any hex case for ethereum.
+/// What `GET /v1/users` asks for: one user by a unique identifier, or a page of users.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UsersQuery {
+    Lookup(Lookup),
+    List {
+        limit: usize,
+        cursor: Option<String>,
+    },
+}
+
+impl UsersQuery {
+    /// Parses the query: exactly one of `email`, `external_id` or `address` (a lookup; an
+    /// address may be of either chain, in any hex case for ethereum), or else `limit` (1-100,
+    /// default 20) and `cursor` (a listing). Unknown or mixed parameters are refused.
     pub fn from_query(params: &[(String, String)]) -> Result<Self, Vec<FieldError>> {
+        let known = |name: &str| LOOKUP_PARAMS.contains(&name) || LIST_PARAMS.contains(&name);
         let unknown: Vec<FieldError> = params
             .iter()
-            .filter(|(name, _)| !LOOKUP_PARAMS.contains(&name.as_str()))
+            .filter(|(name, _)| !known(name))
             .map(|(name, _)| FieldError::new(name, "unknown query parameter"))
             .collect();
         if !unknown.is_empty() {
             return Err(unknown);
         }
-        let [(name, value)] = params else {
-            return Err(vec![FieldError::new(
+        let lookups: Vec<&(String, String)> = params
+            .iter()
+            .filter(|(name, _)| LOOKUP_PARAMS.contains(&name.as_str()))
+            .collect();
+        match lookups.as_slice() {
+            [] => Self::list(params),
+            [(name, value)] if params.len() == 1 => lookup_identifier(name, value)
+                .map(|identifier| Self::Lookup(Lookup(identifier)))
+                .map_err(|error| vec![error]),
+            _ => Err(vec![FieldError::new(
                 "",
-                "give exactly one of the query parameters email, external_id or address",
-            )]);
-        };
-        lookup_identifier(name, value)
-            .map(Self)
-            .map_err(|error| vec![error])
+                "give one of email, external_id or address to look a user up, or limit and \
+                 cursor to list users",
+            )]),
+        }
     }
+
+    fn list(params: &[(String, String)]) -> Result<Self, Vec<FieldError>> {
+        let (default, max) = PAGE_LIMITS;
+        let mut limit = default;
+        let mut cursor = None;
+        for (name, value) in params {
+            if name == "limit" {
+                limit = value
+                    .parse()
+                    .ok()
+                    .filter(|n| (1..=max).contains(n))
+                    .ok_or_else(|| vec![FieldError::new("limit", format!("must be 1 to {max}"))])?;
+            } else {
+                cursor = Some(value.clone());
+            }
+        }
+        Ok(Self::List { limit, cursor })
+    }
+}
+
+/// A page of users, newest first, and the cursor of the next page (`None` at the end).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct UserPage {
+    pub users: Vec<User>,
+    pub next_cursor: Option<String>,
+}
+
+/// A page of the app's users. A cursor another app issued, or an altered one, is refused.
+/// Paging only moves towards older users, so users created while a client pages never shift
+/// the pages: no user that existed when paging began is skipped or repeated.
+pub async fn list_users<S: UserStore>(
+    store: &S,
+    app: &AppId,
+    limit: usize,
+    cursor: Option<&str>,
+) -> Result<UserPage, ApiError> {
+    let before = match cursor {
+        Some(cursor) => Some(paging::decode(app, cursor).ok_or_else(|| {
+            ApiError::Validation(vec![FieldError::new(
+                "cursor",
+                "is not a cursor this API issued to your app",
+            )])
+        })?),
+        None => None,
+    };
+    let (users, more) = store
+        .list_users(app, before, limit)
+        .await
+        .map_err(UsersError::from)?;
+    let next_cursor = match users.last() {
+        Some(last) if more => Some(paging::encode(app, last.id)),
+        _ => None,
+    };
+    Ok(UserPage { users, next_cursor })
 }
 
 fn lookup_identifier(name: &str, value: &str) -> Result<Identifier, FieldError> {

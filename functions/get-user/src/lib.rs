@@ -1,4 +1,5 @@
-//! `GET /v1/users/{id}` (by id) and `GET /v1/users?…` (by one unique identifier).
+//! `GET /v1/users/{id}` (by id), `GET /v1/users?email=|external_id=|address=` (by one unique
+//! identifier) and `GET /v1/users?limit=&cursor=` (a page of the app's users, newest first).
 
 use http::Method;
 use lambda_http::{Body, Request, Response};
@@ -6,7 +7,7 @@ use shared::api::{self, Reply};
 use shared::auth;
 use shared::error::ApiError;
 use shared::store::{AppStore, UserStore};
-use shared::users::{self, Lookup};
+use shared::users::{self, UsersQuery};
 
 /// Handles one request: 200 with the user, 404, or the error envelope.
 pub async fn handle<S: UserStore + AppStore>(store: &S, request: Request) -> Response<Body> {
@@ -17,13 +18,15 @@ pub async fn handle<S: UserStore + AppStore>(store: &S, request: Request) -> Res
 async fn get<S: UserStore + AppStore>(store: &S, request: &Request) -> Result<Reply, ApiError> {
     api::require_method(request, &[Method::GET])?;
     let app = auth::authenticate(store, request.headers()).await?;
-    let user = match api::path_param(request, "id") {
-        Some(id) => users::get_user(store, &app, &id).await?,
-        None => {
-            let lookup =
-                Lookup::from_query(&api::query_params(request)?).map_err(ApiError::Validation)?;
-            users::find_user(store, &app, &lookup).await?
+    if let Some(id) = api::path_param(request, "id") {
+        return Ok(Reply::ok(users::get_user(store, &app, &id).await?));
+    }
+    let query =
+        UsersQuery::from_query(&api::query_params(request)?).map_err(ApiError::Validation)?;
+    Ok(match query {
+        UsersQuery::Lookup(lookup) => Reply::ok(users::find_user(store, &app, &lookup).await?),
+        UsersQuery::List { limit, cursor } => {
+            Reply::ok(users::list_users(store, &app, limit, cursor.as_deref()).await?)
         }
-    };
-    Ok(Reply::ok(user))
+    })
 }

@@ -1,4 +1,4 @@
-//! The `get-user` Lambda: `GET /v1/users/{id}` and `GET /v1/users?email=|external_id=|address=`.
+//! The `get-user` Lambda: `GET /v1/users/{id}` and `GET /v1/users` (lookups and listing).
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {

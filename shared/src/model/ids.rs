@@ -16,6 +16,11 @@ impl UserId {
         Self(Uuid::now_v7())
     }
 
+    /// The id's 16 bytes.
+    pub fn as_bytes(&self) -> &[u8; 16] {
+        self.0.as_bytes()
+    }
+
     /// Parses an id as the API shows it (hyphenated, lowercase); anything else names no user.
     pub fn parse(text: &str) -> Option<Self> {
         let id = Uuid::try_parse(text).ok()?;

@@ -58,6 +58,28 @@ struct UserItem {
     created_at: String,
     updated_at: String,
     version: u64,
+    gsi1pk: String,
+    gsi1sk: String,
+}
+
+impl UserItem {
+    fn into_user(self) -> Result<User, StoreError> {
+        let custom_metadata = serde_json::from_str(&self.custom_metadata).map_err(|e| {
+            StoreError::Corrupt(format!("custom_metadata of user {}: {e}", self.id))
+        })?;
+        Ok(User {
+            id: self.id,
+            external_id: self.external_id,
+            email: self.email,
+            username: self.username,
+            linked_accounts: self.linked_accounts,
+            custom_metadata,
+            wallets: self.wallets,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+            version: self.version,
+        })
+    }
 }
 
 /// The item that reserves one identifier for one user.
@@ -246,6 +268,8 @@ impl UserStore for DynamoStore {
             created_at: user.created_at.clone(),
             updated_at: user.updated_at.clone(),
             version: user.version,
+            gsi1pk: keys::user_list_pk(app, user.id),
+            gsi1sk: user.id.to_string(),
         })?;
         let mut items = Vec::with_capacity(1 + identifiers.len());
         items.push(conditional_put(&self.table, user_item)?);
@@ -318,21 +342,50 @@ impl UserStore for DynamoStore {
         let Some(item) = self.get_item(keys::user_pk(app, id), keys::SK_USER).await? else {
             return Ok(None);
         };
-        let item: UserItem = from_item(item)?;
-        let custom_metadata = serde_json::from_str(&item.custom_metadata)
-            .map_err(|e| StoreError::Corrupt(format!("custom_metadata of user {id}: {e}")))?;
-        Ok(Some(User {
-            id: item.id,
-            external_id: item.external_id,
-            email: item.email,
-            username: item.username,
-            linked_accounts: item.linked_accounts,
-            custom_metadata,
-            wallets: item.wallets,
-            created_at: item.created_at,
-            updated_at: item.updated_at,
-            version: item.version,
-        }))
+        from_item::<UserItem>(item)?.into_user().map(Some)
+    }
+
+    async fn list_users(
+        &self,
+        app: &AppId,
+        before: Option<UserId>,
+        limit: usize,
+    ) -> Result<(Vec<User>, bool), StoreError> {
+        // Each shard's newest `limit + 1` below the cursor; merged, the newest `limit + 1` of
+        // the app are among them, and the extra one says whether another page follows.
+        let shards = (0..keys::USER_LIST_SHARDS).map(|shard| {
+            let mut query = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .index_name(keys::USERS_BY_APP_INDEX)
+                .scan_index_forward(false)
+                .limit(limit as i32 + 1)
+                .expression_attribute_values(
+                    ":pk",
+                    AttributeValue::S(keys::user_list_shard_pk(app, shard)),
+                );
+            query = match before {
+                Some(before) => query
+                    .key_condition_expression("gsi1pk = :pk AND gsi1sk < :before")
+                    .expression_attribute_values(":before", AttributeValue::S(before.to_string())),
+                None => query.key_condition_expression("gsi1pk = :pk"),
+            };
+            query.send()
+        });
+        let pages = futures::future::try_join_all(shards)
+            .await
+            .map_err(classify)?;
+        let mut users = Vec::new();
+        for page in pages {
+            for item in page.items.unwrap_or_default() {
+                users.push(from_item::<UserItem>(item)?.into_user()?);
+            }
+        }
+        users.sort_by_key(|user| std::cmp::Reverse(user.id));
+        let more = users.len() > limit;
+        users.truncate(limit);
+        Ok((users, more))
     }
 
     async fn find_owner(

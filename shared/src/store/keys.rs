@@ -10,6 +10,12 @@
 //! | wallet key | `APP#<app>#USER#<user id>` (the user's) | `WALLETKEY#<chain>` |
 //! | idempotency key | `APP#<app>#IDEM#<key>`           | `IDEM`   |
 //!
+//!
+//! The `users-by-app` index lists an app's users newest first: `gsi1pk` is the app plus one of
+//! [`USER_LIST_SHARDS`] shards (chosen by the user id), `gsi1sk` the user id (a UUIDv7, so it
+//! sorts by creation). Sharding spreads an app's creates over several index partitions instead
+//! of one hot key; a page queries every shard and merges.
+//!
 //! A guard's value comes last, so a `#` inside it cannot be confused with a separator.
 
 use crate::model::{AppId, ChainType, Identifier, UserId};
@@ -31,6 +37,31 @@ pub const SK_API_KEY: &str = "APIKEY";
 /// API (which reads only `USER`).
 pub fn wallet_key_sk(chain: ChainType) -> String {
     format!("WALLETKEY#{chain}")
+}
+
+/// The index that lists an app's users, and its key attributes.
+pub const USERS_BY_APP_INDEX: &str = "users-by-app";
+/// The index's partition key attribute.
+pub const GSI1_PK: &str = "gsi1pk";
+/// The index's sort key attribute.
+pub const GSI1_SK: &str = "gsi1sk";
+/// Write shards per app in the listing index. Each index partition takes about 1,000 writes a
+/// second, so 8 shards let one app create about 8,000 users a second.
+pub const USER_LIST_SHARDS: u8 = 8;
+
+/// The listing index partition of a user.
+pub fn user_list_pk(app: &AppId, id: UserId) -> String {
+    let shard = id
+        .as_bytes()
+        .iter()
+        .fold(0u8, |acc, b| acc.wrapping_add(*b))
+        % USER_LIST_SHARDS;
+    user_list_shard_pk(app, shard)
+}
+
+/// The listing index partition `shard` of an app.
+pub fn user_list_shard_pk(app: &AppId, shard: u8) -> String {
+    format!("APP#{app}#USERS#{shard}")
 }
 
 /// The sort key of idempotency key records.

@@ -62,6 +62,15 @@ pub trait UserStore: Send + Sync {
         id: UserId,
     ) -> impl Future<Output = Result<Option<User>, StoreError>> + Send;
 
+    /// A page of the app's users, newest first: at most `limit`, all created before `before`
+    /// if given, and whether more follow.
+    fn list_users(
+        &self,
+        app: &AppId,
+        before: Option<UserId>,
+        limit: usize,
+    ) -> impl Future<Output = Result<(Vec<User>, bool), StoreError>> + Send;
+
     /// The user holding `identifier` in `app`, read consistently.
     fn find_owner(
         &self,

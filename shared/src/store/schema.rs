@@ -5,15 +5,16 @@ use std::time::Duration;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata};
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
-    StreamSpecification, StreamViewType, TableStatus, TimeToLiveSpecification,
+    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
+    ProjectionType, ScalarAttributeType, StreamSpecification, StreamViewType, TableStatus,
+    TimeToLiveSpecification,
 };
 
 use super::StoreError;
-use super::keys::{PK, SK, TTL_ATTRIBUTE};
+use super::keys::{GSI1_PK, GSI1_SK, PK, SK, TTL_ATTRIBUTE, USERS_BY_APP_INDEX};
 
-/// Creates the table (keys, on-demand billing, a stream of new and old images) unless it
-/// exists, and waits until it is active.
+/// Creates the table (keys, the users-by-app index, on-demand billing, a stream of new and old
+/// images, TTL) unless it exists, and waits until it is active.
 pub async fn ensure_table(client: &Client, table: &str) -> Result<(), StoreError> {
     let key = |name: &str, key_type| {
         KeySchemaElement::builder()
@@ -36,6 +37,21 @@ pub async fn ensure_table(client: &Client, table: &str) -> Result<(), StoreError
         .key_schema(key(SK, KeyType::Range).map_err(schema_error)?)
         .attribute_definitions(attribute(PK).map_err(schema_error)?)
         .attribute_definitions(attribute(SK).map_err(schema_error)?)
+        .attribute_definitions(attribute(GSI1_PK).map_err(schema_error)?)
+        .attribute_definitions(attribute(GSI1_SK).map_err(schema_error)?)
+        .global_secondary_indexes(
+            GlobalSecondaryIndex::builder()
+                .index_name(USERS_BY_APP_INDEX)
+                .key_schema(key(GSI1_PK, KeyType::Hash).map_err(schema_error)?)
+                .key_schema(key(GSI1_SK, KeyType::Range).map_err(schema_error)?)
+                .projection(
+                    Projection::builder()
+                        .projection_type(ProjectionType::All)
+                        .build(),
+                )
+                .build()
+                .map_err(schema_error)?,
+        )
         .stream_specification(
             StreamSpecification::builder()
                 .stream_enabled(true)

@@ -1,0 +1,76 @@
+//! Page cursors for listing users: opaque to clients, bound to the app that received them.
+//!
+//! A cursor names the last user of the previous page; the next page holds the users created
+//! before it. Its checksum rejects an edited or truncated cursor, and the app inside it rejects
+//! another app's. A cursor holds a position, not a secret: forging one reveals nothing.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use sha2::{Digest, Sha256};
+
+use crate::model::{AppId, UserId};
+
+const VERSION: &str = "v1";
+const CHECKSUM_HEX: usize = 16;
+
+/// Encodes the position after `last` for `app`.
+pub fn encode(app: &AppId, last: UserId) -> String {
+    let payload = format!("{VERSION}|{app}|{last}");
+    format!(
+        "{}.{}",
+        URL_SAFE_NO_PAD.encode(&payload),
+        checksum(&payload)
+    )
+}
+
+/// Decodes a cursor `app` issued; `None` if it was altered, is another app's, or is not one.
+pub fn decode(app: &AppId, cursor: &str) -> Option<UserId> {
+    let (encoded, sum) = cursor.split_once('.')?;
+    let payload = String::from_utf8(URL_SAFE_NO_PAD.decode(encoded).ok()?).ok()?;
+    if checksum(&payload) != sum {
+        return None;
+    }
+    let mut parts = payload.split('|');
+    let (version, owner, last) = (parts.next()?, parts.next()?, parts.next()?);
+    if version != VERSION || owner != app.as_str() || parts.next().is_some() {
+        return None;
+    }
+    UserId::parse(last)
+}
+
+fn checksum(payload: &str) -> String {
+    let digest = Sha256::digest(format!("wallet-users cursor|{payload}").as_bytes());
+    hex::encode(digest)[..CHECKSUM_HEX].to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_round_trip_for_their_app_only() {
+        let (app, other, last) = (AppId::generate(), AppId::generate(), UserId::generate());
+        let cursor = encode(&app, last);
+        assert_eq!(decode(&app, &cursor), Some(last));
+        assert_eq!(decode(&other, &cursor), None);
+    }
+
+    #[test]
+    fn altered_cursors_are_refused() {
+        let app = AppId::generate();
+        let cursor = encode(&app, UserId::generate());
+        let mut bytes = cursor.clone().into_bytes();
+        bytes[3] = if bytes[3] == b'A' { b'B' } else { b'A' };
+        let edited = String::from_utf8(bytes).unwrap();
+        for bad in [
+            edited.as_str(),
+            &cursor[..cursor.len() - 1],
+            "",
+            ".",
+            "abc",
+            "djE.0000000000000000",
+        ] {
+            assert_eq!(decode(&app, bad), None, "{bad:?}");
+        }
+    }
+}
