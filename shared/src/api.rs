@@ -25,6 +25,8 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
 pub struct Reply {
     pub status: StatusCode,
     pub data: Value,
+    /// The `ETag` header, for replies that show one version of a user.
+    pub etag: Option<String>,
 }
 
 impl Reply {
@@ -42,7 +44,19 @@ impl Reply {
     pub fn with_status(status: StatusCode, data: impl Serialize) -> Self {
         // Our data types serialise infallibly (string keys, no non-finite floats).
         let data = serde_json::to_value(data).unwrap_or(Value::Null);
-        Self { status, data }
+        Self {
+            status,
+            data,
+            etag: None,
+        }
+    }
+
+    /// `status` with a user as `data` and its version as the `ETag`.
+    pub fn user(status: StatusCode, user: &crate::model::User) -> Self {
+        Self {
+            etag: Some(crate::updates::etag(user.version)),
+            ..Self::with_status(status, user)
+        }
     }
 }
 
@@ -134,11 +148,17 @@ pub fn path_param(request: &Request, name: &str) -> Option<String> {
 /// Renders an outcome as the envelope.
 pub fn respond(request_id: &str, outcome: Result<Reply, ApiError>) -> Response<Body> {
     match outcome {
-        Ok(reply) => envelope(
-            reply.status,
-            request_id,
-            &json!({"success": true, "data": reply.data}),
-        ),
+        Ok(reply) => {
+            let mut response = envelope(
+                reply.status,
+                request_id,
+                &json!({"success": true, "data": reply.data}),
+            );
+            if let Some(etag) = reply.etag.and_then(|e| HeaderValue::from_str(&e).ok()) {
+                response.headers_mut().insert(header::ETAG, etag);
+            }
+            response
+        }
         Err(error) => error_response(request_id, &error),
     }
 }

@@ -22,6 +22,8 @@ pub enum ApiError {
     Conflict(Vec<FieldError>),
     #[error("the identifiers in the request belong to different users")]
     AmbiguousMatch(Vec<FieldError>),
+    #[error("the user changed since the version in If-Match; read it again")]
+    PreconditionFailed,
     #[error("the request body is larger than {limit} bytes")]
     PayloadTooLarge { limit: usize },
     #[error("the request body must be JSON (Content-Type: application/json)")]
@@ -48,6 +50,7 @@ impl ApiError {
                 StatusCode::CONFLICT
             }
             Self::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
@@ -67,6 +70,7 @@ impl ApiError {
             Self::AmbiguousMatch(_) => "ambiguous_match",
             Self::IdempotencyKeyReused => "idempotency_key_reused",
             Self::IdempotencyKeyInProgress => "idempotency_key_in_progress",
+            Self::PreconditionFailed => "precondition_failed",
             Self::PayloadTooLarge { .. } => "payload_too_large",
             Self::UnsupportedMediaType => "unsupported_media_type",
             Self::Unavailable { .. } => "service_unavailable",

@@ -14,6 +14,7 @@ pub mod paging;
 pub mod routes;
 pub mod store;
 pub mod telemetry;
+pub mod updates;
 pub mod users;
 pub mod validation;
 pub mod wallets;

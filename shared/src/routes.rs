@@ -13,6 +13,9 @@ pub enum Route {
     LookupUser,
     FindOrCreateUser,
     AddWallet,
+    UpdateUser,
+    LinkAccount,
+    UnlinkAccount,
 }
 
 /// One route: method, path template (API Gateway syntax) and the function that serves it.
@@ -26,7 +29,7 @@ pub struct RouteSpec {
 }
 
 /// Every route of the API.
-pub fn routes() -> [RouteSpec; 5] {
+pub fn routes() -> [RouteSpec; 8] {
     [
         RouteSpec {
             method: Method::POST,
@@ -57,6 +60,24 @@ pub fn routes() -> [RouteSpec; 5] {
             path: "/v1/users/{id}/wallets",
             route: Route::AddWallet,
             function: "add-wallet",
+        },
+        RouteSpec {
+            method: Method::PATCH,
+            path: "/v1/users/{id}",
+            route: Route::UpdateUser,
+            function: "update-user",
+        },
+        RouteSpec {
+            method: Method::POST,
+            path: "/v1/users/{id}/linked-accounts",
+            route: Route::LinkAccount,
+            function: "link-account",
+        },
+        RouteSpec {
+            method: Method::DELETE,
+            path: "/v1/users/{id}/linked-accounts/{type}/{value}",
+            route: Route::UnlinkAccount,
+            function: "unlink-account",
         },
     ]
 }
@@ -108,7 +129,11 @@ fn match_template(template: &str, path: &str) -> Option<Vec<(String, String)>> {
             if actual.is_empty() {
                 return None;
             }
-            params.push((name.to_owned(), actual.to_owned()));
+            // Path parameters arrive percent-decoded, as API Gateway gives them.
+            let decoded = percent_encoding::percent_decode_str(actual)
+                .decode_utf8()
+                .ok()?;
+            params.push((name.to_owned(), decoded.into_owned()));
         } else if expected != actual {
             return None;
         }

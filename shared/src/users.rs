@@ -11,12 +11,12 @@ use crate::model::{
     WalletStatus,
 };
 use crate::paging;
-use crate::store::{InsertError, StoreError, UserStore, WalletStore};
+use crate::store::{StoreError, UserStore, WalletStore, WriteError};
 use crate::validation::{FieldError, check_text};
 
 /// How often an operation retries after a transaction conflict before answering 503. Each
 /// retry gets a definite answer unless yet another writer collides with it.
-const MAX_ATTEMPTS: u32 = 6;
+pub(crate) const MAX_ATTEMPTS: u32 = 6;
 
 /// What went wrong in a user operation.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -29,6 +29,15 @@ pub enum UsersError {
     /// Request fields matching different existing users (find-or-create).
     #[error("identifiers match different users")]
     Ambiguous(Vec<(String, UserId)>),
+    /// The request's values are invalid (for a change, as merged into the user).
+    #[error("invalid values")]
+    Invalid(Vec<FieldError>),
+    /// `If-Match` named a version that is no longer current.
+    #[error("the user changed since the given version")]
+    PreconditionFailed,
+    /// The linked account to unlink is not linked to the user.
+    #[error("not linked")]
+    NotLinked,
     /// Writers kept colliding; nothing was written.
     #[error("too much contention")]
     Contention,
@@ -52,6 +61,9 @@ impl From<UsersError> for ApiError {
                     .map(|(field, id)| FieldError::new(field, format!("belongs to user {id}")))
                     .collect(),
             ),
+            UsersError::Invalid(fields) => ApiError::Validation(fields),
+            UsersError::PreconditionFailed => ApiError::PreconditionFailed,
+            UsersError::NotLinked => ApiError::NotFound("linked account"),
             UsersError::Contention => ApiError::Unavailable {
                 retry_after_secs: 1,
             },
@@ -198,15 +210,15 @@ pub async fn create_user<S: UserStore>(
     for attempt in 0..MAX_ATTEMPTS {
         match store.insert_user(app, &user, &identifiers).await {
             Ok(()) => return Ok(user),
-            Err(InsertError::Taken(taken)) => {
+            Err(WriteError::Taken(taken)) => {
                 let fields = taken
                     .into_iter()
                     .filter_map(|(index, _)| fields.get(index).map(|(field, _)| field.clone()))
                     .collect();
                 return Err(UsersError::Taken(fields));
             }
-            Err(InsertError::Contention) => back_off(attempt).await,
-            Err(InsertError::Store(error)) => return Err(error.into()),
+            Err(WriteError::Contention | WriteError::Stale) => back_off(attempt).await,
+            Err(WriteError::Store(error)) => return Err(error.into()),
         }
     }
     Err(UsersError::Contention)
@@ -265,9 +277,9 @@ pub async fn find_or_create_user<S: UserStore>(
             [] => match store.insert_user(app, &user, &identifiers).await {
                 Ok(()) => return Ok((user, true)),
                 // Someone else claimed an identifier since we read: read again to find them.
-                Err(InsertError::Taken(_)) => {}
-                Err(InsertError::Contention) => back_off(attempt).await,
-                Err(InsertError::Store(error)) => return Err(error.into()),
+                Err(WriteError::Taken(_)) => {}
+                Err(WriteError::Contention | WriteError::Stale) => back_off(attempt).await,
+                Err(WriteError::Store(error)) => return Err(error.into()),
             },
             [owner] => {
                 if let Some(existing) = store.get_user(app, *owner).await? {
@@ -353,7 +365,7 @@ fn new_user_record(request: &NewUser) -> User {
 
 /// Jittered exponential back-off: 10, 20, 40… ms plus up to as much again at random, so that
 /// colliding writers spread out instead of colliding again in lockstep.
-async fn back_off(attempt: u32) {
+pub(crate) async fn back_off(attempt: u32) {
     let base = 10u64 << attempt.min(6);
     let jitter = getrandom::u64().unwrap_or(0) % base;
     tokio::time::sleep(Duration::from_millis(base + jitter)).await;

@@ -138,6 +138,39 @@ impl TestStack {
             .len()
     }
 
+    /// Asserts the guard invariant: every guard belongs to an existing user of its app who
+    /// holds that identifier, and every identifier a user holds has its guard.
+    pub async fn assert_guards_match_users(&self) {
+        use shared::store::UserStore;
+        let items = self.items().await;
+        let mut expected: Vec<String> = Vec::new();
+        for item in items.iter().filter(|i| i["sk"].as_s().unwrap() == "USER") {
+            let app = AppId::parse(item["app_id"].as_s().unwrap()).unwrap();
+            let id = shared::model::UserId::parse(item["id"].as_s().unwrap()).unwrap();
+            let user = self.store.get_user(&app, id).await.unwrap().unwrap();
+            for identifier in user.identifiers() {
+                expected.push(format!(
+                    "{} -> {id}",
+                    shared::store::keys::guard_pk(&app, &identifier)
+                ));
+            }
+        }
+        let mut actual: Vec<String> = items
+            .iter()
+            .filter(|i| i["sk"].as_s().unwrap() == "GUARD")
+            .map(|i| {
+                format!(
+                    "{} -> {}",
+                    i["pk"].as_s().unwrap(),
+                    i["user_id"].as_s().unwrap()
+                )
+            })
+            .collect();
+        expected.sort();
+        actual.sort();
+        assert_eq!(actual, expected, "guards and users' identifiers differ");
+    }
+
     /// The user items in the table.
     pub async fn user_items(&self) -> Vec<HashMap<String, AttributeValue>> {
         self.items()

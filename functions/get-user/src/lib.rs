@@ -19,12 +19,16 @@ async fn get<S: UserStore + AppStore>(store: &S, request: &Request) -> Result<Re
     api::require_method(request, &[Method::GET])?;
     let app = auth::authenticate(store, request.headers()).await?;
     if let Some(id) = api::path_param(request, "id") {
-        return Ok(Reply::ok(users::get_user(store, &app, &id).await?));
+        let user = users::get_user(store, &app, &id).await?;
+        return Ok(Reply::user(http::StatusCode::OK, &user));
     }
     let query =
         UsersQuery::from_query(&api::query_params(request)?).map_err(ApiError::Validation)?;
     Ok(match query {
-        UsersQuery::Lookup(lookup) => Reply::ok(users::find_user(store, &app, &lookup).await?),
+        UsersQuery::Lookup(lookup) => Reply::user(
+            http::StatusCode::OK,
+            &users::find_user(store, &app, &lookup).await?,
+        ),
         UsersQuery::List { limit, cursor } => {
             Reply::ok(users::list_users(store, &app, limit, cursor.as_deref()).await?)
         }

@@ -86,19 +86,39 @@ impl Wallet {
 impl User {
     /// Every unique identifier the user holds, each guarded by one item in the store.
     pub fn identifiers(&self) -> Vec<Identifier> {
+        self.identifier_fields()
+            .into_iter()
+            .map(|(_, id)| id)
+            .collect()
+    }
+
+    /// Every unique identifier with the field it comes from (`email`, `linked_accounts[2]`,
+    /// `wallets[0]`).
+    pub fn identifier_fields(&self) -> Vec<(String, Identifier)> {
         let mut identifiers = Vec::new();
         if let Some(external_id) = &self.external_id {
-            identifiers.push(Identifier::ExternalId(external_id.clone()));
+            identifiers.push((
+                "external_id".to_owned(),
+                Identifier::ExternalId(external_id.clone()),
+            ));
         }
         if let Some(email) = &self.email {
-            identifiers.push(Identifier::Email(email.to_lowercase()));
+            identifiers.push(("email".to_owned(), Identifier::Email(email.to_lowercase())));
         }
-        identifiers.extend(self.linked_accounts.iter().map(LinkedAccount::identifier));
-        identifiers.extend(self.wallets.iter().filter_map(|wallet| {
-            let address = wallet.address.as_deref()?;
-            let address = WalletAddress::parse(wallet.chain_type, address).ok()?;
-            Some(Identifier::Address(address.key()))
-        }));
+        for (index, account) in self.linked_accounts.iter().enumerate() {
+            identifiers.push((format!("linked_accounts[{index}]"), account.identifier()));
+        }
+        for (index, wallet) in self.wallets.iter().enumerate() {
+            let address = wallet.address.as_deref();
+            if let Some(address) =
+                address.and_then(|a| WalletAddress::parse(wallet.chain_type, a).ok())
+            {
+                identifiers.push((
+                    format!("wallets[{index}]"),
+                    Identifier::Address(address.key()),
+                ));
+            }
+        }
         identifiers
     }
 }

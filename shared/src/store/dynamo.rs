@@ -12,7 +12,7 @@ use aws_sdk_dynamodb::types::{
 use serde::{Deserialize, Serialize};
 
 use super::keys::{self, PK, SK};
-use super::{AppStore, InsertError, StoreError, UserStore, WalletAttempt, WalletStore};
+use super::{AppStore, StoreError, UserStore, WalletAttempt, WalletStore, WriteError};
 use crate::auth::ApiKeyRecord;
 use crate::idempotency::{Claim, IdempotencyStore, KeyRecord};
 use crate::model::{
@@ -63,6 +63,28 @@ struct UserItem {
 }
 
 impl UserItem {
+    fn new(app: &AppId, user: &User) -> Result<Self, StoreError> {
+        Ok(Self {
+            pk: keys::user_pk(app, user.id),
+            sk: keys::SK_USER.to_owned(),
+            entity: "user".to_owned(),
+            app_id: app.clone(),
+            id: user.id,
+            external_id: user.external_id.clone(),
+            email: user.email.clone(),
+            username: user.username.clone(),
+            linked_accounts: user.linked_accounts.clone(),
+            custom_metadata: serde_json::to_string(&user.custom_metadata)
+                .map_err(|e| StoreError::Other(e.to_string()))?,
+            wallets: user.wallets.clone(),
+            created_at: user.created_at.clone(),
+            updated_at: user.updated_at.clone(),
+            version: user.version,
+            gsi1pk: keys::user_list_pk(app, user.id),
+            gsi1sk: user.id.to_string(),
+        })
+    }
+
     fn into_user(self) -> Result<User, StoreError> {
         let custom_metadata = serde_json::from_str(&self.custom_metadata).map_err(|e| {
             StoreError::Corrupt(format!("custom_metadata of user {}: {e}", self.id))
@@ -142,6 +164,135 @@ impl DynamoStore {
             .await
             .map_err(classify)?;
         Ok(output.item)
+    }
+
+    /// Writes a user item and its guard changes in one transaction: the user is new
+    /// (`expected_version` is `None`) or still at `expected_version`; each claimed identifier
+    /// is free; each released one is the user's.
+    async fn write_user(
+        &self,
+        app: &AppId,
+        user: &User,
+        expected_version: Option<u64>,
+        claim: &[Identifier],
+        release: &[Identifier],
+    ) -> Result<(), WriteError> {
+        let user_item = to_item(&UserItem::new(app, user)?)?;
+        let mut items = Vec::with_capacity(1 + claim.len() + release.len());
+        items.push(match expected_version {
+            None => conditional_put(&self.table, user_item)?,
+            Some(version) => {
+                let put = Put::builder()
+                    .table_name(&self.table)
+                    .set_item(Some(user_item))
+                    .condition_expression("version = :expected")
+                    .expression_attribute_values(
+                        ":expected",
+                        AttributeValue::N(version.to_string()),
+                    )
+                    .build()
+                    .map_err(build_error)?;
+                TransactWriteItem::builder().put(put).build()
+            }
+        });
+        for identifier in claim {
+            let guard = to_item(&GuardItem {
+                pk: keys::guard_pk(app, identifier),
+                sk: keys::SK_GUARD.to_owned(),
+                entity: "guard".to_owned(),
+                app_id: app.clone(),
+                kind: identifier.kind().to_owned(),
+                user_id: user.id,
+            })?;
+            items.push(conditional_put(&self.table, guard)?);
+        }
+        for identifier in release {
+            items.push(self.delete_guard(app, identifier, user.id)?);
+        }
+        // The token makes the SDK's own retries of this call idempotent: if a first attempt
+        // committed but its response was lost, the retry reports success instead of a conflict.
+        let result = self
+            .client
+            .transact_write_items()
+            .set_transact_items(Some(items))
+            .client_request_token(uuid::Uuid::new_v4().to_string())
+            .send()
+            .await;
+        let error = match result {
+            Ok(_) => return Ok(()),
+            Err(error) => error,
+        };
+        let Some(TransactWriteItemsError::TransactionCanceledException(cancelled)) =
+            error.as_service_error()
+        else {
+            return Err(classify(error).into());
+        };
+        let mut taken = Vec::new();
+        let mut stale = false;
+        let mut contention = false;
+        let mut foreign_release = false;
+        for (index, reason) in cancelled.cancellation_reasons().iter().enumerate() {
+            match reason.code() {
+                Some("ConditionalCheckFailed") if index == 0 => {
+                    // A new user's id is fresh, so only our own earlier commit can exist.
+                    stale = expected_version.is_some();
+                }
+                Some("ConditionalCheckFailed") if index <= claim.len() => {
+                    let owner = reason
+                        .item()
+                        .and_then(|item| item.get("user_id"))
+                        .and_then(|value| value.as_s().ok())
+                        .and_then(|id| UserId::parse(id));
+                    // A guard already ours: an earlier attempt of this write committed.
+                    if owner != Some(user.id) {
+                        taken.push((index - 1, owner));
+                    }
+                }
+                Some("ConditionalCheckFailed") => foreign_release = true,
+                Some("TransactionConflict") => contention = true,
+                _ => {}
+            }
+        }
+        if stale {
+            Err(WriteError::Stale)
+        } else if !taken.is_empty() {
+            Err(WriteError::Taken(taken))
+        } else if contention {
+            Err(WriteError::Contention)
+        } else if foreign_release {
+            Err(StoreError::Corrupt(format!(
+                "user {} released a guard it does not hold",
+                user.id
+            ))
+            .into())
+        } else if cancelled
+            .cancellation_reasons()
+            .iter()
+            .any(|r| r.code() == Some("ConditionalCheckFailed"))
+        {
+            // Every failed condition met our own items: an earlier attempt committed.
+            Ok(())
+        } else {
+            Err(classify(error).into())
+        }
+    }
+
+    /// Deletes the guard of `identifier`, on condition that `owner` holds it.
+    fn delete_guard(
+        &self,
+        app: &AppId,
+        identifier: &Identifier,
+        owner: UserId,
+    ) -> Result<TransactWriteItem, StoreError> {
+        let delete = aws_sdk_dynamodb::types::Delete::builder()
+            .table_name(&self.table)
+            .key(PK, AttributeValue::S(keys::guard_pk(app, identifier)))
+            .key(SK, AttributeValue::S(keys::SK_GUARD.to_owned()))
+            .condition_expression("user_id = :owner")
+            .expression_attribute_values(":owner", AttributeValue::S(owner.to_string()))
+            .build()
+            .map_err(build_error)?;
+        Ok(TransactWriteItem::builder().delete(delete).build())
     }
 
     /// Creates an app.
@@ -251,91 +402,20 @@ impl UserStore for DynamoStore {
         app: &AppId,
         user: &User,
         identifiers: &[Identifier],
-    ) -> Result<(), InsertError> {
-        let user_item = to_item(&UserItem {
-            pk: keys::user_pk(app, user.id),
-            sk: keys::SK_USER.to_owned(),
-            entity: "user".to_owned(),
-            app_id: app.clone(),
-            id: user.id,
-            external_id: user.external_id.clone(),
-            email: user.email.clone(),
-            username: user.username.clone(),
-            linked_accounts: user.linked_accounts.clone(),
-            custom_metadata: serde_json::to_string(&user.custom_metadata)
-                .map_err(|e| StoreError::Other(e.to_string()))?,
-            wallets: user.wallets.clone(),
-            created_at: user.created_at.clone(),
-            updated_at: user.updated_at.clone(),
-            version: user.version,
-            gsi1pk: keys::user_list_pk(app, user.id),
-            gsi1sk: user.id.to_string(),
-        })?;
-        let mut items = Vec::with_capacity(1 + identifiers.len());
-        items.push(conditional_put(&self.table, user_item)?);
-        for identifier in identifiers {
-            let guard = to_item(&GuardItem {
-                pk: keys::guard_pk(app, identifier),
-                sk: keys::SK_GUARD.to_owned(),
-                entity: "guard".to_owned(),
-                app_id: app.clone(),
-                kind: identifier.kind().to_owned(),
-                user_id: user.id,
-            })?;
-            items.push(conditional_put(&self.table, guard)?);
-        }
-        // The token makes the SDK's own retries of this call idempotent: if a first attempt
-        // committed but its response was lost, the retry reports success instead of a conflict.
-        let result = self
-            .client
-            .transact_write_items()
-            .set_transact_items(Some(items))
-            .client_request_token(uuid::Uuid::new_v4().to_string())
-            .send()
-            .await;
-        let error = match result {
-            Ok(_) => return Ok(()),
-            Err(error) => error,
-        };
-        let Some(TransactWriteItemsError::TransactionCanceledException(cancelled)) =
-            error.as_service_error()
-        else {
-            return Err(classify(error).into());
-        };
-        let mut taken = Vec::new();
-        let mut contention = false;
-        for (index, reason) in cancelled.cancellation_reasons().iter().enumerate() {
-            match reason.code() {
-                Some("ConditionalCheckFailed") => {
-                    let owner = reason
-                        .item()
-                        .and_then(|item| item.get("user_id"))
-                        .and_then(|value| value.as_s().ok())
-                        .and_then(|id| UserId::parse(id));
-                    // Index 0 is the user item (ids are fresh, so only our own earlier commit
-                    // can exist); a guard already ours is the same case.
-                    if index > 0 && owner != Some(user.id) {
-                        taken.push((index - 1, owner));
-                    }
-                }
-                Some("TransactionConflict") => contention = true,
-                _ => {}
-            }
-        }
-        if !taken.is_empty() {
-            Err(InsertError::Taken(taken))
-        } else if contention {
-            Err(InsertError::Contention)
-        } else if cancelled
-            .cancellation_reasons()
-            .iter()
-            .any(|r| r.code() == Some("ConditionalCheckFailed"))
-        {
-            // Every failed condition met our own items: an earlier attempt committed.
-            Ok(())
-        } else {
-            Err(classify(error).into())
-        }
+    ) -> Result<(), WriteError> {
+        self.write_user(app, user, None, identifiers, &[]).await
+    }
+
+    async fn replace_user(
+        &self,
+        app: &AppId,
+        user: &User,
+        expected_version: u64,
+        claim: &[Identifier],
+        release: &[Identifier],
+    ) -> Result<(), WriteError> {
+        self.write_user(app, user, Some(expected_version), claim, release)
+            .await
     }
 
     async fn get_user(&self, app: &AppId, id: UserId) -> Result<Option<User>, StoreError> {

@@ -30,9 +30,9 @@ pub enum StoreError {
     Other(String),
 }
 
-/// Why a user could not be inserted.
+/// Why a user could not be written.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum InsertError {
+pub enum WriteError {
     /// Identifiers already held by other users: indexes into the identifiers given, with the
     /// holder when the store reported it.
     #[error("{} identifier(s) already taken", .0.len())]
@@ -41,6 +41,9 @@ pub enum InsertError {
     /// a retry will get a definite answer.
     #[error("transaction conflict")]
     Contention,
+    /// The user changed (or went) since it was read: read again.
+    #[error("the user changed since it was read")]
+    Stale,
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -53,7 +56,18 @@ pub trait UserStore: Send + Sync {
         app: &AppId,
         user: &User,
         identifiers: &[Identifier],
-    ) -> impl Future<Output = Result<(), InsertError>> + Send;
+    ) -> impl Future<Output = Result<(), WriteError>> + Send;
+
+    /// Replaces the user with `user` if it is still at `expected_version`, claiming the
+    /// identifiers it gains and releasing those it loses, all or nothing.
+    fn replace_user(
+        &self,
+        app: &AppId,
+        user: &User,
+        expected_version: u64,
+        claim: &[Identifier],
+        release: &[Identifier],
+    ) -> impl Future<Output = Result<(), WriteError>> + Send;
 
     /// The user with `id` in `app`, read consistently.
     fn get_user(

@@ -1,0 +1,52 @@
+//! `POST /v1/users/{id}/linked-accounts`: links one account (a wallet, a phone, a social login)
+//! to the user, claiming it for the app (409 if another user holds it). Linking an account the
+//! user already has changes nothing (200).
+
+use http::{Method, StatusCode};
+use lambda_http::{Body, Request, Response};
+use shared::api::{self, Reply};
+use shared::auth;
+use shared::error::ApiError;
+use shared::idempotency::{self, IdempotencyStore};
+use shared::model::{AppId, LinkedAccount};
+use shared::store::{AppStore, UserStore};
+use shared::updates;
+use shared::validation::Violations;
+
+/// Handles one request: 201 (linked) or 200 (already linked) with the user, or the envelope.
+pub async fn handle<S>(store: &S, request: Request) -> Response<Body>
+where
+    S: UserStore + AppStore + IdempotencyStore,
+{
+    let request_id = api::request_id(&request);
+    let (app, id, account) = match accept(store, &request).await {
+        Ok(accepted) => accepted,
+        Err(error) => return api::error_response(&request_id, &error),
+    };
+    idempotency::run(store, &app, &request, &request_id, || async {
+        let (user, linked) = updates::link_account(store, &app, &id, &account).await?;
+        let status = if linked {
+            StatusCode::CREATED
+        } else {
+            StatusCode::OK
+        };
+        Ok(Reply::user(status, &user))
+    })
+    .await
+}
+
+/// Authenticates and validates; a request refused here claims no idempotency key.
+async fn accept<S: AppStore>(
+    store: &S,
+    request: &Request,
+) -> Result<(AppId, String, LinkedAccount), ApiError> {
+    api::require_method(request, &[Method::POST])?;
+    let app = auth::authenticate(store, request.headers()).await?;
+    let id = api::path_param(request, "id").ok_or(ApiError::NotFound("user"))?;
+    let body = api::json_body(request)?;
+    let mut violations = Violations::default();
+    match LinkedAccount::parse("", &body, &mut violations) {
+        Some(account) if violations.is_empty() => Ok((app, id, account)),
+        _ => Err(ApiError::Validation(violations.into_errors())),
+    }
+}

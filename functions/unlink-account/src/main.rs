@@ -1,0 +1,8 @@
+//! The `unlink-account` Lambda: `DELETE /v1/users/{id}/linked-accounts/{type}/{value}`.
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    shared::telemetry::init();
+    let store = shared::config::store_from_env().await?;
+    shared::api::run_lambda(|request| unlink_account::handle(&store, request)).await
+}

@@ -1,0 +1,54 @@
+//! `PATCH /v1/users/{id}`: a JSON Merge Patch (RFC 7396) of `username`, `email`, `external_id`
+//! and `custom_metadata`. `If-Match` with the user's ETag makes the change conditional (412 if
+//! the user changed since). A new email or external id is claimed, and the old one freed, in
+//! the same transaction as the user.
+
+use http::{Method, StatusCode, header};
+use lambda_http::{Body, Request, Response};
+use serde_json::{Map, Value};
+use shared::api::{self, Reply};
+use shared::auth;
+use shared::error::ApiError;
+use shared::idempotency::{self, IdempotencyStore};
+use shared::model::AppId;
+use shared::store::{AppStore, UserStore};
+use shared::updates::{self, Precondition};
+use shared::validation::FieldError;
+
+/// Handles one request: 200 with the updated user and its ETag, or the error envelope.
+pub async fn handle<S>(store: &S, request: Request) -> Response<Body>
+where
+    S: UserStore + AppStore + IdempotencyStore,
+{
+    let request_id = api::request_id(&request);
+    let (app, id, patch, precondition) = match accept(store, &request).await {
+        Ok(accepted) => accepted,
+        Err(error) => return api::error_response(&request_id, &error),
+    };
+    idempotency::run(store, &app, &request, &request_id, || async {
+        let user = updates::update_user(store, &app, &id, &patch, precondition).await?;
+        Ok(Reply::user(StatusCode::OK, &user))
+    })
+    .await
+}
+
+type Accepted = (AppId, String, Map<String, Value>, Precondition);
+
+/// Authenticates and validates; a request refused here claims no idempotency key.
+async fn accept<S: AppStore>(store: &S, request: &Request) -> Result<Accepted, ApiError> {
+    api::require_method(request, &[Method::PATCH])?;
+    let app = auth::authenticate(store, request.headers()).await?;
+    let id = api::path_param(request, "id").ok_or(ApiError::NotFound("user"))?;
+    let if_match = request
+        .headers()
+        .get(header::IF_MATCH)
+        .map(|value| value.to_str().unwrap_or(""));
+    let precondition = updates::parse_if_match(if_match).ok_or_else(|| {
+        ApiError::Validation(vec![FieldError::new(
+            "If-Match",
+            "must be * or an ETag this API returned, such as \"3\"",
+        )])
+    })?;
+    let patch = updates::parse_patch(&api::json_body(request)?).map_err(ApiError::Validation)?;
+    Ok((app, id, patch, precondition))
+}

@@ -1,0 +1,280 @@
+//! Changing a user: JSON Merge Patch of its profile, linking and unlinking accounts. Each is
+//! one replacement of the user item conditioned on its version, with the guards it gains
+//! claimed and those it loses released in the same transaction, so a user's guards never
+//! drift from the user item. `If-Match` turns a lost race into 412 instead of a retry.
+
+use serde_json::{Map, Value, json};
+
+use crate::clock;
+use crate::model::{AppId, new_user::MAX_LINKED_ACCOUNTS};
+use crate::model::{Identifier, LinkedAccount, NewUser, User, UserId, WalletAddress};
+use crate::store::{UserStore, WriteError};
+use crate::users::{MAX_ATTEMPTS, UsersError, back_off};
+use crate::validation::{FieldError, json_type};
+
+/// The fields a merge patch may change.
+pub const PATCHABLE: [&str; 4] = ["username", "email", "external_id", "custom_metadata"];
+/// Fields of a user that exist but change elsewhere (or never).
+const NOT_PATCHABLE: [&str; 6] = [
+    "id",
+    "linked_accounts",
+    "wallets",
+    "created_at",
+    "updated_at",
+    "version",
+];
+
+/// Parses a merge patch body: an object of patchable fields (`null` removes one).
+pub fn parse_patch(body: &Value) -> Result<Map<String, Value>, Vec<FieldError>> {
+    let Some(patch) = body.as_object() else {
+        return Err(vec![FieldError::new(
+            "",
+            format!(
+                "a merge patch must be a JSON object, got {}",
+                json_type(body)
+            ),
+        )]);
+    };
+    let errors: Vec<FieldError> = patch
+        .keys()
+        .filter(|key| !PATCHABLE.contains(&key.as_str()))
+        .map(|key| {
+            if NOT_PATCHABLE.contains(&key.as_str()) {
+                FieldError::new(key, "cannot be changed by PATCH (linked accounts and wallets have their own routes)")
+            } else {
+                FieldError::new(key, format!("unknown field; expected one of: {}", PATCHABLE.join(", ")))
+            }
+        })
+        .collect();
+    if errors.is_empty() {
+        Ok(patch.clone())
+    } else {
+        Err(errors)
+    }
+}
+
+/// The `If-Match` precondition: the version the client last saw.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Precondition {
+    /// No `If-Match` (or `*`): apply to whatever the current version is.
+    None,
+    Version(u64),
+}
+
+/// The ETag of a user version.
+pub fn etag(version: u64) -> String {
+    format!("\"{version}\"")
+}
+
+/// Parses `If-Match`: `*` or one strong ETag this API issued. `None` if malformed.
+pub fn parse_if_match(value: Option<&str>) -> Option<Precondition> {
+    let Some(value) = value.map(str::trim) else {
+        return Some(Precondition::None);
+    };
+    if value == "*" {
+        return Some(Precondition::None);
+    }
+    let version = value.strip_prefix('"')?.strip_suffix('"')?.parse().ok()?;
+    Some(Precondition::Version(version))
+}
+
+/// Applies a merge patch to the user's profile. An unchanged result writes nothing.
+pub async fn update_user<S: UserStore>(
+    store: &S,
+    app: &AppId,
+    id: &str,
+    patch: &Map<String, Value>,
+    precondition: Precondition,
+) -> Result<User, UsersError> {
+    change_user(store, app, id, precondition, |current| {
+        apply_patch(current, patch).map_err(UsersError::Invalid)
+    })
+    .await
+    .map(|(user, _)| user)
+}
+
+/// Links an account to the user. `true` if newly linked, `false` if it already was.
+pub async fn link_account<S: UserStore>(
+    store: &S,
+    app: &AppId,
+    id: &str,
+    account: &LinkedAccount,
+) -> Result<(User, bool), UsersError> {
+    change_user(store, app, id, Precondition::None, |current| {
+        let mut user = current.clone();
+        if user
+            .linked_accounts
+            .iter()
+            .any(|a| a.identifier() == account.identifier())
+        {
+            return Ok(user);
+        }
+        if user.linked_accounts.len() >= MAX_LINKED_ACCOUNTS {
+            return Err(UsersError::Invalid(vec![FieldError::new(
+                "",
+                format!("a user holds at most {MAX_LINKED_ACCOUNTS} linked accounts"),
+            )]));
+        }
+        user.linked_accounts.push(account.clone());
+        Ok(user)
+    })
+    .await
+    .map_err(|error| match error {
+        // The only identifier a link claims is the account's: name it as the request did.
+        UsersError::Taken(_) => UsersError::Taken(vec!["linked_account".into()]),
+        other => other,
+    })
+}
+
+/// Unlinks the account of `kind` (a linked account type) whose unique value is `value`,
+/// freeing the identifier. Unlinking a user's last identifier is allowed.
+pub async fn unlink_account<S: UserStore>(
+    store: &S,
+    app: &AppId,
+    id: &str,
+    kind: &str,
+    value: &str,
+) -> Result<User, UsersError> {
+    let wanted = if kind == "wallet" {
+        let address = WalletAddress::parse_any(value).ok_or(UsersError::NotFound)?;
+        Identifier::Address(address.key())
+    } else {
+        let kind = crate::model::linked_account::LINKED_ACCOUNT_TYPES
+            .iter()
+            .find(|known| **known == kind)
+            .ok_or(UsersError::NotFound)?;
+        Identifier::Account {
+            kind,
+            value: value.to_owned(),
+        }
+    };
+    change_user(store, app, id, Precondition::None, |current| {
+        let mut user = current.clone();
+        let before = user.linked_accounts.len();
+        user.linked_accounts.retain(|a| a.identifier() != wanted);
+        if user.linked_accounts.len() == before {
+            return Err(UsersError::NotLinked);
+        }
+        Ok(user)
+    })
+    .await
+    .map(|(user, _)| user)
+}
+
+/// Reads the user, derives its new state with `change`, and writes it with the guard
+/// differences, retrying from a fresh read if another change came first (unless the client
+/// pinned a version). Returns the user and whether anything changed.
+async fn change_user<S, F>(
+    store: &S,
+    app: &AppId,
+    id: &str,
+    precondition: Precondition,
+    change: F,
+) -> Result<(User, bool), UsersError>
+where
+    S: UserStore,
+    F: Fn(&User) -> Result<User, UsersError>,
+{
+    let id = UserId::parse(id).ok_or(UsersError::NotFound)?;
+    for attempt in 0..MAX_ATTEMPTS {
+        let current = store.get_user(app, id).await?.ok_or(UsersError::NotFound)?;
+        if let Precondition::Version(version) = precondition
+            && version != current.version
+        {
+            return Err(UsersError::PreconditionFailed);
+        }
+        let mut updated = change(&current)?;
+        if updated == current {
+            return Ok((current, false));
+        }
+        updated.version = current.version + 1;
+        updated.updated_at = clock::now_rfc3339();
+        let (claim, release) = guard_changes(&current, &updated);
+        let identifiers: Vec<Identifier> = claim.iter().map(|(_, id)| id.clone()).collect();
+        match store
+            .replace_user(app, &updated, current.version, &identifiers, &release)
+            .await
+        {
+            Ok(()) => return Ok((updated, true)),
+            Err(WriteError::Taken(taken)) => {
+                let fields = taken
+                    .into_iter()
+                    .filter_map(|(index, _)| claim.get(index).map(|(field, _)| field.clone()))
+                    .collect();
+                return Err(UsersError::Taken(fields));
+            }
+            Err(WriteError::Stale) if precondition != Precondition::None => {
+                return Err(UsersError::PreconditionFailed);
+            }
+            Err(WriteError::Stale | WriteError::Contention) => back_off(attempt).await,
+            Err(WriteError::Store(error)) => return Err(error.into()),
+        }
+    }
+    Err(UsersError::Contention)
+}
+
+/// The identifiers `updated` gains (with the field each comes from) and those it loses.
+fn guard_changes(current: &User, updated: &User) -> (Vec<(String, Identifier)>, Vec<Identifier>) {
+    let before = current.identifiers();
+    let after = updated.identifier_fields();
+    let claim = after
+        .iter()
+        .filter(|(_, id)| !before.contains(id))
+        .cloned()
+        .collect();
+    let release = before
+        .into_iter()
+        .filter(|id| !after.iter().any(|(_, kept)| kept == id))
+        .collect();
+    (claim, release)
+}
+
+/// The user with the patch merged into its profile (RFC 7396), validated as a create would be.
+fn apply_patch(current: &User, patch: &Map<String, Value>) -> Result<User, Vec<FieldError>> {
+    let mut profile = json!({
+        "external_id": current.external_id,
+        "email": current.email,
+        "username": current.username,
+        "custom_metadata": current.custom_metadata,
+    });
+    json_patch::merge(&mut profile, &Value::Object(patch.clone()));
+    // Validate through the create parser; wallets are not part of a profile.
+    if let Some(fields) = profile.as_object_mut() {
+        fields.insert("wallets".into(), json!([]));
+    }
+    let parsed = NewUser::parse(&profile)?;
+    Ok(User {
+        external_id: parsed.external_id,
+        email: parsed.email.map(|email| email.as_str().to_owned()),
+        username: parsed.username,
+        custom_metadata: parsed.custom_metadata,
+        ..current.clone()
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn if_match_takes_star_or_one_of_our_etags() {
+        assert_eq!(parse_if_match(None), Some(Precondition::None));
+        assert_eq!(parse_if_match(Some("*")), Some(Precondition::None));
+        assert_eq!(
+            parse_if_match(Some(&etag(7))),
+            Some(Precondition::Version(7))
+        );
+        for bad in ["7", "W/\"7\"", "\"x\"", ""] {
+            assert_eq!(parse_if_match(Some(bad)), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn patches_name_fields_that_cannot_change_here() {
+        assert!(parse_patch(&json!({"email": null, "custom_metadata": {"a": null}})).is_ok());
+        let errors = parse_patch(&json!({"wallets": [], "nick": "x"})).unwrap_err();
+        let fields: Vec<_> = errors.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["nick", "wallets"]);
+        assert!(parse_patch(&json!([])).is_err());
+    }
+}

@@ -1,0 +1,327 @@
+//! Changing users: merge patches with ETags, linking and unlinking accounts, and the races
+//! between them, against DynamoDB Local. After each test the guards match the users exactly.
+
+// Test helpers report failures by panicking.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use api_tests::{TestStack, assert_error, parts, request};
+use lambda_http::{Body, Request, Response};
+use serde_json::{Value, json};
+
+async fn create(stack: &TestStack, body: Value) -> Value {
+    let response = create_user::handle(
+        &stack.store,
+        request("POST", "/v1/users", &stack.api_key, Some(&body)),
+    )
+    .await;
+    let (status, body) = parts(&response);
+    assert_eq!(status, 201, "{body}");
+    body["data"].clone()
+}
+
+fn patch_request(stack: &TestStack, id: &str, patch: &Value, if_match: Option<&str>) -> Request {
+    let mut request = request(
+        "PATCH",
+        &format!("/v1/users/{id}"),
+        &stack.api_key,
+        Some(patch),
+    );
+    request.headers_mut().insert(
+        "content-type",
+        "application/merge-patch+json".parse().unwrap(),
+    );
+    if let Some(etag) = if_match {
+        request
+            .headers_mut()
+            .insert("if-match", etag.parse().unwrap());
+    }
+    request
+}
+
+async fn patch(
+    stack: &TestStack,
+    id: &str,
+    patch: Value,
+    if_match: Option<&str>,
+) -> Response<Body> {
+    update_user::handle(&stack.store, patch_request(stack, id, &patch, if_match)).await
+}
+
+async fn link(stack: &TestStack, id: &str, account: Value) -> Response<Body> {
+    let request = request(
+        "POST",
+        &format!("/v1/users/{id}/linked-accounts"),
+        &stack.api_key,
+        Some(&account),
+    );
+    link_account::handle(&stack.store, request).await
+}
+
+async fn unlink(stack: &TestStack, id: &str, kind: &str, value: &str) -> Response<Body> {
+    let path = format!("/v1/users/{id}/linked-accounts/{kind}/{value}");
+    unlink_account::handle(&stack.store, request("DELETE", &path, &stack.api_key, None)).await
+}
+
+#[tokio::test]
+async fn a_merge_patch_changes_the_profile_and_moves_the_guards() {
+    let stack = TestStack::new().await;
+    let user = create(
+        &stack,
+        json!({"email": "old@example.com", "external_id": "e-1", "username": "ada",
+        "custom_metadata": {"plan": "free", "prefs": {"theme": "dark", "lang": "en"}}}),
+    )
+    .await;
+    let id = user["id"].as_str().unwrap();
+    let response = patch(
+        &stack,
+        id,
+        json!({
+            "email": "New@Example.com",
+            "external_id": null,
+            "custom_metadata": {"plan": "pro", "prefs": {"lang": null}}
+        }),
+        None,
+    )
+    .await;
+    let (status, body) = parts(&response);
+    assert_eq!(status, 200, "{body}");
+    let updated = &body["data"];
+    assert_eq!(updated["email"], "New@Example.com");
+    assert_eq!(updated["external_id"], Value::Null);
+    assert_eq!(updated["username"], "ada");
+    assert_eq!(
+        updated["custom_metadata"],
+        json!({"plan": "pro", "prefs": {"theme": "dark"}})
+    );
+    assert_eq!(updated["version"], user["version"].as_u64().unwrap() + 1);
+    assert!(updated["updated_at"].as_str().unwrap() > user["updated_at"].as_str().unwrap());
+    assert_eq!(
+        response.headers()["etag"],
+        format!("\"{}\"", updated["version"])
+    );
+    stack.assert_guards_match_users().await;
+
+    // The old identifiers are free at once; the new email is held.
+    create(
+        &stack,
+        json!({"email": "old@example.com", "external_id": "e-1"}),
+    )
+    .await;
+    let taken = create_user::handle(
+        &stack.store,
+        request(
+            "POST",
+            "/v1/users",
+            &stack.api_key,
+            Some(&json!({"email": "new@example.com"})),
+        ),
+    )
+    .await;
+    assert_error(&taken, 409, "conflict");
+    stack.assert_guards_match_users().await;
+}
+
+#[tokio::test]
+async fn a_taken_or_invalid_change_is_refused_and_changes_nothing() {
+    let stack = TestStack::new().await;
+    create(&stack, json!({"email": "taken@example.com"})).await;
+    let id = create(&stack, json!({"email": "mine@example.com"})).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let before = stack.items().await;
+    let body = assert_error(
+        &patch(&stack, &id, json!({"email": "TAKEN@example.com"}), None).await,
+        409,
+        "conflict",
+    );
+    assert_eq!(body["error"]["details"][0]["field"], "email");
+    for bad in [
+        json!({"email": "nope"}),
+        json!({"username": "x"}),
+        json!({"wallets": []}),
+        json!({"nickname": "x"}),
+        json!({"custom_metadata": [1]}),
+        json!("not an object"),
+    ] {
+        assert_error(
+            &patch(&stack, &id, bad, None).await,
+            400,
+            "validation_failed",
+        );
+    }
+    assert_error(
+        &patch(&stack, &id, json!({"username": "abc"}), Some("3")).await,
+        400,
+        "validation_failed",
+    );
+    let (_, other_key) = stack.other_app().await;
+    let mut foreign = patch_request(&stack, &id, &json!({"username": "thief"}), None);
+    foreign.headers_mut().insert(
+        "authorization",
+        format!("Bearer {other_key}").parse().unwrap(),
+    );
+    let after_other_app = stack.items().await;
+    assert_error(
+        &update_user::handle(&stack.store, foreign).await,
+        404,
+        "not_found",
+    );
+    assert_eq!(stack.items().await, after_other_app);
+    assert_eq!(
+        after_other_app.len(),
+        before.len() + 2,
+        "only the other app and its key were added"
+    );
+}
+
+#[tokio::test]
+async fn if_match_makes_changes_conditional() {
+    let stack = TestStack::new().await;
+    let user = create(&stack, json!({"username": "first"})).await;
+    let id = user["id"].as_str().unwrap();
+    let etag = format!("\"{}\"", user["version"]);
+    let ok = patch(&stack, id, json!({"username": "second"}), Some(&etag)).await;
+    assert_eq!(ok.status(), 200);
+    let stale = patch(&stack, id, json!({"username": "third"}), Some(&etag)).await;
+    assert_error(&stale, 412, "precondition_failed");
+    let get = get_user::handle(
+        &stack.store,
+        request("GET", &format!("/v1/users/{id}"), &stack.api_key, None),
+    )
+    .await;
+    assert_eq!(parts(&get).1["data"]["username"], "second");
+    assert_eq!(get.headers()["etag"], ok.headers()["etag"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_users_racing_to_one_new_email_get_one_200_and_one_409() {
+    let stack = TestStack::new().await;
+    let a = create(&stack, json!({})).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let b = create(&stack, json!({})).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (first, second) = tokio::join!(
+        patch(&stack, &a, json!({"email": "race@example.com"}), None),
+        patch(&stack, &b, json!({"email": "race@example.com"}), None),
+    );
+    let mut statuses = [first.status().as_u16(), second.status().as_u16()];
+    statuses.sort();
+    assert_eq!(statuses, [200, 409]);
+    stack.assert_guards_match_users().await;
+}
+
+#[tokio::test]
+async fn accounts_link_once_unlink_and_free_their_identifier() {
+    let stack = TestStack::new().await;
+    let id = create(&stack, json!({"wallets": []})).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let phone = json!({"type": "phone", "number": "+14155550123"});
+    let linked = link(&stack, &id, phone.clone()).await;
+    assert_eq!(linked.status(), 201);
+    assert_eq!(parts(&linked).1["data"]["linked_accounts"], json!([phone]));
+    let again = link(&stack, &id, phone.clone()).await;
+    assert_eq!(again.status(), 200, "already linked: nothing changes");
+    assert_eq!(
+        parts(&again).1["data"]["version"],
+        parts(&linked).1["data"]["version"]
+    );
+
+    let other = create(&stack, json!({})).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let body = assert_error(&link(&stack, &other, phone.clone()).await, 409, "conflict");
+    assert_eq!(body["error"]["details"][0]["field"], "linked_account");
+    assert_error(
+        &link(&stack, &other, json!({"type": "phone"})).await,
+        400,
+        "validation_failed",
+    );
+
+    // The phone's + travels URL-encoded in the path.
+    let unlinked = unlink(&stack, &id, "phone", "%2B14155550123").await;
+    let (status, body) = parts(&unlinked);
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        body["data"]["linked_accounts"],
+        json!([]),
+        "the last identifier may go"
+    );
+    assert_error(
+        &unlink(&stack, &id, "phone", "%2B14155550123").await,
+        404,
+        "not_found",
+    );
+    assert_error(&unlink(&stack, &id, "myspace", "x").await, 404, "not_found");
+    assert_eq!(
+        link(&stack, &other, phone).await.status(),
+        201,
+        "the number is free again"
+    );
+    stack.assert_guards_match_users().await;
+}
+
+#[tokio::test]
+async fn wallets_unlink_by_address_in_any_case() {
+    let stack = TestStack::new().await;
+    let wallet = json!({"type": "wallet", "chain_type": "ethereum", "address": "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed"});
+    let id = create(&stack, json!({"linked_accounts": [wallet]})).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let response = unlink(
+        &stack,
+        &id,
+        "wallet",
+        "0X5AAEB6053F3E94C9B9A09F33669435E7EF1BEAED",
+    )
+    .await;
+    assert_eq!(response.status(), 200);
+    stack.assert_guards_match_users().await;
+    assert_eq!(stack.guard_count().await, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_link_racing_a_create_for_one_address_gives_it_to_one_user() {
+    let stack = TestStack::new().await;
+    let id = create(&stack, json!({})).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let address = "0xfB6916095ca1df60bB79Ce92cE3Ea74c37c5d359";
+    let wallet = json!({"type": "wallet", "chain_type": "ethereum", "address": address});
+    let create_body = json!({"linked_accounts": [wallet.clone()]});
+    let (linked, created) = tokio::join!(
+        link(&stack, &id, wallet.clone()),
+        create_user::handle(
+            &stack.store,
+            request("POST", "/v1/users", &stack.api_key, Some(&create_body))
+        ),
+    );
+    let winners = [
+        linked.status().as_u16() == 201,
+        created.status().as_u16() == 201,
+    ];
+    assert_eq!(
+        winners.iter().filter(|w| **w).count(),
+        1,
+        "{} {}",
+        linked.status(),
+        created.status()
+    );
+    assert_eq!(
+        [linked.status().as_u16(), created.status().as_u16()]
+            .iter()
+            .filter(|s| **s == 409)
+            .count(),
+        1
+    );
+    stack.assert_guards_match_users().await;
+}
