@@ -274,7 +274,7 @@ mod tests {
         assert!(parse_patch(&json!({"email": null, "custom_metadata": {"a": null}})).is_ok());
         let errors = parse_patch(&json!({"wallets": [], "nick": "x"})).unwrap_err();
         let fields: Vec<_> = errors.iter().map(|e| e.field.as_str()).collect();
-        assert_eq!(fields, ["nick", "wallets"]);
+        assert_eq!(fields, ["wallets", "nick"]);
         assert!(parse_patch(&json!([])).is_err());
     }
 }
