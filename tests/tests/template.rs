@@ -1,0 +1,74 @@
+//! `template.yaml` agrees with the code: every HTTP route in the template is in the route table
+//! and served by the function the table names, every route is in the template, and every
+//! function crate in the workspace is deployed by the template.
+
+// Test helpers report failures by panicking.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use yaml_rust2::{Yaml, YamlLoader};
+
+fn template() -> Yaml {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../template.yaml");
+    let text = std::fs::read_to_string(path).unwrap();
+    YamlLoader::load_from_str(&text).unwrap().remove(0)
+}
+
+/// (method, path, binary) of every HTTP API event, and every deployed binary.
+fn template_routes() -> (BTreeSet<(String, String, String)>, BTreeSet<String>) {
+    let template = template();
+    let mut routes = BTreeSet::new();
+    let mut binaries = BTreeSet::new();
+    for (_, resource) in template["Resources"].as_hash().unwrap() {
+        if resource["Type"].as_str() != Some("AWS::Serverless::Function") {
+            continue;
+        }
+        let binary = resource["Metadata"]["BuildProperties"]["Binary"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        binaries.insert(binary.clone());
+        let Some(events) = resource["Properties"]["Events"].as_hash() else {
+            continue;
+        };
+        for (_, event) in events {
+            let properties = &event["Properties"];
+            if event["Type"].as_str() == Some("HttpApi")
+                && let (Some(method), Some(path)) =
+                    (properties["Method"].as_str(), properties["Path"].as_str())
+            {
+                routes.insert((method.to_owned(), path.to_owned(), binary.clone()));
+            }
+        }
+    }
+    (routes, binaries)
+}
+
+#[test]
+fn template_routes_and_the_route_table_are_the_same() {
+    let (in_template, _) = template_routes();
+    let in_code: BTreeSet<(String, String, String)> = shared::routes::routes()
+        .into_iter()
+        .map(|spec| {
+            (
+                spec.method.to_string(),
+                spec.path.to_owned(),
+                spec.function.to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(in_template, in_code);
+}
+
+#[test]
+fn every_function_crate_is_deployed_and_every_deployed_binary_exists() {
+    let (_, deployed) = template_routes();
+    let functions_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../functions");
+    let crates: BTreeSet<String> = std::fs::read_dir(functions_dir)
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().into_string().unwrap())
+        .collect();
+    assert_eq!(deployed, crates);
+}
