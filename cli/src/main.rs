@@ -43,6 +43,15 @@ enum Command {
         #[arg(long)]
         app_id: String,
     },
+    /// Restores a deleted user within its retention period (DELETED_USER_RETENTION_DAYS,
+    /// default 30): the user, its identifiers and its wallet keys come back. Fails, changing
+    /// nothing, if another user took one of its identifiers meanwhile.
+    RestoreUser {
+        #[arg(long)]
+        app_id: String,
+        #[arg(long)]
+        user_id: String,
+    },
     /// Revokes one of an app's keys.
     RevokeKey {
         #[arg(long)]
@@ -102,6 +111,18 @@ async fn run(store: &DynamoStore, command: Command) -> Result<serde_json::Value,
                 .map(|k| json!({"key_id": k.key_id, "created_at": k.created_at, "revoked_at": k.revoked_at}))
                 .collect();
             json!({ "app_id": id, "keys": keys })
+        }
+        Command::RestoreUser {
+            app_id: id,
+            user_id,
+        } => {
+            let user_id = shared::model::UserId::parse(&user_id)
+                .ok_or_else(|| format!("not a user id: {user_id}"))?;
+            let user = store
+                .restore_user(&app_id(&id)?, user_id, &shared::clock::now_rfc3339())
+                .await
+                .map_err(|e| e.to_string())?;
+            json!({ "restored": user })
         }
         Command::RevokeKey { app_id: id, key_id } => {
             apps::revoke_api_key(store, &app_id(&id)?, &key_id)

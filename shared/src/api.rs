@@ -51,6 +51,11 @@ impl Reply {
         }
     }
 
+    /// `204 No Content`: the response has no body at all.
+    pub fn no_content() -> Self {
+        Self::with_status(StatusCode::NO_CONTENT, Value::Null)
+    }
+
     /// `status` with a user as `data` and its version as the `ETag`.
     pub fn user(status: StatusCode, user: &crate::model::User) -> Self {
         Self {
@@ -148,6 +153,14 @@ pub fn path_param(request: &Request, name: &str) -> Option<String> {
 /// Renders an outcome as the envelope.
 pub fn respond(request_id: &str, outcome: Result<Reply, ApiError>) -> Response<Body> {
     match outcome {
+        Ok(reply) if reply.status == StatusCode::NO_CONTENT => {
+            let mut response = Response::new(Body::Empty);
+            *response.status_mut() = StatusCode::NO_CONTENT;
+            if let Ok(value) = HeaderValue::from_str(request_id) {
+                response.headers_mut().insert("x-request-id", value);
+            }
+            response
+        }
         Ok(reply) => {
             let mut response = envelope(
                 reply.status,

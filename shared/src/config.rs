@@ -15,6 +15,8 @@ pub const DYNAMODB_ENDPOINT_VAR: &str = "DYNAMODB_ENDPOINT";
 pub enum ConfigError {
     #[error("environment variable {0} is not set")]
     Missing(&'static str),
+    #[error("environment variable {0} is not valid")]
+    Invalid(&'static str),
 }
 
 /// Builds the DynamoDB client. With an `endpoint` (DynamoDB Local) it needs no AWS account:
@@ -63,4 +65,21 @@ pub fn store_with(config: &aws_config::SdkConfig) -> Result<DynamoStore, ConfigE
         aws_sdk_dynamodb::Client::new(config),
         table,
     ))
+}
+
+/// The variable setting how many days a deleted user's sealed keys are kept.
+pub const RETENTION_DAYS_VAR: &str = "DELETED_USER_RETENTION_DAYS";
+/// The default retention of a deleted user's sealed keys.
+pub const DEFAULT_RETENTION_DAYS: u64 = 30;
+
+/// How long a deleted user's sealed keys and tombstone are kept (`DELETED_USER_RETENTION_DAYS`,
+/// default 30): the window in which the admin CLI can restore the user.
+pub fn deleted_user_retention() -> Result<std::time::Duration, ConfigError> {
+    let days = match std::env::var(RETENTION_DAYS_VAR) {
+        Ok(text) => text
+            .parse()
+            .map_err(|_| ConfigError::Invalid(RETENTION_DAYS_VAR))?,
+        Err(_) => DEFAULT_RETENTION_DAYS,
+    };
+    Ok(std::time::Duration::from_secs(days * 24 * 60 * 60))
 }

@@ -16,6 +16,7 @@ pub enum Route {
     UpdateUser,
     LinkAccount,
     UnlinkAccount,
+    DeleteUser,
 }
 
 /// One route: method, path template (API Gateway syntax) and the function that serves it.
@@ -29,7 +30,7 @@ pub struct RouteSpec {
 }
 
 /// Every route of the API.
-pub fn routes() -> [RouteSpec; 8] {
+pub fn routes() -> [RouteSpec; 9] {
     [
         RouteSpec {
             method: Method::POST,
@@ -78,6 +79,12 @@ pub fn routes() -> [RouteSpec; 8] {
             path: "/v1/users/{id}/linked-accounts/{type}/{value}",
             route: Route::UnlinkAccount,
             function: "unlink-account",
+        },
+        RouteSpec {
+            method: Method::DELETE,
+            path: "/v1/users/{id}",
+            route: Route::DeleteUser,
+            function: "delete-user",
         },
     ]
 }

@@ -293,6 +293,42 @@ pub async fn find_or_create_user<S: UserStore>(
     Err(UsersError::Contention)
 }
 
+/// Deletes the user with `id`: the user and every guard it holds go in one transaction, so its
+/// identifiers can be reused at once. Its sealed wallet keys (they may control funds) are kept,
+/// marked deleted, with a tombstone of the user, until `retention` has passed; then DynamoDB's
+/// TTL purges them. Within that time the admin CLI can restore the user.
+pub async fn delete_user<S: UserStore>(
+    store: &S,
+    app: &AppId,
+    id: &str,
+    retention: Duration,
+) -> Result<(), UsersError> {
+    let id = UserId::parse(id).ok_or(UsersError::NotFound)?;
+    for attempt in 0..MAX_ATTEMPTS {
+        let user = store.get_user(app, id).await?.ok_or(UsersError::NotFound)?;
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default();
+        let purge_at = (now + retention).as_secs();
+        match store
+            .delete_user(app, &user, &clock::now_rfc3339(), purge_at)
+            .await
+        {
+            Ok(()) => return Ok(()),
+            // The user changed since we read it: delete what it is now.
+            Err(WriteError::Stale | WriteError::Contention) => back_off(attempt).await,
+            Err(WriteError::Taken(_)) => {
+                return Err(StoreError::Corrupt(format!(
+                    "user {id} holds a guard it does not own"
+                ))
+                .into());
+            }
+            Err(WriteError::Store(error)) => return Err(error.into()),
+        }
+    }
+    Err(UsersError::Contention)
+}
+
 /// What asking for a wallet did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum WalletRequest {

@@ -325,3 +325,155 @@ async fn a_link_racing_a_create_for_one_address_gives_it_to_one_user() {
     );
     stack.assert_guards_match_users().await;
 }
+
+async fn delete(stack: &TestStack, key: &str, id: &str) -> Response<Body> {
+    let retention = std::time::Duration::from_secs(30 * 24 * 3600);
+    delete_user::handle(
+        &stack.store,
+        retention,
+        request("DELETE", &format!("/v1/users/{id}"), key, None),
+    )
+    .await
+}
+
+async fn get(stack: &TestStack, id: &str) -> Response<Body> {
+    get_user::handle(
+        &stack.store,
+        request("GET", &format!("/v1/users/{id}"), &stack.api_key, None),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn a_delete_frees_identifiers_keeps_keys_and_can_be_restored() {
+    let stack = TestStack::new().await;
+    let (sealer, publisher) = (
+        api_tests::wallets::test_sealer(),
+        api_tests::wallets::RecordingPublisher::default(),
+    );
+    let mut reader = local_api::stream::StreamReader::new(&stack.store, &api_tests::endpoint())
+        .await
+        .unwrap();
+    let user = create(&stack, json!({"email": "gone@example.com", "linked_accounts": [{"type": "twitter", "subject": "9"}]})).await;
+    let id = user["id"].as_str().unwrap().to_owned();
+    while let Some(batch) = reader.next_batch().await.unwrap() {
+        local_api::stream::deliver(&stack.store, &sealer, &publisher, batch).await;
+    }
+    let ready = parts(&get(&stack, &id).await).1["data"].clone();
+    assert_eq!(ready["wallets"][0]["status"], "ready");
+
+    let deleted = delete(&stack, &stack.api_key, &id).await;
+    assert_eq!(deleted.status(), 204);
+    assert!(deleted.body().as_ref().is_empty());
+    assert_error(&get(&stack, &id).await, 404, "not_found");
+    assert_error(&delete(&stack, &stack.api_key, &id).await, 404, "not_found");
+    assert_eq!(stack.guard_count().await, 0, "every identifier is free");
+    stack.assert_guards_match_users().await;
+
+    // The sealed key is kept, marked deleted, with a TTL about 30 days out.
+    let keys = stack.items_with_sk("WALLETKEY#").await;
+    assert_eq!(keys.len(), 1);
+    let ttl: u64 = keys[0]["ttl"].as_n().unwrap().parse().unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    assert!(
+        (29 * 86400..=31 * 86400).contains(&(ttl - now)),
+        "ttl {ttl}"
+    );
+    assert!(keys[0].contains_key("deleted_at"));
+
+    // While another user holds its email, the restore is refused and changes nothing.
+    let squatter = create(&stack, json!({"email": "gone@example.com"})).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let user_id = shared::model::UserId::parse(&id).unwrap();
+    let before = stack.items().await;
+    let refused = stack
+        .store
+        .restore_user(&stack.app, user_id, "now")
+        .await
+        .unwrap_err();
+    assert!(refused.to_string().contains("email"), "{refused}");
+    assert_eq!(stack.items().await, before);
+
+    assert_eq!(
+        delete(&stack, &stack.api_key, &squatter).await.status(),
+        204
+    );
+    let restored = stack
+        .store
+        .restore_user(&stack.app, user_id, "2026-11-23T00:00:00.000Z")
+        .await
+        .unwrap();
+    assert_eq!(restored.version, ready["version"].as_u64().unwrap() + 1);
+    let back = parts(&get(&stack, &id).await).1["data"].clone();
+    assert_eq!(
+        back["wallets"], ready["wallets"],
+        "the same wallet, the same address"
+    );
+    assert_eq!(back["email"], "gone@example.com");
+    let keys = stack.items_with_sk("WALLETKEY#").await;
+    assert!(
+        !keys
+            .iter()
+            .any(|k| k.contains_key("deleted_at") || k.contains_key("ttl"))
+    );
+    stack.assert_guards_match_users().await;
+}
+
+#[tokio::test]
+async fn deletes_are_tenant_isolated_and_idempotent() {
+    let stack = TestStack::new().await;
+    let id = create(&stack, json!({})).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (_, other_key) = stack.other_app().await;
+    assert_error(&delete(&stack, &other_key, &id).await, 404, "not_found");
+    assert_eq!(stack.user_items().await.len(), 1);
+    let keyed = || {
+        let mut request = request("DELETE", &format!("/v1/users/{id}"), &stack.api_key, None);
+        request
+            .headers_mut()
+            .insert("idempotency-key", "delete-1".parse().unwrap());
+        request
+    };
+    let retention = std::time::Duration::from_secs(86400);
+    let first = delete_user::handle(&stack.store, retention, keyed()).await;
+    let second = delete_user::handle(&stack.store, retention, keyed()).await;
+    assert_eq!(
+        (first.status().as_u16(), second.status().as_u16()),
+        (204, 204)
+    );
+    assert_eq!(second.headers()["idempotent-replayed"], "true");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_delete_racing_an_update_leaves_no_half_state() {
+    for _ in 0..5 {
+        let stack = TestStack::new().await;
+        let id = create(&stack, json!({"email": "a@example.com"})).await["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let (deleted, updated) = tokio::join!(
+            delete(&stack, &stack.api_key, &id),
+            patch(&stack, &id, json!({"email": "b@example.com"}), None),
+        );
+        assert_eq!(deleted.status(), 204);
+        assert!(
+            [200, 404].contains(&updated.status().as_u16()),
+            "{}",
+            updated.status()
+        );
+        assert!(stack.user_items().await.is_empty());
+        assert_eq!(
+            stack.guard_count().await,
+            0,
+            "neither email is left guarded"
+        );
+    }
+}

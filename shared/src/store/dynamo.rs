@@ -29,6 +29,17 @@ pub struct DynamoStore {
     table: String,
 }
 
+/// Why a deleted user could not be restored.
+#[derive(Debug, thiserror::Error)]
+pub enum RestoreError {
+    #[error("no deleted user with that id in its retention period")]
+    NotDeleted,
+    #[error("identifiers taken by other users since the delete: {0:?}")]
+    Taken(Vec<String>),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
 /// An app as the admin CLI sees it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AppRecord {
@@ -277,6 +288,119 @@ impl DynamoStore {
         }
     }
 
+    /// Runs a transaction whose first item is conditioned on the user's version: a failed
+    /// condition there is `Stale`, elsewhere a `Taken` at that index (less one).
+    async fn transact(&self, items: Vec<TransactWriteItem>, what: &str) -> Result<(), WriteError> {
+        let result = self
+            .client
+            .transact_write_items()
+            .set_transact_items(Some(items))
+            .client_request_token(uuid::Uuid::new_v4().to_string())
+            .send()
+            .await;
+        let error = match result {
+            Ok(_) => return Ok(()),
+            Err(error) => error,
+        };
+        let Some(TransactWriteItemsError::TransactionCanceledException(cancelled)) =
+            error.as_service_error()
+        else {
+            return Err(classify(error).into());
+        };
+        let codes: Vec<Option<&str>> = cancelled
+            .cancellation_reasons()
+            .iter()
+            .map(|r| r.code())
+            .collect();
+        if codes.first() == Some(&Some("ConditionalCheckFailed")) {
+            return Err(WriteError::Stale);
+        }
+        let taken: Vec<(usize, Option<UserId>)> = codes
+            .iter()
+            .enumerate()
+            .filter(|(_, code)| **code == Some("ConditionalCheckFailed"))
+            .map(|(index, _)| (index.saturating_sub(1), None))
+            .collect();
+        if !taken.is_empty() {
+            tracing::warn!(what, "a condition failed on {} item(s)", taken.len());
+            return Err(WriteError::Taken(taken));
+        }
+        if codes.contains(&Some("TransactionConflict")) {
+            return Err(WriteError::Contention);
+        }
+        Err(classify(error).into())
+    }
+
+    /// Restores a deleted user from its tombstone, within the retention period: the user item
+    /// and its guards come back, its sealed keys lose their deletion mark, the tombstone goes.
+    /// Fails with `Taken` (naming identifiers) if another user took one meanwhile.
+    pub async fn restore_user(
+        &self,
+        app: &AppId,
+        id: UserId,
+        now: &str,
+    ) -> Result<User, RestoreError> {
+        let item = self
+            .get_item(keys::user_pk(app, id), keys::SK_DELETED)
+            .await?
+            .ok_or(RestoreError::NotDeleted)?;
+        let tombstone: TombstoneItem = from_item(item)?;
+        let mut user: User = serde_json::from_str(&tombstone.user)
+            .map_err(|e| StoreError::Corrupt(format!("tombstone of {id}: {e}")))?;
+        user.version += 1;
+        user.updated_at = now.to_owned();
+        let identifiers = user.identifier_fields();
+        let mut items = vec![conditional_put(
+            &self.table,
+            to_item(&UserItem::new(app, &user)?)?,
+        )?];
+        for (_, identifier) in &identifiers {
+            let guard = to_item(&GuardItem {
+                pk: keys::guard_pk(app, identifier),
+                sk: keys::SK_GUARD.to_owned(),
+                entity: "guard".to_owned(),
+                app_id: app.clone(),
+                kind: identifier.kind().to_owned(),
+                user_id: id,
+            })?;
+            items.push(conditional_put(&self.table, guard)?);
+        }
+        let delete = aws_sdk_dynamodb::types::Delete::builder()
+            .table_name(&self.table)
+            .key(PK, AttributeValue::S(keys::user_pk(app, id)))
+            .key(SK, AttributeValue::S(keys::SK_DELETED.to_owned()))
+            .build()
+            .map_err(build_error)?;
+        items.push(TransactWriteItem::builder().delete(delete).build());
+        for wallet in user.wallets.iter().filter(|w| w.address.is_some()) {
+            let update = Update::builder()
+                .table_name(&self.table)
+                .key(PK, AttributeValue::S(keys::user_pk(app, id)))
+                .key(
+                    SK,
+                    AttributeValue::S(keys::wallet_key_sk(wallet.chain_type)),
+                )
+                .update_expression("REMOVE deleted_at, #ttl")
+                .expression_attribute_names("#ttl", keys::TTL_ATTRIBUTE)
+                .build()
+                .map_err(build_error)?;
+            items.push(TransactWriteItem::builder().update(update).build());
+        }
+        match self.transact(items, "a restore").await {
+            Ok(()) => Ok(user),
+            // Index 0 is a fresh put of the user: it cannot exist while the tombstone does.
+            Err(WriteError::Stale) => Err(RestoreError::NotDeleted),
+            Err(WriteError::Taken(taken)) => Err(RestoreError::Taken(
+                taken
+                    .into_iter()
+                    .filter_map(|(index, _)| identifiers.get(index).map(|(field, _)| field.clone()))
+                    .collect(),
+            )),
+            Err(WriteError::Contention) => Err(StoreError::Unavailable("contention".into()).into()),
+            Err(WriteError::Store(error)) => Err(error.into()),
+        }
+    }
+
     /// Deletes the guard of `identifier`, on condition that `owner` holds it.
     fn delete_guard(
         &self,
@@ -425,6 +549,72 @@ impl UserStore for DynamoStore {
         from_item::<UserItem>(item)?.into_user().map(Some)
     }
 
+    async fn delete_user(
+        &self,
+        app: &AppId,
+        user: &User,
+        deleted_at: &str,
+        purge_at: u64,
+    ) -> Result<(), WriteError> {
+        let user_json =
+            serde_json::to_string(user).map_err(|e| StoreError::Other(e.to_string()))?;
+        let delete_user = aws_sdk_dynamodb::types::Delete::builder()
+            .table_name(&self.table)
+            .key(PK, AttributeValue::S(keys::user_pk(app, user.id)))
+            .key(SK, AttributeValue::S(keys::SK_USER.to_owned()))
+            .condition_expression("version = :expected")
+            .expression_attribute_values(":expected", AttributeValue::N(user.version.to_string()))
+            .build()
+            .map_err(build_error)?;
+        let tombstone = to_item(&TombstoneItem {
+            pk: keys::user_pk(app, user.id),
+            sk: keys::SK_DELETED.to_owned(),
+            entity: "deleted_user".to_owned(),
+            app_id: app.clone(),
+            user_id: user.id,
+            user: user_json,
+            deleted_at: deleted_at.to_owned(),
+            ttl: purge_at,
+        })?;
+        let mut items = vec![
+            TransactWriteItem::builder().delete(delete_user).build(),
+            TransactWriteItem::builder()
+                .put(
+                    Put::builder()
+                        .table_name(&self.table)
+                        .set_item(Some(tombstone))
+                        .build()
+                        .map_err(build_error)?,
+                )
+                .build(),
+        ];
+        for identifier in user.identifiers() {
+            items.push(self.delete_guard(app, &identifier, user.id)?);
+        }
+        // Sealed keys may control funds: kept, marked deleted, until the retention ends.
+        for wallet in user.wallets.iter().filter(|w| w.address.is_some()) {
+            let update = Update::builder()
+                .table_name(&self.table)
+                .key(PK, AttributeValue::S(keys::user_pk(app, user.id)))
+                .key(
+                    SK,
+                    AttributeValue::S(keys::wallet_key_sk(wallet.chain_type)),
+                )
+                .update_expression("SET deleted_at = :deleted_at, #ttl = :ttl")
+                .condition_expression("attribute_exists(pk)")
+                .expression_attribute_names("#ttl", keys::TTL_ATTRIBUTE)
+                .expression_attribute_values(
+                    ":deleted_at",
+                    AttributeValue::S(deleted_at.to_owned()),
+                )
+                .expression_attribute_values(":ttl", AttributeValue::N(purge_at.to_string()))
+                .build()
+                .map_err(build_error)?;
+            items.push(TransactWriteItem::builder().update(update).build());
+        }
+        self.transact(items, "a deleted user's items").await
+    }
+
     async fn list_users(
         &self,
         app: &AppId,
@@ -555,6 +745,20 @@ where
     } else {
         StoreError::Other(detail)
     }
+}
+
+/// What remains of a deleted user until its retention ends: enough to restore it.
+#[derive(Serialize, Deserialize)]
+struct TombstoneItem {
+    pk: String,
+    sk: String,
+    entity: String,
+    app_id: AppId,
+    user_id: UserId,
+    /// The user as it was, as JSON.
+    user: String,
+    deleted_at: String,
+    ttl: u64,
 }
 
 /// A sealed private key as stored, beside its user.

@@ -9,6 +9,7 @@
 //! | API key    | `APIKEY#<key id>`                       | `APIKEY` |
 //! | wallet key | `APP#<app>#USER#<user id>` (the user's) | `WALLETKEY#<chain>` |
 //! | idempotency key | `APP#<app>#IDEM#<key>`           | `IDEM`   |
+//! | deleted user | the user's (kept until its TTL)     | `DELETED` |
 //!
 //!
 //! The `users-by-app` index lists an app's users newest first: `gsi1pk` is the app plus one of
@@ -63,6 +64,9 @@ pub fn user_list_pk(app: &AppId, id: UserId) -> String {
 pub fn user_list_shard_pk(app: &AppId, shard: u8) -> String {
     format!("APP#{app}#USERS#{shard}")
 }
+
+/// The sort key of a deleted user's tombstone (what a restore needs).
+pub const SK_DELETED: &str = "DELETED";
 
 /// The sort key of idempotency key records.
 pub const SK_IDEMPOTENCY: &str = "IDEM";

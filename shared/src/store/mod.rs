@@ -76,6 +76,16 @@ pub trait UserStore: Send + Sync {
         id: UserId,
     ) -> impl Future<Output = Result<Option<User>, StoreError>> + Send;
 
+    /// Deletes the user (still at its version) and every guard it holds, keeping a tombstone
+    /// and marking its sealed wallet keys deleted, both to expire at `purge_at` (Unix seconds).
+    fn delete_user(
+        &self,
+        app: &AppId,
+        user: &User,
+        deleted_at: &str,
+        purge_at: u64,
+    ) -> impl Future<Output = Result<(), WriteError>> + Send;
+
     /// A page of the app's users, newest first: at most `limit`, all created before `before`
     /// if given, and whether more follow.
     fn list_users(

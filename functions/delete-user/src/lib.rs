@@ -1,0 +1,40 @@
+//! `DELETE /v1/users/{id}`: 204. The user and every identifier it held are gone at once (the
+//! identifiers can be reused); its sealed wallet keys are kept, marked deleted, for the
+//! retention period, during which the admin CLI can restore the user.
+
+use std::time::Duration;
+
+use http::Method;
+use lambda_http::{Body, Request, Response};
+use shared::api::{self, Reply};
+use shared::auth;
+use shared::error::ApiError;
+use shared::idempotency::{self, IdempotencyStore};
+use shared::model::AppId;
+use shared::store::{AppStore, UserStore};
+use shared::users;
+
+/// Handles one request: 204, or the error envelope.
+pub async fn handle<S>(store: &S, retention: Duration, request: Request) -> Response<Body>
+where
+    S: UserStore + AppStore + IdempotencyStore,
+{
+    let request_id = api::request_id(&request);
+    let (app, id) = match accept(store, &request).await {
+        Ok(accepted) => accepted,
+        Err(error) => return api::error_response(&request_id, &error),
+    };
+    idempotency::run(store, &app, &request, &request_id, || async {
+        users::delete_user(store, &app, &id, retention).await?;
+        Ok(Reply::no_content())
+    })
+    .await
+}
+
+/// Authenticates; a request refused here claims no idempotency key.
+async fn accept<S: AppStore>(store: &S, request: &Request) -> Result<(AppId, String), ApiError> {
+    api::require_method(request, &[Method::DELETE])?;
+    let app = auth::authenticate(store, request.headers()).await?;
+    let id = api::path_param(request, "id").ok_or(ApiError::NotFound("user"))?;
+    Ok((app, id))
+}
