@@ -77,6 +77,7 @@ async fn dispatch(store: &DynamoStore, request: Request) -> Response<Body> {
         Route::UpdateUser => update_user::handle(store, request).await,
         Route::LinkAccount => link_account::handle(store, request).await,
         Route::UnlinkAccount => unlink_account::handle(store, request).await,
+        Route::ImportUsers => import_users::handle(store, request).await,
         Route::DeleteUser => {
             let default = shared::config::DEFAULT_RETENTION_DAYS * 24 * 60 * 60;
             let retention = shared::config::deleted_user_retention()

@@ -17,6 +17,7 @@ pub enum Route {
     LinkAccount,
     UnlinkAccount,
     DeleteUser,
+    ImportUsers,
 }
 
 /// One route: method, path template (API Gateway syntax) and the function that serves it.
@@ -30,7 +31,7 @@ pub struct RouteSpec {
 }
 
 /// Every route of the API.
-pub fn routes() -> [RouteSpec; 9] {
+pub fn routes() -> [RouteSpec; 10] {
     [
         RouteSpec {
             method: Method::POST,
@@ -85,6 +86,12 @@ pub fn routes() -> [RouteSpec; 9] {
             path: "/v1/users/{id}",
             route: Route::DeleteUser,
             function: "delete-user",
+        },
+        RouteSpec {
+            method: Method::POST,
+            path: "/v1/users/batch",
+            route: Route::ImportUsers,
+            function: "import-users",
         },
     ]
 }

@@ -3,6 +3,9 @@
 
 use std::time::Duration;
 
+use futures::StreamExt;
+use serde_json::Value;
+
 use crate::clock;
 use crate::error::ApiError;
 use crate::model::new_user::MAX_EXTERNAL_ID_CHARS;
@@ -327,6 +330,88 @@ pub async fn delete_user<S: UserStore>(
         }
     }
     Err(UsersError::Contention)
+}
+
+/// The most users one batch may create.
+pub const MAX_BATCH: usize = 100;
+/// Creates of a batch in flight at once.
+const BATCH_CONCURRENCY: usize = 10;
+
+/// Parses a batch body `{"users": [ … ]}`: the batch itself must be well formed (else the
+/// whole request is a 400); each item is parsed on its own, its errors named from the item.
+pub fn parse_batch(body: &Value) -> Result<Vec<Result<NewUser, Vec<FieldError>>>, Vec<FieldError>> {
+    let invalid = |message: String| vec![FieldError::new("users", message)];
+    let Some(object) = body.as_object() else {
+        return Err(vec![FieldError::new(
+            "",
+            "the body must be an object: {\"users\": [...]}",
+        )]);
+    };
+    if let Some(key) = object.keys().find(|key| *key != "users") {
+        return Err(vec![FieldError::new(key, "unknown field; expected users")]);
+    }
+    let users = object
+        .get("users")
+        .and_then(Value::as_array)
+        .ok_or_else(|| invalid("is required: an array of users to create".into()))?;
+    if users.is_empty() || users.len() > MAX_BATCH {
+        return Err(invalid(format!(
+            "must hold 1 to {MAX_BATCH} users, got {}",
+            users.len()
+        )));
+    }
+    Ok(users.iter().map(NewUser::parse).collect())
+}
+
+/// Creates each valid user of a batch, atomically on its own: one failure never blocks the
+/// others. An identifier that repeats an earlier item's is a conflict naming that item.
+pub async fn create_users<S: UserStore>(
+    store: &S,
+    app: &AppId,
+    items: &[Result<NewUser, Vec<FieldError>>],
+) -> Vec<Result<User, ApiError>> {
+    let mut seen: Vec<(Identifier, usize)> = Vec::new();
+    let mut plan: Vec<Result<&NewUser, ApiError>> = Vec::with_capacity(items.len());
+    for (index, item) in items.iter().enumerate() {
+        let planned = match item {
+            Err(errors) => Err(ApiError::Validation(errors.clone())),
+            Ok(user) => {
+                let repeats: Vec<FieldError> = user
+                    .identifiers()
+                    .into_iter()
+                    .filter_map(|(field, identifier)| {
+                        let (_, first) = seen.iter().find(|(seen, _)| *seen == identifier)?;
+                        Some(FieldError::new(
+                            field,
+                            format!("repeats users[{first}] of this batch"),
+                        ))
+                    })
+                    .collect();
+                for (_, identifier) in user.identifiers() {
+                    seen.push((identifier, index));
+                }
+                if repeats.is_empty() {
+                    Ok(user)
+                } else {
+                    Err(ApiError::Conflict(repeats))
+                }
+            }
+        };
+        plan.push(planned);
+    }
+    let creates: Vec<_> = plan
+        .into_iter()
+        .map(|planned| async move {
+            match planned {
+                Ok(user) => create_user(store, app, user).await.map_err(ApiError::from),
+                Err(error) => Err(error),
+            }
+        })
+        .collect();
+    futures::stream::iter(creates)
+        .buffered(BATCH_CONCURRENCY)
+        .collect()
+        .await
 }
 
 /// What asking for a wallet did.

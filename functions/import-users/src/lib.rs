@@ -1,0 +1,54 @@
+//! `POST /v1/users/batch` `{"users":[…]}`: creates up to 100 users, each atomically on its
+//! own. `200` with one result per input index: the created user (`201`) or the error a single
+//! create would have given (`400`, `409`, `503`…). One bad item never blocks the others.
+
+use http::Method;
+use lambda_http::{Body, Request, Response};
+use serde_json::{Value, json};
+use shared::api::{self, Reply};
+use shared::auth;
+use shared::error::ApiError;
+use shared::idempotency::{self, IdempotencyStore};
+use shared::model::{AppId, NewUser};
+use shared::store::{AppStore, UserStore};
+use shared::users;
+use shared::validation::FieldError;
+
+/// Handles one request: 200 with per-item results, or the error envelope.
+pub async fn handle<S>(store: &S, request: Request) -> Response<Body>
+where
+    S: UserStore + AppStore + IdempotencyStore,
+{
+    let request_id = api::request_id(&request);
+    let (app, items) = match accept(store, &request).await {
+        Ok(accepted) => accepted,
+        Err(error) => return api::error_response(&request_id, &error),
+    };
+    idempotency::run(store, &app, &request, &request_id, || async {
+        let outcomes = users::create_users(store, &app, &items).await;
+        let results: Vec<Value> = outcomes
+            .into_iter()
+            .enumerate()
+            .map(|(index, outcome)| match outcome {
+                Ok(user) => json!({"index": index, "status": 201, "user": user}),
+                Err(error) => json!({
+                    "index": index,
+                    "status": error.status().as_u16(),
+                    "error": {"code": error.code(), "message": error.to_string(), "details": error.details()},
+                }),
+            })
+            .collect();
+        Ok(Reply::ok(json!({ "results": results })))
+    })
+    .await
+}
+
+type Items = Vec<Result<NewUser, Vec<FieldError>>>;
+
+/// Authenticates and checks the batch's shape; a request refused here claims no key.
+async fn accept<S: AppStore>(store: &S, request: &Request) -> Result<(AppId, Items), ApiError> {
+    api::require_method(request, &[Method::POST])?;
+    let app = auth::authenticate(store, request.headers()).await?;
+    let items = users::parse_batch(&api::json_body(request)?).map_err(ApiError::Validation)?;
+    Ok((app, items))
+}
