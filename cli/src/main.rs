@@ -38,7 +38,7 @@ enum Command {
         #[arg(long)]
         app_id: String,
     },
-    /// Lists an app's keys (ids and dates, never the keys).
+    /// Lists an app's keys: ids, creation, last use (to the hour) and revocation, never the keys.
     ListKeys {
         #[arg(long)]
         app_id: String,
@@ -108,7 +108,14 @@ async fn run(store: &DynamoStore, command: Command) -> Result<serde_json::Value,
                 .map_err(failed)?;
             let keys: Vec<_> = keys
                 .into_iter()
-                .map(|k| json!({"key_id": k.key_id, "created_at": k.created_at, "revoked_at": k.revoked_at}))
+                .map(|k| {
+                    json!({
+                        "key_id": k.key_id,
+                        "created_at": k.created_at,
+                        "last_used_at": k.last_used_at,
+                        "revoked_at": k.revoked_at,
+                    })
+                })
                 .collect();
             json!({ "app_id": id, "keys": keys })
         }

@@ -31,6 +31,9 @@ pub struct ApiKeyRecord {
     pub created_at: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub revoked_at: Option<String>,
+    /// When the key last authenticated a request, to the hour.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_used_at: Option<String>,
 }
 
 /// A newly issued key: `token` is shown once and then exists only with the app.
@@ -69,6 +72,7 @@ pub fn issue_key(app_id: &AppId, now: &str) -> Result<IssuedKey, IssueError> {
         key_hash: hash_key(&token),
         created_at: now.to_owned(),
         revoked_at: None,
+        last_used_at: None,
     };
     Ok(IssuedKey { token, record })
 }
@@ -135,9 +139,31 @@ pub async fn authenticate<S: AppStore>(store: &S, headers: &HeaderMap) -> Result
         .ct_eq(record.key_hash.as_bytes())
         .into();
     if matches && record.revoked_at.is_none() {
+        note_use(store, &record).await;
         Ok(record.app_id)
     } else {
         Err(ApiError::Unauthorized)
+    }
+}
+
+/// How stale a key's recorded last use may get before a request records it again.
+const LAST_USE_RESOLUTION: time::Duration = time::Duration::HOUR;
+
+/// Records a key's use when the recorded one is over an hour old: one write per key per hour,
+/// not per request. Best effort: a failure here never fails the request.
+async fn note_use<S: AppStore>(store: &S, record: &ApiKeyRecord) {
+    let now = time::OffsetDateTime::now_utc();
+    let cutoff = crate::clock::format_rfc3339(now - LAST_USE_RESOLUTION);
+    if record
+        .last_used_at
+        .as_deref()
+        .is_some_and(|last| last > cutoff.as_str())
+    {
+        return;
+    }
+    let now = crate::clock::format_rfc3339(now);
+    if let Err(error) = store.note_api_key_use(&record.key_id, &now, &cutoff).await {
+        tracing::warn!(%error, key_id = %record.key_id, "recording a key's last use failed");
     }
 }
 

@@ -298,3 +298,39 @@ async fn an_unreachable_store_is_a_503_that_names_no_internals() {
     }
     assert!(stack.user_items().await.is_empty());
 }
+
+#[tokio::test]
+async fn a_keys_last_use_is_recorded_to_the_hour() {
+    let stack = TestStack::new().await;
+    let unused = shared::apps::issue_api_key(&stack.store, &stack.app)
+        .await
+        .unwrap();
+    let key = stack.api_key.clone();
+    create(&stack, &key, json!({})).await;
+    let keys = shared::apps::list_api_keys(&stack.store, &stack.app)
+        .await
+        .unwrap();
+    let used = keys
+        .iter()
+        .find(|k| k.key_id == shared::auth::key_id_of(&key).unwrap())
+        .unwrap();
+    let first_use = used
+        .last_used_at
+        .clone()
+        .expect("the used key has a last use");
+    let idle = keys
+        .iter()
+        .find(|k| k.key_id == unused.record.key_id)
+        .unwrap();
+    assert_eq!(idle.last_used_at, None);
+    // Within the hour, further requests write nothing more.
+    create(&stack, &key, json!({})).await;
+    let keys = shared::apps::list_api_keys(&stack.store, &stack.app)
+        .await
+        .unwrap();
+    let used = keys
+        .iter()
+        .find(|k| k.key_id == shared::auth::key_id_of(&key).unwrap())
+        .unwrap();
+    assert_eq!(used.last_used_at.as_deref(), Some(first_use.as_str()));
+}

@@ -672,6 +672,27 @@ impl UserStore for DynamoStore {
 }
 
 impl AppStore for DynamoStore {
+    async fn note_api_key_use(
+        &self,
+        key_id: &str,
+        now: &str,
+        cutoff: &str,
+    ) -> Result<(), StoreError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key(PK, AttributeValue::S(keys::api_key_pk(key_id)))
+            .key(SK, AttributeValue::S(keys::SK_API_KEY.to_owned()))
+            .update_expression("SET last_used_at = :now")
+            .condition_expression("attribute_exists(pk) AND (attribute_not_exists(last_used_at) OR last_used_at < :cutoff)")
+            .expression_attribute_values(":now", AttributeValue::S(now.to_owned()))
+            .expression_attribute_values(":cutoff", AttributeValue::S(cutoff.to_owned()))
+            .send()
+            .await;
+        applied(result).map(|_| ())
+    }
+
     async fn get_api_key(&self, key_id: &str) -> Result<Option<ApiKeyRecord>, StoreError> {
         let item = self
             .get_item(keys::api_key_pk(key_id), keys::SK_API_KEY)

@@ -110,6 +110,15 @@ pub trait AppStore: Send + Sync {
         &self,
         key_id: &str,
     ) -> impl Future<Output = Result<Option<ApiKeyRecord>, StoreError>> + Send;
+
+    /// Records that the key was used at `now`, unless a use after `cutoff` is already recorded
+    /// (a racing request got there first).
+    fn note_api_key_use(
+        &self,
+        key_id: &str,
+        now: &str,
+        cutoff: &str,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
 }
 
 /// What counting a failed wallet attempt did.
