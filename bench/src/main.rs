@@ -4,7 +4,8 @@
 //!
 //! - wallet CPU path: key generation + address + sealing, per second on one core, per chain;
 //! - wallet creator with DynamoDB Local: wallets per second of one consumer;
-//! - create -> ready: latency through the local API's handlers and stream consumer.
+//! - create -> ready: latency through the local API's handlers and stream consumer;
+//! - a batch import of 100 users, and a page of the user list, through the handlers.
 
 // A benchmark reports failure by panicking.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -25,6 +26,56 @@ async fn main() {
     wallet_cpu_path(quick).await;
     wallet_creator_throughput(quick).await;
     create_to_ready(quick).await;
+    batch_and_list(quick).await;
+}
+
+fn percentile(sorted: &[Duration], q: f64) -> f64 {
+    sorted[((sorted.len() - 1) as f64 * q).round() as usize].as_secs_f64() * 1e3
+}
+
+async fn batch_and_list(quick: bool) {
+    let stack = TestStack::new().await;
+    let batches = if quick { 1 } else { 5 };
+    let mut batch_times = Vec::new();
+    for batch in 0..batches {
+        let users: Vec<_> = (0..100)
+            .map(|i| json!({"email": format!("b{batch}-{i}@example.com")}))
+            .collect();
+        let body = json!({ "users": users });
+        let request = api_tests::request("POST", "/v1/users/batch", &stack.api_key, Some(&body));
+        let started = Instant::now();
+        let response = import_users::handle(&stack.store, request).await;
+        batch_times.push(started.elapsed());
+        assert_eq!(response.status(), 200);
+    }
+    batch_times.sort();
+    println!(
+        "{:<44} {:>11.0} ms",
+        "batch import of 100 users, median",
+        percentile(&batch_times, 0.5)
+    );
+
+    let samples = if quick { 10 } else { 200 };
+    let mut pages = Vec::with_capacity(samples);
+    for _ in 0..samples {
+        let request = api_tests::request("GET", "/v1/users?limit=20", &stack.api_key, None);
+        let started = Instant::now();
+        let response = get_user::handle(&stack.store, request).await;
+        pages.push(started.elapsed());
+        assert_eq!(response.status(), 200);
+    }
+    pages.sort();
+    let users = batches * 100;
+    println!(
+        "{:<44} {:>11.1} ms",
+        format!("list page of 20 ({users} users), p50"),
+        percentile(&pages, 0.5)
+    );
+    println!(
+        "{:<44} {:>11.1} ms",
+        format!("list page of 20 ({users} users), p99"),
+        percentile(&pages, 0.99)
+    );
 }
 
 async fn wallet_cpu_path(quick: bool) {
