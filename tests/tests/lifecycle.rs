@@ -477,3 +477,32 @@ async fn a_delete_racing_an_update_leaves_no_half_state() {
         );
     }
 }
+
+#[tokio::test]
+async fn links_and_unlinks_of_another_apps_user_are_404_and_change_nothing() {
+    let stack = TestStack::new().await;
+    let phone = json!({"type": "phone", "number": "+14155550999"});
+    let id = create(&stack, json!({"linked_accounts": [phone.clone()]})).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (_, other_key) = stack.other_app().await;
+    let before = stack.items().await;
+    let twitter = json!({"type": "twitter", "subject": "1"});
+    let linked = link_account::handle(
+        &stack.store,
+        request(
+            "POST",
+            &format!("/v1/users/{id}/linked-accounts"),
+            &other_key,
+            Some(&twitter),
+        ),
+    )
+    .await;
+    assert_error(&linked, 404, "not_found");
+    let path = format!("/v1/users/{id}/linked-accounts/phone/%2B14155550999");
+    let unlinked =
+        unlink_account::handle(&stack.store, request("DELETE", &path, &other_key, None)).await;
+    assert_error(&unlinked, 404, "not_found");
+    assert_eq!(stack.items().await, before);
+}
