@@ -299,6 +299,16 @@ async fn an_unreachable_store_is_a_503_that_names_no_internals() {
     assert!(stack.user_items().await.is_empty());
 }
 
+/// The recorded last use of each of the app's keys, by key id.
+async fn last_uses(stack: &TestStack) -> std::collections::HashMap<String, Option<String>> {
+    let keys = shared::apps::list_api_keys(&stack.store, &stack.app)
+        .await
+        .unwrap();
+    keys.into_iter()
+        .map(|k| (k.key_id, k.last_used_at))
+        .collect()
+}
+
 #[tokio::test]
 async fn a_keys_last_use_is_recorded_to_the_hour() {
     let stack = TestStack::new().await;
@@ -306,31 +316,15 @@ async fn a_keys_last_use_is_recorded_to_the_hour() {
         .await
         .unwrap();
     let key = stack.api_key.clone();
+    let used_id = shared::auth::key_id_of(&key).unwrap().to_owned();
     create(&stack, &key, json!({})).await;
-    let keys = shared::apps::list_api_keys(&stack.store, &stack.app)
-        .await
-        .unwrap();
-    let used = keys
-        .iter()
-        .find(|k| k.key_id == shared::auth::key_id_of(&key).unwrap())
-        .unwrap();
-    let first_use = used
-        .last_used_at
-        .clone()
-        .expect("the used key has a last use");
-    let idle = keys
-        .iter()
-        .find(|k| k.key_id == unused.record.key_id)
-        .unwrap();
-    assert_eq!(idle.last_used_at, None);
+    let uses = last_uses(&stack).await;
+    let first_use = uses[&used_id].clone().expect("the used key has a last use");
+    assert_eq!(uses[&unused.record.key_id], None);
     // Within the hour, further requests write nothing more.
     create(&stack, &key, json!({})).await;
-    let keys = shared::apps::list_api_keys(&stack.store, &stack.app)
-        .await
-        .unwrap();
-    let used = keys
-        .iter()
-        .find(|k| k.key_id == shared::auth::key_id_of(&key).unwrap())
-        .unwrap();
-    assert_eq!(used.last_used_at.as_deref(), Some(first_use.as_str()));
+    assert_eq!(
+        last_uses(&stack).await[&used_id].as_deref(),
+        Some(first_use.as_str())
+    );
 }

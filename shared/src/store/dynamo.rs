@@ -7,7 +7,8 @@ use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkErro
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{
-    AttributeValue, Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
+    AttributeValue, CancellationReason, Put, ReturnValuesOnConditionCheckFailure,
+    TransactWriteItem, Update,
 };
 use serde::{Deserialize, Serialize};
 
@@ -222,27 +223,14 @@ impl DynamoStore {
         }
         // The token makes the SDK's own retries of this call idempotent: if a first attempt
         // committed but its response was lost, the retry reports success instead of a conflict.
-        let result = self
-            .client
-            .transact_write_items()
-            .set_transact_items(Some(items))
-            .client_request_token(uuid::Uuid::new_v4().to_string())
-            .send()
-            .await;
-        let error = match result {
-            Ok(_) => return Ok(()),
-            Err(error) => error,
-        };
-        let Some(TransactWriteItemsError::TransactionCanceledException(cancelled)) =
-            error.as_service_error()
-        else {
-            return Err(classify(error).into());
+        let Some(reasons) = self.send_transaction(items).await? else {
+            return Ok(());
         };
         let mut taken = Vec::new();
         let mut stale = false;
         let mut contention = false;
         let mut foreign_release = false;
-        for (index, reason) in cancelled.cancellation_reasons().iter().enumerate() {
+        for (index, reason) in reasons.iter().enumerate() {
             match reason.code() {
                 Some("ConditionalCheckFailed") if index == 0 => {
                     // A new user's id is fresh, so only our own earlier commit can exist.
@@ -276,42 +264,24 @@ impl DynamoStore {
                 user.id
             ))
             .into())
-        } else if cancelled
-            .cancellation_reasons()
+        } else if reasons
             .iter()
             .any(|r| r.code() == Some("ConditionalCheckFailed"))
         {
             // Every failed condition met our own items: an earlier attempt committed.
             Ok(())
         } else {
-            Err(classify(error).into())
+            Err(unexplained(&reasons).into())
         }
     }
 
     /// Runs a transaction whose first item is conditioned on the user's version: a failed
     /// condition there is `Stale`, elsewhere a `Taken` at that index (less one).
     async fn transact(&self, items: Vec<TransactWriteItem>, what: &str) -> Result<(), WriteError> {
-        let result = self
-            .client
-            .transact_write_items()
-            .set_transact_items(Some(items))
-            .client_request_token(uuid::Uuid::new_v4().to_string())
-            .send()
-            .await;
-        let error = match result {
-            Ok(_) => return Ok(()),
-            Err(error) => error,
+        let Some(reasons) = self.send_transaction(items).await? else {
+            return Ok(());
         };
-        let Some(TransactWriteItemsError::TransactionCanceledException(cancelled)) =
-            error.as_service_error()
-        else {
-            return Err(classify(error).into());
-        };
-        let codes: Vec<Option<&str>> = cancelled
-            .cancellation_reasons()
-            .iter()
-            .map(|r| r.code())
-            .collect();
+        let codes: Vec<Option<&str>> = reasons.iter().map(|r| r.code()).collect();
         if codes.first() == Some(&Some("ConditionalCheckFailed")) {
             return Err(WriteError::Stale);
         }
@@ -328,7 +298,32 @@ impl DynamoStore {
         if codes.contains(&Some("TransactionConflict")) {
             return Err(WriteError::Contention);
         }
-        Err(classify(error).into())
+        Err(unexplained(&reasons).into())
+    }
+
+    /// Sends a transaction (with a token, so the SDK's own retries of it are idempotent: a
+    /// first attempt that committed but lost its response is reported as committed). `None`
+    /// if it committed; each item's cancellation reason if it was cancelled.
+    async fn send_transaction(
+        &self,
+        items: Vec<TransactWriteItem>,
+    ) -> Result<Option<Vec<CancellationReason>>, StoreError> {
+        let result = self
+            .client
+            .transact_write_items()
+            .set_transact_items(Some(items))
+            .client_request_token(uuid::Uuid::new_v4().to_string())
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(None),
+            Err(error) => match error.as_service_error() {
+                Some(TransactWriteItemsError::TransactionCanceledException(cancelled)) => {
+                    Ok(Some(cancelled.cancellation_reasons().to_vec()))
+                }
+                _ => Err(classify(error)),
+            },
+        }
     }
 
     /// Restores a deleted user from its tombstone, within the retention period: the user item
@@ -725,6 +720,24 @@ fn build_error(error: aws_sdk_dynamodb::error::BuildError) -> StoreError {
     StoreError::Other(error.to_string())
 }
 
+/// A cancelled transaction none of whose reasons the caller handles: throttling is worth a
+/// retry, anything else is a failure.
+fn unexplained(reasons: &[CancellationReason]) -> StoreError {
+    let codes: Vec<&str> = reasons.iter().filter_map(|r| r.code()).collect();
+    let throttled = codes.iter().any(|code| {
+        matches!(
+            *code,
+            "ThrottlingError" | "ProvisionedThroughputExceeded" | "RequestLimitExceeded"
+        )
+    });
+    let detail = format!("transaction cancelled: {codes:?}");
+    if throttled {
+        StoreError::Unavailable(detail)
+    } else {
+        StoreError::Other(detail)
+    }
+}
+
 /// The outcome of a conditional write: `true` if written, `false` if its condition failed.
 fn applied<T, E, R>(result: Result<T, SdkError<E, R>>) -> Result<bool, StoreError>
 where
@@ -849,29 +862,15 @@ impl WalletStore for DynamoStore {
             .expression_attribute_values(":pending", AttributeValue::S("pending".into()))
             .build()
             .map_err(build_error)?;
-        let result = self
-            .client
-            .transact_write_items()
-            .transact_items(conditional_put(&self.table, key_item)?)
-            .transact_items(conditional_put(&self.table, guard)?)
-            .transact_items(TransactWriteItem::builder().update(update).build())
-            .client_request_token(uuid::Uuid::new_v4().to_string())
-            .send()
-            .await;
-        let error = match result {
-            Ok(_) => return Ok(true),
-            Err(error) => error,
+        let items = vec![
+            conditional_put(&self.table, key_item)?,
+            conditional_put(&self.table, guard)?,
+            TransactWriteItem::builder().update(update).build(),
+        ];
+        let Some(reasons) = self.send_transaction(items).await? else {
+            return Ok(true);
         };
-        let Some(TransactWriteItemsError::TransactionCanceledException(cancelled)) =
-            error.as_service_error()
-        else {
-            return Err(classify(error));
-        };
-        let codes: Vec<Option<&str>> = cancelled
-            .cancellation_reasons()
-            .iter()
-            .map(|reason| reason.code())
-            .collect();
+        let codes: Vec<Option<&str>> = reasons.iter().map(|reason| reason.code()).collect();
         match codes.as_slice() {
             // The wallet is no longer pending, or its key exists: another delivery settled it.
             [_, _, Some("ConditionalCheckFailed")] | [Some("ConditionalCheckFailed"), ..] => {
@@ -883,7 +882,7 @@ impl WalletStore for DynamoStore {
             _ if codes.contains(&Some("TransactionConflict")) => Err(StoreError::Unavailable(
                 "transaction conflict on a wallet".into(),
             )),
-            _ => Err(classify(error)),
+            _ => Err(unexplained(&reasons)),
         }
     }
 
