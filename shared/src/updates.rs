@@ -7,8 +7,11 @@ use serde_json::{Map, Value, json};
 
 use crate::clock;
 use crate::model::{AppId, new_user::MAX_LINKED_ACCOUNTS};
-use crate::model::{Identifier, LinkedAccount, NewUser, User, UserId, WalletAddress};
-use crate::store::{UserStore, WriteError};
+use crate::model::{
+    ChainType, Identifier, LinkedAccount, NewUser, User, UserId, Wallet, WalletAddress,
+    WalletStatus,
+};
+use crate::store::{StoreError, UserStore, WriteError};
 use crate::users::{MAX_ATTEMPTS, UsersError, back_off};
 use crate::validation::{FieldError, json_type};
 
@@ -159,6 +162,51 @@ pub async fn unlink_account<S: UserStore>(
     })
     .await
     .map(|(user, _)| user)
+}
+
+/// What asking for a wallet did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WalletRequest {
+    /// A new or failed wallet was queued: it will be created asynchronously.
+    Queued,
+    /// The wallet is ready or already queued: nothing changed.
+    Unchanged,
+}
+
+/// Asks for a wallet on `chain` for the user with `id`: adds one the user lacks, re-queues a
+/// `failed` one, and leaves a `ready` or `pending` one as it is. The change is conditioned on
+/// the user's version, so two racing requests cannot both add a wallet for one chain.
+pub async fn request_wallet<S: UserStore>(
+    store: &S,
+    app: &AppId,
+    id: &str,
+    chain: ChainType,
+) -> Result<(Wallet, WalletRequest), UsersError> {
+    let (user, changed) = change_user(store, app, id, Precondition::None, |current| {
+        let mut user = current.clone();
+        match user.wallets.iter().position(|w| w.chain_type == chain) {
+            Some(index) if user.wallets[index].status != WalletStatus::Failed => {}
+            Some(index) => user.wallets[index] = Wallet::pending(chain),
+            None => user.wallets.push(Wallet::pending(chain)),
+        }
+        Ok(user)
+    })
+    .await?;
+    let wallet = user
+        .wallets
+        .into_iter()
+        .find(|w| w.chain_type == chain)
+        .ok_or_else(|| {
+            UsersError::Store(StoreError::Corrupt(format!(
+                "user {id} lost its {chain} wallet"
+            )))
+        })?;
+    let outcome = if changed {
+        WalletRequest::Queued
+    } else {
+        WalletRequest::Unchanged
+    };
+    Ok((wallet, outcome))
 }
 
 /// Reads the user, derives its new state with `change`, and writes it with the guard

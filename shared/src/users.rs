@@ -9,12 +9,9 @@ use serde_json::Value;
 use crate::clock;
 use crate::error::ApiError;
 use crate::model::new_user::MAX_EXTERNAL_ID_CHARS;
-use crate::model::{
-    AppId, ChainType, EmailAddress, Identifier, NewUser, User, UserId, Wallet, WalletAddress,
-    WalletStatus,
-};
+use crate::model::{AppId, EmailAddress, Identifier, NewUser, User, UserId, Wallet, WalletAddress};
 use crate::paging;
-use crate::store::{StoreError, UserStore, WalletStore, WriteError};
+use crate::store::{StoreError, UserStore, WriteError};
 use crate::validation::{FieldError, check_text};
 
 /// How often an operation retries after a transaction conflict before answering 503. Each
@@ -412,52 +409,6 @@ pub async fn create_users<S: UserStore>(
         .buffered(BATCH_CONCURRENCY)
         .collect()
         .await
-}
-
-/// What asking for a wallet did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum WalletRequest {
-    /// A new or failed wallet was queued: it will be created asynchronously.
-    Queued,
-    /// The wallet is ready or already queued: nothing changed.
-    Unchanged,
-}
-
-/// Asks for a wallet on `chain` for the user with `id`: adds one the user lacks, re-queues a
-/// `failed` one, and leaves a `ready` or `pending` one as it is. The change is conditioned on
-/// the user's version, so two racing requests cannot both add a wallet for one chain.
-pub async fn request_wallet<S: UserStore + WalletStore>(
-    store: &S,
-    app: &AppId,
-    id: &str,
-    chain: ChainType,
-) -> Result<(Wallet, WalletRequest), UsersError> {
-    let id = UserId::parse(id).ok_or(UsersError::NotFound)?;
-    for attempt in 0..MAX_ATTEMPTS {
-        let user = store.get_user(app, id).await?.ok_or(UsersError::NotFound)?;
-        let mut wallets = user.wallets.clone();
-        match wallets.iter().position(|w| w.chain_type == chain) {
-            Some(index) if wallets[index].status != WalletStatus::Failed => {
-                return Ok((wallets[index].clone(), WalletRequest::Unchanged));
-            }
-            Some(index) => wallets[index] = Wallet::pending(chain),
-            None => wallets.push(Wallet::pending(chain)),
-        }
-        let queued = wallets
-            .iter()
-            .find(|w| w.chain_type == chain)
-            .cloned()
-            .unwrap_or_else(|| Wallet::pending(chain));
-        let now = clock::now_rfc3339();
-        if store
-            .replace_wallets(app, id, user.version, &wallets, &now)
-            .await?
-        {
-            return Ok((queued, WalletRequest::Queued));
-        }
-        back_off(attempt).await;
-    }
-    Err(UsersError::Contention)
 }
 
 fn new_user_record(request: &NewUser) -> User {

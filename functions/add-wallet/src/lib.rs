@@ -10,13 +10,13 @@ use shared::error::ApiError;
 use shared::idempotency::{self, IdempotencyStore};
 use shared::model::new_user::parse_wallet_request;
 use shared::model::{AppId, ChainType};
-use shared::store::{AppStore, UserStore, WalletStore};
-use shared::users::{self, WalletRequest};
+use shared::store::{AppStore, UserStore};
+use shared::updates::{self, WalletRequest};
 
 /// Handles one request: the wallet with 202 or 200, or the error envelope.
 pub async fn handle<S>(store: &S, request: Request) -> Response<Body>
 where
-    S: UserStore + AppStore + WalletStore + IdempotencyStore,
+    S: UserStore + AppStore + IdempotencyStore,
 {
     let request_id = api::request_id(&request);
     let (app, id, chain) = match accept(store, &request).await {
@@ -24,7 +24,7 @@ where
         Err(error) => return api::error_response(&request_id, &error),
     };
     idempotency::run(store, &app, &request, &request_id, || async {
-        let (wallet, outcome) = users::request_wallet(store, &app, &id, chain).await?;
+        let (wallet, outcome) = updates::request_wallet(store, &app, &id, chain).await?;
         Ok(match outcome {
             WalletRequest::Queued => Reply::with_status(StatusCode::ACCEPTED, wallet),
             WalletRequest::Unchanged => Reply::ok(wallet),

@@ -956,38 +956,6 @@ impl WalletStore for DynamoStore {
         })
     }
 
-    async fn replace_wallets(
-        &self,
-        app: &AppId,
-        user: UserId,
-        expected_version: u64,
-        wallets: &[Wallet],
-        updated_at: &str,
-    ) -> Result<bool, StoreError> {
-        let wallets = serde_dynamo::to_attribute_value(wallets)
-            .map_err(|e| StoreError::Other(format!("serialising wallets: {e}")))?;
-        let result = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key(PK, AttributeValue::S(keys::user_pk(app, user)))
-            .key(SK, AttributeValue::S(keys::SK_USER.to_owned()))
-            .update_expression(
-                "SET wallets = :wallets, updated_at = :now, version = version + :one",
-            )
-            .condition_expression("version = :expected")
-            .expression_attribute_values(":wallets", wallets)
-            .expression_attribute_values(":now", AttributeValue::S(updated_at.to_owned()))
-            .expression_attribute_values(":one", AttributeValue::N("1".into()))
-            .expression_attribute_values(
-                ":expected",
-                AttributeValue::N(expected_version.to_string()),
-            )
-            .send()
-            .await;
-        applied(result)
-    }
-
     async fn get_sealed_key(
         &self,
         app: &AppId,

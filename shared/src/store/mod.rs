@@ -7,7 +7,7 @@
 use std::future::Future;
 
 use crate::auth::ApiKeyRecord;
-use crate::model::{AppId, ChainType, Identifier, User, UserId, Wallet, WalletAddress};
+use crate::model::{AppId, ChainType, Identifier, User, UserId, WalletAddress};
 use crate::wallets::SealedKey;
 
 pub mod dynamo;
@@ -156,17 +156,6 @@ pub trait WalletStore: Send + Sync {
         error_code: &str,
         max_attempts: u32,
     ) -> impl Future<Output = Result<WalletAttempt, StoreError>> + Send;
-
-    /// Replaces the user's wallet list if the user is still at `expected_version`. `false` if
-    /// another change came first (read again and retry).
-    fn replace_wallets(
-        &self,
-        app: &AppId,
-        user: UserId,
-        expected_version: u64,
-        wallets: &[Wallet],
-        updated_at: &str,
-    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 
     /// The sealed key of a user's wallet on `chain`: never shown by the API.
     fn get_sealed_key(
