@@ -13,7 +13,7 @@ use subtle::ConstantTimeEq;
 
 use crate::error::ApiError;
 use crate::model::AppId;
-use crate::store::{AppStore, StoreError};
+use crate::store::AppStore;
 
 /// The prefix every key starts with.
 pub const KEY_PREFIX: &str = "wusk_";
@@ -164,17 +164,6 @@ async fn note_use<S: AppStore>(store: &S, record: &ApiKeyRecord) {
     let now = crate::clock::format_rfc3339(now);
     if let Err(error) = store.note_api_key_use(&record.key_id, &now, &cutoff).await {
         tracing::warn!(%error, key_id = %record.key_id, "recording a key's last use failed");
-    }
-}
-
-impl From<StoreError> for ApiError {
-    fn from(error: StoreError) -> Self {
-        match error {
-            StoreError::Unavailable(_) => ApiError::Unavailable {
-                retry_after_secs: 1,
-            },
-            StoreError::Other(_) | StoreError::Corrupt(_) => ApiError::Internal,
-        }
     }
 }
 

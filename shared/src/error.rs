@@ -3,6 +3,7 @@
 
 use http::StatusCode;
 
+use crate::store::StoreError;
 use crate::validation::FieldError;
 
 /// A failure as the client sees it. Rendered once, by [`crate::api`], into the JSON envelope.
@@ -85,6 +86,18 @@ impl ApiError {
                 details
             }
             _ => &[],
+        }
+    }
+}
+
+/// A store failure as the client sees it: a retryable 503, or a 500 that names nothing.
+impl From<StoreError> for ApiError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::Unavailable(_) => ApiError::Unavailable {
+                retry_after_secs: 1,
+            },
+            StoreError::Other(_) | StoreError::Corrupt(_) => ApiError::Internal,
         }
     }
 }

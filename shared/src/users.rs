@@ -161,20 +161,17 @@ pub async fn list_users<S: UserStore>(
     app: &AppId,
     limit: usize,
     cursor: Option<&str>,
-) -> Result<UserPage, ApiError> {
+) -> Result<UserPage, UsersError> {
     let before = match cursor {
         Some(cursor) => Some(paging::decode(app, cursor).ok_or_else(|| {
-            ApiError::Validation(vec![FieldError::new(
+            UsersError::Invalid(vec![FieldError::new(
                 "cursor",
                 "is not a cursor this API issued to your app",
             )])
         })?),
         None => None,
     };
-    let (users, more) = store
-        .list_users(app, before, limit)
-        .await
-        .map_err(UsersError::from)?;
+    let (users, more) = store.list_users(app, before, limit).await?;
     let next_cursor = match users.last() {
         Some(last) if more => Some(paging::encode(app, last.id)),
         _ => None,
