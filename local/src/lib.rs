@@ -7,6 +7,7 @@ pub mod stream;
 use std::collections::HashMap;
 use std::convert::Infallible;
 use std::sync::Arc;
+use std::time::Duration;
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
@@ -20,16 +21,24 @@ use shared::routes::{self, Route};
 use shared::store::DynamoStore;
 use tokio::net::TcpListener;
 
-/// Serves the API on `listener` until the task is dropped.
+/// What every request needs: the store, and the settings each Lambda reads at cold start.
+struct Context {
+    store: DynamoStore,
+    retention: Duration,
+}
+
+/// Serves the API on `listener` until the task is dropped. Settings are read once, here: an
+/// invalid one stops the server at start rather than a request later.
 pub async fn serve(listener: TcpListener, store: DynamoStore) -> std::io::Result<()> {
-    let store = Arc::new(store);
+    let retention = shared::config::deleted_user_retention().map_err(std::io::Error::other)?;
+    let context = Arc::new(Context { store, retention });
     loop {
         let (stream, _) = listener.accept().await?;
-        let store = Arc::clone(&store);
+        let context = Arc::clone(&context);
         tokio::spawn(async move {
             let service = hyper::service::service_fn(move |request| {
-                let store = Arc::clone(&store);
-                async move { Ok::<_, Infallible>(handle(&store, request).await) }
+                let context = Arc::clone(&context);
+                async move { Ok::<_, Infallible>(handle(&context, request).await) }
             });
             let connection = http1::Builder::new().serve_connection(TokioIo::new(stream), service);
             if let Err(error) = connection.await {
@@ -40,16 +49,16 @@ pub async fn serve(listener: TcpListener, store: DynamoStore) -> std::io::Result
 }
 
 /// Routes one HTTP request to its handler, as API Gateway and Lambda would.
-pub async fn handle(
-    store: &DynamoStore,
+async fn handle(
+    context: &Context,
     request: hyper::Request<Incoming>,
 ) -> hyper::Response<Full<Bytes>> {
     let started = std::time::Instant::now();
     let method = request.method().clone();
     let path = request.uri().path().to_owned();
     let response = match to_lambda_request(request).await {
-        Ok(request) => dispatch(store, request).await,
-        Err(error) => api::error_response(&uuid_like(), &error),
+        Ok(request) => dispatch(context, request).await,
+        Err(error) => api::error_response(&api::new_request_id(), &error),
     };
     tracing::info!(
         %method,
@@ -62,7 +71,8 @@ pub async fn handle(
     hyper::Response::from_parts(parts, Full::new(Bytes::copy_from_slice(body.as_ref())))
 }
 
-async fn dispatch(store: &DynamoStore, request: Request) -> Response<Body> {
+async fn dispatch(context: &Context, request: Request) -> Response<Body> {
+    let store = &context.store;
     let resolved = match routes::resolve(request.method(), api::route_path(&request)) {
         Ok(resolved) => resolved,
         Err(_) => return fallback::handle(&request),
@@ -78,12 +88,7 @@ async fn dispatch(store: &DynamoStore, request: Request) -> Response<Body> {
         Route::LinkAccount => link_account::handle(store, request).await,
         Route::UnlinkAccount => unlink_account::handle(store, request).await,
         Route::ImportUsers => import_users::handle(store, request).await,
-        Route::DeleteUser => {
-            let default = shared::config::DEFAULT_RETENTION_DAYS * 24 * 60 * 60;
-            let retention = shared::config::deleted_user_retention()
-                .unwrap_or(std::time::Duration::from_secs(default));
-            delete_user::handle(store, retention, request).await
-        }
+        Route::DeleteUser => delete_user::handle(store, context.retention, request).await,
     }
 }
 
@@ -119,8 +124,4 @@ async fn to_lambda_request(request: hyper::Request<Incoming>) -> Result<Request,
         query_map.entry(name).or_default().push(value);
     }
     Ok(http::Request::from_parts(parts, body).with_query_string_parameters(query_map))
-}
-
-fn uuid_like() -> String {
-    api::request_id(&http::Request::new(Body::Empty))
 }

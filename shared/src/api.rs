@@ -75,6 +75,11 @@ pub fn request_id(request: &Request) -> String {
     if let Some(context) = request.lambda_context_ref() {
         return context.request_id.clone();
     }
+    new_request_id()
+}
+
+/// A fresh request id, for requests that carry none (local runs, tests).
+pub fn new_request_id() -> String {
     uuid::Uuid::new_v4().to_string()
 }
 
