@@ -13,7 +13,7 @@
 use std::time::{Duration, Instant};
 
 use api_tests::TestStack;
-use api_tests::wallets::{RecordingPublisher, test_sealer};
+use api_tests::wallets::test_sealer;
 use serde_json::json;
 use shared::model::{AppId, ChainType, UserId};
 use shared::wallets::KeySealer;
@@ -108,16 +108,26 @@ async fn wallet_creator_throughput(quick: bool) {
         let request = api_tests::request("POST", "/v1/users", &stack.api_key, Some(&body));
         create_user::handle(&stack.store, request).await;
     }
-    let (sealer, publisher) = (test_sealer(), RecordingPublisher::default());
+    let sealer = test_sealer();
     let mut reader = local_api::stream::StreamReader::new(&stack.store, &api_tests::endpoint())
         .await
         .unwrap();
     let started = Instant::now();
     while let Some(batch) = reader.next_batch().await.unwrap() {
-        local_api::stream::deliver(&stack.store, &sealer, &publisher, batch).await;
+        let (store, sealer) = (&stack.store, &sealer);
+        local_api::stream::deliver(|b| create_wallets::handle(store, sealer, b), batch).await;
     }
     let elapsed = started.elapsed().as_secs_f64();
-    let created = publisher.events.lock().unwrap().len();
+    let created = stack
+        .items()
+        .await
+        .iter()
+        .filter(|item| {
+            item.get("sk")
+                .and_then(|sk| sk.as_s().ok())
+                .is_some_and(|sk| sk.starts_with("WALLETKEY#"))
+        })
+        .count();
     assert_eq!(created, users, "every wallet was created");
     println!(
         "{:<44} {:>10.0} /s",
@@ -128,11 +138,10 @@ async fn wallet_creator_throughput(quick: bool) {
 
 async fn create_to_ready(quick: bool) {
     let stack = TestStack::new().await;
-    let consumer = local_api::stream::run_wallet_consumer(
-        stack.store.clone(),
+    let consumer = local_api::workers::run_wallet_creator(
+        stack.services(7),
         api_tests::endpoint(),
         test_sealer(),
-        shared::wallets::events::LogPublisher,
     );
     let consumer = tokio::spawn(consumer);
     let samples = if quick { 5 } else { 60 };

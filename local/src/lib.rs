@@ -2,7 +2,9 @@
 //! API Gateway and calls the same handlers the Lambda functions run, with the request shaped
 //! as `lambda_http` shapes an API Gateway event (path and query parameters included).
 
+pub mod queue;
 pub mod stream;
+pub mod workers;
 
 use std::collections::HashMap;
 use std::convert::Infallible;
@@ -19,19 +21,41 @@ use shared::api;
 use shared::error::ApiError;
 use shared::routes::{self, Route};
 use shared::store::DynamoStore;
+use shared::wallets::LocalSealer;
+use shared::webhooks::destination::DestinationPolicy;
 use tokio::net::TcpListener;
 
-/// What every request needs: the store, and the settings each Lambda reads at cold start.
+use crate::queue::LocalQueue;
+
+/// Local mode: webhooks may go to loopback (a receiver on this machine).
+pub const LOCAL_DESTINATIONS: DestinationPolicy = DestinationPolicy {
+    allow_loopback: true,
+};
+
+/// What the local stack runs on: the store, the dev-only key service, the delivery queue.
+#[derive(Clone)]
+pub struct Services {
+    pub store: DynamoStore,
+    /// Seals webhook secrets (locally the one dev key-encryption key serves every purpose).
+    pub sealer: LocalSealer,
+    pub queue: Arc<LocalQueue>,
+}
+
+/// What every request needs: the services, and the settings each Lambda reads at cold start.
 struct Context {
-    store: DynamoStore,
+    services: Services,
     retention: Duration,
 }
 
 /// Serves the API on `listener` until the task is dropped. Settings are read once, here: an
-/// invalid one stops the server at start rather than a request later.
-pub async fn serve(listener: TcpListener, store: DynamoStore) -> std::io::Result<()> {
+/// invalid one stops the server at start rather than a request later. Webhook URLs may point
+/// at loopback: this is local mode.
+pub async fn serve(listener: TcpListener, services: Services) -> std::io::Result<()> {
     let retention = shared::config::deleted_user_retention().map_err(std::io::Error::other)?;
-    let context = Arc::new(Context { store, retention });
+    let context = Arc::new(Context {
+        services,
+        retention,
+    });
     loop {
         let (stream, _) = listener.accept().await?;
         let context = Arc::clone(&context);
@@ -72,7 +96,7 @@ async fn handle(
 }
 
 async fn dispatch(context: &Context, request: Request) -> Response<Body> {
-    let store = &context.store;
+    let store = &context.services.store;
     let resolved = match routes::resolve(request.method(), api::route_path(&request)) {
         Ok(resolved) => resolved,
         Err(_) => return fallback::handle(&request),
@@ -89,6 +113,20 @@ async fn dispatch(context: &Context, request: Request) -> Response<Body> {
         Route::UnlinkAccount => unlink_account::handle(store, request).await,
         Route::ImportUsers => import_users::handle(store, request).await,
         Route::DeleteUser => delete_user::handle(store, context.retention, request).await,
+        Route::CreateWebhook
+        | Route::ListWebhooks
+        | Route::DeleteWebhook
+        | Route::RotateWebhookSecret
+        | Route::ListDeliveries
+        | Route::RedeliverEvent => {
+            let webhooks = webhooks::Webhooks {
+                store,
+                sealer: &context.services.sealer,
+                queue: context.services.queue.as_ref(),
+                policy: LOCAL_DESTINATIONS,
+            };
+            webhooks::handle(&webhooks, request).await
+        }
     }
 }
 

@@ -1,18 +1,23 @@
 //! `local-api`: the whole API on your machine, against DynamoDB Local.
 //!
 //! Ensures the table exists, optionally creates a demo app and key (printed as JSON and saved
-//! to `.local/api-key`), then serves the API and runs the wallet creator on the table's stream
-//! (sealing keys with the dev-only key-encryption key in `LOCAL_KEY_ENCRYPTION_KEY`).
+//! to `.local/api-key`), then serves the API and runs what Lambda runs in AWS: the wallet
+//! creator and the event publisher on the table's stream, and webhook deliveries from an
+//! in-memory queue (sealing keys and secrets with the dev-only key-encryption key in
+//! `LOCAL_KEY_ENCRYPTION_KEY`).
 
 use std::net::SocketAddr;
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::Duration;
 
+use local_api::queue::LocalQueue;
+use local_api::{Services, workers};
 use shared::config;
 use shared::store::DynamoStore;
 use shared::wallets::LocalSealer;
-use shared::wallets::events::LogPublisher;
 use shared::wallets::seal::LOCAL_KEK_VAR;
+use shared::webhooks::delivery::RetrySchedule;
 use tokio::net::TcpListener;
 
 const DEFAULT_TABLE: &str = "wallet-users-local";
@@ -50,15 +55,28 @@ async fn run() -> Result<(), String> {
             format!("{LOCAL_KEK_VAR} is not set (scripts/run-local.sh generates one)")
         })?)
         .map_err(|e| e.to_string())?;
-    let consumer = local_api::stream::run_wallet_consumer(
-        store.clone(),
-        endpoint.clone(),
-        sealer,
-        LogPublisher,
-    );
+    let schedule = RetrySchedule::from_env()?;
+    let services = Services {
+        store: store.clone(),
+        sealer: sealer.clone(),
+        queue: Arc::new(LocalQueue::new(schedule.attempts())),
+    };
+    let wallets = workers::run_wallet_creator(services.clone(), endpoint.clone(), sealer);
     tokio::spawn(async move {
-        if let Err(error) = consumer.await {
+        if let Err(error) = wallets.await {
             tracing::error!(%error, "the wallet creator stopped");
+        }
+    });
+    let events = workers::run_event_publisher(services.clone(), endpoint.clone());
+    tokio::spawn(async move {
+        if let Err(error) = events.await {
+            tracing::error!(%error, "the event publisher stopped");
+        }
+    });
+    let deliveries = workers::run_deliveries(services.clone(), schedule);
+    tokio::spawn(async move {
+        if let Err(error) = deliveries.await {
+            tracing::error!(%error, "webhook deliveries stopped");
         }
     });
 
@@ -79,9 +97,9 @@ async fn run() -> Result<(), String> {
         .await
         .map_err(|e| format!("binding {addr}: {e}"))?;
     println!(
-        "API listening on http://{addr} (table {table}, DynamoDB at {endpoint}); wallet creator on the table's stream"
+        "API listening on http://{addr} (table {table}, DynamoDB at {endpoint}); wallet creator, event publisher and webhook deliveries running"
     );
-    local_api::serve(listener, store)
+    local_api::serve(listener, services)
         .await
         .map_err(|e| e.to_string())
 }

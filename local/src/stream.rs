@@ -7,12 +7,11 @@ use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 use aws_lambda_events::event::dynamodb::Event;
+use aws_lambda_events::event::streams::DynamoDbEventResponse;
 use aws_sdk_dynamodbstreams::types::{AttributeValue, Record, ShardIteratorType};
 use base64::Engine;
 use serde_json::{Map, Value, json};
 use shared::store::DynamoStore;
-use shared::wallets::KeySealer;
-use shared::wallets::events::EventPublisher;
 
 /// How often a batch is retried before it goes to the "on-failure destination" (locally: an
 /// error in the log), as the template's `MaximumRetryAttempts`.
@@ -131,17 +130,21 @@ impl StreamReader {
     }
 }
 
-/// Runs the wallet creator on the stream until the task is dropped.
-pub async fn run_wallet_consumer<K: KeySealer, P: EventPublisher>(
-    store: DynamoStore,
-    endpoint: String,
-    sealer: K,
-    publisher: P,
-) -> Result<(), StreamError> {
-    let mut reader = StreamReader::new(&store, &endpoint).await?;
+/// Runs `handler` on the stream until the task is dropped, as an event source mapping with
+/// its own position in the stream: each consumer sees every record once (or more, on retry).
+pub async fn run_consumer<F, Fut>(
+    store: &DynamoStore,
+    endpoint: &str,
+    handler: F,
+) -> Result<(), StreamError>
+where
+    F: Fn(Event) -> Fut,
+    Fut: Future<Output = DynamoDbEventResponse>,
+{
+    let mut reader = StreamReader::new(store, endpoint).await?;
     loop {
         match reader.next_batch().await {
-            Ok(Some(batch)) => deliver(&store, &sealer, &publisher, batch).await,
+            Ok(Some(batch)) => deliver(&handler, batch).await,
             Ok(None) => tokio::time::sleep(Duration::from_millis(50)).await,
             Err(error) => {
                 tracing::warn!(%error, "stream read failed; retrying");
@@ -153,14 +156,13 @@ pub async fn run_wallet_consumer<K: KeySealer, P: EventPublisher>(
 
 /// Delivers a batch as the event source mapping does: on reported failures, the batch is
 /// retried from the first failed record, with back-off, up to [`MAX_RETRIES`] times.
-pub async fn deliver<K: KeySealer, P: EventPublisher>(
-    store: &DynamoStore,
-    sealer: &K,
-    publisher: &P,
-    mut batch: Event,
-) {
+pub async fn deliver<F, Fut>(handler: F, mut batch: Event)
+where
+    F: Fn(Event) -> Fut,
+    Fut: Future<Output = DynamoDbEventResponse>,
+{
     for attempt in 0..=MAX_RETRIES {
-        let response = create_wallets::handle(store, sealer, publisher, batch.clone()).await;
+        let response = handler(batch.clone()).await;
         let failed: HashSet<String> = response
             .batch_item_failures
             .into_iter()

@@ -33,6 +33,8 @@ pub enum ApiError {
     IdempotencyKeyReused,
     #[error("a request with this Idempotency-Key is still in progress; retry later")]
     IdempotencyKeyInProgress,
+    #[error("the app already has {limit} {what}, the most it may have")]
+    LimitReached { what: &'static str, limit: u32 },
     #[error("the service is temporarily unavailable; retry later")]
     Unavailable { retry_after_secs: u32 },
     #[error("an internal error occurred")]
@@ -47,9 +49,10 @@ impl ApiError {
             Self::Unauthorized => StatusCode::UNAUTHORIZED,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
-            Self::Conflict(_) | Self::AmbiguousMatch(_) | Self::IdempotencyKeyInProgress => {
-                StatusCode::CONFLICT
-            }
+            Self::Conflict(_)
+            | Self::AmbiguousMatch(_)
+            | Self::IdempotencyKeyInProgress
+            | Self::LimitReached { .. } => StatusCode::CONFLICT,
             Self::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
             Self::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
@@ -69,6 +72,7 @@ impl ApiError {
             Self::MethodNotAllowed { .. } => "method_not_allowed",
             Self::Conflict(_) => "conflict",
             Self::AmbiguousMatch(_) => "ambiguous_match",
+            Self::LimitReached { .. } => "limit_reached",
             Self::IdempotencyKeyReused => "idempotency_key_reused",
             Self::IdempotencyKeyInProgress => "idempotency_key_in_progress",
             Self::PreconditionFailed => "precondition_failed",

@@ -18,6 +18,12 @@ pub enum Route {
     UnlinkAccount,
     DeleteUser,
     ImportUsers,
+    CreateWebhook,
+    ListWebhooks,
+    DeleteWebhook,
+    RotateWebhookSecret,
+    ListDeliveries,
+    RedeliverEvent,
 }
 
 /// One route: method, path template (API Gateway syntax) and the function that serves it.
@@ -31,7 +37,7 @@ pub struct RouteSpec {
 }
 
 /// Every route of the API.
-pub fn routes() -> [RouteSpec; 10] {
+pub fn routes() -> [RouteSpec; 16] {
     [
         RouteSpec {
             method: Method::POST,
@@ -92,6 +98,42 @@ pub fn routes() -> [RouteSpec; 10] {
             path: "/v1/users/batch",
             route: Route::ImportUsers,
             function: "import-users",
+        },
+        RouteSpec {
+            method: Method::POST,
+            path: "/v1/webhooks",
+            route: Route::CreateWebhook,
+            function: "webhooks",
+        },
+        RouteSpec {
+            method: Method::GET,
+            path: "/v1/webhooks",
+            route: Route::ListWebhooks,
+            function: "webhooks",
+        },
+        RouteSpec {
+            method: Method::DELETE,
+            path: "/v1/webhooks/{id}",
+            route: Route::DeleteWebhook,
+            function: "webhooks",
+        },
+        RouteSpec {
+            method: Method::POST,
+            path: "/v1/webhooks/{id}/rotate-secret",
+            route: Route::RotateWebhookSecret,
+            function: "webhooks",
+        },
+        RouteSpec {
+            method: Method::GET,
+            path: "/v1/webhooks/{id}/deliveries",
+            route: Route::ListDeliveries,
+            function: "webhooks",
+        },
+        RouteSpec {
+            method: Method::POST,
+            path: "/v1/events/{id}/redeliver",
+            route: Route::RedeliverEvent,
+            function: "webhooks",
         },
     ]
 }

@@ -60,6 +60,16 @@ impl TestStack {
         (app.app_id, key.token)
     }
 
+    /// The local stack's services on this table: a fresh dev key-encryption key, and a
+    /// delivery queue that gives a job `attempts` receives.
+    pub fn services(&self, attempts: u32) -> local_api::Services {
+        local_api::Services {
+            store: self.store.clone(),
+            sealer: wallets::test_sealer(),
+            queue: std::sync::Arc::new(local_api::queue::LocalQueue::new(attempts)),
+        }
+    }
+
     /// The table's name.
     pub fn table(&self) -> &str {
         self.store.table()

@@ -1,11 +1,16 @@
-//! Wallet test doubles that are not the store: key services and publishers, plus log capture.
+//! Wallet test doubles that are not the store: key services and publishers, plus log capture,
+//! and the stream pipeline (wallet creator and event publisher) driven batch by batch.
 
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
+use aws_lambda_events::event::dynamodb::Event as StreamEvent;
+use local_api::queue::LocalQueue;
+use local_api::stream::{StreamReader, deliver};
+use shared::events::publish::{EventPublisher, PublishError};
+use shared::events::{Event, EventType};
 use shared::model::{AppId, ChainType, UserId};
 use shared::store::WalletStore;
-use shared::wallets::events::{EventPublisher, PublishError, WalletCreated};
 use shared::wallets::seal::{self, DataKey, KeySealer, LocalSealer, SealError};
 use zeroize::Zeroizing;
 
@@ -55,13 +60,69 @@ impl KeySealer for FailingSealer {
 /// Records every published event.
 #[derive(Default)]
 pub struct RecordingPublisher {
-    pub events: Mutex<Vec<WalletCreated>>,
+    pub events: Mutex<Vec<Event>>,
+}
+
+impl RecordingPublisher {
+    /// The published events of `kind`, in order.
+    pub fn of_type(&self, kind: EventType) -> Vec<Event> {
+        let events = self.events.lock().unwrap();
+        events
+            .iter()
+            .filter(|e| e.event_type == kind)
+            .cloned()
+            .collect()
+    }
 }
 
 impl EventPublisher for RecordingPublisher {
-    async fn wallet_created(&self, event: &WalletCreated) -> Result<(), PublishError> {
-        self.events.lock().unwrap().push(event.clone());
+    async fn publish(&self, events: &[Event]) -> Result<(), PublishError> {
+        self.events.lock().unwrap().extend_from_slice(events);
         Ok(())
+    }
+}
+
+/// The table's stream feeding the wallet creator and the event publisher, batch by batch, as
+/// their event source mappings would (each gets every batch, with the mapping's retries).
+pub struct Pipeline {
+    pub reader: StreamReader,
+    pub publisher: RecordingPublisher,
+    /// Where the event publisher queues webhook deliveries (nothing delivers from it here).
+    pub queue: LocalQueue,
+}
+
+impl Pipeline {
+    /// A pipeline reading `stack`'s stream from its start.
+    pub async fn new(stack: &crate::TestStack) -> Self {
+        Self {
+            reader: StreamReader::new(&stack.store, &crate::endpoint())
+                .await
+                .unwrap(),
+            publisher: RecordingPublisher::default(),
+            queue: LocalQueue::new(7),
+        }
+    }
+
+    /// Delivers every waiting batch, including those the deliveries cause, with the wallet
+    /// creator sealing under `sealer`, and returns them.
+    pub async fn drain<K: KeySealer>(
+        &mut self,
+        stack: &crate::TestStack,
+        sealer: &K,
+    ) -> Vec<StreamEvent> {
+        let mut batches = Vec::new();
+        while let Some(batch) = self.reader.next_batch().await.unwrap() {
+            let store = &stack.store;
+            deliver(|b| create_wallets::handle(store, sealer, b), batch.clone()).await;
+            let (publisher, queue) = (&self.publisher, &self.queue);
+            deliver(
+                |b| publish_events::handle(store, publisher, queue, b),
+                batch.clone(),
+            )
+            .await;
+            batches.push(batch);
+        }
+        batches
     }
 }
 

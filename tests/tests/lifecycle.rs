@@ -347,18 +347,11 @@ async fn get(stack: &TestStack, id: &str) -> Response<Body> {
 #[tokio::test]
 async fn a_delete_frees_identifiers_keeps_keys_and_can_be_restored() {
     let stack = TestStack::new().await;
-    let (sealer, publisher) = (
-        api_tests::wallets::test_sealer(),
-        api_tests::wallets::RecordingPublisher::default(),
-    );
-    let mut reader = local_api::stream::StreamReader::new(&stack.store, &api_tests::endpoint())
-        .await
-        .unwrap();
+    let sealer = api_tests::wallets::test_sealer();
+    let mut pipeline = api_tests::wallets::Pipeline::new(&stack).await;
     let user = create(&stack, json!({"email": "gone@example.com", "linked_accounts": [{"type": "twitter", "subject": "9"}]})).await;
     let id = user["id"].as_str().unwrap().to_owned();
-    while let Some(batch) = reader.next_batch().await.unwrap() {
-        local_api::stream::deliver(&stack.store, &sealer, &publisher, batch).await;
-    }
+    pipeline.drain(&stack, &sealer).await;
     let ready = parts(&get(&stack, &id).await).1["data"].clone();
     assert_eq!(ready["wallets"][0]["status"], "ready");
 

@@ -18,7 +18,7 @@ struct Reply {
 async fn start(stack: &TestStack) -> String {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = listener.local_addr().unwrap().to_string();
-    tokio::spawn(local_api::serve(listener, stack.store.clone()));
+    tokio::spawn(local_api::serve(listener, stack.services(7)));
     address
 }
 

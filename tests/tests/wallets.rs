@@ -6,31 +6,14 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use api_tests::wallets::{
-    CapturedLogs, FailingSealer, RecordingPublisher, opened_key, spellings, test_sealer,
+    CapturedLogs, FailingSealer, Pipeline, opened_key, spellings, test_sealer,
 };
 use api_tests::{TestStack, assert_error, parts, request};
 use aws_lambda_events::event::dynamodb::Event;
-use local_api::stream::{StreamReader, deliver};
 use serde_json::{Value, json};
+use shared::events::EventType;
 use shared::model::{ChainType, UserId, WalletAddress};
 use shared::store::WalletStore;
-use shared::wallets::KeySealer;
-
-/// Delivers every waiting stream batch (including those the deliveries themselves cause) and
-/// returns them.
-async fn drain<K: KeySealer>(
-    stack: &TestStack,
-    reader: &mut StreamReader,
-    sealer: &K,
-    publisher: &RecordingPublisher,
-) -> Vec<Event> {
-    let mut batches = Vec::new();
-    while let Some(batch) = reader.next_batch().await.unwrap() {
-        deliver(&stack.store, sealer, publisher, batch.clone()).await;
-        batches.push(batch);
-    }
-    batches
-}
 
 async fn create(stack: &TestStack, body: Value) -> Value {
     let request = request("POST", "/v1/users", &stack.api_key, Some(&body));
@@ -60,13 +43,11 @@ async fn add_wallet(stack: &TestStack, key: &str, id: &str, body: Value) -> (u16
 async fn created_users_get_ready_wallets_with_no_key_material_anywhere() {
     let stack = TestStack::new().await;
     let logs = CapturedLogs::start();
-    let (sealer, publisher) = (test_sealer(), RecordingPublisher::default());
-    let mut reader = StreamReader::new(&stack.store, &api_tests::endpoint())
-        .await
-        .unwrap();
+    let sealer = test_sealer();
+    let mut pipeline = Pipeline::new(&stack).await;
     let user = create(&stack, json!({"email": "w@example.com", "wallets": [{"chain_type": "ethereum"}, {"chain_type": "solana"}]})).await;
     let id = user["id"].as_str().unwrap().to_owned();
-    let batches = drain(&stack, &mut reader, &sealer, &publisher).await;
+    let batches = pipeline.drain(&stack, &sealer).await;
 
     let read = get(&stack, &id).await;
     let mut bodies = vec![user, read.clone()];
@@ -98,8 +79,12 @@ async fn created_users_get_ready_wallets_with_no_key_material_anywhere() {
         );
         bodies.push(found);
     }
-    let events = publisher.events.lock().unwrap().clone();
-    assert_eq!(events.len(), 2, "one wallet.created per wallet: {events:?}");
+    let events = pipeline.publisher.of_type(EventType::WalletCreated);
+    assert_eq!(
+        events.len(),
+        2,
+        "one user.wallet_created per wallet: {events:?}"
+    );
 
     // The private keys, opened from their sealed form, appear in no response, no stream
     // record and no log line.
@@ -136,15 +121,12 @@ fn batches_json(batches: &[Event]) -> Value {
 #[tokio::test]
 async fn a_failed_wallet_is_visible_and_recovers_when_requeued() {
     let stack = TestStack::new().await;
-    let publisher = RecordingPublisher::default();
-    let mut reader = StreamReader::new(&stack.store, &api_tests::endpoint())
-        .await
-        .unwrap();
+    let mut pipeline = Pipeline::new(&stack).await;
     let id = create(&stack, json!({})).await["id"]
         .as_str()
         .unwrap()
         .to_owned();
-    drain(&stack, &mut reader, &FailingSealer, &publisher).await;
+    pipeline.drain(&stack, &FailingSealer).await;
     let failed = get(&stack, &id).await["wallets"][0].clone();
     assert_eq!(failed["status"], "failed", "{failed}");
     assert_eq!(
@@ -166,21 +148,24 @@ async fn a_failed_wallet_is_visible_and_recovers_when_requeued() {
     assert_eq!(queued["data"]["attempts"], 0);
 
     let sealer = test_sealer();
-    drain(&stack, &mut reader, &sealer, &publisher).await;
+    pipeline.drain(&stack, &sealer).await;
     let ready = get(&stack, &id).await["wallets"][0].clone();
     assert_eq!(ready["status"], "ready", "{ready}");
     assert!(ready["address"].is_string());
     assert_eq!(ready["last_error"], Value::Null);
-    assert_eq!(publisher.events.lock().unwrap().len(), 1);
+    // One user.wallet_failed for the failure, one user.wallet_created for the recovery.
+    assert_eq!(pipeline.publisher.of_type(EventType::WalletFailed).len(), 1);
+    assert_eq!(
+        pipeline.publisher.of_type(EventType::WalletCreated).len(),
+        1
+    );
 }
 
 #[tokio::test]
 async fn adding_a_wallet_for_a_new_chain_then_asking_again_changes_nothing() {
     let stack = TestStack::new().await;
-    let (sealer, publisher) = (test_sealer(), RecordingPublisher::default());
-    let mut reader = StreamReader::new(&stack.store, &api_tests::endpoint())
-        .await
-        .unwrap();
+    let sealer = test_sealer();
+    let mut pipeline = Pipeline::new(&stack).await;
     let id = create(&stack, json!({"wallets": []})).await["id"]
         .as_str()
         .unwrap()
@@ -195,7 +180,7 @@ async fn adding_a_wallet_for_a_new_chain_then_asking_again_changes_nothing() {
     let (status, _) =
         add_wallet(&stack, &stack.api_key, &id, json!({"chain_type": "solana"})).await;
     assert_eq!(status, 200);
-    drain(&stack, &mut reader, &sealer, &publisher).await;
+    pipeline.drain(&stack, &sealer).await;
 
     let before = get(&stack, &id).await;
     assert_eq!(before["wallets"].as_array().unwrap().len(), 1);

@@ -1,27 +1,20 @@
-//! The wallet creator: consumes the table's stream, creates the wallets that became pending,
-//! and publishes `wallet.created` for those that became ready. Reports partial batch failures
+//! The wallet creator: consumes the table's stream and creates the wallets that became
+//! pending (their events come from `publish-events`). Reports partial batch failures
 //! (`ReportBatchItemFailures`) so one bad record neither blocks nor re-runs the others.
 
 use aws_lambda_events::event::dynamodb::Event;
 use aws_lambda_events::event::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse};
 use shared::store::WalletStore;
 use shared::wallets::KeySealer;
-use shared::wallets::events::EventPublisher;
 use shared::wallets::provision;
 
 /// Handles one batch of stream records.
-pub async fn handle<S, K, P>(
-    store: &S,
-    sealer: &K,
-    publisher: &P,
-    event: Event,
-) -> DynamoDbEventResponse
+pub async fn handle<S, K>(store: &S, sealer: &K, event: Event) -> DynamoDbEventResponse
 where
     S: WalletStore,
     K: KeySealer,
-    P: EventPublisher,
 {
-    let failed = provision::process_batch(store, sealer, publisher, &event).await;
+    let failed = provision::process_batch(store, sealer, &event).await;
     let mut response = DynamoDbEventResponse::default();
     response.batch_item_failures = failed
         .into_iter()

@@ -4,26 +4,20 @@ use std::convert::Infallible;
 
 use aws_lambda_events::event::dynamodb::Event;
 use lambda_runtime::{LambdaEvent, service_fn};
-use shared::wallets::events::Publisher;
-use shared::wallets::seal::{self, Sealer};
+use shared::wallets::seal::{self, KeyPurpose, Sealer};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     shared::telemetry::init();
     // On Graviton this must be true, or AES runs in software.
     tracing::info!(aes_hardware = seal::aes_hardware_accelerated(), "starting");
-    // One SDK configuration (region, credentials) for all three clients.
+    // One SDK configuration (region, credentials) for both clients.
     let config = shared::config::sdk_config_from_env().await;
     let store = shared::config::store_with(&config)?;
-    let sealer = Sealer::from_env(&config)?;
-    let publisher = Publisher::from_env(&config);
+    let sealer = Sealer::from_env(&config, KeyPurpose::WalletKeys)?;
     lambda_runtime::run(service_fn(|event: LambdaEvent<Event>| {
-        let (store, sealer, publisher) = (&store, &sealer, &publisher);
-        async move {
-            Ok::<_, Infallible>(
-                create_wallets::handle(store, sealer, publisher, event.payload).await,
-            )
-        }
+        let (store, sealer) = (&store, &sealer);
+        async move { Ok::<_, Infallible>(create_wallets::handle(store, sealer, event.payload).await) }
     }))
     .await
 }

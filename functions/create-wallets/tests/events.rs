@@ -5,9 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use api_tests::TestStack;
-use api_tests::wallets::{
-    CapturedLogs, FailingSealer, RecordingPublisher, opened_key, test_sealer,
-};
+use api_tests::wallets::{CapturedLogs, FailingSealer, opened_key, test_sealer};
 use aws_lambda_events::event::dynamodb::Event;
 use shared::model::{AppId, ChainType, Identifier, User, UserId, WalletAddress, WalletStatus};
 use shared::store::UserStore;
@@ -70,18 +68,18 @@ async fn assert_wallets_ready(
 #[tokio::test]
 async fn an_insert_creates_each_wallet_and_a_redelivery_changes_nothing() {
     let stack = TestStack::new().await;
-    let (sealer, publisher) = (test_sealer(), RecordingPublisher::default());
+    let sealer = test_sealer();
     let batch = event("create-wallets-insert");
     materialise(&stack, &batch).await;
     let (app, id) = owner_of(&batch.records[0]);
 
-    let response = create_wallets::handle(&stack.store, &sealer, &publisher, batch.clone()).await;
+    let response = create_wallets::handle(&stack.store, &sealer, batch.clone()).await;
     assert!(response.batch_item_failures.is_empty());
     let first = assert_wallets_ready(&stack, &sealer, &app, id).await;
     assert_eq!(first.wallets.len(), 2);
     assert_eq!(first.wallets[0].chain_type, ChainType::Ethereum);
 
-    let again = create_wallets::handle(&stack.store, &sealer, &publisher, batch).await;
+    let again = create_wallets::handle(&stack.store, &sealer, batch).await;
     assert!(again.batch_item_failures.is_empty());
     let second = user(&stack, &app, id).await;
     assert_eq!(
@@ -94,13 +92,13 @@ async fn an_insert_creates_each_wallet_and_a_redelivery_changes_nothing() {
 #[tokio::test]
 async fn a_duplicated_record_and_racing_consumers_make_one_wallet_per_chain() {
     let stack = TestStack::new().await;
-    let (sealer, publisher) = (test_sealer(), RecordingPublisher::default());
+    let sealer = test_sealer();
     let batch = event("create-wallets-duplicate");
     materialise(&stack, &batch).await;
     let (app, id) = owner_of(&batch.records[0]);
     let (a, b) = tokio::join!(
-        create_wallets::handle(&stack.store, &sealer, &publisher, batch.clone()),
-        create_wallets::handle(&stack.store, &sealer, &publisher, batch.clone()),
+        create_wallets::handle(&stack.store, &sealer, batch.clone()),
+        create_wallets::handle(&stack.store, &sealer, batch.clone()),
     );
     assert!(a.batch_item_failures.is_empty() && b.batch_item_failures.is_empty());
     assert_wallets_ready(&stack, &sealer, &app, id).await;
@@ -118,12 +116,12 @@ async fn a_duplicated_record_and_racing_consumers_make_one_wallet_per_chain() {
 #[tokio::test]
 async fn a_poison_record_is_the_only_failure_and_blocks_nothing() {
     let stack = TestStack::new().await;
-    let (sealer, publisher) = (test_sealer(), RecordingPublisher::default());
+    let sealer = test_sealer();
     let batch = event("create-wallets-malformed");
     for record in [&batch.records[0], &batch.records[2]] {
         stack.put_image(&record.change.new_image).await;
     }
-    let response = create_wallets::handle(&stack.store, &sealer, &publisher, batch.clone()).await;
+    let response = create_wallets::handle(&stack.store, &sealer, batch.clone()).await;
     let failed: Vec<_> = response
         .batch_item_failures
         .iter()
@@ -142,14 +140,12 @@ async fn a_poison_record_is_the_only_failure_and_blocks_nothing() {
 #[tokio::test]
 async fn a_failing_key_service_fails_the_wallet_after_bounded_attempts() {
     let stack = TestStack::new().await;
-    let publisher = RecordingPublisher::default();
     let batch = event("create-wallets-insert");
     materialise(&stack, &batch).await;
     let (app, id) = owner_of(&batch.records[0]);
     let max = shared::wallets::provision::MAX_WALLET_ATTEMPTS;
     for attempt in 1..=max {
-        let response =
-            create_wallets::handle(&stack.store, &FailingSealer, &publisher, batch.clone()).await;
+        let response = create_wallets::handle(&stack.store, &FailingSealer, batch.clone()).await;
         let user = user(&stack, &app, id).await;
         for wallet in &user.wallets {
             assert_eq!(wallet.attempts, attempt);
@@ -180,18 +176,17 @@ async fn a_failing_key_service_fails_the_wallet_after_bounded_attempts() {
         }
     }
     assert!(stack.items_with_sk("WALLETKEY#").await.is_empty());
-    assert!(publisher.events.lock().unwrap().is_empty());
 }
 
 #[tokio::test]
 async fn no_key_material_reaches_the_log() {
     let stack = TestStack::new().await;
-    let (sealer, publisher) = (test_sealer(), RecordingPublisher::default());
+    let sealer = test_sealer();
     let logs = CapturedLogs::start();
     let batch = event("create-wallets-insert");
     materialise(&stack, &batch).await;
     let (app, id) = owner_of(&batch.records[0]);
-    create_wallets::handle(&stack.store, &sealer, &publisher, batch).await;
+    create_wallets::handle(&stack.store, &sealer, batch).await;
     let user = assert_wallets_ready(&stack, &sealer, &app, id).await;
     let text = logs.text();
     assert!(text.contains("wallet ready"), "the capture works: {text}");

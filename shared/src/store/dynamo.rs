@@ -26,8 +26,8 @@ type Item = HashMap<String, AttributeValue>;
 /// The store on one DynamoDB table.
 #[derive(Debug, Clone)]
 pub struct DynamoStore {
-    client: Client,
-    table: String,
+    pub(super) client: Client,
+    pub(super) table: String,
 }
 
 /// Why a deleted user could not be restored.
@@ -116,6 +116,15 @@ impl UserItem {
     }
 }
 
+/// The app and user a stream image of a user item holds (the images in Lambda's DynamoDB
+/// events), as the API shows the user.
+pub fn user_from_image(image: serde_dynamo::Item) -> Result<(AppId, User), StoreError> {
+    let item: UserItem =
+        serde_dynamo::from_item(image).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let app = item.app_id.clone();
+    Ok((app, item.into_user()?))
+}
+
 /// The item that reserves one identifier for one user.
 #[derive(Serialize, Deserialize)]
 struct GuardItem {
@@ -164,7 +173,7 @@ impl DynamoStore {
         &self.client
     }
 
-    async fn get_item(&self, pk: String, sk: &str) -> Result<Option<Item>, StoreError> {
+    pub(super) async fn get_item(&self, pk: String, sk: &str) -> Result<Option<Item>, StoreError> {
         let output = self
             .client
             .get_item()
@@ -708,15 +717,15 @@ fn conditional_put(table: &str, item: Item) -> Result<TransactWriteItem, StoreEr
     Ok(TransactWriteItem::builder().put(put).build())
 }
 
-fn to_item<T: Serialize>(value: &T) -> Result<Item, StoreError> {
+pub(super) fn to_item<T: Serialize>(value: &T) -> Result<Item, StoreError> {
     serde_dynamo::to_item(value).map_err(|e| StoreError::Other(format!("serialising an item: {e}")))
 }
 
-fn from_item<T: for<'de> Deserialize<'de>>(item: Item) -> Result<T, StoreError> {
+pub(super) fn from_item<T: for<'de> Deserialize<'de>>(item: Item) -> Result<T, StoreError> {
     serde_dynamo::from_item(item).map_err(|e| StoreError::Corrupt(e.to_string()))
 }
 
-fn build_error(error: aws_sdk_dynamodb::error::BuildError) -> StoreError {
+pub(super) fn build_error(error: aws_sdk_dynamodb::error::BuildError) -> StoreError {
     StoreError::Other(error.to_string())
 }
 
@@ -739,7 +748,7 @@ fn unexplained(reasons: &[CancellationReason]) -> StoreError {
 }
 
 /// The outcome of a conditional write: `true` if written, `false` if its condition failed.
-fn applied<T, E, R>(result: Result<T, SdkError<E, R>>) -> Result<bool, StoreError>
+pub(super) fn applied<T, E, R>(result: Result<T, SdkError<E, R>>) -> Result<bool, StoreError>
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
     R: std::fmt::Debug,
@@ -752,7 +761,7 @@ where
 }
 
 /// Sorts an SDK failure into what the caller can do: retry later, or nothing.
-fn classify<E, R>(error: SdkError<E, R>) -> StoreError
+pub(super) fn classify<E, R>(error: SdkError<E, R>) -> StoreError
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
     R: std::fmt::Debug,

@@ -10,7 +10,14 @@
 //! | wallet key | `APP#<app>#USER#<user id>` (the user's) | `WALLETKEY#<chain>` |
 //! | idempotency key | `APP#<app>#IDEM#<key>`           | `IDEM`   |
 //! | deleted user | the user's (kept until its TTL)     | `DELETED` |
+//! | webhook endpoint | `APP#<app>` (the app's)             | `WEBHOOK#<endpoint id>` |
+//! | event      | `EVENT#<event id>`                      | `EVENT`  |
+//! | delivered mark | `WEBHOOK#<endpoint id>`             | `DELIVERED#<event id>` |
+//! | delivery attempt | `WEBHOOK#<endpoint id>`           | `ATTEMPT#<time>#<event id>` |
 //!
+//! An app's endpoints share its partition (a handful of small items, read together). Events
+//! get a partition each: they are written at the rate users change. An endpoint's attempts
+//! share its partition, read newest first; every event and attempt item expires by TTL.
 //!
 //! The `users-by-app` index lists an app's users newest first: `gsi1pk` is the app plus one of
 //! [`USER_LIST_SHARDS`] shards (chosen by the user id), `gsi1sk` the user id (a UUIDv7, so it
@@ -97,3 +104,21 @@ pub fn app_pk(app: &AppId) -> String {
 pub fn api_key_pk(key_id: &str) -> String {
     format!("APIKEY#{key_id}")
 }
+
+/// The sort key of an app's endpoint.
+pub fn endpoint_sk(id: &str) -> String {
+    format!("WEBHOOK#{id}")
+}
+
+/// The partition of an endpoint's delivery records.
+pub fn endpoint_pk(id: &str) -> String {
+    format!("WEBHOOK#{id}")
+}
+
+/// The partition key of an event.
+pub fn event_pk(id: &str) -> String {
+    format!("EVENT#{id}")
+}
+
+/// The sort key of event items.
+pub const SK_EVENT: &str = "EVENT";

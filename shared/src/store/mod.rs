@@ -7,12 +7,16 @@
 use std::future::Future;
 
 use crate::auth::ApiKeyRecord;
+use crate::events::UserEvent;
 use crate::model::{AppId, ChainType, Identifier, User, UserId, WalletAddress};
 use crate::wallets::SealedKey;
+use crate::webhooks::delivery::Attempt;
+use crate::webhooks::endpoint::Endpoint;
 
 pub mod dynamo;
 pub mod keys;
 pub mod schema;
+mod webhooks;
 
 pub use dynamo::DynamoStore;
 
@@ -164,4 +168,86 @@ pub trait WalletStore: Send + Sync {
         user: UserId,
         chain: ChainType,
     ) -> impl Future<Output = Result<Option<SealedKey>, StoreError>> + Send;
+}
+
+/// Why an endpoint could not be added.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EndpointLimitError {
+    /// The app has as many endpoints as it may.
+    #[error("the app has {0} endpoints, the most it may have")]
+    LimitReached(u32),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Webhook endpoints, the events sent to them, and the record of deliveries.
+pub trait WebhookStore: Send + Sync {
+    /// Adds an endpoint unless the app already has `max` of them (counted on the app item in
+    /// the same transaction, so racing registrations cannot exceed it).
+    fn insert_endpoint(
+        &self,
+        app: &AppId,
+        endpoint: &Endpoint,
+        max: u32,
+    ) -> impl Future<Output = Result<(), EndpointLimitError>> + Send;
+
+    /// The app's endpoints, oldest first.
+    fn list_endpoints(
+        &self,
+        app: &AppId,
+    ) -> impl Future<Output = Result<Vec<Endpoint>, StoreError>> + Send;
+
+    /// One endpoint of the app.
+    fn get_endpoint(
+        &self,
+        app: &AppId,
+        id: &str,
+    ) -> impl Future<Output = Result<Option<Endpoint>, StoreError>> + Send;
+
+    /// Replaces the endpoint if it is still at `expected_version`; `false` if it changed or
+    /// went.
+    fn replace_endpoint(
+        &self,
+        app: &AppId,
+        endpoint: &Endpoint,
+        expected_version: u64,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// Deletes the endpoint; `false` if the app had none with that id.
+    fn delete_endpoint(
+        &self,
+        app: &AppId,
+        id: &str,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// Keeps an event for redelivery (until its retention ends). Storing it again is a no-op.
+    fn put_event(&self, event: &UserEvent) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// An event of the app.
+    fn get_event(
+        &self,
+        app: &AppId,
+        id: &str,
+    ) -> impl Future<Output = Result<Option<UserEvent>, StoreError>> + Send;
+
+    /// Whether the event was delivered to the endpoint (answered with a 2xx).
+    fn was_delivered(
+        &self,
+        endpoint_id: &str,
+        event_id: &str,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// Records an attempt, and when it delivered, that the event was delivered.
+    fn record_attempt(
+        &self,
+        endpoint_id: &str,
+        attempt: &Attempt,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// The endpoint's most recent attempts, newest first.
+    fn list_attempts(
+        &self,
+        endpoint_id: &str,
+        limit: usize,
+    ) -> impl Future<Output = Result<Vec<Attempt>, StoreError>> + Send;
 }

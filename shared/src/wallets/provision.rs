@@ -5,15 +5,14 @@
 //! transaction. A duplicate or late delivery finds the wallet no longer pending and writes
 //! nothing, so however often a record comes, one wallet per user and chain exists and its
 //! address never changes. A failed attempt is counted on the entry; at the bound the wallet
-//! becomes `failed` (re-queued through the API), never `pending` forever.
-//!
-//! For each wallet that entered `ready`: publish `wallet.created`.
+//! becomes `failed` (re-queued through the API), never `pending` forever. The events of
+//! these changes (`user.wallet_created`, `user.wallet_failed`) come from the stream records
+//! the writes make: see [`crate::events`].
 
 use aws_lambda_events::event::dynamodb::{Event, EventRecord};
 use futures::StreamExt;
 use tokio::sync::OnceCell;
 
-use super::events::{EventPublisher, WalletCreated};
 use super::seal::{DataKey, KeySealer, associated_data};
 use super::stream::{WalletWork, wallet_work};
 use crate::clock;
@@ -28,16 +27,10 @@ const CONCURRENCY: usize = 16;
 
 /// Processes a batch. Returns the records to report in `batchItemFailures` (by sequence
 /// number): those with work left that a retry can do, and poison records.
-pub async fn process_batch<S, K, P>(
-    store: &S,
-    sealer: &K,
-    publisher: &P,
-    event: &Event,
-) -> Vec<String>
+pub async fn process_batch<S, K>(store: &S, sealer: &K, event: &Event) -> Vec<String>
 where
     S: WalletStore,
     K: KeySealer,
-    P: EventPublisher,
 {
     // One data key per batch: KMS is called once per batch, not once per wallet, and the key
     // seals at most a batch's worth of wallets.
@@ -47,7 +40,7 @@ where
     let pending: Vec<_> = event
         .records
         .iter()
-        .map(|record| process_record(store, sealer, publisher, &data_key, record))
+        .map(|record| process_record(store, sealer, &data_key, record))
         .collect();
     let outcomes: Vec<bool> = futures::stream::iter(pending)
         .buffered(CONCURRENCY)
@@ -69,17 +62,15 @@ where
 }
 
 /// `true` when the record needs no retry.
-async fn process_record<S, K, P>(
+async fn process_record<S, K>(
     store: &S,
     sealer: &K,
-    publisher: &P,
     data_key: &OnceCell<DataKey>,
     record: &EventRecord,
 ) -> bool
 where
     S: WalletStore,
     K: KeySealer,
-    P: EventPublisher,
 {
     let work = match wallet_work(record) {
         Ok(Some(work)) => work,
@@ -93,23 +84,10 @@ where
         app,
         user_id,
         to_create,
-        created,
     } = work;
     let mut done = true;
     for (index, chain) in to_create {
         done &= create_wallet(store, sealer, data_key, &app, user_id, index, chain).await;
-    }
-    for wallet in created {
-        let (Some(address), Some(created_at)) = (wallet.address, wallet.created_at) else {
-            tracing::error!(%user_id, chain = %wallet.chain_type, "ready wallet without address");
-            continue;
-        };
-        let event =
-            WalletCreated::new(app.clone(), user_id, wallet.chain_type, address, created_at);
-        if let Err(error) = publisher.wallet_created(&event).await {
-            tracing::error!(%user_id, %error, "wallet.created not published; will retry");
-            done = false;
-        }
     }
     done
 }

@@ -25,8 +25,29 @@ const NONCE_BYTES: usize = 12;
 pub const LOCAL_KEK_VAR: &str = "LOCAL_KEY_ENCRYPTION_KEY";
 /// The variable naming the KMS key in AWS.
 pub const KMS_KEY_VAR: &str = "KMS_KEY_ID";
-/// Binds KMS data keys to this use: a data key asked for elsewhere does not decrypt here.
-const KMS_CONTEXT: (&str, &str) = ("purpose", "wallet-users-data-key");
+/// The encryption context key that binds KMS data keys to one use: a data key asked for one
+/// purpose does not decrypt under another, and IAM grants each function only its purpose.
+const KMS_CONTEXT_KEY: &str = "purpose";
+
+/// What a data key seals. Each is a separate KMS encryption context.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyPurpose {
+    /// Wallet private keys (`wallet-users-data-key`): the wallet creator may only generate.
+    WalletKeys,
+    /// Webhook signing secrets (`wallet-users-webhook-secret`): sealed by the API, opened by
+    /// the delivery function.
+    WebhookSecrets,
+}
+
+impl KeyPurpose {
+    /// The encryption context value (also named in the template's IAM conditions).
+    pub fn context(self) -> &'static str {
+        match self {
+            Self::WalletKeys => "wallet-users-data-key",
+            Self::WebhookSecrets => "wallet-users-webhook-secret",
+        }
+    }
+}
 
 /// A sealing failure. Messages name no key material.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -149,6 +170,7 @@ pub async fn open<S: KeySealer>(
 
 /// The local stand-in for KMS: data keys wrapped with AES-256-GCM under a key-encryption key
 /// from the environment. Dev-only: the key sits in a file next to the code.
+#[derive(Clone)]
 pub struct LocalSealer {
     kek: Zeroizing<[u8; KEY_BYTES]>,
 }
@@ -221,14 +243,20 @@ impl KeySealer for LocalSealer {
 pub struct KmsSealer {
     client: aws_sdk_kms::Client,
     key_id: String,
+    purpose: KeyPurpose,
 }
 
 impl KmsSealer {
-    /// A sealer using the KMS key `key_id` (an id, ARN or alias).
-    pub fn new(client: aws_sdk_kms::Client, key_id: impl Into<String>) -> Self {
+    /// A sealer for `purpose` using the KMS key `key_id` (an id, ARN or alias).
+    pub fn new(
+        client: aws_sdk_kms::Client,
+        key_id: impl Into<String>,
+        purpose: KeyPurpose,
+    ) -> Self {
         Self {
             client,
             key_id: key_id.into(),
+            purpose,
         }
     }
 }
@@ -240,7 +268,7 @@ impl KeySealer for KmsSealer {
             .generate_data_key()
             .key_id(&self.key_id)
             .key_spec(DataKeySpec::Aes256)
-            .encryption_context(KMS_CONTEXT.0, KMS_CONTEXT.1)
+            .encryption_context(KMS_CONTEXT_KEY, self.purpose.context())
             .send()
             .await
             .map_err(|e| {
@@ -266,7 +294,7 @@ impl KeySealer for KmsSealer {
             .decrypt()
             .key_id(&self.key_id)
             .ciphertext_blob(Blob::new(encrypted))
-            .encryption_context(KMS_CONTEXT.0, KMS_CONTEXT.1)
+            .encryption_context(KMS_CONTEXT_KEY, self.purpose.context())
             .send()
             .await
             .map_err(|e| {
@@ -287,11 +315,15 @@ pub enum Sealer {
 impl Sealer {
     /// Reads `KMS_KEY_ID`, else `LOCAL_KEY_ENCRYPTION_KEY`; neither is a configuration error.
     /// Builds the KMS client from the cold start's one SDK configuration.
-    pub fn from_env(config: &aws_config::SdkConfig) -> Result<Self, SealError> {
+    pub fn from_env(
+        config: &aws_config::SdkConfig,
+        purpose: KeyPurpose,
+    ) -> Result<Self, SealError> {
         if let Ok(key_id) = std::env::var(KMS_KEY_VAR) {
             return Ok(Self::Kms(KmsSealer::new(
                 aws_sdk_kms::Client::new(config),
                 key_id,
+                purpose,
             )));
         }
         match std::env::var(LOCAL_KEK_VAR) {

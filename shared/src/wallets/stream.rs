@@ -1,8 +1,7 @@
-//! What a record of the table's stream means for wallets. A record matters when a wallet
-//! *enters* a state: entering `pending` (a new user, an added or re-queued wallet) asks for a
-//! wallet to be created; entering `ready` asks for `wallet.created` to be published. Records
-//! that leave a wallet where it was (an attempt counted, a profile edit) ask for nothing, so
-//! bookkeeping writes never trigger work twice.
+//! What a record of the table's stream means for the wallet creator. A record matters when a
+//! wallet *enters* `pending` (a new user, an added or re-queued wallet): a wallet is to be
+//! created. Records that leave a wallet where it was (an attempt counted, a profile edit) ask
+//! for nothing, so bookkeeping writes never trigger work twice.
 
 use aws_lambda_events::event::dynamodb::EventRecord;
 use serde::Deserialize;
@@ -17,8 +16,6 @@ pub struct WalletWork {
     pub user_id: UserId,
     /// Wallets that entered `pending`, with their index in the user's list.
     pub to_create: Vec<(usize, ChainType)>,
-    /// Wallets that entered `ready`.
-    pub created: Vec<Wallet>,
 }
 
 /// A record that cannot be understood: retrying it will not help.
@@ -75,25 +72,22 @@ pub fn wallet_work(record: &EventRecord) -> Result<Option<WalletWork>, PoisonRec
             .and_then(|old| old.wallets.iter().find(|w| w.chain_type == chain))
             .map(|w| w.status)
     };
-    let mut to_create = Vec::new();
-    let mut created = Vec::new();
-    for (index, wallet) in new.wallets.iter().enumerate() {
-        if status_before(wallet.chain_type) == Some(wallet.status) {
-            continue;
-        }
-        match wallet.status {
-            WalletStatus::Pending => to_create.push((index, wallet.chain_type)),
-            WalletStatus::Ready => created.push(wallet.clone()),
-            WalletStatus::Failed => {}
-        }
-    }
-    if to_create.is_empty() && created.is_empty() {
+    let to_create: Vec<(usize, ChainType)> = new
+        .wallets
+        .iter()
+        .enumerate()
+        .filter(|(_, wallet)| {
+            wallet.status == WalletStatus::Pending
+                && status_before(wallet.chain_type) != Some(WalletStatus::Pending)
+        })
+        .map(|(index, wallet)| (index, wallet.chain_type))
+        .collect();
+    if to_create.is_empty() {
         return Ok(None);
     }
     Ok(Some(WalletWork {
         app: new.app_id,
         user_id: new.id,
         to_create,
-        created,
     }))
 }

@@ -1,0 +1,35 @@
+//! The event publisher, on the table's stream: each committed change of a user becomes an
+//! event, kept for redelivery, published to the bus and queued for every webhook endpoint
+//! that wants it. Reports partial batch failures.
+
+use aws_lambda_events::event::dynamodb::Event;
+use aws_lambda_events::event::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse};
+use shared::events::publish::EventPublisher;
+use shared::store::WebhookStore;
+use shared::webhooks::fanout;
+use shared::webhooks::queue::DeliveryQueue;
+
+/// Handles one batch of stream records.
+pub async fn handle<S, P, Q>(
+    store: &S,
+    publisher: &P,
+    queue: &Q,
+    event: Event,
+) -> DynamoDbEventResponse
+where
+    S: WebhookStore,
+    P: EventPublisher,
+    Q: DeliveryQueue,
+{
+    let failed = fanout::process_batch(store, publisher, queue, &event).await;
+    let mut response = DynamoDbEventResponse::default();
+    response.batch_item_failures = failed
+        .into_iter()
+        .map(|id| {
+            let mut failure = DynamoDbBatchItemFailure::default();
+            failure.item_identifier = Some(id);
+            failure
+        })
+        .collect();
+    response
+}

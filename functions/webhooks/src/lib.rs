@@ -1,0 +1,82 @@
+//! `POST/GET /v1/webhooks`, `DELETE /v1/webhooks/{id}`, `POST /v1/webhooks/{id}/rotate-secret`,
+//! `GET /v1/webhooks/{id}/deliveries` and `POST /v1/events/{id}/redeliver`.
+
+use http::StatusCode;
+use lambda_http::{Body, Request, Response};
+use serde_json::Value;
+use shared::api::{self, Reply};
+use shared::auth;
+use shared::error::ApiError;
+use shared::routes::{self, Route};
+use shared::store::{AppStore, WebhookStore};
+use shared::wallets::KeySealer;
+use shared::webhooks::destination::DestinationPolicy;
+use shared::webhooks::manage;
+use shared::webhooks::queue::DeliveryQueue;
+
+/// What the webhook routes need besides the request.
+pub struct Webhooks<'a, S, K, Q> {
+    pub store: &'a S,
+    /// Seals new signing secrets (the webhook-secret purpose).
+    pub sealer: &'a K,
+    pub queue: &'a Q,
+    pub policy: DestinationPolicy,
+}
+
+/// Handles one request to a webhook route.
+pub async fn handle<S, K, Q>(context: &Webhooks<'_, S, K, Q>, request: Request) -> Response<Body>
+where
+    S: WebhookStore + AppStore,
+    K: KeySealer,
+    Q: DeliveryQueue,
+{
+    let request_id = api::request_id(&request);
+    api::respond(&request_id, serve(context, &request, &request_id).await)
+}
+
+async fn serve<S, K, Q>(
+    context: &Webhooks<'_, S, K, Q>,
+    request: &Request,
+    request_id: &str,
+) -> Result<Reply, ApiError>
+where
+    S: WebhookStore + AppStore,
+    K: KeySealer,
+    Q: DeliveryQueue,
+{
+    let resolved = routes::resolve(request.method(), api::route_path(request))?;
+    let app = auth::authenticate(context.store, request.headers()).await?;
+    let id = || api::path_param(request, "id").unwrap_or_default();
+    let store = context.store;
+    Ok(match resolved.route {
+        Route::CreateWebhook => {
+            let body = api::json_body(request)?;
+            let (endpoint, secret) =
+                manage::register(store, context.sealer, context.policy, &app, &body).await?;
+            Reply::created(manage::with_secret(&endpoint, &secret))
+        }
+        Route::ListWebhooks => Reply::ok(manage::list(store, &app).await?),
+        Route::DeleteWebhook => {
+            manage::remove(store, &app, &id()).await?;
+            Reply::no_content()
+        }
+        Route::RotateWebhookSecret => {
+            let (endpoint, secret) = manage::rotate(store, context.sealer, &app, &id()).await?;
+            Reply::ok(manage::with_secret(&endpoint, &secret))
+        }
+        Route::ListDeliveries => {
+            let params = api::query_params(request)?;
+            Reply::ok(manage::deliveries(store, &app, &id(), &params).await?)
+        }
+        Route::RedeliverEvent => {
+            let body = match request.body() {
+                Body::Empty => Value::Object(Default::default()),
+                _ => api::json_body(request)?,
+            };
+            let queued =
+                manage::redeliver(store, context.queue, &app, &id(), &body, request_id).await?;
+            Reply::with_status(StatusCode::ACCEPTED, queued)
+        }
+        _ => return Err(ApiError::NotFound("route")),
+    })
+}

@@ -1,0 +1,22 @@
+//! The `webhooks` Lambda: the webhook endpoints, their deliveries, and redelivery.
+
+use shared::wallets::seal::{KeyPurpose, Sealer};
+use shared::webhooks::destination::DestinationPolicy;
+use shared::webhooks::queue::SqsQueue;
+use webhooks::Webhooks;
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    shared::telemetry::init();
+    let config = shared::config::sdk_config_from_env().await;
+    let store = shared::config::store_with(&config)?;
+    let sealer = Sealer::from_env(&config, KeyPurpose::WebhookSecrets)?;
+    let queue = SqsQueue::from_env(&config)?;
+    let context = Webhooks {
+        store: &store,
+        sealer: &sealer,
+        queue: &queue,
+        policy: DestinationPolicy::from_env(),
+    };
+    shared::api::run_lambda(|request| webhooks::handle(&context, request)).await
+}

@@ -1,0 +1,59 @@
+//! The local stack's background work, as Lambda runs it in AWS: the wallet creator and the
+//! event publisher each on the table's stream, and webhook deliveries on the delivery queue.
+
+use std::collections::HashSet;
+
+use shared::events::publish::LogPublisher;
+use shared::wallets::LocalSealer;
+use shared::webhooks::delivery::{RetrySchedule, SecretOpener, Sender};
+
+use crate::stream::{StreamError, run_consumer};
+use crate::{LOCAL_DESTINATIONS, Services};
+
+/// The wallet creator on the stream, until the task is dropped.
+pub async fn run_wallet_creator(
+    services: Services,
+    endpoint: String,
+    sealer: LocalSealer,
+) -> Result<(), StreamError> {
+    let store = &services.store;
+    run_consumer(store, &endpoint, |batch| {
+        create_wallets::handle(store, &sealer, batch)
+    })
+    .await
+}
+
+/// The event publisher on the stream (events to the log and the delivery queue), until the
+/// task is dropped.
+pub async fn run_event_publisher(services: Services, endpoint: String) -> Result<(), StreamError> {
+    let (store, queue) = (&services.store, services.queue.as_ref());
+    run_consumer(store, &endpoint, |batch| {
+        publish_events::handle(store, &LogPublisher, queue, batch)
+    })
+    .await
+}
+
+/// Webhook deliveries from the queue, until the task is dropped.
+pub async fn run_deliveries(services: Services, schedule: RetrySchedule) -> Result<(), String> {
+    let opener = SecretOpener::new(services.sealer.clone());
+    let sender = Sender::new(LOCAL_DESTINATIONS)?;
+    let context = deliver_webhooks::Deliveries {
+        store: &services.store,
+        opener: &opener,
+        sender: &sender,
+        queue: services.queue.as_ref(),
+        schedule: &schedule,
+    };
+    services
+        .queue
+        .run(|event| async {
+            deliver_webhooks::handle(&context, event)
+                .await
+                .batch_item_failures
+                .into_iter()
+                .map(|failure| failure.item_identifier)
+                .collect::<HashSet<String>>()
+        })
+        .await;
+    Ok(())
+}

@@ -1,0 +1,238 @@
+//! The events of a user's life, derived from the table's stream: the table is the outbox, so
+//! an event exists for every committed change and none for a rejected request.
+//!
+//! One stream record of a user item yields at most one event per change it carries:
+//!
+//! | record | event |
+//! |--------|-------|
+//! | INSERT (created, imported, restored) | `user.created` |
+//! | MODIFY where a wallet became `ready` | `user.wallet_created` |
+//! | MODIFY where a wallet became `failed` | `user.wallet_failed` |
+//! | any other MODIFY the API can see (profile, linked accounts, a wallet requested) | `user.updated` |
+//! | REMOVE | `user.deleted` |
+//!
+//! Bookkeeping that the API shows no difference for (a counted wallet attempt) yields nothing.
+//! An event's id is derived from the user, its version after the change, and the event type,
+//! so every delivery of the same record carries the same id and receivers can deduplicate.
+
+pub mod publish;
+
+use aws_lambda_events::event::dynamodb::EventRecord;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+use crate::model::{AppId, ChainType, User, UserId, Wallet, WalletStatus};
+use crate::store::dynamo::user_from_image;
+use crate::store::keys::SK_USER;
+use crate::wallets::stream::PoisonRecord;
+
+/// What happened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum EventType {
+    #[serde(rename = "user.created")]
+    UserCreated,
+    #[serde(rename = "user.updated")]
+    UserUpdated,
+    #[serde(rename = "user.deleted")]
+    UserDeleted,
+    #[serde(rename = "user.wallet_created")]
+    WalletCreated,
+    #[serde(rename = "user.wallet_failed")]
+    WalletFailed,
+}
+
+impl EventType {
+    /// Every event type, in the order the documentation lists them.
+    pub const ALL: [EventType; 5] = [
+        Self::UserCreated,
+        Self::UserUpdated,
+        Self::UserDeleted,
+        Self::WalletCreated,
+        Self::WalletFailed,
+    ];
+
+    /// The type's name on the wire (`user.created`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::UserCreated => "user.created",
+            Self::UserUpdated => "user.updated",
+            Self::UserDeleted => "user.deleted",
+            Self::WalletCreated => "user.wallet_created",
+            Self::WalletFailed => "user.wallet_failed",
+        }
+    }
+
+    /// The type named `name`, if any.
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|t| t.as_str() == name)
+    }
+}
+
+impl std::fmt::Display for EventType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// An event as receivers get it: the body of a webhook and the detail of a bus event.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Event {
+    /// Stable across redeliveries of the same change: receivers deduplicate on it.
+    pub id: String,
+    #[serde(rename = "type")]
+    pub event_type: EventType,
+    /// When the change was committed.
+    pub created_at: String,
+    pub app_id: AppId,
+    /// The user as the API shows it, or `{user_id, version, wallet}` for wallet events; the
+    /// user's `version` orders a user's events. Never key material: the user item holds none.
+    pub data: Value,
+}
+
+/// An event and the user it concerns (deliveries are ordered per user).
+#[derive(Debug, Clone, PartialEq)]
+pub struct UserEvent {
+    pub user_id: UserId,
+    pub event: Event,
+}
+
+/// The id of the event of `kind` about `user` at `version` (and `chain`, for wallet events).
+pub fn event_id(
+    app: &AppId,
+    user: UserId,
+    version: u64,
+    kind: EventType,
+    chain: Option<ChainType>,
+) -> String {
+    let chain = chain.map(|c| c.to_string()).unwrap_or_default();
+    let digest = Sha256::digest(format!("{app}/{user}/{version}/{kind}/{chain}"));
+    format!("evt_{}", hex::encode(&digest[..16]))
+}
+
+/// The events one stream record carries, in the order they happened.
+pub fn events_of(record: &EventRecord) -> Result<Vec<UserEvent>, PoisonRecord> {
+    let poison = |reason: String| PoisonRecord {
+        event_id: record.event_id.clone(),
+        reason,
+    };
+    let keys = &record.change.keys;
+    let is_user =
+        matches!(keys.get("sk"), Some(serde_dynamo::AttributeValue::S(sk)) if sk == SK_USER);
+    if !is_user {
+        return Ok(Vec::new());
+    }
+    let image = |item: &serde_dynamo::Item, which: &str| {
+        if item.is_empty() {
+            return Ok(None);
+        }
+        user_from_image(item.clone())
+            .map(Some)
+            .map_err(|e| poison(format!("{which} image: {e}")))
+    };
+    let old = image(&record.change.old_image, "old")?;
+    let new = image(&record.change.new_image, "new")?;
+    let committed_at = crate::clock::format_rfc3339(
+        time::OffsetDateTime::from_unix_timestamp(
+            record.change.approximate_creation_date_time.timestamp(),
+        )
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH),
+    );
+    Ok(match (record.event_name.as_str(), old, new) {
+        ("INSERT", _, Some((app, user))) => {
+            let created_at = user.created_at.clone();
+            vec![user_event(
+                &app,
+                &user,
+                EventType::UserCreated,
+                created_at,
+                None,
+            )]
+        }
+        ("REMOVE", Some((app, user)), _) => {
+            vec![user_event(
+                &app,
+                &user,
+                EventType::UserDeleted,
+                committed_at,
+                None,
+            )]
+        }
+        ("MODIFY", Some((_, old)), Some((app, new))) => changes(&app, &old, &new, committed_at),
+        (name, _, _) => return Err(poison(format!("a {name} record without its images"))),
+    })
+}
+
+/// The events of a change from `old` to `new`.
+fn changes(app: &AppId, old: &User, new: &User, committed_at: String) -> Vec<UserEvent> {
+    let status_before = |chain: ChainType| {
+        old.wallets
+            .iter()
+            .find(|w| w.chain_type == chain)
+            .map(|w| w.status)
+    };
+    let mut events = Vec::new();
+    for wallet in &new.wallets {
+        if status_before(wallet.chain_type) == Some(wallet.status) {
+            continue;
+        }
+        let kind = match wallet.status {
+            WalletStatus::Ready => EventType::WalletCreated,
+            WalletStatus::Failed => EventType::WalletFailed,
+            // Entering `pending` is a request the API made: `user.updated` below covers it.
+            WalletStatus::Pending => continue,
+        };
+        let at = match (kind, &wallet.created_at) {
+            (EventType::WalletCreated, Some(at)) => at.clone(),
+            _ => committed_at.clone(),
+        };
+        events.push(wallet_event(app, new, wallet, kind, at));
+    }
+    if events.is_empty() && visible(old) != visible(new) {
+        let at = new.updated_at.clone();
+        events.push(user_event(app, new, EventType::UserUpdated, at, None));
+    }
+    events
+}
+
+/// What the API shows of a user, less the bookkeeping of wallet attempts and the version.
+fn visible(user: &User) -> User {
+    let mut user = user.clone();
+    user.version = 0;
+    for wallet in &mut user.wallets {
+        wallet.attempts = 0;
+        wallet.last_error = None;
+    }
+    user
+}
+
+fn user_event(
+    app: &AppId,
+    user: &User,
+    kind: EventType,
+    created_at: String,
+    chain: Option<ChainType>,
+) -> UserEvent {
+    UserEvent {
+        user_id: user.id,
+        event: Event {
+            id: event_id(app, user.id, user.version, kind, chain),
+            event_type: kind,
+            created_at,
+            app_id: app.clone(),
+            data: serde_json::to_value(user).unwrap_or(Value::Null),
+        },
+    }
+}
+
+fn wallet_event(
+    app: &AppId,
+    user: &User,
+    wallet: &Wallet,
+    kind: EventType,
+    created_at: String,
+) -> UserEvent {
+    let mut event = user_event(app, user, kind, created_at, Some(wallet.chain_type));
+    event.event.data = json!({"user_id": user.id, "version": user.version, "wallet": wallet});
+    event
+}

@@ -1,0 +1,438 @@
+//! Delivering one event to one endpoint: sign, POST with a deadline, and decide what the
+//! answer means: delivered (2xx), gone (410: the endpoint is disabled), or retry later on the
+//! schedule, until the attempts run out and the job goes to the dead-letter queue.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+
+use super::destination::{self, DestinationPolicy, GuardedResolver};
+use super::endpoint::{Endpoint, EndpointStatus};
+use super::signature::{self, SigningSecret};
+use crate::clock;
+use crate::events::EventType;
+use crate::model::{AppId, UserId};
+use crate::store::{StoreError, WebhookStore};
+use crate::wallets::seal::{self, KeySealer, SealedKey};
+
+/// How long one attempt may take, connection included.
+pub const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(15);
+/// The variable that overrides the retry schedule (`5s,5m,30m,2h,5h,10h`).
+pub const RETRY_SCHEDULE_VAR: &str = "WEBHOOK_RETRY_SCHEDULE";
+/// How long attempts are kept for `GET /v1/webhooks/{id}/deliveries`.
+pub const ATTEMPT_RETENTION_SECS: u64 = 30 * 24 * 60 * 60;
+
+/// One event to deliver to one endpoint: the body of a queue message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeliveryJob {
+    pub app_id: AppId,
+    pub event_id: String,
+    pub endpoint_id: String,
+    pub user_id: UserId,
+    /// Set (to the request's id) for a redelivery asked for through the API: it is sent even
+    /// if the endpoint acknowledged the event before.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub redelivery: Option<String>,
+}
+
+/// What one attempt came to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AttemptOutcome {
+    /// The receiver answered 2xx.
+    Delivered,
+    /// Failed; another attempt is scheduled.
+    Retrying,
+    /// Failed, and it was the last attempt: the job is in the dead-letter queue.
+    Exhausted,
+    /// The receiver answered 410 Gone: the endpoint is disabled.
+    Disabled,
+}
+
+/// One attempt, as `GET /v1/webhooks/{id}/deliveries` shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Attempt {
+    pub event_id: String,
+    pub event_type: EventType,
+    /// 1 for the first attempt.
+    pub attempt: u32,
+    pub attempted_at: String,
+    /// The receiver's status, if it answered.
+    pub status_code: Option<u16>,
+    /// Why no status: `timeout`, `connection_failed`, `destination_refused`.
+    pub error: Option<String>,
+    pub duration_ms: u64,
+    pub outcome: AttemptOutcome,
+    pub next_retry_at: Option<String>,
+}
+
+/// The delays between attempts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RetrySchedule(Vec<Duration>);
+
+impl Default for RetrySchedule {
+    /// 5 s, 5 min, 30 min, 2 h, 5 h, 10 h: seven attempts over about 18 hours.
+    fn default() -> Self {
+        let minutes = |m: u64| Duration::from_secs(m * 60);
+        Self(vec![
+            Duration::from_secs(5),
+            minutes(5),
+            minutes(30),
+            minutes(120),
+            minutes(300),
+            minutes(600),
+        ])
+    }
+}
+
+impl RetrySchedule {
+    /// A schedule of `delays`.
+    pub fn new(delays: Vec<Duration>) -> Self {
+        Self(delays)
+    }
+
+    /// The default, or the comma-separated delays in `WEBHOOK_RETRY_SCHEDULE` (`5s`, `5m`, `2h`).
+    pub fn from_env() -> Result<Self, String> {
+        match std::env::var(RETRY_SCHEDULE_VAR) {
+            Ok(text) => Self::parse(&text),
+            Err(_) => Ok(Self::default()),
+        }
+    }
+
+    /// Parses `5s,5m,2h`. The longest delay SQS can hold a message back is 12 hours.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let bad = || format!("{RETRY_SCHEDULE_VAR}: expected delays like 5s,5m,2h; got {text:?}");
+        let mut delays = Vec::new();
+        for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            let split = part.len() - 1;
+            let (number, unit) = part.split_at(split);
+            let number: u64 = number.parse().map_err(|_| bad())?;
+            let seconds = match unit {
+                "s" => number,
+                "m" => number * 60,
+                "h" => number * 3600,
+                _ => return Err(bad()),
+            };
+            if seconds > 12 * 3600 {
+                return Err(format!("{RETRY_SCHEDULE_VAR}: a delay is at most 12h"));
+            }
+            delays.push(Duration::from_secs(seconds));
+        }
+        Ok(Self(delays))
+    }
+
+    /// Attempts in all: the first and one per delay.
+    pub fn attempts(&self) -> u32 {
+        self.0.len() as u32 + 1
+    }
+
+    /// The delay before the attempt after `attempt` (1-based), with ±20 % jitter so that
+    /// receivers coming back from an outage are not hit by every retry at once; `None` after
+    /// the last.
+    pub fn delay_after(&self, attempt: u32) -> Option<Duration> {
+        let base = *self.0.get(attempt.checked_sub(1)? as usize)?;
+        let mut random = [0u8; 2];
+        let unit = match getrandom::fill(&mut random) {
+            Ok(()) => f64::from(u16::from_le_bytes(random)) / f64::from(u16::MAX),
+            Err(_) => 0.5,
+        };
+        Some(base.mul_f64(0.8 + 0.4 * unit))
+    }
+}
+
+/// The receiver's answer to one attempt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Answer {
+    pub status: Option<u16>,
+    pub error: Option<&'static str>,
+    pub duration: Duration,
+}
+
+/// The HTTP client of deliveries: resolves only to allowed addresses, follows no redirect
+/// (a redirect could point inside), and gives each attempt [`ATTEMPT_TIMEOUT`].
+#[derive(Debug, Clone)]
+pub struct Sender {
+    client: reqwest::Client,
+    policy: DestinationPolicy,
+}
+
+impl Sender {
+    /// A client for `policy`. Built once per cold start: it keeps connections alive.
+    pub fn new(policy: DestinationPolicy) -> Result<Self, String> {
+        let client = reqwest::Client::builder()
+            .dns_resolver(Arc::new(GuardedResolver(policy)))
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(ATTEMPT_TIMEOUT)
+            .connect_timeout(Duration::from_secs(5))
+            .user_agent(concat!("wallet-users-webhooks/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| e.to_string())?;
+        Ok(Self { client, policy })
+    }
+
+    /// POSTs `body` to `url` with `headers`.
+    pub async fn post(&self, url: &str, headers: &[(&str, String)], body: Vec<u8>) -> Answer {
+        let started = Instant::now();
+        // IP-literal hosts skip DNS, so the resolver cannot refuse them: check here.
+        if destination::parse_url(url, self.policy).is_err() {
+            return Answer {
+                status: None,
+                error: Some("destination_refused"),
+                duration: started.elapsed(),
+            };
+        }
+        let mut request = self
+            .client
+            .post(url)
+            .header(http::header::CONTENT_TYPE, "application/json")
+            .body(body);
+        for (name, value) in headers {
+            request = request.header(*name, value);
+        }
+        let (status, error) = match request.send().await {
+            Ok(response) => (Some(response.status().as_u16()), None),
+            Err(error) if error.is_timeout() => (None, Some("timeout")),
+            Err(error) if is_refusal(&error) => (None, Some("destination_refused")),
+            Err(_) => (None, Some("connection_failed")),
+        };
+        Answer {
+            status,
+            error,
+            duration: started.elapsed(),
+        }
+    }
+}
+
+fn is_refusal(error: &reqwest::Error) -> bool {
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        if cause
+            .downcast_ref::<destination::DestinationError>()
+            .is_some()
+        {
+            return true;
+        }
+        source = cause.source();
+    }
+    false
+}
+
+/// Opens endpoints' sealed secrets, remembering them for the life of the process so that the
+/// key service is asked once per secret, not once per delivery.
+pub struct SecretOpener<K> {
+    sealer: K,
+    opened: Mutex<HashMap<String, SigningSecret>>,
+}
+
+impl<K: KeySealer> SecretOpener<K> {
+    /// An opener using `sealer`.
+    pub fn new(sealer: K) -> Self {
+        Self {
+            sealer,
+            opened: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The sealer (to seal new secrets).
+    pub fn sealer(&self) -> &K {
+        &self.sealer
+    }
+
+    /// The plaintext of one of `endpoint`'s secrets.
+    pub async fn open(
+        &self,
+        app: &AppId,
+        endpoint: &str,
+        sealed: &SealedKey,
+    ) -> Result<SigningSecret, seal::SealError> {
+        let cached = self
+            .opened
+            .lock()
+            .ok()
+            .and_then(|opened| opened.get(&sealed.ciphertext).cloned());
+        if let Some(secret) = cached {
+            return Ok(secret);
+        }
+        let key = seal::open(&self.sealer, sealed, &secret_aad(app, endpoint)).await?;
+        let secret = SigningSecret::from_key(&key);
+        if let Ok(mut opened) = self.opened.lock() {
+            opened.insert(sealed.ciphertext.clone(), secret.clone());
+        }
+        Ok(secret)
+    }
+}
+
+/// What binds a sealed secret to its endpoint.
+pub fn secret_aad(app: &AppId, endpoint: &str) -> Vec<u8> {
+    format!("wallet-users/v1/webhook-secret/{app}/{endpoint}").into_bytes()
+}
+
+/// What became of a job.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// Done: delivered, or nothing left to do (endpoint gone or disabled, event expired,
+    /// delivered before).
+    Done,
+    /// Attempt again after the delay.
+    RetryAfter(Duration),
+    /// The last attempt failed: to the dead-letter queue.
+    Exhausted,
+}
+
+/// A failure that says nothing about the receiver: retry the job as it is.
+#[derive(Debug, thiserror::Error)]
+pub enum DeliveryError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("opening the signing secret: {0}")]
+    Secret(#[from] seal::SealError),
+}
+
+/// Makes attempt number `attempt` (1-based) of `job`.
+pub async fn deliver<S: WebhookStore, K: KeySealer>(
+    store: &S,
+    opener: &SecretOpener<K>,
+    sender: &Sender,
+    schedule: &RetrySchedule,
+    job: &DeliveryJob,
+    attempt: u32,
+) -> Result<Verdict, DeliveryError> {
+    let Some(endpoint) = store.get_endpoint(&job.app_id, &job.endpoint_id).await? else {
+        return Ok(Verdict::Done);
+    };
+    if endpoint.status != EndpointStatus::Enabled {
+        return Ok(Verdict::Done);
+    }
+    if job.redelivery.is_none() && store.was_delivered(&endpoint.id, &job.event_id).await? {
+        return Ok(Verdict::Done);
+    }
+    let Some(event) = store.get_event(&job.app_id, &job.event_id).await? else {
+        tracing::warn!(event_id = %job.event_id, "event no longer kept; not delivered");
+        return Ok(Verdict::Done);
+    };
+    let now = clock::now_rfc3339();
+    let mut secrets = Vec::new();
+    for stored in endpoint.signing_secrets(&now) {
+        secrets.push(
+            opener
+                .open(&job.app_id, &endpoint.id, &stored.sealed)
+                .await?,
+        );
+    }
+    let body = serde_json::to_vec(&event.event).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let timestamp = time::OffsetDateTime::now_utc().unix_timestamp();
+    let headers = [
+        (signature::HEADER_ID, event.event.id.clone()),
+        (signature::HEADER_TIMESTAMP, timestamp.to_string()),
+        (
+            signature::HEADER_SIGNATURE,
+            signature::signature_header(&secrets, &event.event.id, timestamp, &body),
+        ),
+    ];
+    let answer = sender.post(&endpoint.url, &headers, body).await;
+    let (outcome, verdict) = match answer.status {
+        Some(status) if (200..300).contains(&status) => (AttemptOutcome::Delivered, Verdict::Done),
+        Some(410) => (AttemptOutcome::Disabled, Verdict::Done),
+        _ => match schedule.delay_after(attempt) {
+            Some(delay) => (AttemptOutcome::Retrying, Verdict::RetryAfter(delay)),
+            None => (AttemptOutcome::Exhausted, Verdict::Exhausted),
+        },
+    };
+    let next_retry_at = match verdict {
+        Verdict::RetryAfter(delay) => Some(clock::format_rfc3339(
+            time::OffsetDateTime::now_utc() + delay,
+        )),
+        _ => None,
+    };
+    let record = Attempt {
+        event_id: event.event.id.clone(),
+        event_type: event.event.event_type,
+        attempt,
+        attempted_at: now,
+        status_code: answer.status,
+        error: answer.error.map(str::to_owned),
+        duration_ms: answer.duration.as_millis() as u64,
+        outcome,
+        next_retry_at,
+    };
+    tracing::info!(
+        endpoint = %endpoint.id,
+        event_id = %record.event_id,
+        attempt,
+        status = ?record.status_code,
+        error = ?record.error,
+        duration_ms = record.duration_ms,
+        outcome = ?outcome,
+        "webhook attempt"
+    );
+    store.record_attempt(&endpoint.id, &record).await?;
+    if outcome == AttemptOutcome::Disabled {
+        disable(
+            store,
+            &job.app_id,
+            endpoint,
+            "the endpoint answered 410 Gone",
+        )
+        .await?;
+    }
+    Ok(verdict)
+}
+
+/// Marks an endpoint disabled (retrying if it changed meanwhile, e.g. a rotation).
+async fn disable<S: WebhookStore>(
+    store: &S,
+    app: &AppId,
+    mut endpoint: Endpoint,
+    reason: &str,
+) -> Result<(), StoreError> {
+    for _ in 0..3 {
+        let expected = endpoint.version;
+        endpoint.status = EndpointStatus::Disabled;
+        endpoint.disabled_reason = Some(reason.to_owned());
+        endpoint.version += 1;
+        if store.replace_endpoint(app, &endpoint, expected).await? {
+            return Ok(());
+        }
+        match store.get_endpoint(app, &endpoint.id).await? {
+            Some(current) => endpoint = current,
+            None => return Ok(()),
+        }
+    }
+    Err(StoreError::Unavailable("the endpoint kept changing".into()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_default_schedule_spans_most_of_a_day_with_jitter() {
+        let schedule = RetrySchedule::default();
+        assert_eq!(schedule.attempts(), 7);
+        let total: Duration = (1..schedule.attempts())
+            .filter_map(|a| schedule.delay_after(a))
+            .sum();
+        assert!(total > Duration::from_secs(14 * 3600) && total < Duration::from_secs(22 * 3600));
+        let first = schedule.delay_after(1).unwrap();
+        assert!(first >= Duration::from_secs(4) && first <= Duration::from_secs(6));
+        assert_eq!(schedule.delay_after(7), None);
+        assert_eq!(schedule.delay_after(0), None);
+    }
+
+    #[test]
+    fn schedules_parse_from_text() {
+        assert_eq!(
+            RetrySchedule::parse("0s, 1s,2m,1h").unwrap(),
+            RetrySchedule::new(vec![
+                Duration::ZERO,
+                Duration::from_secs(1),
+                Duration::from_secs(120),
+                Duration::from_secs(3600)
+            ])
+        );
+        assert!(RetrySchedule::parse("5x").is_err());
+        assert!(RetrySchedule::parse("13h").is_err());
+    }
+}

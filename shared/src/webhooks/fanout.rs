@@ -1,0 +1,160 @@
+//! The event publisher's work on one batch of stream records: derive each record's events,
+//! keep them (for redelivery), publish them to the bus, and enqueue one delivery job per
+//! endpoint that wants them.
+//!
+//! Everything here may run twice for a record (a retried batch): the event's id is derived
+//! from the change, keeping it again is a no-op, the queue drops a job it already holds, and
+//! the delivery function skips an event the endpoint already acknowledged.
+
+use std::collections::HashMap;
+
+use aws_lambda_events::event::dynamodb::{Event as StreamEvent, EventRecord};
+use futures::StreamExt;
+use tokio::sync::Mutex;
+
+use super::delivery::DeliveryJob;
+use super::endpoint::Endpoint;
+use super::queue::DeliveryQueue;
+use crate::events::publish::EventPublisher;
+use crate::events::{UserEvent, events_of};
+use crate::model::AppId;
+use crate::store::{StoreError, WebhookStore};
+
+/// Users whose records are processed at once (one user's records stay in order).
+const CONCURRENCY: usize = 16;
+
+/// Processes a batch. Returns the sequence numbers to report in `batchItemFailures`: a
+/// record that failed, and every later record of the same user (kept in order).
+pub async fn process_batch<S, P, Q>(
+    store: &S,
+    publisher: &P,
+    queue: &Q,
+    batch: &StreamEvent,
+) -> Vec<String>
+where
+    S: WebhookStore,
+    P: EventPublisher,
+    Q: DeliveryQueue,
+{
+    // Endpoints are read once per app per batch.
+    let endpoints: Mutex<HashMap<AppId, Vec<Endpoint>>> = Mutex::new(HashMap::new());
+    let mut by_user: Vec<(String, Vec<&EventRecord>)> = Vec::new();
+    for record in &batch.records {
+        let key = user_key(record);
+        match by_user.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, records)) => records.push(record),
+            None => by_user.push((key, vec![record])),
+        }
+    }
+    let work: Vec<_> = by_user
+        .into_iter()
+        .map(|(_, records)| process_user(store, publisher, queue, &endpoints, records))
+        .collect();
+    let failed: Vec<Vec<String>> = futures::stream::iter(work)
+        .buffer_unordered(CONCURRENCY)
+        .collect()
+        .await;
+    failed.into_iter().flatten().collect()
+}
+
+/// The records of one item, in order; on the first failure, it and the rest are reported.
+async fn process_user<S, P, Q>(
+    store: &S,
+    publisher: &P,
+    queue: &Q,
+    endpoints: &Mutex<HashMap<AppId, Vec<Endpoint>>>,
+    records: Vec<&EventRecord>,
+) -> Vec<String>
+where
+    S: WebhookStore,
+    P: EventPublisher,
+    Q: DeliveryQueue,
+{
+    for (index, record) in records.iter().enumerate() {
+        if let Err(error) = process_record(store, publisher, queue, endpoints, record).await {
+            tracing::error!(event_id = %record.event_id, %error, "record not published; will retry");
+            return records[index..].iter().map(|r| sequence(r)).collect();
+        }
+    }
+    Vec::new()
+}
+
+#[derive(Debug, thiserror::Error)]
+enum FanoutError {
+    #[error("malformed record: {0}")]
+    Poison(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Publish(#[from] crate::events::publish::PublishError),
+    #[error(transparent)]
+    Queue(#[from] super::queue::QueueError),
+}
+
+async fn process_record<S, P, Q>(
+    store: &S,
+    publisher: &P,
+    queue: &Q,
+    endpoints: &Mutex<HashMap<AppId, Vec<Endpoint>>>,
+    record: &EventRecord,
+) -> Result<(), FanoutError>
+where
+    S: WebhookStore,
+    P: EventPublisher,
+    Q: DeliveryQueue,
+{
+    let events = events_of(record).map_err(|poison| FanoutError::Poison(poison.reason))?;
+    if events.is_empty() {
+        return Ok(());
+    }
+    for event in &events {
+        store.put_event(event).await?;
+    }
+    let plain: Vec<_> = events.iter().map(|e| e.event.clone()).collect();
+    publisher.publish(&plain).await?;
+    let mut jobs = Vec::new();
+    for UserEvent { user_id, event } in &events {
+        let app_endpoints = endpoints_of(store, endpoints, &event.app_id).await?;
+        for endpoint in app_endpoints.iter().filter(|e| e.wants(event.event_type)) {
+            jobs.push(DeliveryJob {
+                app_id: event.app_id.clone(),
+                event_id: event.id.clone(),
+                endpoint_id: endpoint.id.clone(),
+                user_id: *user_id,
+                redelivery: None,
+            });
+        }
+    }
+    queue.enqueue(&jobs).await?;
+    Ok(())
+}
+
+async fn endpoints_of<S: WebhookStore>(
+    store: &S,
+    cache: &Mutex<HashMap<AppId, Vec<Endpoint>>>,
+    app: &AppId,
+) -> Result<Vec<Endpoint>, StoreError> {
+    let mut cache = cache.lock().await;
+    if let Some(endpoints) = cache.get(app) {
+        return Ok(endpoints.clone());
+    }
+    let endpoints = store.list_endpoints(app).await?;
+    cache.insert(app.clone(), endpoints.clone());
+    Ok(endpoints)
+}
+
+/// The item a record is about (its keys), so one item's records stay in order.
+fn user_key(record: &EventRecord) -> String {
+    match record.change.keys.get("pk") {
+        Some(serde_dynamo::AttributeValue::S(pk)) => pk.clone(),
+        _ => record.event_id.clone(),
+    }
+}
+
+fn sequence(record: &EventRecord) -> String {
+    record
+        .change
+        .sequence_number
+        .clone()
+        .unwrap_or_else(|| record.event_id.clone())
+}

@@ -1,0 +1,107 @@
+//! The delivery queue: an SQS standard queue in AWS, an in-process stand-in with the same
+//! semantics locally. Each job is retried on its own schedule: a receiver that is down delays
+//! its own deliveries, never another endpoint's, and one event's retries never hold back the
+//! next event (so delivery order is commit order only while the receiver answers; every event
+//! carries the user's `version` to order by).
+
+use std::future::Future;
+use std::time::Duration;
+
+use super::delivery::DeliveryJob;
+
+/// The variable naming the delivery queue's URL in AWS.
+pub const QUEUE_URL_VAR: &str = "WEBHOOK_QUEUE_URL";
+
+/// A failed queue operation.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("delivery queue: {0}")]
+pub struct QueueError(pub String);
+
+/// Where delivery jobs wait.
+pub trait DeliveryQueue: Send + Sync {
+    /// Enqueues `jobs`, in order.
+    fn enqueue(&self, jobs: &[DeliveryJob]) -> impl Future<Output = Result<(), QueueError>> + Send;
+
+    /// Hides a received message for `delay`: its next attempt waits that long.
+    fn retry_after(
+        &self,
+        receipt_handle: &str,
+        delay: Duration,
+    ) -> impl Future<Output = Result<(), QueueError>> + Send;
+}
+
+/// The SQS FIFO queue.
+pub struct SqsQueue {
+    client: aws_sdk_sqs::Client,
+    url: String,
+}
+
+impl SqsQueue {
+    /// The queue at `url`.
+    pub fn new(client: aws_sdk_sqs::Client, url: impl Into<String>) -> Self {
+        Self {
+            client,
+            url: url.into(),
+        }
+    }
+
+    /// The queue named by `WEBHOOK_QUEUE_URL`.
+    pub fn from_env(config: &aws_config::SdkConfig) -> Result<Self, QueueError> {
+        let url = std::env::var(QUEUE_URL_VAR)
+            .map_err(|_| QueueError(format!("{QUEUE_URL_VAR} is not set")))?;
+        Ok(Self::new(aws_sdk_sqs::Client::new(config), url))
+    }
+}
+
+fn sqs_error<E: std::error::Error + 'static>(error: E) -> QueueError {
+    QueueError(aws_sdk_sqs::error::DisplayErrorContext(&error).to_string())
+}
+
+impl DeliveryQueue for SqsQueue {
+    async fn enqueue(&self, jobs: &[DeliveryJob]) -> Result<(), QueueError> {
+        // Ten per call is SQS's limit.
+        for chunk in jobs.chunks(10) {
+            let mut entries = Vec::with_capacity(chunk.len());
+            for (index, job) in chunk.iter().enumerate() {
+                let body = serde_json::to_string(job).map_err(|e| QueueError(e.to_string()))?;
+                entries.push(
+                    aws_sdk_sqs::types::SendMessageBatchRequestEntry::builder()
+                        .id(index.to_string())
+                        .message_body(body)
+                        .build()
+                        .map_err(sqs_error)?,
+                );
+            }
+            let output = self
+                .client
+                .send_message_batch()
+                .queue_url(&self.url)
+                .set_entries(Some(entries))
+                .send()
+                .await
+                .map_err(sqs_error)?;
+            if !output.failed().is_empty() {
+                return Err(QueueError(format!(
+                    "{} of {} jobs not enqueued",
+                    output.failed().len(),
+                    chunk.len()
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    async fn retry_after(&self, receipt_handle: &str, delay: Duration) -> Result<(), QueueError> {
+        // SQS holds a message back for at most 12 hours.
+        let seconds = delay.as_secs().min(12 * 3600) as i32;
+        self.client
+            .change_message_visibility()
+            .queue_url(&self.url)
+            .receipt_handle(receipt_handle)
+            .visibility_timeout(seconds)
+            .send()
+            .await
+            .map_err(sqs_error)?;
+        Ok(())
+    }
+}
