@@ -6,6 +6,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 scripts/dynamodb-local.sh install
+# The reference webhook verifier the signature tests check against.
+WEBHOOK_VERIFIER_PYTHON="$(scripts/python-tools.sh)"
+export WEBHOOK_VERIFIER_PYTHON
 # Build first, so DynamoDB Local is not left idling through a long compile.
 cargo nextest run --workspace --no-run
 

@@ -17,7 +17,7 @@ use shared::config;
 use shared::store::DynamoStore;
 use shared::wallets::LocalSealer;
 use shared::wallets::seal::LOCAL_KEK_VAR;
-use shared::webhooks::delivery::RetrySchedule;
+use shared::webhooks::delivery::{RetrySchedule, Sender};
 use tokio::net::TcpListener;
 
 const DEFAULT_TABLE: &str = "wallet-users-local";
@@ -73,12 +73,8 @@ async fn run() -> Result<(), String> {
             tracing::error!(%error, "the event publisher stopped");
         }
     });
-    let deliveries = workers::run_deliveries(services.clone(), schedule);
-    tokio::spawn(async move {
-        if let Err(error) = deliveries.await {
-            tracing::error!(%error, "webhook deliveries stopped");
-        }
-    });
+    let sender = Sender::new(local_api::LOCAL_DESTINATIONS)?;
+    tokio::spawn(workers::run_deliveries(services.clone(), sender, schedule));
 
     if demo_app {
         let (app, key) = shared::apps::create_app(&store, "demo")

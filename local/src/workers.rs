@@ -7,8 +7,8 @@ use shared::events::publish::LogPublisher;
 use shared::wallets::LocalSealer;
 use shared::webhooks::delivery::{RetrySchedule, SecretOpener, Sender};
 
+use crate::Services;
 use crate::stream::{StreamError, run_consumer};
-use crate::{LOCAL_DESTINATIONS, Services};
 
 /// The wallet creator on the stream, until the task is dropped.
 pub async fn run_wallet_creator(
@@ -33,10 +33,9 @@ pub async fn run_event_publisher(services: Services, endpoint: String) -> Result
     .await
 }
 
-/// Webhook deliveries from the queue, until the task is dropped.
-pub async fn run_deliveries(services: Services, schedule: RetrySchedule) -> Result<(), String> {
+/// Webhook deliveries from the queue through `sender`, until the task is dropped.
+pub async fn run_deliveries(services: Services, sender: Sender, schedule: RetrySchedule) {
     let opener = SecretOpener::new(services.sealer.clone());
-    let sender = Sender::new(LOCAL_DESTINATIONS)?;
     let context = deliver_webhooks::Deliveries {
         store: &services.store,
         opener: &opener,
@@ -55,5 +54,4 @@ pub async fn run_deliveries(services: Services, schedule: RetrySchedule) -> Resu
                 .collect::<HashSet<String>>()
         })
         .await;
-    Ok(())
 }

@@ -7,6 +7,7 @@
 // A harness reports failures by panicking.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+pub mod receiver;
 pub mod runtime_api;
 pub mod wallets;
 
@@ -143,6 +144,15 @@ impl TestStack {
             .into_iter()
             .filter(|item| item["sk"].as_s().is_ok_and(|sk| sk.starts_with(prefix)))
             .collect()
+    }
+
+    /// How many items have a partition key starting with `prefix`.
+    pub async fn items_with_prefix_pk(&self, prefix: &str) -> usize {
+        self.items()
+            .await
+            .iter()
+            .filter(|item| item["pk"].as_s().is_ok_and(|pk| pk.starts_with(prefix)))
+            .count()
     }
 
     /// How many identifier guards the table holds.

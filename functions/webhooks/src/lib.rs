@@ -46,7 +46,16 @@ where
 {
     let resolved = routes::resolve(request.method(), api::route_path(request))?;
     let app = auth::authenticate(context.store, request.headers()).await?;
-    let id = || api::path_param(request, "id").unwrap_or_default();
+    // The route's own parameters: one function serves several routes, so the id is read
+    // from the path this resolution matched, wherever the request came from.
+    let id = || {
+        resolved
+            .params
+            .iter()
+            .find(|(name, _)| name == "id")
+            .map(|(_, value)| value.clone())
+            .unwrap_or_default()
+    };
     let store = context.store;
     Ok(match resolved.route {
         Route::CreateWebhook => {

@@ -161,10 +161,15 @@ pub struct Sender {
 impl Sender {
     /// A client for `policy`. Built once per cold start: it keeps connections alive.
     pub fn new(policy: DestinationPolicy) -> Result<Self, String> {
+        Self::with_timeout(policy, ATTEMPT_TIMEOUT)
+    }
+
+    /// A client whose attempts time out after `timeout` (tests use a short one).
+    pub fn with_timeout(policy: DestinationPolicy, timeout: Duration) -> Result<Self, String> {
         let client = reqwest::Client::builder()
             .dns_resolver(Arc::new(GuardedResolver(policy)))
             .redirect(reqwest::redirect::Policy::none())
-            .timeout(ATTEMPT_TIMEOUT)
+            .timeout(timeout)
             .connect_timeout(Duration::from_secs(5))
             .user_agent(concat!("wallet-users-webhooks/", env!("CARGO_PKG_VERSION")))
             .build()
