@@ -5,7 +5,10 @@
 //! - wallet CPU path: key generation + address + sealing, per second on one core, per chain;
 //! - wallet creator with DynamoDB Local: wallets per second of one consumer;
 //! - create -> ready: latency through the local API's handlers and stream consumer;
-//! - a batch import of 100 users, and a page of the user list, through the handlers.
+//! - a batch import of 100 users, and a page of the user list, through the handlers;
+//! - webhooks: commit -> signed delivery at a receiver on loopback, through the stream, the
+//!   event publisher and the delivery queue; and deliveries per second of one delivery
+//!   function instance (batches of ten, as the queue's event source gives them).
 
 // A benchmark reports failure by panicking.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -13,11 +16,13 @@
 use std::time::{Duration, Instant};
 
 use api_tests::TestStack;
+use api_tests::receiver::Receiver;
 use api_tests::wallets::test_sealer;
 use serde_json::json;
 use shared::model::{AppId, ChainType, UserId};
 use shared::wallets::KeySealer;
 use shared::wallets::seal::associated_data;
+use shared::webhooks::delivery::{RetrySchedule, Sender};
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
@@ -27,6 +32,118 @@ async fn main() {
     wallet_creator_throughput(quick).await;
     create_to_ready(quick).await;
     batch_and_list(quick).await;
+    webhook_latency(quick).await;
+    delivery_throughput(quick).await;
+}
+
+/// Starts the local pipeline on `stack`: wallet creator, event publisher, deliveries.
+fn start_workers(stack: &TestStack) -> local_api::Services {
+    let services = stack.services(7);
+    let endpoint = api_tests::endpoint();
+    tokio::spawn(local_api::workers::run_wallet_creator(
+        services.clone(),
+        endpoint.clone(),
+        test_sealer(),
+    ));
+    tokio::spawn(local_api::workers::run_event_publisher(
+        services.clone(),
+        endpoint,
+    ));
+    let sender = Sender::new(local_api::LOCAL_DESTINATIONS).unwrap();
+    tokio::spawn(local_api::workers::run_deliveries(
+        services.clone(),
+        sender,
+        RetrySchedule::default(),
+    ));
+    services
+}
+
+async fn register(stack: &TestStack, services: &local_api::Services, url: &str) {
+    let context = webhooks::Webhooks {
+        store: &stack.store,
+        sealer: &services.sealer,
+        queue: services.queue.as_ref(),
+        policy: local_api::LOCAL_DESTINATIONS,
+    };
+    let body = json!({"url": url, "events": ["user.created"]});
+    let request = api_tests::request("POST", "/v1/webhooks", &stack.api_key, Some(&body));
+    assert_eq!(webhooks::handle(&context, request).await.status(), 201);
+}
+
+async fn webhook_latency(quick: bool) {
+    let stack = TestStack::new().await;
+    let services = start_workers(&stack);
+    let receiver = Receiver::start(vec![]).await;
+    register(&stack, &services, &receiver.url).await;
+    let samples = if quick { 5 } else { 60 };
+    let mut latencies = Vec::with_capacity(samples);
+    for sample in 0..samples {
+        let body = json!({"wallets": []});
+        let request = api_tests::request("POST", "/v1/users", &stack.api_key, Some(&body));
+        let started = Instant::now();
+        assert_eq!(
+            create_user::handle(&stack.store, request).await.status(),
+            201
+        );
+        let received = receiver.wait_for(sample + 1, Duration::from_secs(30)).await;
+        latencies.push(received[sample].at - started);
+    }
+    latencies.sort();
+    println!(
+        "{:<44} {:>11.0} ms",
+        "commit -> webhook received (local), p50",
+        percentile(&latencies, 0.5)
+    );
+    println!(
+        "{:<44} {:>11.0} ms",
+        "commit -> webhook received (local), p99",
+        percentile(&latencies, 0.99)
+    );
+}
+
+/// One delivery function instance: batches of ten jobs from the queue, handled as the Lambda
+/// handles them (ten at once), against DynamoDB Local and a receiver on loopback.
+async fn delivery_throughput(quick: bool) {
+    let stack = TestStack::new().await;
+    let services = stack.services(7);
+    let receiver = Receiver::start(vec![]).await;
+    register(&stack, &services, &receiver.url).await;
+    let users = if quick { 20 } else { 300 };
+    for _ in 0..users {
+        let body = json!({"wallets": []});
+        let request = api_tests::request("POST", "/v1/users", &stack.api_key, Some(&body));
+        create_user::handle(&stack.store, request).await;
+    }
+    // Publish every event first (queue only), then time the deliveries alone.
+    let mut reader = local_api::stream::StreamReader::new(&stack.store, &api_tests::endpoint())
+        .await
+        .unwrap();
+    let publisher = shared::events::publish::LogPublisher;
+    while let Some(batch) = reader.next_batch().await.unwrap() {
+        let (store, queue) = (&stack.store, services.queue.as_ref());
+        local_api::stream::deliver(
+            |b| publish_events::handle(store, &publisher, queue, b),
+            batch,
+        )
+        .await;
+    }
+    assert_eq!(services.queue.len(), users);
+    let sender = Sender::new(local_api::LOCAL_DESTINATIONS).unwrap();
+    let started = Instant::now();
+    let worker = tokio::spawn(local_api::workers::run_deliveries(
+        services.clone(),
+        sender,
+        RetrySchedule::default(),
+    ));
+    receiver.wait_for(users, Duration::from_secs(120)).await;
+    let elapsed = started.elapsed().as_secs_f64();
+    worker.abort();
+    assert_eq!(receiver.received().len(), users);
+    println!(
+        "{:<44} {:>10.0} /s",
+        "webhook deliveries, one instance (DDB Local)",
+        users as f64 / elapsed
+    );
 }
 
 fn percentile(sorted: &[Duration], q: f64) -> f64 {

@@ -83,3 +83,88 @@ async fn each_lifecycle_event_gets_its_status() {
     assert_eq!(response.status(), 204);
     stack.assert_guards_match_users().await;
 }
+
+/// The webhook routes' payloads through the `webhooks` handler, in local mode (the payload's
+/// public URL is replaced by a receiver on loopback: tests do not reach the internet).
+#[tokio::test]
+async fn each_webhook_event_gets_its_status() {
+    let stack = TestStack::new().await;
+    let services = stack.services(7);
+    let context = webhooks::Webhooks {
+        store: &stack.store,
+        sealer: &services.sealer,
+        queue: services.queue.as_ref(),
+        policy: local_api::LOCAL_DESTINATIONS,
+    };
+    let mut create: serde_json::Value =
+        serde_json::from_str(&stack.event_text("create-webhook")).unwrap();
+    let mut body: serde_json::Value =
+        serde_json::from_str(create["body"].as_str().unwrap()).unwrap();
+    body["url"] = "http://127.0.0.1:9/wallet-users".into();
+    create["body"] = body.to_string().into();
+    let create = lambda_http::request::from_str(&create.to_string()).unwrap();
+    let (status, created) = parts(&webhooks::handle(&context, create).await);
+    assert_eq!(status, 201, "{created}");
+    let endpoint = created["data"]["id"].as_str().unwrap().to_owned();
+
+    let (status, listed) = parts(&webhooks::handle(&context, stack.event("list-webhooks")).await);
+    assert_eq!(
+        (status, listed["data"]["endpoints"][0]["id"].as_str()),
+        (200, Some(endpoint.as_str()))
+    );
+    // The payloads name an endpoint and an event of their own: in this app, not found.
+    for name in [
+        "rotate-webhook-secret",
+        "list-deliveries",
+        "redeliver-event",
+        "delete-webhook",
+    ] {
+        let (status, body) = parts(&webhooks::handle(&context, stack.event(name)).await);
+        assert_eq!(
+            (status, body["error"]["code"].as_str()),
+            (404, Some("not_found")),
+            "{name}: {body}"
+        );
+    }
+    for name in ["rotate-webhook-secret", "list-deliveries", "delete-webhook"] {
+        let response = webhooks::handle(&context, event_for(&stack, name, &endpoint)).await;
+        assert!(
+            response.status().is_success(),
+            "{name}: {}",
+            response.status()
+        );
+    }
+}
+
+/// The stream batch feeds the event publisher; the queue message feeds deliveries.
+#[tokio::test]
+async fn the_stream_and_queue_payloads_feed_their_functions() {
+    let stack = TestStack::new().await;
+    let services = stack.services(7);
+    let batch: aws_lambda_events::event::dynamodb::Event =
+        serde_json::from_str(&api_tests::read_event("create-wallets-insert")).unwrap();
+    let publisher = api_tests::wallets::RecordingPublisher::default();
+    let response =
+        publish_events::handle(&stack.store, &publisher, services.queue.as_ref(), batch).await;
+    assert!(response.batch_item_failures.is_empty());
+    let events = publisher.events.lock().unwrap().clone();
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0].event_type.as_str(), "user.created");
+    assert_eq!(events[0].data["email"], "ada@example.com");
+
+    // The job names an endpoint this table does not have: nothing to deliver, nothing to retry.
+    let message: aws_lambda_events::event::sqs::SqsEvent =
+        serde_json::from_str(&api_tests::read_event("deliver-webhooks")).unwrap();
+    let opener = shared::webhooks::delivery::SecretOpener::new(services.sealer.clone());
+    let sender = shared::webhooks::delivery::Sender::new(local_api::LOCAL_DESTINATIONS).unwrap();
+    let schedule = shared::webhooks::delivery::RetrySchedule::default();
+    let context = deliver_webhooks::Deliveries {
+        store: &stack.store,
+        opener: &opener,
+        sender: &sender,
+        queue: services.queue.as_ref(),
+        schedule: &schedule,
+    };
+    let response = deliver_webhooks::handle(&context, message).await;
+    assert!(response.batch_item_failures.is_empty());
+}
