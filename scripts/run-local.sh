@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Starts the whole API locally, no AWS account needed: DynamoDB Local on :8000 (in memory),
 # the table, a demo app with an API key (printed, and saved to .local/api-key), the API on
-# http://127.0.0.1:3000, and the wallet creator on the table's stream. Ctrl-C stops everything.
+# http://127.0.0.1:3000, the wallet creator and the event publisher on the table's stream, and
+# webhook deliveries. Ctrl-C stops everything.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
