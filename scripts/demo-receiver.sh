@@ -4,5 +4,5 @@
 # standardwebhooks library.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-python="$(scripts/python-tools.sh)"
-exec "$python" scripts/demo-receiver.py
+bin="$(scripts/python-tools.sh)"
+exec "$bin/python" scripts/demo-receiver.py

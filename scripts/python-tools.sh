@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the Python tools the tests use (scripts/requirements.txt) into .local/venv, once;
-# again only when the requirements change. Prints the venv's python.
+# again only when the requirements change. Prints the venv's bin directory.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,4 +11,4 @@ if [ ! -x "$venv/bin/python" ] || ! cmp -s scripts/requirements.txt "$stamp"; th
   "$venv/bin/pip" install --quiet --disable-pip-version-check -r scripts/requirements.txt >&2
   cp scripts/requirements.txt "$stamp"
 fi
-echo "$PWD/$venv/bin/python"
+echo "$PWD/$venv/bin"

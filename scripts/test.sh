@@ -6,9 +6,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 scripts/dynamodb-local.sh install
-# The reference webhook verifier the signature tests check against.
-WEBHOOK_VERIFIER_PYTHON="$(scripts/python-tools.sh)"
-export WEBHOOK_VERIFIER_PYTHON
+# Python tools the tests run: the reference webhook verifier, cfn-lint and SAM.
+PYTHON_TOOLS_BIN="$(scripts/python-tools.sh)"
+export PYTHON_TOOLS_BIN
 # Build first, so DynamoDB Local is not left idling through a long compile.
 cargo nextest run --workspace --no-run
 

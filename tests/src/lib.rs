@@ -29,6 +29,15 @@ pub struct TestStack {
     pub api_key: String,
 }
 
+/// A program of the Python tools `scripts/test.sh` installs (`PYTHON_TOOLS_BIN`): the reference
+/// webhook verifier's Python, `cfn-lint`, `sam`.
+pub fn python_tool(name: &str) -> PathBuf {
+    let bin = std::env::var("PYTHON_TOOLS_BIN").expect(
+        "PYTHON_TOOLS_BIN is not set: run the tests with scripts/test.sh, which installs scripts/requirements.txt",
+    );
+    PathBuf::from(bin).join(name)
+}
+
 /// The DynamoDB Local endpoint the tests use.
 pub fn endpoint() -> String {
     std::env::var(shared::config::DYNAMODB_ENDPOINT_VAR).expect(

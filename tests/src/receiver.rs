@@ -139,11 +139,9 @@ async fn answer(
     response
 }
 
-/// The Python with the reference library (`WEBHOOK_VERIFIER_PYTHON`, set by `scripts/test.sh`).
-fn reference_python() -> String {
-    std::env::var("WEBHOOK_VERIFIER_PYTHON").expect(
-        "WEBHOOK_VERIFIER_PYTHON is not set: run the tests with scripts/test.sh, which installs the standardwebhooks package",
-    )
+/// The Python with the reference library.
+fn reference_python() -> std::path::PathBuf {
+    crate::python_tool("python")
 }
 
 /// Whether the reference library accepts `received` as signed with `secret`.

@@ -1,6 +1,7 @@
 //! `template.yaml` agrees with the code: every HTTP route in the template is in the route table
 //! and served by the function the table names, every route is in the template, and every
-//! function crate in the workspace is deployed by the template.
+//! function crate in the workspace is deployed by the template; and the template passes
+//! `cfn-lint` and `sam validate --lint`.
 
 // Test helpers report failures by panicking.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -71,4 +72,35 @@ fn every_function_crate_is_deployed_and_every_deployed_binary_exists() {
         .map(|entry| entry.unwrap().file_name().into_string().unwrap())
         .collect();
     assert_eq!(deployed, crates);
+}
+
+fn run_tool(tool: &str, args: &[&str]) {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let output = std::process::Command::new(api_tests::python_tool(tool))
+        .args(args)
+        .current_dir(&root)
+        // `sam validate` needs a region (it calls no AWS API with --lint); no telemetry.
+        .env("AWS_DEFAULT_REGION", "us-east-1")
+        .env("SAM_CLI_TELEMETRY", "0")
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{tool} {args:?} failed:\n{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+#[test]
+fn cfn_lint_passes() {
+    run_tool("cfn-lint", &["template.yaml"]);
+}
+
+#[test]
+fn sam_validate_lint_passes() {
+    run_tool(
+        "sam",
+        &["validate", "--lint", "--template-file", "template.yaml"],
+    );
 }

@@ -46,14 +46,17 @@ where
 {
     let resolved = routes::resolve(request.method(), api::route_path(request))?;
     let app = auth::authenticate(context.store, request.headers()).await?;
-    // The route's own parameters: one function serves several routes, so the id is read
-    // from the path this resolution matched, wherever the request came from.
+    // API Gateway's path parameters, else (a request built without them) the ones this
+    // resolution matched.
     let id = || {
-        resolved
-            .params
-            .iter()
-            .find(|(name, _)| name == "id")
-            .map(|(_, value)| value.clone())
+        api::path_param(request, "id")
+            .or_else(|| {
+                resolved
+                    .params
+                    .iter()
+                    .find(|(name, _)| name == "id")
+                    .map(|(_, value)| value.clone())
+            })
             .unwrap_or_default()
     };
     let store = context.store;
