@@ -14,6 +14,7 @@ pub mod model;
 pub mod paging;
 pub mod routes;
 pub mod store;
+pub mod stream;
 pub mod telemetry;
 pub mod updates;
 pub mod users;

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use api_tests::receiver::{Answer, Receiver, reference_verifies};
 use api_tests::wallets::{Pipeline, test_sealer};
-use api_tests::{TestStack, assert_error, parts, request};
+use api_tests::{TestStack, parts, request};
 use local_api::{LOCAL_DESTINATIONS, Services, workers};
 use serde_json::{Value, json};
 use shared::events::EventType;
@@ -587,37 +587,28 @@ async fn endpoints_are_tenant_isolated_limited_and_rotation_signs_with_both_secr
         (409, Some("limit_reached")),
         "{body}"
     );
-    let response = {
-        let context = webhooks::Webhooks {
-            store: &local.stack.store,
-            sealer: &local.services.sealer,
-            queue: local.services.queue.as_ref(),
-            policy: LOCAL_DESTINATIONS,
-        };
-        let path = format!("/v1/webhooks/{endpoint}");
-        webhooks::handle(
-            &context,
-            request("DELETE", &path, &local.stack.api_key, None),
-        )
-        .await
+    // A delete retried with its Idempotency-Key replays the 204; without one, 404.
+    let path = format!("/v1/webhooks/{endpoint}");
+    let keyed = || {
+        let mut delete = request("DELETE", &path, &local.stack.api_key, None);
+        delete
+            .headers_mut()
+            .insert("idempotency-key", "drop-endpoint-1".parse().unwrap());
+        delete
     };
-    assert_eq!(response.status(), 204);
-    assert_error(
-        &{
-            let context = webhooks::Webhooks {
-                store: &local.stack.store,
-                sealer: &local.services.sealer,
-                queue: local.services.queue.as_ref(),
-                policy: LOCAL_DESTINATIONS,
-            };
-            let path = format!("/v1/webhooks/{endpoint}");
-            webhooks::handle(
-                &context,
-                request("DELETE", &path, &local.stack.api_key, None),
-            )
-            .await
-        },
-        404,
-        "not_found",
+    let context = webhooks::Webhooks {
+        store: &local.stack.store,
+        sealer: &local.services.sealer,
+        queue: local.services.queue.as_ref(),
+        policy: LOCAL_DESTINATIONS,
+    };
+    assert_eq!(webhooks::handle(&context, keyed()).await.status(), 204);
+    assert_eq!(webhooks::handle(&context, keyed()).await.status(), 204);
+    let (status, body) = local
+        .call(&local.stack.api_key, "DELETE", &path, None)
+        .await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (404, Some("not_found"))
     );
 }

@@ -3,7 +3,7 @@
 //! (`ReportBatchItemFailures`) so one bad record neither blocks nor re-runs the others.
 
 use aws_lambda_events::event::dynamodb::Event;
-use aws_lambda_events::event::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse};
+use aws_lambda_events::event::streams::DynamoDbEventResponse;
 use shared::store::WalletStore;
 use shared::wallets::KeySealer;
 use shared::wallets::provision;
@@ -14,15 +14,5 @@ where
     S: WalletStore,
     K: KeySealer,
 {
-    let failed = provision::process_batch(store, sealer, &event).await;
-    let mut response = DynamoDbEventResponse::default();
-    response.batch_item_failures = failed
-        .into_iter()
-        .map(|id| {
-            let mut failure = DynamoDbBatchItemFailure::default();
-            failure.item_identifier = Some(id);
-            failure
-        })
-        .collect();
-    response
+    shared::stream::batch_response(provision::process_batch(store, sealer, &event).await)
 }

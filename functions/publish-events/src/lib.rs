@@ -3,7 +3,7 @@
 //! that wants it. Reports partial batch failures.
 
 use aws_lambda_events::event::dynamodb::Event;
-use aws_lambda_events::event::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse};
+use aws_lambda_events::event::streams::DynamoDbEventResponse;
 use shared::events::publish::EventPublisher;
 use shared::store::WebhookStore;
 use shared::webhooks::fanout;
@@ -21,15 +21,5 @@ where
     P: EventPublisher,
     Q: DeliveryQueue,
 {
-    let failed = fanout::process_batch(store, publisher, queue, &event).await;
-    let mut response = DynamoDbEventResponse::default();
-    response.batch_item_failures = failed
-        .into_iter()
-        .map(|id| {
-            let mut failure = DynamoDbBatchItemFailure::default();
-            failure.item_identifier = Some(id);
-            failure
-        })
-        .collect();
-    response
+    shared::stream::batch_response(fanout::process_batch(store, publisher, queue, &event).await)
 }

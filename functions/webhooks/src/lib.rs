@@ -7,7 +7,9 @@ use serde_json::Value;
 use shared::api::{self, Reply};
 use shared::auth;
 use shared::error::ApiError;
-use shared::routes::{self, Route};
+use shared::idempotency::{self, IdempotencyStore};
+use shared::model::AppId;
+use shared::routes::{self, Resolved, Route};
 use shared::store::{AppStore, WebhookStore};
 use shared::wallets::KeySealer;
 use shared::webhooks::destination::DestinationPolicy;
@@ -23,29 +25,46 @@ pub struct Webhooks<'a, S, K, Q> {
     pub policy: DestinationPolicy,
 }
 
-/// Handles one request to a webhook route.
+/// Handles one request to a webhook route. `Idempotency-Key` makes a retried delete or
+/// redelivery safe. Registering and rotating do not honour it: their response carries a
+/// signing secret, which is never stored in plain text, so it could not be replayed.
 pub async fn handle<S, K, Q>(context: &Webhooks<'_, S, K, Q>, request: Request) -> Response<Body>
 where
-    S: WebhookStore + AppStore,
+    S: WebhookStore + AppStore + IdempotencyStore,
     K: KeySealer,
     Q: DeliveryQueue,
 {
     let request_id = api::request_id(&request);
-    api::respond(&request_id, serve(context, &request, &request_id).await)
+    let accepted = routes::resolve(request.method(), api::route_path(&request));
+    let resolved = match accepted {
+        Ok(resolved) => resolved,
+        Err(error) => return api::error_response(&request_id, &error),
+    };
+    let app = match auth::authenticate(context.store, request.headers()).await {
+        Ok(app) => app,
+        Err(error) => return api::error_response(&request_id, &error),
+    };
+    let operation = || serve(context, &request, &request_id, &resolved, &app);
+    match resolved.route {
+        Route::DeleteWebhook | Route::RedeliverEvent => {
+            idempotency::run(context.store, &app, &request, &request_id, operation).await
+        }
+        _ => api::respond(&request_id, operation().await),
+    }
 }
 
 async fn serve<S, K, Q>(
     context: &Webhooks<'_, S, K, Q>,
     request: &Request,
     request_id: &str,
+    resolved: &Resolved,
+    app: &AppId,
 ) -> Result<Reply, ApiError>
 where
     S: WebhookStore + AppStore,
     K: KeySealer,
     Q: DeliveryQueue,
 {
-    let resolved = routes::resolve(request.method(), api::route_path(request))?;
-    let app = auth::authenticate(context.store, request.headers()).await?;
     // API Gateway's path parameters, else (a request built without them) the ones this
     // resolution matched.
     let id = || {
@@ -64,21 +83,21 @@ where
         Route::CreateWebhook => {
             let body = api::json_body(request)?;
             let (endpoint, secret) =
-                manage::register(store, context.sealer, context.policy, &app, &body).await?;
+                manage::register(store, context.sealer, context.policy, app, &body).await?;
             Reply::created(manage::with_secret(&endpoint, &secret))
         }
-        Route::ListWebhooks => Reply::ok(manage::list(store, &app).await?),
+        Route::ListWebhooks => Reply::ok(manage::list(store, app).await?),
         Route::DeleteWebhook => {
-            manage::remove(store, &app, &id()).await?;
+            manage::remove(store, app, &id()).await?;
             Reply::no_content()
         }
         Route::RotateWebhookSecret => {
-            let (endpoint, secret) = manage::rotate(store, context.sealer, &app, &id()).await?;
+            let (endpoint, secret) = manage::rotate(store, context.sealer, app, &id()).await?;
             Reply::ok(manage::with_secret(&endpoint, &secret))
         }
         Route::ListDeliveries => {
             let params = api::query_params(request)?;
-            Reply::ok(manage::deliveries(store, &app, &id(), &params).await?)
+            Reply::ok(manage::deliveries(store, app, &id(), &params).await?)
         }
         Route::RedeliverEvent => {
             let body = match request.body() {
@@ -86,7 +105,7 @@ where
                 _ => api::json_body(request)?,
             };
             let queued =
-                manage::redeliver(store, context.queue, &app, &id(), &body, request_id).await?;
+                manage::redeliver(store, context.queue, app, &id(), &body, request_id).await?;
             Reply::with_status(StatusCode::ACCEPTED, queued)
         }
         _ => return Err(ApiError::NotFound("route")),

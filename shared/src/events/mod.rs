@@ -25,7 +25,7 @@ use sha2::{Digest, Sha256};
 use crate::model::{AppId, ChainType, User, UserId, Wallet, WalletStatus};
 use crate::store::dynamo::user_from_image;
 use crate::store::keys::SK_USER;
-use crate::wallets::stream::PoisonRecord;
+use crate::stream::PoisonRecord;
 
 /// What happened.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -313,7 +313,7 @@ impl DynamoStore {
     /// Sends a transaction (with a token, so the SDK's own retries of it are idempotent: a
     /// first attempt that committed but lost its response is reported as committed). `None`
     /// if it committed; each item's cancellation reason if it was cancelled.
-    async fn send_transaction(
+    pub(super) async fn send_transaction(
         &self,
         items: Vec<TransactWriteItem>,
     ) -> Result<Option<Vec<CancellationReason>>, StoreError> {
@@ -731,7 +731,7 @@ pub(super) fn build_error(error: aws_sdk_dynamodb::error::BuildError) -> StoreEr
 
 /// A cancelled transaction none of whose reasons the caller handles: throttling is worth a
 /// retry, anything else is a failure.
-fn unexplained(reasons: &[CancellationReason]) -> StoreError {
+pub(super) fn unexplained(reasons: &[CancellationReason]) -> StoreError {
     let codes: Vec<&str> = reasons.iter().filter_map(|r| r.code()).collect();
     let throttled = codes.iter().any(|code| {
         matches!(

@@ -1,10 +1,9 @@
 //! [`WebhookStore`] on DynamoDB. Layout in [`super::keys`].
 
-use aws_sdk_dynamodb::error::ProvideErrorMetadata;
-use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{AttributeValue, CancellationReason, Put, TransactWriteItem, Update};
 use serde::{Deserialize, Serialize};
 
-use super::dynamo::{applied, build_error, classify, from_item, to_item};
+use super::dynamo::{applied, build_error, classify, from_item, to_item, unexplained};
 use super::keys::{self, PK, SK};
 use super::{DynamoStore, EndpointLimitError, StoreError, WebhookStore};
 use crate::events::{Event, UserEvent};
@@ -49,6 +48,10 @@ fn expiry() -> u64 {
     now + ATTEMPT_RETENTION_SECS
 }
 
+fn codes(reasons: &[CancellationReason]) -> Vec<Option<&str>> {
+    reasons.iter().map(|reason| reason.code()).collect()
+}
+
 fn delivered_sk(event_id: &str) -> String {
     format!("DELIVERED#{event_id}")
 }
@@ -86,27 +89,20 @@ impl WebhookStore for DynamoStore {
             .expression_attribute_values(":max", AttributeValue::N(max.to_string()))
             .build()
             .map_err(build_error)?;
-        let result = self
-            .client
-            .transact_write_items()
-            .transact_items(TransactWriteItem::builder().put(put).build())
-            .transact_items(TransactWriteItem::builder().update(count).build())
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(error) => {
-                let limited = error.as_service_error().is_some_and(|e| {
-                    e.is_transaction_canceled_exception()
-                        && e.code() == Some("TransactionCanceledException")
-                        && format!("{e:?}").contains("ConditionalCheckFailed")
-                });
-                if limited {
-                    Err(EndpointLimitError::LimitReached(max))
-                } else {
-                    Err(classify(error).into())
-                }
-            }
+        let items = vec![
+            TransactWriteItem::builder().put(put).build(),
+            TransactWriteItem::builder().update(count).build(),
+        ];
+        let Some(reasons) = self.send_transaction(items).await? else {
+            return Ok(());
+        };
+        match codes(&reasons).as_slice() {
+            [_, Some("ConditionalCheckFailed")] => Err(EndpointLimitError::LimitReached(max)),
+            codes if codes.contains(&Some("TransactionConflict")) => Err(StoreError::Unavailable(
+                "transaction conflict on the app's endpoints".into(),
+            )
+            .into()),
+            _ => Err(unexplained(&reasons).into()),
         }
     }
 
@@ -190,23 +186,19 @@ impl WebhookStore for DynamoStore {
             .expression_attribute_values(":minus_one", AttributeValue::N("-1".into()))
             .build()
             .map_err(build_error)?;
-        let result = self
-            .client
-            .transact_write_items()
-            .transact_items(TransactWriteItem::builder().delete(delete).build())
-            .transact_items(TransactWriteItem::builder().update(count).build())
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(error)
-                if error
-                    .as_service_error()
-                    .is_some_and(|e| e.is_transaction_canceled_exception()) =>
-            {
-                Ok(false)
-            }
-            Err(error) => Err(classify(error)),
+        let items = vec![
+            TransactWriteItem::builder().delete(delete).build(),
+            TransactWriteItem::builder().update(count).build(),
+        ];
+        let Some(reasons) = self.send_transaction(items).await? else {
+            return Ok(true);
+        };
+        match codes(&reasons).as_slice() {
+            [Some("ConditionalCheckFailed"), _] => Ok(false),
+            codes if codes.contains(&Some("TransactionConflict")) => Err(StoreError::Unavailable(
+                "transaction conflict on the app's endpoints".into(),
+            )),
+            _ => Err(unexplained(&reasons)),
         }
     }
 

@@ -8,6 +8,7 @@ use serde::Deserialize;
 
 use crate::model::{AppId, ChainType, UserId, Wallet, WalletStatus};
 use crate::store::keys::SK_USER;
+use crate::stream::PoisonRecord;
 
 /// The wallet work one stream record asks for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -16,14 +17,6 @@ pub struct WalletWork {
     pub user_id: UserId,
     /// Wallets that entered `pending`, with their index in the user's list.
     pub to_create: Vec<(usize, ChainType)>,
-}
-
-/// A record that cannot be understood: retrying it will not help.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("malformed stream record {event_id}: {reason}")]
-pub struct PoisonRecord {
-    pub event_id: String,
-    pub reason: String,
 }
 
 /// The part of a user image the wallet creator reads.
