@@ -8,6 +8,8 @@ cd "$(dirname "$0")/.."
 
 ddb_port="${DYNAMODB_PORT:-8000}"
 cargo build -p local-api
+# Redoc's bundle for the /docs page (from npm, served locally).
+scripts/docs-assets.sh
 scripts/dynamodb-local.sh start "$ddb_port"
 trap 'scripts/dynamodb-local.sh stop "$ddb_port"' EXIT
 

@@ -9,6 +9,8 @@ scripts/dynamodb-local.sh install
 # Python tools the tests run: the reference webhook verifier, cfn-lint and SAM.
 PYTHON_TOOLS_BIN="$(scripts/python-tools.sh)"
 export PYTHON_TOOLS_BIN
+# The TypeScript client's packages (its quick start runs against the local API in the tests).
+npm ci --prefix clients/typescript --no-audit --no-fund --silent
 # Build first, so DynamoDB Local is not left idling through a long compile.
 cargo nextest run --workspace --no-run
 

@@ -2,6 +2,7 @@
 //! API Gateway and calls the same handlers the Lambda functions run, with the request shaped
 //! as `lambda_http` shapes an API Gateway event (path and query parameters included).
 
+pub mod docs;
 pub mod queue;
 pub mod stream;
 pub mod workers;
@@ -80,9 +81,15 @@ async fn handle(
     let started = std::time::Instant::now();
     let method = request.method().clone();
     let path = request.uri().path().to_owned();
-    let response = match to_lambda_request(request).await {
-        Ok(request) => dispatch(context, request).await,
-        Err(error) => api::error_response(&api::new_request_id(), &error),
+    let response = if method == http::Method::GET
+        && let Some(page) = docs::serve(&path)
+    {
+        page
+    } else {
+        match to_lambda_request(request).await {
+            Ok(request) => dispatch(context, request).await,
+            Err(error) => api::error_response(&api::new_request_id(), &error),
+        }
     };
     tracing::info!(
         %method,

@@ -1,0 +1,460 @@
+//! `openapi.yaml` is true of the running API: the local API serves it and its reference page;
+//! real responses of every route validate against it; schemathesis generates over a thousand
+//! requests from it and finds no server error, no response that breaks it and no accepted
+//! request it forbids; and the TypeScript client generated from it runs its quick start.
+
+// Test helpers report failures by panicking.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use api_tests::TestStack;
+use api_tests::receiver::Receiver;
+use api_tests::wallets::test_sealer;
+use jsonschema::Registry;
+use serde_json::{Value, json};
+use tokio::net::TcpListener;
+use yaml_rust2::{Yaml, YamlLoader};
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// The contract as JSON.
+fn contract() -> Value {
+    let text = std::fs::read_to_string(root().join("openapi.yaml")).unwrap();
+    to_json(&YamlLoader::load_from_str(&text).unwrap()[0])
+}
+
+fn to_json(yaml: &Yaml) -> Value {
+    match yaml {
+        Yaml::Hash(hash) => Value::Object(
+            hash.iter()
+                .map(|(k, v)| {
+                    let key = match k {
+                        Yaml::String(s) => s.clone(),
+                        Yaml::Integer(i) => i.to_string(),
+                        other => panic!("a non-string key: {other:?}"),
+                    };
+                    (key, to_json(v))
+                })
+                .collect(),
+        ),
+        Yaml::Array(items) => Value::Array(items.iter().map(to_json).collect()),
+        Yaml::String(s) => Value::String(s.clone()),
+        Yaml::Integer(i) => json!(i),
+        Yaml::Real(r) => json!(r.parse::<f64>().unwrap()),
+        Yaml::Boolean(b) => json!(b),
+        Yaml::Null => Value::Null,
+        other => panic!("unexpected YAML: {other:?}"),
+    }
+}
+
+/// Validates responses against the contract's schema for (method, path template, status).
+struct Contract {
+    doc: Value,
+    registry: Registry<'static>,
+}
+
+const BASE: &str = "urn:wallet-users:openapi";
+
+impl Contract {
+    fn load() -> Self {
+        let doc = contract();
+        let registry = Registry::new()
+            .add(BASE, doc.clone())
+            .unwrap()
+            .prepare()
+            .unwrap();
+        Self { doc, registry }
+    }
+
+    fn check(&self, method: &str, template: &str, status: u16, body: &Value) {
+        let escape = |s: &str| {
+            s.replace('~', "~0")
+                .replace('/', "~1")
+                .replace('{', "%7B")
+                .replace('}', "%7D")
+        };
+        let operation = &self.doc["paths"][template][method];
+        assert!(
+            operation.is_object(),
+            "{method} {template} is not in openapi.yaml"
+        );
+        let mut response = &operation["responses"][status.to_string()];
+        let mut pointer = format!("/paths/{}/{method}/responses/{status}", escape(template));
+        assert!(
+            response.is_object(),
+            "{method} {template} does not document {status}"
+        );
+        if let Some(reference) = response["$ref"].as_str() {
+            let name = reference.trim_start_matches("#/components/responses/");
+            response = &self.doc["components"]["responses"][name];
+            pointer = format!("/components/responses/{name}");
+        }
+        if status == 204 {
+            assert!(response.get("content").is_none(), "204 has no body");
+            return;
+        }
+        assert!(
+            response["content"]["application/json"]["schema"].is_object(),
+            "{method} {template} {status} has no JSON schema"
+        );
+        let schema = json!({"$ref": format!("{BASE}#{pointer}/content/application~1json/schema")});
+        let validator = jsonschema::options()
+            .with_registry(&self.registry)
+            .build(&schema)
+            .unwrap();
+        let errors: Vec<String> = validator
+            .iter_errors(body)
+            .map(|e| format!("{e} at {}", e.instance_path()))
+            .collect();
+        assert!(
+            errors.is_empty(),
+            "{method} {template} {status} breaks the contract: {errors:?}\n{body}"
+        );
+    }
+}
+
+/// The local API on a free port, with the wallet creator running; its address.
+async fn serve(stack: &TestStack) -> (String, local_api::Services) {
+    let services = stack.services(7);
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(local_api::serve(listener, services.clone()));
+    tokio::spawn(local_api::workers::run_wallet_creator(
+        services.clone(),
+        api_tests::endpoint(),
+        test_sealer(),
+    ));
+    (address, services)
+}
+
+#[tokio::test]
+async fn the_local_api_serves_its_contract_and_reference_page() {
+    let stack = TestStack::new().await;
+    let (address, _) = serve(&stack).await;
+    let client = reqwest::Client::new();
+    let spec = client
+        .get(format!("{address}/openapi.yaml"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(spec.status(), 200);
+    let text = spec.text().await.unwrap();
+    assert_eq!(
+        text,
+        std::fs::read_to_string(root().join("openapi.yaml")).unwrap()
+    );
+    let page = client.get(format!("{address}/docs")).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    let page = page.text().await.unwrap();
+    assert!(
+        page.contains(r#"spec-url="/openapi.yaml""#) && page.contains("/docs/redoc.standalone.js")
+    );
+    assert!(!page.contains("https://"), "no CDN");
+}
+
+#[tokio::test]
+async fn every_route_answers_as_the_contract_says() {
+    let stack = TestStack::new().await;
+    let (address, _) = serve(&stack).await;
+    let contract = Contract::load();
+    let client = reqwest::Client::new();
+    let key = stack.api_key.clone();
+    let call = |method: reqwest::Method, path: String, body: Option<Value>| {
+        let mut request = client
+            .request(method, format!("{address}{path}"))
+            .bearer_auth(&key);
+        if let Some(body) = body {
+            request = request
+                .header("content-type", "application/json")
+                .body(body.to_string());
+        }
+        async move {
+            let response = request.send().await.unwrap();
+            let status = response.status().as_u16();
+            let text = response.text().await.unwrap();
+            (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+        }
+    };
+    use reqwest::Method as M;
+    let mut checked = Vec::new();
+    let mut check = |method: &str, template: &str, (status, body): (u16, Value)| {
+        contract.check(method, template, status, &body);
+        checked.push(format!("{method} {template} {status}"));
+        body
+    };
+
+    let created = check("post", "/v1/users", call(M::POST, "/v1/users".into(), Some(json!({"email": "c@example.com", "external_id": "c-1", "linked_accounts": [{"type": "twitter", "subject": "77", "username": "c"}], "custom_metadata": {"tier": 2}}))).await);
+    let id = created["data"]["id"].as_str().unwrap().to_owned();
+    check(
+        "post",
+        "/v1/users",
+        call(
+            M::POST,
+            "/v1/users".into(),
+            Some(json!({"email": "c@example.com"})),
+        )
+        .await,
+    );
+    check(
+        "post",
+        "/v1/users",
+        call(M::POST, "/v1/users".into(), Some(json!({"email": 7}))).await,
+    );
+    check(
+        "get",
+        "/v1/users/{id}",
+        call(M::GET, format!("/v1/users/{id}"), None).await,
+    );
+    check(
+        "get",
+        "/v1/users/{id}",
+        call(
+            M::GET,
+            "/v1/users/01a20aa0-c667-7753-a798-45a1efcb9abc".into(),
+            None,
+        )
+        .await,
+    );
+    check(
+        "get",
+        "/v1/users",
+        call(M::GET, "/v1/users?email=c@example.com".into(), None).await,
+    );
+    check(
+        "get",
+        "/v1/users",
+        call(M::GET, "/v1/users?limit=5".into(), None).await,
+    );
+    check(
+        "post",
+        "/v1/users/find-or-create",
+        call(
+            M::POST,
+            "/v1/users/find-or-create".into(),
+            Some(json!({"email": "c@example.com"})),
+        )
+        .await,
+    );
+    check(
+        "post",
+        "/v1/users/find-or-create",
+        call(
+            M::POST,
+            "/v1/users/find-or-create".into(),
+            Some(json!({"email": "d@example.com"})),
+        )
+        .await,
+    );
+    check(
+        "post",
+        "/v1/users/batch",
+        call(
+            M::POST,
+            "/v1/users/batch".into(),
+            Some(json!({"users": [{"email": "e@example.com"}, {"email": "bad"}]})),
+        )
+        .await,
+    );
+    check(
+        "patch",
+        "/v1/users/{id}",
+        call(
+            M::PATCH,
+            format!("/v1/users/{id}"),
+            Some(json!({"username": "cee"})),
+        )
+        .await,
+    );
+    check(
+        "post",
+        "/v1/users/{id}/linked-accounts",
+        call(
+            M::POST,
+            format!("/v1/users/{id}/linked-accounts"),
+            Some(json!({"type": "github", "subject": "5"})),
+        )
+        .await,
+    );
+    check(
+        "delete",
+        "/v1/users/{id}/linked-accounts/{type}/{value}",
+        call(
+            M::DELETE,
+            format!("/v1/users/{id}/linked-accounts/github/5"),
+            None,
+        )
+        .await,
+    );
+    check(
+        "post",
+        "/v1/users/{id}/wallets",
+        call(
+            M::POST,
+            format!("/v1/users/{id}/wallets"),
+            Some(json!({"chain_type": "solana"})),
+        )
+        .await,
+    );
+
+    let receiver = Receiver::start(vec![]).await;
+    let endpoint = check(
+        "post",
+        "/v1/webhooks",
+        call(
+            M::POST,
+            "/v1/webhooks".into(),
+            Some(json!({"url": receiver.url, "events": ["user.deleted"]})),
+        )
+        .await,
+    );
+    let endpoint_id = endpoint["data"]["id"].as_str().unwrap().to_owned();
+    check(
+        "post",
+        "/v1/webhooks",
+        call(
+            M::POST,
+            "/v1/webhooks".into(),
+            Some(json!({"url": "ftp://x", "events": []})),
+        )
+        .await,
+    );
+    check(
+        "get",
+        "/v1/webhooks",
+        call(M::GET, "/v1/webhooks".into(), None).await,
+    );
+    check(
+        "post",
+        "/v1/webhooks/{id}/rotate-secret",
+        call(
+            M::POST,
+            format!("/v1/webhooks/{endpoint_id}/rotate-secret"),
+            None,
+        )
+        .await,
+    );
+    check(
+        "get",
+        "/v1/webhooks/{id}/deliveries",
+        call(
+            M::GET,
+            format!("/v1/webhooks/{endpoint_id}/deliveries"),
+            None,
+        )
+        .await,
+    );
+    check(
+        "post",
+        "/v1/events/{id}/redeliver",
+        call(
+            M::POST,
+            "/v1/events/evt_00000000000000000000000000000000/redeliver".into(),
+            None,
+        )
+        .await,
+    );
+    check(
+        "delete",
+        "/v1/users/{id}",
+        call(M::DELETE, format!("/v1/users/{id}"), None).await,
+    );
+    check(
+        "delete",
+        "/v1/webhooks/{id}",
+        call(M::DELETE, format!("/v1/webhooks/{endpoint_id}"), None).await,
+    );
+    assert!(checked.len() >= 22, "{checked:?}");
+
+    // Without a key: 401 in the envelope.
+    let unauthorised = reqwest::Client::new()
+        .get(format!("{address}/v1/users/{id}"))
+        .send()
+        .await
+        .unwrap();
+    let status = unauthorised.status().as_u16();
+    let body: Value = serde_json::from_str(&unauthorised.text().await.unwrap()).unwrap();
+    contract.check("get", "/v1/users/{id}", status, &body);
+}
+
+#[tokio::test]
+async fn schemathesis_finds_no_server_error_schema_break_or_accepted_forbidden_request() {
+    let stack = TestStack::new().await;
+    let (address, _) = serve(&stack).await;
+    let work = std::env::temp_dir().join(format!("schemathesis-{}", stack.table()));
+    std::fs::create_dir_all(&work).unwrap();
+    let output = tokio::process::Command::new(api_tests::python_tool("st"))
+        .current_dir(&work)
+        .args(["run", root().join("openapi.yaml").to_str().unwrap(), "--url", &address])
+        .args(["--header", &format!("Authorization: Bearer {}", stack.api_key)])
+        .args([
+            "--checks",
+            "not_a_server_error,response_schema_conformance,negative_data_rejection,content_type_conformance",
+            "--phases",
+            "examples,coverage,fuzzing",
+            "--max-examples",
+            "25",
+            "--seed",
+            "20261123",
+            // One worker: schemathesis 4.32 has crashed internally (a KeyError in its strategy
+            // cache) with two.
+            "--workers",
+            "1",
+            "--no-color",
+        ])
+        .output()
+        .await
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "schemathesis failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let generated: usize = stdout
+        .lines()
+        .find_map(|line| {
+            line.trim()
+                .strip_suffix(" passed")
+                .and_then(|l| l.split(" generated").next()?.parse().ok())
+        })
+        .unwrap_or_else(|| panic!("no case count in:\n{stdout}"));
+    println!("schemathesis: {generated} cases");
+    assert!(generated >= 1000, "only {generated} cases:\n{stdout}");
+}
+
+#[tokio::test]
+async fn the_typescript_client_runs_its_quick_start() {
+    let stack = TestStack::new().await;
+    let (address, _) = serve(&stack).await;
+    let client_dir = root().join("clients/typescript");
+    assert!(
+        client_dir.join("node_modules").exists(),
+        "run scripts/test.sh, which installs the client's packages"
+    );
+    let output = tokio::time::timeout(
+        Duration::from_secs(180),
+        tokio::process::Command::new("npm")
+            .args(["run", "--silent", "example"])
+            .current_dir(&client_dir)
+            .env("API_URL", &address)
+            .env("API_KEY", &stack.api_key)
+            .output(),
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        stdout.contains("created: false") && stdout.contains("wallet    ethereum 0x"),
+        "{stdout}"
+    );
+}
