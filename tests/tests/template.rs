@@ -1,7 +1,7 @@
 //! `template.yaml` agrees with the code: every HTTP route in the template is in the route table
 //! and served by the function the table names, every route is in the template, and every
 //! function crate in the workspace is deployed by the template; and the template passes
-//! `cfn-lint` and `sam validate --lint`.
+//! `cfn-lint` and `sam validate --lint`; and `openapi.yaml` documents exactly the routed paths.
 
 // Test helpers report failures by panicking.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -103,4 +103,28 @@ fn sam_validate_lint_passes() {
         "sam",
         &["validate", "--lint", "--template-file", "template.yaml"],
     );
+}
+
+#[test]
+fn every_route_is_in_openapi_yaml_and_back() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../openapi.yaml");
+    let text = std::fs::read_to_string(path).unwrap();
+    let contract = YamlLoader::load_from_str(&text).unwrap().remove(0);
+    let mut documented = BTreeSet::new();
+    for (path, item) in contract["paths"].as_hash().unwrap() {
+        for (method, _) in item.as_hash().unwrap() {
+            let method = method.as_str().unwrap();
+            if ["get", "post", "put", "patch", "delete"].contains(&method) {
+                documented.insert((
+                    method.to_ascii_uppercase(),
+                    path.as_str().unwrap().to_owned(),
+                ));
+            }
+        }
+    }
+    let routed: BTreeSet<(String, String)> = shared::routes::routes()
+        .into_iter()
+        .map(|spec| (spec.method.to_string(), spec.path.to_owned()))
+        .collect();
+    assert_eq!(documented, routed);
 }
