@@ -1,5 +1,7 @@
 //! [`WebhookStore`] on DynamoDB. Layout in [`super::keys`].
 
+use std::collections::HashMap;
+
 use aws_sdk_dynamodb::types::{AttributeValue, CancellationReason, Put, TransactWriteItem, Update};
 use serde::{Deserialize, Serialize};
 
@@ -10,6 +12,8 @@ use crate::events::{Event, UserEvent};
 use crate::model::{AppId, UserId};
 use crate::webhooks::delivery::{ATTEMPT_RETENTION_SECS, Attempt, AttemptOutcome};
 use crate::webhooks::endpoint::Endpoint;
+
+type Item = HashMap<String, AttributeValue>;
 
 #[derive(Serialize, Deserialize)]
 struct EndpointItem {
@@ -56,6 +60,41 @@ fn delivered_sk(event_id: &str) -> String {
     format!("DELIVERED#{event_id}")
 }
 
+fn endpoint_item(app: &AppId, endpoint: &Endpoint) -> Result<Item, StoreError> {
+    to_item(&EndpointItem {
+        pk: keys::app_pk(app),
+        sk: keys::endpoint_sk(&endpoint.id),
+        entity: "webhook_endpoint".to_owned(),
+        app_id: app.clone(),
+        endpoint: endpoint.clone(),
+    })
+}
+
+impl DynamoStore {
+    /// Adds `delta` to the app's endpoint count, below `max` when adding.
+    fn endpoint_count(
+        &self,
+        app: &AppId,
+        delta: i64,
+        max: Option<u32>,
+    ) -> Result<Update, StoreError> {
+        let mut update = Update::builder()
+            .table_name(&self.table)
+            .key(PK, AttributeValue::S(keys::app_pk(app)))
+            .key(SK, AttributeValue::S(keys::SK_APP.to_owned()))
+            .update_expression("ADD webhook_count :delta")
+            .expression_attribute_values(":delta", AttributeValue::N(delta.to_string()));
+        if let Some(max) = max {
+            update = update
+                .condition_expression(
+                    "attribute_exists(pk) AND (attribute_not_exists(webhook_count) OR webhook_count < :max)",
+                )
+                .expression_attribute_values(":max", AttributeValue::N(max.to_string()));
+        }
+        update.build().map_err(build_error)
+    }
+}
+
 impl WebhookStore for DynamoStore {
     async fn insert_endpoint(
         &self,
@@ -63,13 +102,7 @@ impl WebhookStore for DynamoStore {
         endpoint: &Endpoint,
         max: u32,
     ) -> Result<(), EndpointLimitError> {
-        let item = to_item(&EndpointItem {
-            pk: keys::app_pk(app),
-            sk: keys::endpoint_sk(&endpoint.id),
-            entity: "webhook_endpoint".to_owned(),
-            app_id: app.clone(),
-            endpoint: endpoint.clone(),
-        })?;
+        let item = endpoint_item(app, endpoint)?;
         let put = Put::builder()
             .table_name(&self.table)
             .set_item(Some(item))
@@ -77,18 +110,7 @@ impl WebhookStore for DynamoStore {
             .build()
             .map_err(build_error)?;
         // The app item counts its endpoints; the condition bounds them under any race.
-        let count = Update::builder()
-            .table_name(&self.table)
-            .key(PK, AttributeValue::S(keys::app_pk(app)))
-            .key(SK, AttributeValue::S(keys::SK_APP.to_owned()))
-            .update_expression("ADD webhook_count :one")
-            .condition_expression(
-                "attribute_exists(pk) AND (attribute_not_exists(webhook_count) OR webhook_count < :max)",
-            )
-            .expression_attribute_values(":one", AttributeValue::N("1".into()))
-            .expression_attribute_values(":max", AttributeValue::N(max.to_string()))
-            .build()
-            .map_err(build_error)?;
+        let count = self.endpoint_count(app, 1, Some(max))?;
         let items = vec![
             TransactWriteItem::builder().put(put).build(),
             TransactWriteItem::builder().update(count).build(),
@@ -148,13 +170,7 @@ impl WebhookStore for DynamoStore {
         endpoint: &Endpoint,
         expected_version: u64,
     ) -> Result<bool, StoreError> {
-        let item = to_item(&EndpointItem {
-            pk: keys::app_pk(app),
-            sk: keys::endpoint_sk(&endpoint.id),
-            entity: "webhook_endpoint".to_owned(),
-            app_id: app.clone(),
-            endpoint: endpoint.clone(),
-        })?;
+        let item = endpoint_item(app, endpoint)?;
         let result = self
             .client
             .put_item()
@@ -178,14 +194,7 @@ impl WebhookStore for DynamoStore {
             .condition_expression("attribute_exists(pk)")
             .build()
             .map_err(build_error)?;
-        let count = Update::builder()
-            .table_name(&self.table)
-            .key(PK, AttributeValue::S(keys::app_pk(app)))
-            .key(SK, AttributeValue::S(keys::SK_APP.to_owned()))
-            .update_expression("ADD webhook_count :minus_one")
-            .expression_attribute_values(":minus_one", AttributeValue::N("-1".into()))
-            .build()
-            .map_err(build_error)?;
+        let count = self.endpoint_count(app, -1, None)?;
         let items = vec![
             TransactWriteItem::builder().delete(delete).build(),
             TransactWriteItem::builder().update(count).build(),
