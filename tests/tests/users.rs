@@ -328,3 +328,39 @@ async fn a_keys_last_use_is_recorded_to_the_hour() {
         Some(first_use.as_str())
     );
 }
+
+#[tokio::test]
+async fn confusable_and_idn_spellings_of_an_email_are_the_same_user() {
+    let stack = TestStack::new().await;
+    let key = stack.api_key.clone();
+    let (status, first) = create(&stack, &key, json!({"email": "ada@bücher.example"})).await;
+    assert_eq!(status, 201, "{first}");
+    assert_eq!(
+        first["data"]["email"], "ada@bücher.example",
+        "stored as given"
+    );
+    for spelling in [
+        "ＡＤＡ@bücher.example",
+        "ada@xn--bcher-kva.example",
+        "Ada@BÜCHER.example",
+    ] {
+        let (status, body) = create(&stack, &key, json!({"email": spelling})).await;
+        assert_eq!(status, 409, "{spelling}: {body}");
+        assert_eq!(conflict_fields(&body), ["email"]);
+        let (status, found) = find_or_create(&stack, &key, json!({"email": spelling})).await;
+        assert_eq!(
+            (status, &found["data"]["user"]["id"]),
+            (200, &first["data"]["id"]),
+            "{spelling}"
+        );
+    }
+    let lookup = request(
+        "GET",
+        "/v1/users?email=ada@xn--bcher-kva.example",
+        &key,
+        None,
+    );
+    let (status, found) = parts(&get_user::handle(&stack.store, lookup).await);
+    assert_eq!((status, &found["data"]["id"]), (200, &first["data"]["id"]));
+    stack.assert_guards_match_users().await;
+}

@@ -1,4 +1,10 @@
-//! Email addresses: syntax checked by `email_address`, unique per app case-insensitively.
+//! Email addresses: syntax checked by `email_address`, unique per app by a normalised key, so
+//! that addresses a person would read as the same cannot be two users: the local part is
+//! NFKC-normalised (fullwidth `ａｄａ` is `ada`, the ligature `ﬁ` is `fi`) and case-folded; the
+//! domain is converted to its IDNA ASCII form (UTS #46: `Bücher.example` and
+//! `xn--bcher-kva.example` are one domain). The address is stored and shown as given.
+
+use unicode_normalization::UnicodeNormalization;
 
 use crate::validation::FieldError;
 
@@ -30,7 +36,7 @@ impl EmailAddress {
         email_address::EmailAddress::parse_with_options(text, options).map_err(|_| invalid())?;
         Ok(Self {
             text: text.to_owned(),
-            key: text.to_lowercase(),
+            key: email_key(text).ok_or_else(invalid)?,
         })
     }
 
@@ -39,10 +45,18 @@ impl EmailAddress {
         &self.text
     }
 
-    /// The case-folded form that uniqueness and lookups compare.
+    /// The normalised form that uniqueness and lookups compare.
     pub fn key(&self) -> &str {
         &self.key
     }
+}
+
+/// The uniqueness key of a valid address; `None` if its domain has no IDNA form.
+pub fn email_key(text: &str) -> Option<String> {
+    let (local, domain) = text.rsplit_once('@')?;
+    let local = local.nfkc().collect::<String>().to_lowercase();
+    let domain = idna::domain_to_ascii(domain).ok()?;
+    Some(format!("{local}@{domain}"))
 }
 
 #[cfg(test)]
@@ -54,6 +68,26 @@ mod tests {
         let email = EmailAddress::parse("email", "Ada.Lovelace+test@Example.COM").unwrap();
         assert_eq!(email.as_str(), "Ada.Lovelace+test@Example.COM");
         assert_eq!(email.key(), "ada.lovelace+test@example.com");
+    }
+
+    #[test]
+    fn confusable_and_idn_spellings_share_a_key() {
+        let key = |text: &str| EmailAddress::parse("email", text).unwrap().key().to_owned();
+        assert_eq!(key("ａｄａ@example.com"), "ada@example.com");
+        assert_eq!(key("ﬁnn@example.com"), "finn@example.com");
+        assert_eq!(key("ada@Bücher.example"), "ada@xn--bcher-kva.example");
+        assert_eq!(
+            key("ada@xn--bcher-kva.example"),
+            "ada@xn--bcher-kva.example"
+        );
+        assert_eq!(key("ada@ＥＸＡＭＰＬＥ.com"), "ada@example.com");
+        let shown = EmailAddress::parse("email", "ａｄａ@example.com").unwrap();
+        assert_eq!(shown.as_str(), "ａｄａ@example.com", "stored as given");
+        assert_ne!(
+            key("ada@example.com"),
+            key("adа@example.com"),
+            "Cyrillic а is another letter"
+        );
     }
 
     #[test]

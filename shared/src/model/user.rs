@@ -103,7 +103,8 @@ impl User {
             ));
         }
         if let Some(email) = &self.email {
-            identifiers.push(("email".to_owned(), Identifier::Email(email.to_lowercase())));
+            let key = super::email::email_key(email).unwrap_or_else(|| email.to_lowercase());
+            identifiers.push(("email".to_owned(), Identifier::Email(key)));
         }
         for (index, account) in self.linked_accounts.iter().enumerate() {
             identifiers.push((format!("linked_accounts[{index}]"), account.identifier()));
