@@ -457,12 +457,6 @@ impl DynamoStore {
             entity: "api_key".to_owned(),
             record: record.clone(),
         })?;
-        let put = Put::builder()
-            .table_name(&self.table)
-            .set_item(Some(item))
-            .condition_expression("attribute_not_exists(pk)")
-            .build()
-            .map_err(build_error)?;
         let update = Update::builder()
             .table_name(&self.table)
             .key(PK, AttributeValue::S(keys::app_pk(&record.app_id)))
@@ -474,7 +468,7 @@ impl DynamoStore {
             .map_err(build_error)?;
         self.client
             .transact_write_items()
-            .transact_items(TransactWriteItem::builder().put(put).build())
+            .transact_items(conditional_put(&self.table, item)?)
             .transact_items(TransactWriteItem::builder().update(update).build())
             .send()
             .await
@@ -582,15 +576,7 @@ impl UserStore for DynamoStore {
         })?;
         let mut items = vec![
             TransactWriteItem::builder().delete(delete_user).build(),
-            TransactWriteItem::builder()
-                .put(
-                    Put::builder()
-                        .table_name(&self.table)
-                        .set_item(Some(tombstone))
-                        .build()
-                        .map_err(build_error)?,
-                )
-                .build(),
+            plain_put(&self.table, tombstone)?,
         ];
         for identifier in user.identifiers() {
             items.push(self.delete_guard(app, &identifier, user.id)?);
@@ -706,12 +692,22 @@ impl AppStore for DynamoStore {
     }
 }
 
-fn conditional_put(table: &str, item: Item) -> Result<TransactWriteItem, StoreError> {
+pub(super) fn conditional_put(table: &str, item: Item) -> Result<TransactWriteItem, StoreError> {
     let put = Put::builder()
         .table_name(table)
         .set_item(Some(item))
         .condition_expression("attribute_not_exists(pk)")
         .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+        .build()
+        .map_err(build_error)?;
+    Ok(TransactWriteItem::builder().put(put).build())
+}
+
+/// A put of `item` in a transaction, whatever is there.
+pub(super) fn plain_put(table: &str, item: Item) -> Result<TransactWriteItem, StoreError> {
+    let put = Put::builder()
+        .table_name(table)
+        .set_item(Some(item))
         .build()
         .map_err(build_error)?;
     Ok(TransactWriteItem::builder().put(put).build())

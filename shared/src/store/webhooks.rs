@@ -2,10 +2,12 @@
 
 use std::collections::HashMap;
 
-use aws_sdk_dynamodb::types::{AttributeValue, CancellationReason, Put, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{AttributeValue, CancellationReason, TransactWriteItem, Update};
 use serde::{Deserialize, Serialize};
 
-use super::dynamo::{applied, build_error, classify, from_item, to_item, unexplained};
+use super::dynamo::{
+    applied, build_error, classify, conditional_put, from_item, plain_put, to_item, unexplained,
+};
 use super::keys::{self, PK, SK};
 use super::{DynamoStore, EndpointLimitError, StoreError, WebhookStore};
 use crate::events::{Event, UserEvent};
@@ -34,6 +36,16 @@ struct EventItem {
     app_id: AppId,
     user_id: UserId,
     event: String,
+    ttl: u64,
+}
+
+/// Written with the attempt that got a 2xx: a duplicate job is not sent again.
+#[derive(Serialize, Deserialize)]
+struct DeliveredItem {
+    pk: String,
+    sk: String,
+    entity: String,
+    delivered_at: String,
     ttl: u64,
 }
 
@@ -103,16 +115,10 @@ impl WebhookStore for DynamoStore {
         max: u32,
     ) -> Result<(), EndpointLimitError> {
         let item = endpoint_item(app, endpoint)?;
-        let put = Put::builder()
-            .table_name(&self.table)
-            .set_item(Some(item))
-            .condition_expression("attribute_not_exists(pk)")
-            .build()
-            .map_err(build_error)?;
         // The app item counts its endpoints; the condition bounds them under any race.
         let count = self.endpoint_count(app, 1, Some(max))?;
         let items = vec![
-            TransactWriteItem::builder().put(put).build(),
+            conditional_put(&self.table, item)?,
             TransactWriteItem::builder().update(count).build(),
         ];
         let Some(reasons) = self.send_transaction(items).await? else {
@@ -266,34 +272,21 @@ impl WebhookStore for DynamoStore {
             attempt: attempt.clone(),
             ttl,
         })?;
-        let mut request = self.client.transact_write_items().transact_items(
-            TransactWriteItem::builder()
-                .put(
-                    Put::builder()
-                        .table_name(&self.table)
-                        .set_item(Some(item))
-                        .build()
-                        .map_err(build_error)?,
-                )
-                .build(),
-        );
+        let mut items = vec![plain_put(&self.table, item)?];
         if attempt.outcome == AttemptOutcome::Delivered {
-            let mark = Put::builder()
-                .table_name(&self.table)
-                .item(PK, AttributeValue::S(keys::endpoint_pk(endpoint_id)))
-                .item(SK, AttributeValue::S(delivered_sk(&attempt.event_id)))
-                .item("entity", AttributeValue::S("webhook_delivered".into()))
-                .item(
-                    "delivered_at",
-                    AttributeValue::S(attempt.attempted_at.clone()),
-                )
-                .item(keys::TTL_ATTRIBUTE, AttributeValue::N(ttl.to_string()))
-                .build()
-                .map_err(build_error)?;
-            request = request.transact_items(TransactWriteItem::builder().put(mark).build());
+            let mark = to_item(&DeliveredItem {
+                pk: keys::endpoint_pk(endpoint_id),
+                sk: delivered_sk(&attempt.event_id),
+                entity: "webhook_delivered".to_owned(),
+                delivered_at: attempt.attempted_at.clone(),
+                ttl,
+            })?;
+            items.push(plain_put(&self.table, mark)?);
         }
-        request.send().await.map_err(classify)?;
-        Ok(())
+        match self.send_transaction(items).await? {
+            None => Ok(()),
+            Some(reasons) => Err(unexplained(&reasons)),
+        }
     }
 
     async fn list_attempts(
