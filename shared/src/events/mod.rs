@@ -110,6 +110,11 @@ pub fn event_id(
     format!("evt_{}", hex::encode(&digest[..16]))
 }
 
+/// Whether `text` has the form of an event id.
+pub fn is_event_id(text: &str) -> bool {
+    crate::model::ids::is_hex_id(text, "evt_")
+}
+
 /// The events one stream record carries, in the order they happened.
 pub fn events_of(record: &EventRecord) -> Result<Vec<UserEvent>, PoisonRecord> {
     let poison = |reason: String| PoisonRecord {

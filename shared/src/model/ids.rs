@@ -34,6 +34,13 @@ impl fmt::Display for UserId {
     }
 }
 
+/// Whether `text` is `prefix` and 32 hex digits: the form of the ids this service makes for
+/// endpoints and events, checked before an id reaches a key.
+pub fn is_hex_id(text: &str, prefix: &str) -> bool {
+    text.strip_prefix(prefix)
+        .is_some_and(|hex| hex.len() == 32 && hex.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
 /// An app (tenant): `app_` followed by 32 lowercase hex digits.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]

@@ -82,8 +82,7 @@ pub fn new_endpoint_id() -> String {
 
 /// Whether `text` has the form of an endpoint id (checked before it reaches a key).
 pub fn is_endpoint_id(text: &str) -> bool {
-    text.strip_prefix("ep_")
-        .is_some_and(|hex| hex.len() == 32 && hex.bytes().all(|b| b.is_ascii_hexdigit()))
+    crate::model::ids::is_hex_id(text, "ep_")
 }
 
 /// A registration request, checked for form (the host's addresses are checked by

@@ -270,14 +270,13 @@ pub async fn redeliver<S: WebhookStore, Q: DeliveryQueue>(
             )]));
         }
     };
-    let looks_like_event = event_id
-        .strip_prefix("evt_")
-        .is_some_and(|hex| hex.len() == 32 && hex.bytes().all(|b| b.is_ascii_hexdigit()));
-    let event = match looks_like_event {
-        true => store.get_event(app, event_id).await?,
-        false => None,
+    if !crate::events::is_event_id(event_id) {
+        return Err(WebhooksError::NotFound("event"));
     }
-    .ok_or(WebhooksError::NotFound("event"))?;
+    let event = store
+        .get_event(app, event_id)
+        .await?
+        .ok_or(WebhooksError::NotFound("event"))?;
     let endpoints = match only {
         Some(id) => vec![endpoint_of(store, app, &id).await?],
         None => store
