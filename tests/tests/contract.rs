@@ -156,228 +156,168 @@ async fn the_local_api_serves_its_contract_and_reference_page() {
     assert!(!page.contains("https://"), "no CDN");
 }
 
-#[tokio::test]
-async fn every_route_answers_as_the_contract_says() {
-    let stack = TestStack::new().await;
-    let (address, _) = serve(&stack).await;
-    let contract = Contract::load();
-    let client = reqwest::Client::new();
-    let key = stack.api_key.clone();
-    let call = |method: reqwest::Method, path: String, body: Option<Value>| {
-        let mut request = client
-            .request(method, format!("{address}{path}"))
-            .bearer_auth(&key);
+/// Requests to the local API, each response checked against the contract.
+struct Exchanges {
+    client: reqwest::Client,
+    address: String,
+    key: String,
+    contract: Contract,
+    checked: Vec<String>,
+}
+
+impl Exchanges {
+    /// Sends `method path` (with the key, and `body` as JSON), checks the response against
+    /// the contract's `method template`, and returns its body.
+    async fn send(
+        &mut self,
+        method: &str,
+        template: &str,
+        path: &str,
+        body: Option<Value>,
+    ) -> Value {
+        let mut request = self
+            .client
+            .request(
+                method.to_uppercase().parse().unwrap(),
+                format!("{}{path}", self.address),
+            )
+            .bearer_auth(&self.key);
         if let Some(body) = body {
             request = request
                 .header("content-type", "application/json")
                 .body(body.to_string());
         }
-        async move {
-            let response = request.send().await.unwrap();
-            let status = response.status().as_u16();
-            let text = response.text().await.unwrap();
-            (status, serde_json::from_str(&text).unwrap_or(Value::Null))
-        }
-    };
-    use reqwest::Method as M;
-    let mut checked = Vec::new();
-    let mut check = |method: &str, template: &str, (status, body): (u16, Value)| {
-        contract.check(method, template, status, &body);
-        checked.push(format!("{method} {template} {status}"));
+        let response = request.send().await.unwrap();
+        let status = response.status().as_u16();
+        let body = serde_json::from_str(&response.text().await.unwrap()).unwrap_or(Value::Null);
+        self.contract.check(method, template, status, &body);
+        self.checked.push(format!("{method} {template} {status}"));
         body
+    }
+}
+
+#[tokio::test]
+async fn every_route_answers_as_the_contract_says() {
+    let stack = TestStack::new().await;
+    let (address, _) = serve(&stack).await;
+    let mut api = Exchanges {
+        client: reqwest::Client::new(),
+        address: address.clone(),
+        key: stack.api_key.clone(),
+        contract: Contract::load(),
+        checked: Vec::new(),
     };
 
-    let created = check("post", "/v1/users", call(M::POST, "/v1/users".into(), Some(json!({"email": "c@example.com", "external_id": "c-1", "linked_accounts": [{"type": "twitter", "subject": "77", "username": "c"}], "custom_metadata": {"tier": 2}}))).await);
+    let user = json!({"email": "c@example.com", "external_id": "c-1", "linked_accounts": [{"type": "twitter", "subject": "77", "username": "c"}], "custom_metadata": {"tier": 2}});
+    let created = api.send("post", "/v1/users", "/v1/users", Some(user)).await;
     let id = created["data"]["id"].as_str().unwrap().to_owned();
-    check(
+    let by_id = format!("/v1/users/{id}");
+    api.send(
         "post",
         "/v1/users",
-        call(
-            M::POST,
-            "/v1/users".into(),
-            Some(json!({"email": "c@example.com"})),
-        )
-        .await,
-    );
-    check(
-        "post",
         "/v1/users",
-        call(M::POST, "/v1/users".into(), Some(json!({"email": 7}))).await,
-    );
-    check(
+        Some(json!({"email": "c@example.com"})),
+    )
+    .await;
+    api.send("post", "/v1/users", "/v1/users", Some(json!({"email": 7})))
+        .await;
+    api.send("get", "/v1/users/{id}", &by_id, None).await;
+    api.send(
         "get",
         "/v1/users/{id}",
-        call(M::GET, format!("/v1/users/{id}"), None).await,
-    );
-    check(
-        "get",
-        "/v1/users/{id}",
-        call(
-            M::GET,
-            "/v1/users/01a20aa0-c667-7753-a798-45a1efcb9abc".into(),
-            None,
-        )
-        .await,
-    );
-    check(
-        "get",
-        "/v1/users",
-        call(M::GET, "/v1/users?email=c@example.com".into(), None).await,
-    );
-    check(
-        "get",
-        "/v1/users",
-        call(M::GET, "/v1/users?limit=5".into(), None).await,
-    );
-    check(
-        "post",
-        "/v1/users/find-or-create",
-        call(
-            M::POST,
-            "/v1/users/find-or-create".into(),
-            Some(json!({"email": "c@example.com"})),
-        )
-        .await,
-    );
-    check(
-        "post",
-        "/v1/users/find-or-create",
-        call(
-            M::POST,
-            "/v1/users/find-or-create".into(),
-            Some(json!({"email": "d@example.com"})),
-        )
-        .await,
-    );
-    check(
-        "post",
-        "/v1/users/batch",
-        call(
-            M::POST,
-            "/v1/users/batch".into(),
-            Some(json!({"users": [{"email": "e@example.com"}, {"email": "bad"}]})),
-        )
-        .await,
-    );
-    check(
+        "/v1/users/01a20aa0-c667-7753-a798-45a1efcb9abc",
+        None,
+    )
+    .await;
+    api.send("get", "/v1/users", "/v1/users?email=c@example.com", None)
+        .await;
+    api.send("get", "/v1/users", "/v1/users?limit=5", None)
+        .await;
+    let find = "/v1/users/find-or-create";
+    api.send("post", find, find, Some(json!({"email": "c@example.com"})))
+        .await;
+    api.send("post", find, find, Some(json!({"email": "d@example.com"})))
+        .await;
+    let batch = json!({"users": [{"email": "e@example.com"}, {"email": "bad"}]});
+    api.send("post", "/v1/users/batch", "/v1/users/batch", Some(batch))
+        .await;
+    api.send(
         "patch",
         "/v1/users/{id}",
-        call(
-            M::PATCH,
-            format!("/v1/users/{id}"),
-            Some(json!({"username": "cee"})),
-        )
-        .await,
-    );
-    check(
+        &by_id,
+        Some(json!({"username": "cee"})),
+    )
+    .await;
+    let link = json!({"type": "github", "subject": "5"});
+    api.send(
         "post",
         "/v1/users/{id}/linked-accounts",
-        call(
-            M::POST,
-            format!("/v1/users/{id}/linked-accounts"),
-            Some(json!({"type": "github", "subject": "5"})),
-        )
-        .await,
-    );
-    check(
+        &format!("{by_id}/linked-accounts"),
+        Some(link),
+    )
+    .await;
+    let unlink = "/v1/users/{id}/linked-accounts/{type}/{value}";
+    api.send(
         "delete",
-        "/v1/users/{id}/linked-accounts/{type}/{value}",
-        call(
-            M::DELETE,
-            format!("/v1/users/{id}/linked-accounts/github/5"),
-            None,
-        )
-        .await,
-    );
-    check(
+        unlink,
+        &format!("{by_id}/linked-accounts/github/5"),
+        None,
+    )
+    .await;
+    let wallet = json!({"chain_type": "solana"});
+    api.send(
         "post",
         "/v1/users/{id}/wallets",
-        call(
-            M::POST,
-            format!("/v1/users/{id}/wallets"),
-            Some(json!({"chain_type": "solana"})),
-        )
-        .await,
-    );
+        &format!("{by_id}/wallets"),
+        Some(wallet),
+    )
+    .await;
 
     let receiver = Receiver::start(vec![]).await;
-    let endpoint = check(
-        "post",
-        "/v1/webhooks",
-        call(
-            M::POST,
-            "/v1/webhooks".into(),
-            Some(json!({"url": receiver.url, "events": ["user.deleted"]})),
-        )
-        .await,
-    );
+    let hooks = "/v1/webhooks";
+    let register = json!({"url": receiver.url, "events": ["user.deleted"]});
+    let endpoint = api.send("post", hooks, hooks, Some(register)).await;
     let endpoint_id = endpoint["data"]["id"].as_str().unwrap().to_owned();
-    check(
+    let by_endpoint = format!("/v1/webhooks/{endpoint_id}");
+    api.send(
         "post",
-        "/v1/webhooks",
-        call(
-            M::POST,
-            "/v1/webhooks".into(),
-            Some(json!({"url": "ftp://x", "events": []})),
-        )
-        .await,
-    );
-    check(
-        "get",
-        "/v1/webhooks",
-        call(M::GET, "/v1/webhooks".into(), None).await,
-    );
-    check(
+        hooks,
+        hooks,
+        Some(json!({"url": "ftp://x", "events": []})),
+    )
+    .await;
+    api.send("get", hooks, hooks, None).await;
+    api.send(
         "post",
         "/v1/webhooks/{id}/rotate-secret",
-        call(
-            M::POST,
-            format!("/v1/webhooks/{endpoint_id}/rotate-secret"),
-            None,
-        )
-        .await,
-    );
-    check(
+        &format!("{by_endpoint}/rotate-secret"),
+        None,
+    )
+    .await;
+    api.send(
         "get",
         "/v1/webhooks/{id}/deliveries",
-        call(
-            M::GET,
-            format!("/v1/webhooks/{endpoint_id}/deliveries"),
-            None,
-        )
-        .await,
-    );
-    check(
-        "post",
-        "/v1/events/{id}/redeliver",
-        call(
-            M::POST,
-            "/v1/events/evt_00000000000000000000000000000000/redeliver".into(),
-            None,
-        )
-        .await,
-    );
-    check(
-        "delete",
-        "/v1/users/{id}",
-        call(M::DELETE, format!("/v1/users/{id}"), None).await,
-    );
-    check(
-        "delete",
-        "/v1/webhooks/{id}",
-        call(M::DELETE, format!("/v1/webhooks/{endpoint_id}"), None).await,
-    );
-    assert!(checked.len() >= 22, "{checked:?}");
+        &format!("{by_endpoint}/deliveries"),
+        None,
+    )
+    .await;
+    let redeliver = "/v1/events/evt_00000000000000000000000000000000/redeliver";
+    api.send("post", "/v1/events/{id}/redeliver", redeliver, None)
+        .await;
+    api.send("delete", "/v1/users/{id}", &by_id, None).await;
+    api.send("delete", "/v1/webhooks/{id}", &by_endpoint, None)
+        .await;
+    assert!(api.checked.len() >= 22, "{:?}", api.checked);
 
     // Without a key: 401 in the envelope.
     let unauthorised = reqwest::Client::new()
-        .get(format!("{address}/v1/users/{id}"))
+        .get(format!("{address}{by_id}"))
         .send()
         .await
         .unwrap();
     let status = unauthorised.status().as_u16();
     let body: Value = serde_json::from_str(&unauthorised.text().await.unwrap()).unwrap();
-    contract.check("get", "/v1/users/{id}", status, &body);
+    api.contract.check("get", "/v1/users/{id}", status, &body);
 }
 
 #[tokio::test]
