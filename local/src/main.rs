@@ -39,6 +39,8 @@ async fn main() -> ExitCode {
 
 async fn run() -> Result<(), String> {
     let demo_app = std::env::args().any(|arg| arg == "--demo-app");
+    // The bench's load test measures the API alone against the store's own ceiling.
+    let api_only = std::env::args().any(|arg| arg == "--api-only");
     let table = std::env::var(config::TABLE_NAME_VAR).unwrap_or_else(|_| DEFAULT_TABLE.into());
     let endpoint =
         std::env::var(config::DYNAMODB_ENDPOINT_VAR).unwrap_or_else(|_| DEFAULT_ENDPOINT.into());
@@ -61,20 +63,22 @@ async fn run() -> Result<(), String> {
         sealer: sealer.clone(),
         queue: Arc::new(LocalQueue::new(schedule.attempts())),
     };
-    let wallets = workers::run_wallet_creator(services.clone(), endpoint.clone(), sealer);
-    tokio::spawn(async move {
-        if let Err(error) = wallets.await {
-            tracing::error!(%error, "the wallet creator stopped");
-        }
-    });
-    let events = workers::run_event_publisher(services.clone(), endpoint.clone());
-    tokio::spawn(async move {
-        if let Err(error) = events.await {
-            tracing::error!(%error, "the event publisher stopped");
-        }
-    });
-    let sender = Sender::new(local_api::LOCAL_DESTINATIONS)?;
-    tokio::spawn(workers::run_deliveries(services.clone(), sender, schedule));
+    if !api_only {
+        let wallets = workers::run_wallet_creator(services.clone(), endpoint.clone(), sealer);
+        tokio::spawn(async move {
+            if let Err(error) = wallets.await {
+                tracing::error!(%error, "the wallet creator stopped");
+            }
+        });
+        let events = workers::run_event_publisher(services.clone(), endpoint.clone());
+        tokio::spawn(async move {
+            if let Err(error) = events.await {
+                tracing::error!(%error, "the event publisher stopped");
+            }
+        });
+        let sender = Sender::new(local_api::LOCAL_DESTINATIONS)?;
+        tokio::spawn(workers::run_deliveries(services.clone(), sender, schedule));
+    }
 
     if demo_app {
         let (app, key) = shared::apps::create_app(&store, "demo")
@@ -92,9 +96,12 @@ async fn run() -> Result<(), String> {
     let listener = TcpListener::bind(addr)
         .await
         .map_err(|e| format!("binding {addr}: {e}"))?;
-    println!(
-        "API listening on http://{addr} (table {table}, DynamoDB at {endpoint}); wallet creator, event publisher and webhook deliveries running"
-    );
+    let workers = if api_only {
+        "workers off (--api-only)"
+    } else {
+        "wallet creator, event publisher and webhook deliveries running"
+    };
+    println!("API listening on http://{addr} (table {table}, DynamoDB at {endpoint}); {workers}");
     local_api::serve(listener, services)
         .await
         .map_err(|e| e.to_string())

@@ -1,6 +1,9 @@
 //! Configuration from the environment, and the SDK clients built from it (once per cold start).
 
 use aws_config::BehaviorVersion;
+use aws_config::environment::{
+    EnvironmentVariableCredentialsProvider, EnvironmentVariableRegionProvider,
+};
 use aws_sdk_dynamodb::config::{Credentials, Region};
 
 use crate::store::DynamoStore;
@@ -41,14 +44,25 @@ pub async fn sdk_config(endpoint: Option<&str>) -> aws_config::SdkConfig {
             loader = loader
                 .credentials_provider(Credentials::new("local", "local", None, None, "local"));
         }
+    } else if std::env::var_os(LAMBDA_FUNCTION_VAR).is_some() {
+        // Lambda always puts the region and the function's credentials in the environment.
+        // Reading only there means no provider chain ever probes profile files, a container
+        // endpoint or instance metadata: nothing at start-up or on the first call can wait on
+        // the network for credentials.
+        loader = loader
+            .region(EnvironmentVariableRegionProvider::new())
+            .credentials_provider(EnvironmentVariableCredentialsProvider::new());
     }
     loader.load().await
 }
 
+/// Set by Lambda in every function's environment.
+const LAMBDA_FUNCTION_VAR: &str = "AWS_LAMBDA_FUNCTION_NAME";
+
 /// The store named by `TABLE_NAME`, at `DYNAMODB_ENDPOINT` if set.
 pub async fn store_from_env() -> Result<DynamoStore, ConfigError> {
     let config = sdk_config_from_env().await;
-    store_with(&config)
+    store_with(&config).await
 }
 
 /// The SDK configuration for this environment: `DYNAMODB_ENDPOINT` if set, else AWS. Load it
@@ -58,13 +72,13 @@ pub async fn sdk_config_from_env() -> aws_config::SdkConfig {
     sdk_config(endpoint.as_deref()).await
 }
 
-/// The store named by `TABLE_NAME`, on a loaded SDK configuration.
-pub fn store_with(config: &aws_config::SdkConfig) -> Result<DynamoStore, ConfigError> {
+/// The store named by `TABLE_NAME`, on a loaded SDK configuration, with its connection
+/// already open (see [`DynamoStore::warm_up`]).
+pub async fn store_with(config: &aws_config::SdkConfig) -> Result<DynamoStore, ConfigError> {
     let table = std::env::var(TABLE_NAME_VAR).map_err(|_| ConfigError::Missing(TABLE_NAME_VAR))?;
-    Ok(DynamoStore::new(
-        aws_sdk_dynamodb::Client::new(config),
-        table,
-    ))
+    let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(config), table);
+    store.warm_up().await;
+    Ok(store)
 }
 
 /// The variable setting how many days a deleted user's sealed keys are kept.

@@ -1,7 +1,9 @@
 //! A minimal Lambda Runtime API (the HTTP interface Lambda gives a `provided.al2023` function),
-//! enough to run a compiled function binary on one event exactly as Lambda would: the binary
-//! polls `/next`, gets the event, and posts its response or error back.
+//! enough to run a compiled function binary exactly as Lambda would: the binary polls `/next`,
+//! gets an event, posts its response or error back, and polls again. One process handles one
+//! invocation at a time, as one Lambda sandbox does.
 
+use std::collections::VecDeque;
 use std::convert::Infallible;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -28,28 +30,53 @@ pub enum Outcome {
 #[derive(Debug)]
 pub struct Invocation {
     pub outcome: Outcome,
-    /// From spawning the binary to receiving its answer: a cold start plus one invocation.
+    /// From handing the event over to receiving the answer (for the first invocation, from
+    /// spawning the binary: a cold start plus one invocation).
     pub elapsed: Duration,
 }
 
+/// What a function process did with a sequence of events.
+#[derive(Debug)]
+pub struct Run {
+    /// One per event, in order.
+    pub invocations: Vec<Invocation>,
+    /// The process's peak resident set (VmHWM), in KiB, where `/proc` tells it.
+    pub peak_rss_kib: Option<u64>,
+}
+
 struct State {
-    event: Option<String>,
-    done: Option<oneshot::Sender<Outcome>>,
+    events: VecDeque<String>,
+    handed_at: Instant,
+    started: Instant,
+    invocations: Vec<Invocation>,
+    expected: usize,
+    done: Option<oneshot::Sender<()>>,
 }
 
 /// Runs `binary` with `env` under a fresh Runtime API, hands it `event`, and returns what it
 /// answered. The process is killed afterwards.
 pub async fn invoke(binary: &str, env: &[(&str, &str)], event: &str) -> Invocation {
+    let mut run = run(binary, env, vec![event.to_owned()]).await;
+    run.invocations.remove(0)
+}
+
+/// Runs `binary` with `env` under a fresh Runtime API and hands it `events` one after another
+/// (each as soon as the previous one is answered). The process is killed afterwards.
+pub async fn run(binary: &str, env: &[(&str, &str)], events: Vec<String>) -> Run {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = listener.local_addr().unwrap();
-    let (done, outcome) = oneshot::channel();
+    let (done, finished) = oneshot::channel();
+    let started = Instant::now();
     let state = Arc::new(Mutex::new(State {
-        event: Some(event.to_owned()),
+        expected: events.len(),
+        events: events.into(),
+        handed_at: started,
+        started,
+        invocations: Vec::new(),
         done: Some(done),
     }));
     let server = tokio::spawn(serve(listener, Arc::clone(&state)));
 
-    let started = Instant::now();
     let mut child = tokio::process::Command::new(binary)
         .envs(env.iter().copied())
         .env("AWS_LAMBDA_RUNTIME_API", address.to_string())
@@ -61,14 +88,25 @@ pub async fn invoke(binary: &str, env: &[(&str, &str)], event: &str) -> Invocati
         .kill_on_drop(true)
         .spawn()
         .unwrap_or_else(|e| panic!("spawning {binary}: {e}"));
-    let outcome = tokio::time::timeout(Duration::from_secs(60), outcome)
+    tokio::time::timeout(Duration::from_secs(300), finished)
         .await
-        .expect("the function did not answer within 60 s")
+        .expect("the function did not answer every event within 300 s")
         .expect("the runtime API closed without an answer");
-    let elapsed = started.elapsed();
+    let peak_rss_kib = child.id().and_then(peak_rss_kib);
     child.kill().await.ok();
     server.abort();
-    Invocation { outcome, elapsed }
+    let invocations = std::mem::take(&mut state.lock().unwrap().invocations);
+    Run {
+        invocations,
+        peak_rss_kib,
+    }
+}
+
+/// A process's peak resident set from `/proc/<pid>/status` (Linux only).
+pub fn peak_rss_kib(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|line| line.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
 }
 
 async fn serve(listener: TcpListener, state: Arc<Mutex<State>>) {
@@ -97,9 +135,16 @@ async fn route(
     const REQUEST_ID: &str = "8476a536-e9f4-11e8-9739-2dfe598c3fcd";
     let path = request.uri().path().to_owned();
     if path.ends_with("/runtime/invocation/next") {
-        let event = state.lock().unwrap().event.take();
+        let event = {
+            let mut state = state.lock().unwrap();
+            let event = state.events.pop_front();
+            if event.is_some() && !state.invocations.is_empty() {
+                state.handed_at = Instant::now();
+            }
+            event
+        };
         let Some(event) = event else {
-            // One event per process: later polls wait until the test kills the function.
+            // No more events: later polls wait until the caller kills the function.
             std::future::pending::<()>().await;
             unreachable!();
         };
@@ -129,8 +174,21 @@ async fn route(
     } else {
         Outcome::Error(payload)
     };
-    if let Some(done) = state.lock().unwrap().done.take() {
-        done.send(outcome).ok();
+    let mut state = state.lock().unwrap();
+    // The first invocation is timed from the spawn: the cold start is part of it.
+    let since = if state.invocations.is_empty() {
+        state.started
+    } else {
+        state.handed_at
+    };
+    state.invocations.push(Invocation {
+        outcome,
+        elapsed: since.elapsed(),
+    });
+    if state.invocations.len() == state.expected
+        && let Some(done) = state.done.take()
+    {
+        done.send(()).ok();
     }
     hyper::Response::builder()
         .status(202)

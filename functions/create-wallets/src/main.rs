@@ -13,7 +13,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     tracing::info!(aes_hardware = seal::aes_hardware_accelerated(), "starting");
     // One SDK configuration (region, credentials) for both clients.
     let config = shared::config::sdk_config_from_env().await;
-    let store = shared::config::store_with(&config)?;
+    let store = shared::config::store_with(&config).await?;
     let sealer = Sealer::from_env(&config, KeyPurpose::WalletKeys)?;
     lambda_runtime::run(service_fn(|event: LambdaEvent<Event>| {
         let (store, sealer) = (&store, &sealer);

@@ -14,7 +14,7 @@ use shared::webhooks::queue::SqsQueue;
 async fn main() -> Result<(), lambda_runtime::Error> {
     shared::telemetry::init();
     let config = shared::config::sdk_config_from_env().await;
-    let store = shared::config::store_with(&config)?;
+    let store = shared::config::store_with(&config).await?;
     let opener = SecretOpener::new(Sealer::from_env(&config, KeyPurpose::WebhookSecrets)?);
     let sender = Sender::new(DestinationPolicy::from_env())?;
     let queue = SqsQueue::from_env(&config)?;

@@ -11,7 +11,7 @@ use shared::webhooks::queue::SqsQueue;
 async fn main() -> Result<(), lambda_runtime::Error> {
     shared::telemetry::init();
     let config = shared::config::sdk_config_from_env().await;
-    let store = shared::config::store_with(&config)?;
+    let store = shared::config::store_with(&config).await?;
     let publisher = Publisher::from_env(&config);
     let queue = SqsQueue::from_env(&config)?;
     lambda_runtime::run(service_fn(|event: LambdaEvent<Event>| {

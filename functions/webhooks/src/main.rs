@@ -9,7 +9,7 @@ use webhooks::Webhooks;
 async fn main() -> Result<(), lambda_http::Error> {
     shared::telemetry::init();
     let config = shared::config::sdk_config_from_env().await;
-    let store = shared::config::store_with(&config)?;
+    let store = shared::config::store_with(&config).await?;
     let sealer = Sealer::from_env(&config, KeyPurpose::WebhookSecrets)?;
     let queue = SqsQueue::from_env(&config)?;
     let context = Webhooks {

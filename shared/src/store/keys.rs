@@ -120,5 +120,8 @@ pub fn event_pk(id: &str) -> String {
     format!("EVENT#{id}")
 }
 
+/// The key read at start-up to open the connection: no item ever has it.
+pub const WARM_UP_PK: &str = "WARMUP";
+
 /// The sort key of event items.
 pub const SK_EVENT: &str = "EVENT";

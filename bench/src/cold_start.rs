@@ -1,0 +1,111 @@
+//! Cold start per function: from exec of the release binary to its first completed invocation
+//! under a local Lambda Runtime API, client construction and the warm-up read included,
+//! against a bare `lambda_http` hello-world built with the same profile in the same run. Then
+//! the same process answers a run of further invocations, one at a time as a Lambda sandbox
+//! does: its warm latency and its peak resident memory.
+
+use api_tests::TestStack;
+use api_tests::runtime_api::{self, Outcome};
+use serde_json::json;
+
+use crate::report::{Report, Stats};
+
+/// Each function and the `events/` payload that invokes it.
+const FUNCTIONS: &[(&str, &str)] = &[
+    ("create-user", "create-user"),
+    ("get-user", "get-user"),
+    ("find-or-create-user", "find-or-create-user"),
+    ("update-user", "update-user"),
+    ("add-wallet", "add-wallet"),
+    ("link-account", "link-account"),
+    ("unlink-account", "unlink-account"),
+    ("delete-user", "delete-user"),
+    ("import-users", "import-users"),
+    ("webhooks", "list-webhooks"),
+    ("fallback", "fallback-not-found"),
+    ("create-wallets", "create-wallets-insert"),
+    ("publish-events", "create-wallets-insert"),
+    ("deliver-webhooks", "deliver-webhooks"),
+];
+
+/// The floor: a hello-world with the same profile (`bench/src/bin/bare-lambda.rs`).
+const FLOOR: &str = "bare-lambda";
+
+/// Measures every function; adds cold start, warm latency and memory rows to `report`.
+pub async fn run(report: &mut Report, cold_samples: usize, warm_invocations: usize) {
+    let stack = TestStack::new().await;
+    let endpoint = api_tests::endpoint();
+    let env = [
+        ("TABLE_NAME", stack.table()),
+        ("DYNAMODB_ENDPOINT", endpoint.as_str()),
+        ("AWS_REGION", "us-east-1"),
+        ("RUST_LOG", "warn"),
+        // The queue functions need a queue URL to start; no event here sends to it. Without
+        // EVENT_BUS_NAME events go to the log, without KMS_KEY_ID keys are sealed locally.
+        (
+            shared::webhooks::queue::QUEUE_URL_VAR,
+            "http://127.0.0.1:9/000000000000/bench-deliveries",
+        ),
+        (
+            shared::wallets::seal::LOCAL_KEK_VAR,
+            "00000000000000000000000000000000000000000000000000000000000000aa",
+        ),
+    ];
+
+    let floor_event = stack.event_text("get-user");
+    let floor = cold_starts(FLOOR, &env, &floor_event, cold_samples).await;
+    report.timing("cold start", "bare lambda_http hello-world (floor)", floor);
+    for (function, event) in FUNCTIONS {
+        let event = stack.event_text(event);
+        let cold = cold_starts(function, &env, &event, cold_samples).await;
+        let ratio = cold.median_ms() / floor.median_ms();
+        report.timing(
+            "cold start",
+            &format!("{function}: exec -> first answer"),
+            cold,
+        );
+        report.ratio(
+            "cold start",
+            &format!("{function}: cold start / floor, medians"),
+            ratio,
+            "<= 1.5",
+            ratio <= 1.5,
+        );
+        let run = runtime_api::run(
+            &crate::sibling(function),
+            &env,
+            vec![event; warm_invocations + 1],
+        )
+        .await;
+        let mut warm: Vec<_> = run.invocations[1..].iter().map(|i| i.elapsed).collect();
+        report.timing(
+            "warm",
+            &format!("{function}: one invocation, warm"),
+            Stats::of(&mut warm),
+        );
+        let rss = run.peak_rss_kib.unwrap_or(0);
+        report.figure_with_target(
+            "memory",
+            &format!("{function}: peak RSS after {warm_invocations} invocations"),
+            &format!("{:.1} MB", rss as f64 / 1024.0),
+            json!({"peak_rss_kib": rss, "invocations": warm_invocations + 1}),
+            "<= 40 MB",
+            rss <= 40 * 1024,
+        );
+    }
+}
+
+/// `samples` fresh processes of `function`, each timed from exec to its first answer.
+async fn cold_starts(function: &str, env: &[(&str, &str)], event: &str, samples: usize) -> Stats {
+    let binary = crate::sibling(function);
+    let mut times = Vec::with_capacity(samples);
+    for _ in 0..samples {
+        let invocation = runtime_api::invoke(&binary, env, event).await;
+        if let Outcome::Error(error) = &invocation.outcome {
+            // A function that cannot start locally is reported, not timed.
+            println!("{function}: answered with an error: {error}");
+        }
+        times.push(invocation.elapsed);
+    }
+    Stats::of(&mut times)
+}
