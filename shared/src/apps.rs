@@ -65,6 +65,7 @@ pub async fn revoke_api_key(
         .revoke_api_key(app_id, key_id, &clock::now_rfc3339())
         .await?
     {
+        crate::auth::cache::KEYS.forget(key_id);
         Ok(())
     } else {
         Err(AppsError::NoSuchKey {

@@ -6,6 +6,8 @@
 //! key before any database read. Only a SHA-256 of the whole key is stored; a slow password
 //! hash buys nothing for a 256-bit random secret. Hashes are compared in constant time.
 
+pub mod cache;
+
 use http::HeaderMap;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -127,12 +129,21 @@ pub fn presented_key(headers: &HeaderMap) -> Result<&str, ApiError> {
 pub async fn authenticate<S: AppStore>(store: &S, headers: &HeaderMap) -> Result<AppId, ApiError> {
     let token = presented_key(headers)?;
     let key_id = key_id_of(token).ok_or(ApiError::Unauthorized)?;
-    let record = store.get_api_key(key_id).await.map_err(|error| {
-        tracing::error!(error = %error, "api key lookup failed");
-        ApiError::from(error)
-    })?;
-    let Some(record) = record else {
-        return Err(ApiError::Unauthorized);
+    let now = std::time::Instant::now();
+    let record = match cache::KEYS.get(key_id, now) {
+        Some(record) => record,
+        None => {
+            let record = store.get_api_key(key_id).await.map_err(|error| {
+                tracing::error!(error = %error, "api key lookup failed");
+                ApiError::from(error)
+            })?;
+            // An unknown key is not cached: it costs its sender a read each time, not us.
+            let Some(record) = record else {
+                return Err(ApiError::Unauthorized);
+            };
+            cache::KEYS.put(record.clone(), now);
+            record
+        }
     };
     let matches: bool = hash_key(token)
         .as_bytes()
@@ -162,6 +173,8 @@ async fn note_use<S: AppStore>(store: &S, record: &ApiKeyRecord) {
         return;
     }
     let now = crate::clock::format_rfc3339(now);
+    // Written or refused as already recent: either way this process need not try again soon.
+    cache::KEYS.note_use(&record.key_id, &now);
     if let Err(error) = store.note_api_key_use(&record.key_id, &now, &cutoff).await {
         tracing::warn!(%error, key_id = %record.key_id, "recording a key's last use failed");
     }

@@ -34,7 +34,9 @@ pub async fn dynamodb_client(endpoint: Option<&str>) -> aws_sdk_dynamodb::Client
 /// The SDK configuration [`dynamodb_client`] uses, for other clients of the same endpoint
 /// (DynamoDB Streams, locally).
 pub async fn sdk_config(endpoint: Option<&str>) -> aws_config::SdkConfig {
-    let mut loader = aws_config::defaults(BehaviorVersion::latest());
+    let mut loader = aws_config::defaults(BehaviorVersion::latest())
+        .retry_config(retry_config())
+        .timeout_config(timeout_config());
     if let Some(endpoint) = endpoint {
         let region = std::env::var("AWS_REGION")
             .or_else(|_| std::env::var("AWS_DEFAULT_REGION"))
@@ -54,6 +56,29 @@ pub async fn sdk_config(endpoint: Option<&str>) -> aws_config::SdkConfig {
             .credentials_provider(EnvironmentVariableCredentialsProvider::new());
     }
     loader.load().await
+}
+
+/// Retries of throttling, 5xx and connection failures: three attempts at most, backing off
+/// from 50 ms (DynamoDB's advice) to 1 s, so a call's retries fit well inside an HTTP
+/// function's 10 s timeout. Writes are safe to retry: transactions carry a client request
+/// token (a retried one that already committed succeeds again, it does not apply twice) and
+/// every other write is conditional.
+fn retry_config() -> aws_config::retry::RetryConfig {
+    aws_config::retry::RetryConfig::standard()
+        .with_max_attempts(3)
+        .with_initial_backoff(std::time::Duration::from_millis(50))
+        .with_max_backoff(std::time::Duration::from_secs(1))
+}
+
+/// A connection that does not open in 1 s, or an attempt that takes over 2 s, is given up and
+/// retried; a whole call (retries included) ends within 5 s. DynamoDB answers in milliseconds:
+/// these bound a sick connection, not a slow store.
+fn timeout_config() -> aws_config::timeout::TimeoutConfig {
+    aws_config::timeout::TimeoutConfig::builder()
+        .connect_timeout(std::time::Duration::from_secs(1))
+        .operation_attempt_timeout(std::time::Duration::from_secs(2))
+        .operation_timeout(std::time::Duration::from_secs(5))
+        .build()
 }
 
 /// Set by Lambda in every function's environment.
