@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
-use hyper::body::Incoming;
+use hyper::body::{Body as _, Incoming};
 use hyper::server::conn::http1;
 use hyper_util::rt::TokioIo;
 use lambda_http::{Body, Request, RequestExt, Response};
@@ -87,7 +87,8 @@ async fn handle(
         page
     } else {
         match to_lambda_request(request).await {
-            Ok(request) => dispatch(context, request).await,
+            // A panic is an enveloped 500, as under Lambda (`api::run_lambda`).
+            Ok(request) => api::catch_panics(&|request| dispatch(context, request), request).await,
             Err(error) => api::error_response(&api::new_request_id(), &error),
         }
     };
@@ -137,10 +138,16 @@ async fn dispatch(context: &Context, request: Request) -> Response<Body> {
     }
 }
 
-/// Reads the body (refusing more than the API's limit without buffering it) and attaches the
-/// decoded query parameters, as API Gateway's event does.
+/// Reads the body (refusing more than the API's limit without buffering it, and a
+/// `Content-Length` over it before reading any) and attaches the decoded query parameters, as
+/// API Gateway's event does.
 async fn to_lambda_request(request: hyper::Request<Incoming>) -> Result<Request, ApiError> {
     let (parts, body) = request.into_parts();
+    if body.size_hint().lower() > api::MAX_BODY_BYTES as u64 {
+        return Err(ApiError::PayloadTooLarge {
+            limit: api::MAX_BODY_BYTES,
+        });
+    }
     let bytes = Limited::new(body, api::MAX_BODY_BYTES)
         .collect()
         .await

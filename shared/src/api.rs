@@ -4,6 +4,8 @@
 //! Success: `{"success":true,"data":…}`. Failure: `{"success":false,"error":{"code","message",
 //! "details":[{"field","message"}],"request_id"}}`.
 
+mod unique_keys;
+
 use std::convert::Infallible;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
@@ -95,7 +97,8 @@ pub fn require_method(request: &Request, allowed: &[Method]) -> Result<(), ApiEr
 }
 
 /// The JSON body, size and type checked. An empty body reads as `{}`: clients may create a
-/// user with no fields at all.
+/// user with no fields at all. An object that names a member twice is refused (400, the member
+/// named in `details`): parsers disagree on which of the two counts.
 pub fn json_body(request: &Request) -> Result<Value, ApiError> {
     let bytes: &[u8] = request.body().as_ref();
     if bytes.len() > MAX_BODY_BYTES {
@@ -109,7 +112,15 @@ pub fn json_body(request: &Request) -> Result<Value, ApiError> {
     if !is_json_content_type(request.headers().get(header::CONTENT_TYPE)) {
         return Err(ApiError::UnsupportedMediaType);
     }
-    serde_json::from_slice(bytes).map_err(|error| ApiError::MalformedJson(error.to_string()))
+    unique_keys::parse(bytes).map_err(|refused| match refused {
+        unique_keys::Refused::Malformed(message) => ApiError::MalformedJson(message),
+        unique_keys::Refused::DuplicateKey(path) => {
+            ApiError::Validation(vec![crate::validation::FieldError::new(
+                path,
+                "must be given at most once",
+            )])
+        }
+    })
 }
 
 fn is_json_content_type(value: Option<&HeaderValue>) -> bool {
@@ -235,16 +246,37 @@ where
 {
     let handler = &handler;
     lambda_http::run(lambda_http::service_fn(move |request: Request| {
-        let id = request_id(&request);
-        let response = AssertUnwindSafe(handler(request)).catch_unwind();
+        let (deadline, id) = (crate::deadline::of(&request), request_id(&request));
+        let work = catch_panics(handler, request);
         async move {
-            Ok::<_, Infallible>(response.await.unwrap_or_else(|_| {
-                tracing::error!(request_id = %id, "handler panicked");
-                error_response(&id, &ApiError::Internal)
-            }))
+            Ok::<_, Infallible>(crate::deadline::answer_within(deadline, &id, work).await)
         }
     }))
     .await
+}
+
+/// `handler`'s response to `request`, or, if it panics (making its future or polling it), the
+/// enveloped 500 `internal_error`.
+pub fn catch_panics<F, Fut>(
+    handler: &F,
+    request: Request,
+) -> impl Future<Output = Response<Body>> + Send + use<F, Fut>
+where
+    F: Fn(Request) -> Fut,
+    Fut: Future<Output = Response<Body>> + Send,
+{
+    let id = request_id(&request);
+    let started = std::panic::catch_unwind(AssertUnwindSafe(|| handler(request)));
+    async move {
+        let finished = match started {
+            Ok(response) => AssertUnwindSafe(response).catch_unwind().await,
+            Err(panic) => Err(panic),
+        };
+        finished.unwrap_or_else(|_| {
+            tracing::error!(request_id = %id, "handler panicked");
+            error_response(&id, &ApiError::Internal)
+        })
+    }
 }
 
 #[cfg(test)]
@@ -301,6 +333,57 @@ mod tests {
         let body = format!("\"{}\"", "x".repeat(MAX_BODY_BYTES));
         let error = json_body(&request(Some("application/json"), &body)).unwrap_err();
         assert_eq!(error.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    }
+
+    #[tokio::test]
+    async fn a_panicking_handler_is_an_enveloped_500_and_the_next_request_is_served() {
+        // Panics while making the future, while polling it, and not at all, by path.
+        let handler = |request: Request| {
+            let path = request.uri().path().to_owned();
+            assert_ne!(path, "/panic-now", "a bug");
+            async move {
+                assert_ne!(path, "/panic-later", "a bug");
+                respond("req", Ok(Reply::ok(json!({"path": path}))))
+            }
+        };
+        let get = |path: &str| http::Request::get(path).body(Body::Empty).unwrap();
+        for path in ["/panic-now", "/panic-later"] {
+            let response = catch_panics(&handler, get(path)).await;
+            assert_eq!(
+                response.status(),
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "{path}"
+            );
+            let body: Value = serde_json::from_slice(response.body().as_ref()).unwrap();
+            assert_eq!(body["success"], false);
+            assert_eq!(body["error"]["code"], "internal_error");
+            assert_eq!(body["error"]["message"], "an internal error occurred");
+            assert_eq!(
+                response.headers()["x-request-id"].to_str().unwrap(),
+                body["error"]["request_id"].as_str().unwrap()
+            );
+        }
+        let response = catch_panics(&handler, get("/fine")).await;
+        assert_eq!(response.status(), StatusCode::OK);
+        let body: Value = serde_json::from_slice(response.body().as_ref()).unwrap();
+        assert_eq!(body["data"]["path"], "/fine");
+    }
+
+    #[test]
+    fn a_repeated_member_is_a_400_naming_it() {
+        let error = json_body(&request(
+            Some("application/json"),
+            r#"{"email":"a@x.com","custom_metadata":{"k":1,"k":2}}"#,
+        ))
+        .unwrap_err();
+        assert_eq!(error.code(), "validation_failed");
+        assert_eq!(
+            error.details(),
+            [crate::validation::FieldError::new(
+                "custom_metadata.k",
+                "must be given at most once"
+            )]
+        );
     }
 
     #[test]

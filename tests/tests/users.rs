@@ -364,3 +364,51 @@ async fn confusable_and_idn_spellings_of_an_email_are_the_same_user() {
     assert_eq!((status, &found["data"]["id"]), (200, &first["data"]["id"]));
     stack.assert_guards_match_users().await;
 }
+
+#[tokio::test]
+async fn letters_that_only_look_alike_are_different_emails_and_respellings_are_the_same() {
+    let stack = TestStack::new().await;
+    let key = stack.api_key.clone();
+    let (status, latin) = create(&stack, &key, json!({"email": "ada@example.com"})).await;
+    assert_eq!(status, 201, "{latin}");
+    // Cyrillic а (U+0430), Greek ο (U+03BF): other letters, so other addresses and other users.
+    let mut ids = vec![latin["data"]["id"].clone()];
+    for look_alike in [
+        "\u{430}da@example.com",
+        "ada@ex\u{430}mple.com",
+        "ada@example.c\u{3bf}m",
+    ] {
+        let (status, body) = create(&stack, &key, json!({"email": look_alike})).await;
+        assert_eq!(status, 201, "{look_alike}: {body}");
+        assert_eq!(body["data"]["email"], look_alike);
+        ids.push(body["data"]["id"].clone());
+    }
+    // Case, width and IDNA spellings of one address are one user, in a change too: another
+    // user's address respelt is a conflict; a user's own, respelt, is stored as given.
+    let id = latin["data"]["id"].as_str().unwrap();
+    let patch = |email: &str, user: &str| {
+        let body = json!({ "email": email });
+        request("PATCH", &format!("/v1/users/{user}"), &key, Some(&body))
+    };
+    let cyrillic = ids[1].as_str().unwrap();
+    let before = stack.items().await.len();
+    for respelt in ["ADA@EXAMPLE.COM", "ａｄａ@ｅｘａｍｐｌｅ.ｃｏｍ"] {
+        let response = update_user::handle(&stack.store, patch(respelt, cyrillic)).await;
+        let body = assert_error(&response, 409, "conflict");
+        assert_eq!(conflict_fields(&body), ["email"]);
+    }
+    let response = update_user::handle(&stack.store, patch("Ada@Example.com", id)).await;
+    let (status, body) = parts(&response);
+    assert_eq!(
+        (status, &body["data"]["email"]),
+        (200, &json!("Ada@Example.com"))
+    );
+    assert_eq!(stack.items().await.len(), before, "no guard gained or lost");
+    // A fullwidth at sign is not the @ of an address.
+    let (status, body) = create(&stack, &key, json!({"email": "ada＠example.com"})).await;
+    assert_eq!(
+        (status, &body["error"]["details"][0]["field"]),
+        (400, &json!("email"))
+    );
+    stack.assert_guards_match_users().await;
+}

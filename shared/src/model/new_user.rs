@@ -201,6 +201,17 @@ fn parse_wallets(value: &Value, violations: &mut Violations) -> Vec<ChainType> {
         );
         return Vec::new();
     };
+    // One error for an overlong array, not one per item.
+    if items.len() > ChainType::ALL.len() {
+        violations.add(
+            "wallets",
+            format!(
+                "must hold at most {} wallets, one per chain",
+                ChainType::ALL.len()
+            ),
+        );
+        return Vec::new();
+    }
     let mut chains = Vec::new();
     for (index, item) in items.iter().enumerate() {
         let path = format!("wallets[{index}]");
@@ -332,6 +343,21 @@ mod tests {
         assert_eq!(
             fields(&errors),
             ["linked_accounts[1]", "wallets[1].chain_type"]
+        );
+    }
+
+    #[test]
+    fn an_overlong_array_is_one_error() {
+        let zeros = vec![json!(0); 30_000];
+        for field in ["wallets", "linked_accounts"] {
+            let errors = NewUser::parse(&json!({ field: zeros })).unwrap_err();
+            assert_eq!(fields(&errors), [field]);
+        }
+        let three = json!({"wallets": [{"chain_type": "ethereum"}, {"chain_type": "solana"}, {}]});
+        let errors = NewUser::parse(&three).unwrap_err();
+        assert_eq!(
+            errors[0].message,
+            "must hold at most 2 wallets, one per chain"
         );
     }
 
