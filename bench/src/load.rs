@@ -16,21 +16,21 @@ use serde_json::json;
 use crate::report::{Report, Stats};
 
 /// What one load run did.
-struct Outcome {
-    requests: usize,
-    errors: usize,
-    stats: Stats,
-    elapsed: Duration,
+pub struct Outcome {
+    pub requests: usize,
+    pub errors: usize,
+    pub stats: Stats,
+    pub elapsed: Duration,
 }
 
 impl Outcome {
-    fn rate(&self) -> f64 {
+    pub fn rate(&self) -> f64 {
         self.requests as f64 / self.elapsed.as_secs_f64()
     }
 }
 
 /// Runs `step` from `connections` tasks for `duration`; a step answers whether it succeeded.
-async fn closed_loop<F, Fut>(connections: usize, duration: Duration, step: F) -> Outcome
+pub async fn closed_loop<F, Fut>(connections: usize, duration: Duration, step: F) -> Outcome
 where
     F: Fn(usize) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = bool> + Send,
@@ -69,22 +69,26 @@ where
     }
 }
 
-/// The local API as a process of its own (workers off), on `stack`'s table.
-struct LocalApi {
+/// The local API as a process of its own, on `stack`'s table.
+pub struct LocalApi {
     child: tokio::process::Child,
-    url: String,
+    pub url: String,
 }
 
 impl LocalApi {
-    async fn start(stack: &TestStack) -> Self {
+    /// Starts it; `api_only` leaves the stream workers and deliveries off.
+    pub async fn start(stack: &TestStack, api_only: bool) -> Self {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
             .unwrap()
             .port();
         let binary = crate::sibling("local-api");
-        let child = tokio::process::Command::new(&binary)
-            .arg("--api-only")
+        let mut command = tokio::process::Command::new(&binary);
+        if api_only {
+            command.arg("--api-only");
+        }
+        let child = command
             .env("TABLE_NAME", stack.table())
             .env("DYNAMODB_ENDPOINT", api_tests::endpoint())
             .env("LISTEN_ADDR", format!("127.0.0.1:{port}"))
@@ -112,12 +116,17 @@ impl LocalApi {
             .id()
             .and_then(api_tests::runtime_api::peak_rss_kib)
     }
+
+    /// The process id, while it runs.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.id()
+    }
 }
 
 /// Runs the three load tests and their raw ceilings; adds the rows to `report`.
 pub async fn run(report: &mut Report, duration: Duration, connections: usize) {
     let stack = TestStack::new().await;
-    let api = LocalApi::start(&stack).await;
+    let api = LocalApi::start(&stack, true).await;
     let http = reqwest::Client::builder()
         .pool_max_idle_per_host(connections)
         .build()

@@ -1,6 +1,7 @@
 //! `bench`: one command for every performance figure (`scripts/bench.sh`). Measures, prints a
-//! table, writes `bench/results.json` and draws `bench/results.svg`; asserts nothing (these
-//! machines are noisy, so figures are read, not gated). Every target is judged as a ratio
+//! table, writes `bench/results.json` and draws `bench/results.svg` (a `--quick` run writes to
+//! `target/bench-quick/` instead); asserts nothing (these machines are noisy, so figures are
+//! read, not gated). Every target is judged as a ratio
 //! against a floor measured in the same run. Needs DynamoDB Local at `DYNAMODB_ENDPOINT` and
 //! the workspace's binaries beside its own (`scripts/bench.sh` provides both). `--quick` runs
 //! a small version of everything (CI runs it so the bench never rots).
@@ -22,6 +23,7 @@ mod load;
 mod meter;
 mod overhead;
 mod report;
+mod soak;
 
 use std::time::{Duration, Instant};
 
@@ -39,7 +41,13 @@ use crate::report::{Report, Stats};
 
 #[tokio::main]
 async fn main() {
-    let quick = std::env::args().any(|arg| arg == "--quick");
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(at) = args.iter().position(|arg| arg == "--soak") {
+        let seconds = args.get(at + 1).and_then(|s| s.parse().ok()).unwrap_or(600);
+        soak::run(Duration::from_secs(seconds), 8).await;
+        return;
+    }
+    let quick = args.iter().any(|arg| arg == "--quick");
     let mut report = Report::new(quick);
     println!(
         "{:<10} {:<52} {:>22}  target",
@@ -67,10 +75,13 @@ async fn main() {
         "cores": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0),
         "arch": std::env::consts::ARCH,
     });
+    // A quick run's figures mean little: they stay out of the committed results.
+    let dir = if quick { "target/bench-quick" } else { "bench" };
+    std::fs::create_dir_all(dir).unwrap();
     let results = serde_json::to_string_pretty(&report.to_json(machine)).unwrap();
-    std::fs::write("bench/results.json", results + "\n").unwrap();
-    chart::draw("bench/results.svg", &report.ratios()).unwrap();
-    println!("\nwrote bench/results.json and bench/results.svg");
+    std::fs::write(format!("{dir}/results.json"), results + "\n").unwrap();
+    chart::draw(&format!("{dir}/results.svg"), &report.ratios()).unwrap();
+    println!("\nwrote {dir}/results.json and {dir}/results.svg");
     let unmet = report.unmet();
     if !unmet.is_empty() {
         println!("targets not met in this run:");
