@@ -1,20 +1,45 @@
 //! Logging: JSON lines in Lambda (CloudWatch parses them), plain text for local runs.
 //! Request bodies and headers are never logged: they carry API keys and personal data.
 
-use tracing_subscriber::EnvFilter;
+use tracing::Subscriber;
+use tracing_subscriber::fmt::MakeWriter;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::registry::LookupSpan;
+use tracing_subscriber::util::SubscriberInitExt;
+use tracing_subscriber::{EnvFilter, Layer};
 
 /// Installs the global subscriber. `RUST_LOG` filters (default `info`); `LOG_FORMAT=text`
 /// switches to human-readable lines.
 pub fn init() {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_target(false);
-    let installed = if std::env::var("LOG_FORMAT").as_deref() == Ok("text") {
-        builder.try_init()
-    } else {
-        builder.json().with_current_span(false).try_init()
-    };
     // A second init (tests, the local server embedding several handlers) keeps the first.
-    drop(installed);
+    if std::env::var("LOG_FORMAT").as_deref() == Ok("text") {
+        drop(
+            tracing_subscriber::fmt()
+                .with_env_filter(filter)
+                .with_target(false)
+                .try_init(),
+        );
+    } else {
+        drop(
+            tracing_subscriber::registry()
+                .with(filter)
+                .with(json_layer(std::io::stdout))
+                .try_init(),
+        );
+    }
+}
+
+/// The JSON line format of the deployed functions' logs (one object per event, without span
+/// lists or targets), written to `writer`. The test harness captures its logs in it too.
+pub fn json_layer<S, W>(writer: W) -> impl Layer<S> + Send + Sync + 'static
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+    W: for<'w> MakeWriter<'w> + Send + Sync + 'static,
+{
+    tracing_subscriber::fmt::layer()
+        .json()
+        .with_current_span(false)
+        .with_target(false)
+        .with_writer(writer)
 }

@@ -10,10 +10,12 @@
 pub mod raw_http;
 pub mod receiver;
 pub mod runtime_api;
+pub mod secrets;
 pub mod wallets;
 
 use std::collections::HashMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use lambda_http::{Body, Request, RequestExt, Response};
@@ -22,6 +24,61 @@ use shared::model::AppId;
 use shared::store::DynamoStore;
 
 pub use aws_sdk_dynamodb;
+
+/// The variable naming the directory where tests capture their log lines, one file per test
+/// process (`scripts/test.sh` sets it, and scans the lines after the suite).
+pub const TEST_LOG_DIR_VAR: &str = "TEST_LOG_DIR";
+
+/// What captured logs keep: our crates at DEBUG (the functions, the local server, the shared
+/// crate, this harness and the tests), everything else at INFO.
+const CAPTURED_LOG_FILTER: &str = "info,shared=debug,api_tests=debug,local_api=debug,\
+    create_user=debug,get_user=debug,find_or_create_user=debug,fallback=debug,\
+    create_wallets=debug,add_wallet=debug,update_user=debug,delete_user=debug,\
+    import_users=debug,link_account=debug,unlink_account=debug,webhooks=debug,\
+    publish_events=debug,deliver_webhooks=debug";
+
+/// A layer writing JSON log lines (the deployed functions' format, [`shared::telemetry`]) at
+/// [`CAPTURED_LOG_FILTER`] to `<dir>/<process id>.log`, appending.
+pub fn log_file_layer<S>(
+    dir: &Path,
+) -> impl tracing_subscriber::Layer<S> + Send + Sync + 'static + use<S>
+where
+    S: tracing::Subscriber + for<'a> tracing_subscriber::registry::LookupSpan<'a>,
+{
+    use tracing_subscriber::Layer;
+    std::fs::create_dir_all(dir).unwrap_or_else(|e| panic!("creating {}: {e}", dir.display()));
+    let path = dir.join(format!("{}.log", std::process::id()));
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)
+        .unwrap_or_else(|e| panic!("opening {}: {e}", path.display()));
+    shared::telemetry::json_layer(Arc::new(file))
+        .with_filter(tracing_subscriber::EnvFilter::new(CAPTURED_LOG_FILTER))
+}
+
+/// [`log_file_layer`] into `$TEST_LOG_DIR`, if it is set.
+pub fn captured_log_layer<S>() -> Option<impl tracing_subscriber::Layer<S> + Send + Sync + 'static>
+where
+    S: tracing::Subscriber + for<'a> tracing_subscriber::registry::LookupSpan<'a>,
+{
+    let dir = std::env::var_os(TEST_LOG_DIR_VAR).filter(|dir| !dir.is_empty())?;
+    Some(log_file_layer(Path::new(&dir)))
+}
+
+/// Installs, once per process, the global subscriber that captures this test process's log
+/// lines into `$TEST_LOG_DIR` (nothing if it is not set). [`TestStack::new`] calls it.
+pub fn init_captured_logs() {
+    static INIT: std::sync::Once = std::sync::Once::new();
+    INIT.call_once(|| {
+        use tracing_subscriber::layer::SubscriberExt;
+        use tracing_subscriber::util::SubscriberInitExt;
+        if let Some(layer) = captured_log_layer() {
+            // A test that installed its own subscriber keeps it.
+            drop(tracing_subscriber::registry().with(layer).try_init());
+        }
+    });
+}
 
 /// A table of its own in DynamoDB Local, with one app and its API key.
 pub struct TestStack {
@@ -49,6 +106,7 @@ pub fn endpoint() -> String {
 impl TestStack {
     /// A fresh table with one app.
     pub async fn new() -> Self {
+        init_captured_logs();
         let client = shared::config::dynamodb_client(Some(&endpoint())).await;
         let table = format!("test-{}", uuid::Uuid::new_v4().simple());
         shared::store::schema::ensure_table(&client, &table)

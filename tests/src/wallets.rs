@@ -147,15 +147,21 @@ impl Write for SharedWriter {
 }
 
 impl CapturedLogs {
-    /// Starts capturing, at every level.
+    /// Starts capturing, at every level. The lines still go to `$TEST_LOG_DIR` as well, for
+    /// the scan after the suite.
     pub fn start() -> Self {
+        use tracing_subscriber::Layer;
+        use tracing_subscriber::layer::SubscriberExt;
         let buffer = Arc::new(Mutex::new(Vec::new()));
         let writer = SharedWriter(Arc::clone(&buffer));
-        let subscriber = tracing_subscriber::fmt()
-            .with_max_level(tracing::Level::TRACE)
-            .with_ansi(false)
-            .with_writer(move || writer.clone())
-            .finish();
+        let subscriber = tracing_subscriber::registry()
+            .with(
+                tracing_subscriber::fmt::layer()
+                    .with_ansi(false)
+                    .with_writer(move || writer.clone())
+                    .with_filter(tracing_subscriber::filter::LevelFilter::TRACE),
+            )
+            .with(crate::captured_log_layer());
         Self {
             buffer,
             _guard: tracing::subscriber::set_default(subscriber),
