@@ -7,6 +7,7 @@
 // A harness reports failures by panicking.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+pub mod faults;
 pub mod raw_http;
 pub mod receiver;
 pub mod runtime_api;
