@@ -54,7 +54,14 @@ impl EmailAddress {
 /// The uniqueness key of a valid address; `None` if its domain has no IDNA form.
 pub fn email_key(text: &str) -> Option<String> {
     let (local, domain) = text.rsplit_once('@')?;
-    let local = local.nfkc().collect::<String>().to_lowercase();
+    // NFKC again after lowercasing: `İ` lowercases to `i` and U+0307, which must then be
+    // reordered with the marks that follow it, or canonically equivalent spellings differ.
+    let local = local
+        .nfkc()
+        .collect::<String>()
+        .to_lowercase()
+        .nfkc()
+        .collect::<String>();
     let domain = idna::domain_to_ascii(domain).ok()?;
     Some(format!("{local}@{domain}"))
 }
@@ -87,6 +94,20 @@ mod tests {
             key("ada@example.com"),
             key("adа@example.com"),
             "Cyrillic а is another letter"
+        );
+    }
+
+    #[test]
+    fn the_key_is_normalised_and_its_own_key() {
+        // `İ` then a mark that sorts before its dot (here HEBREW POINT SHEVA): lowercasing
+        // `İ` gives `i` and U+0307, which left the key out of canonical order, not NFKC and
+        // not its own key.
+        let email = EmailAddress::parse("email", "\u{130}\u{5b0}nci@example.com").unwrap();
+        assert_eq!(email.key(), "i\u{5b0}\u{307}nci@example.com");
+        assert_eq!(email_key(email.key()).as_deref(), Some(email.key()));
+        assert_eq!(
+            email_key("\u{130}\u{316}@example.com").as_deref(),
+            Some("i\u{316}\u{307}@example.com")
         );
     }
 
