@@ -69,6 +69,9 @@ where
     }
 }
 
+/// Makes the `n`th request of a load run.
+type BuildRequest = Box<dyn Fn(usize) -> reqwest::RequestBuilder + Send + Sync>;
+
 /// The local API as a process of its own, on `stack`'s table.
 pub struct LocalApi {
     child: tokio::process::Child,
@@ -152,10 +155,7 @@ pub async fn run(report: &mut Report, duration: Duration, connections: usize) {
     let ids = Arc::new(ids);
     let run_tag = uuid::Uuid::new_v4().simple().to_string();
 
-    let cases: [(
-        &str,
-        Box<dyn Fn(usize) -> reqwest::RequestBuilder + Send + Sync>,
-    ); 3] = [
+    let cases: [(&str, BuildRequest); 3] = [
         ("GET /v1/users/{id}", {
             let (http, url, key, ids) =
                 (http.clone(), api.url.clone(), key.clone(), Arc::clone(&ids));
@@ -268,12 +268,12 @@ impl RawOperations {
         let users: Vec<Item> = items
             .iter()
             .filter(|i| sk(i) == "USER")
-            .map(|i| key_of(i))
+            .map(key_of)
             .collect();
         let guards: Vec<Item> = items
             .iter()
             .filter(|i| sk(i) == "GUARD")
-            .map(|i| key_of(i))
+            .map(key_of)
             .collect();
         let key_item = items.iter().find(|i| sk(i) == "APIKEY").unwrap();
         let user_template = items.iter().find(|i| sk(i) == "USER").unwrap().clone();

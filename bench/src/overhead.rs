@@ -128,10 +128,13 @@ type Handle = for<'a> fn(
     Request,
 ) -> std::pin::Pin<Box<dyn Future<Output = Response<Body>> + 'a>>;
 
+/// A request to make: method, path, body, expected status.
+type Call = (&'static str, String, Option<Value>, u16);
+
 struct Route {
     name: &'static str,
     /// From a user id and a counter: method, path, body, expected status.
-    request: fn(&str, usize) -> (&'static str, String, Option<Value>, u16),
+    request: fn(&str, usize) -> Call,
     handle: Handle,
 }
 

@@ -4,6 +4,9 @@
 //! that changed nothing; a write that committed before its answer was lost is reported as the
 //! success it was, and stored once.
 
+// A test reports failure by panicking.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use api_tests::TestStack;
 use api_tests::faults::{Fault, FaultyStore};
 use serde_json::json;

@@ -3,6 +3,9 @@
 //! is 2xx, 409 or 503 in the envelope; every user that got a 201 exists; every identifier guard
 //! belongs to an existing user; and the stream consumer then creates every pending wallet.
 
+// A test reports failure by panicking.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -97,7 +100,10 @@ async fn a_store_crash_mid_load_loses_nothing_and_duplicates_nothing() {
                 };
                 let retry_after = response.headers().contains_key("retry-after");
                 let (status, body) = api_tests::parts(&response);
-                answers.lock().await.push((route, status, body, retry_after));
+                answers
+                    .lock()
+                    .await
+                    .push((route, status, body, retry_after));
                 tokio::time::sleep(Duration::from_millis(10)).await;
             }
         }));
@@ -118,7 +124,10 @@ async fn a_store_crash_mid_load_loses_nothing_and_duplicates_nothing() {
             matches!(status, 200 | 201 | 409 | 503),
             "{route}: {status} {body}"
         );
-        assert!(body["success"].is_boolean(), "{route}: not the envelope: {body}");
+        assert!(
+            body["success"].is_boolean(),
+            "{route}: not the envelope: {body}"
+        );
         if *status == 503 {
             assert_eq!(body["error"]["code"], "service_unavailable");
             assert!(retry_after, "a 503 without Retry-After");
@@ -177,7 +186,10 @@ async fn a_store_crash_mid_load_loses_nothing_and_duplicates_nothing() {
                         wallets
                             .iter()
                             .filter(|w| {
-                                w.as_m().ok().and_then(|m| m.get("status")).and_then(|s| s.as_s().ok())
+                                w.as_m()
+                                    .ok()
+                                    .and_then(|m| m.get("status"))
+                                    .and_then(|s| s.as_s().ok())
                                     != Some(&"ready".to_owned())
                             })
                             .count()
