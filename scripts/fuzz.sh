@@ -12,7 +12,8 @@
 #
 # The committed seeds in fuzz/corpus/<target> are only read: what the fuzzer adds goes to
 # .local/fuzz/corpus/<target> (the first corpus directory libFuzzer is given is the one it
-# writes to), which later local runs start from too. A failing input is saved under
+# writes to), which later local runs start from too (it only grows: delete .local/fuzz to
+# start over). A failing input is saved under
 # fuzz/artifacts/<target>/ (gitignored); reproduce it with
 #   .local/tools/bin/cargo-fuzz fuzz run -s none <target> fuzz/artifacts/<target>/<file>
 set -euo pipefail
