@@ -29,10 +29,17 @@ pub async fn run(duration: Duration, connections: usize) {
     // A minute of load before the first reading, so start-up allocation is not counted as growth.
     let warm_up = Duration::from_secs(60).min(duration / 10);
     let started = Instant::now();
+    // Answers by status (0: no answer), to tell a conflict the mix provokes from a failure.
+    let statuses = std::sync::Arc::new(std::sync::Mutex::new(std::collections::BTreeMap::<
+        u16,
+        usize,
+    >::new()));
     let mix = {
         let (http, url, key) = (http.clone(), api.url.clone(), key.clone());
+        let statuses = std::sync::Arc::clone(&statuses);
         move |n: usize| {
             let (http, url, key) = (http.clone(), url.clone(), key.clone());
+            let statuses = std::sync::Arc::clone(&statuses);
             async move {
                 let request = match n % 5 {
                     0 => http
@@ -50,10 +57,12 @@ pub async fn run(duration: Duration, connections: usize) {
                         .post(format!("{url}/v1/users/find-or-create"))
                         .json(&json!({"external_id": format!("ext-{}", n % 500)})),
                 };
-                match request.header("authorization", key).send().await {
-                    Ok(response) => response.status().is_success(),
-                    Err(_) => false,
-                }
+                let status = match request.header("authorization", key).send().await {
+                    Ok(response) => response.status().as_u16(),
+                    Err(_) => 0,
+                };
+                *statuses.lock().unwrap().entry(status).or_default() += 1;
+                (200..300).contains(&status)
             }
         }
     };
@@ -69,6 +78,10 @@ pub async fn run(duration: Duration, connections: usize) {
         requests as f64 / started.elapsed().as_secs_f64(),
         rest.stats.median_ms(),
         rest.stats.p99_ms(),
+    );
+    println!(
+        "answers by status (0: none): {:?}",
+        statuses.lock().unwrap()
     );
     println!(
         "growth after the warm-up: local-api {:+.1} MB, DynamoDB Local {:+.1} MB",
