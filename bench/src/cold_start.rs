@@ -8,7 +8,7 @@ use api_tests::TestStack;
 use api_tests::runtime_api::{self, Outcome};
 use serde_json::json;
 
-use crate::report::{Report, Stats};
+use crate::report::{Report, Stats, Target};
 
 /// Each function and the `events/` payload that invokes it.
 const FUNCTIONS: &[(&str, &str)] = &[
@@ -68,8 +68,7 @@ pub async fn run(report: &mut Report, cold_samples: usize, warm_invocations: usi
             "cold start",
             &format!("{function}: cold start / floor, medians"),
             ratio,
-            "<= 1.5",
-            ratio <= 1.5,
+            Target::AtMost(1.5),
         );
         let run = runtime_api::run(
             &crate::sibling(function),

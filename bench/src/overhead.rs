@@ -10,7 +10,7 @@ use lambda_http::{Body, Request, Response};
 use serde_json::{Value, json};
 
 use crate::meter::{Meter, Usage};
-use crate::report::{Report, Stats};
+use crate::report::{Report, Stats, Target};
 
 /// One route's figures.
 #[derive(Debug, Clone)]
@@ -49,10 +49,9 @@ pub async fn run(report: &mut Report, samples: usize) -> Vec<RouteCost> {
     let mut ids = Vec::new();
     for i in 0..50 {
         let body = json!({"email": format!("seed{i}@example.com"), "wallets": []});
-        let created = call(&stack, "POST", "/v1/users", Some(&body), 201, |s, r| {
-            Box::pin(create_user::handle(&s.store, r))
-        })
-        .await;
+        let request = api_tests::request("POST", "/v1/users", &stack.api_key, Some(&body));
+        let (status, created) = api_tests::parts(&create_user::handle(&stack.store, request).await);
+        assert_eq!(status, 201, "{created}");
         ids.push(created["data"]["id"].as_str().unwrap().to_owned());
     }
     meter.take();
@@ -109,8 +108,7 @@ pub async fn run(report: &mut Report, samples: usize) -> Vec<RouteCost> {
             "handler",
             &format!("{}: handler / SDK, medians", cost.route),
             ratio,
-            "<= 1.10",
-            ratio <= 1.10,
+            Target::AtMost(1.1),
         );
         report.figure(
             "capacity",
@@ -200,22 +198,3 @@ const ROUTES: &[Route] = &[
         handle: |s, r| Box::pin(update_user::handle(&s.store, r)),
     },
 ];
-
-/// Calls one handler and checks its status; the JSON answer.
-async fn call<'a, F>(
-    stack: &'a TestStack,
-    method: &str,
-    path: &str,
-    body: Option<&Value>,
-    status: u16,
-    handle: F,
-) -> Value
-where
-    F: Fn(&'a TestStack, Request) -> std::pin::Pin<Box<dyn Future<Output = Response<Body>> + 'a>>,
-{
-    let request = api_tests::request(method, path, &stack.api_key, body);
-    let response = handle(stack, request).await;
-    let (got, json) = api_tests::parts(&response);
-    assert_eq!(got, status, "{method} {path}: {json}");
-    json
-}

@@ -34,6 +34,13 @@ impl Stats {
     }
 }
 
+/// A ratio's target.
+#[derive(Debug, Clone, Copy)]
+pub enum Target {
+    AtMost(f64),
+    AtLeast(f64),
+}
+
 /// One line of the report.
 #[derive(Debug, Clone)]
 struct Row {
@@ -108,28 +115,20 @@ impl Report {
         });
     }
 
-    /// A ratio against a floor measured in the same run; `bound` is the target's limit (the
-    /// chart draws it).
-    pub fn ratio(
-        &mut self,
-        group: &'static str,
-        measure: &str,
-        ratio: f64,
-        target: &str,
-        met: bool,
-    ) {
-        let bound = target
-            .trim_start_matches(|c: char| !c.is_ascii_digit())
-            .trim_end_matches(|c: char| !c.is_ascii_digit())
-            .parse()
-            .unwrap_or(0.0);
+    /// A ratio against a floor measured in the same run, and its target: at most (`Target::AtMost`)
+    /// or at least (`Target::AtLeast`) a bound. The chart draws the bound.
+    pub fn ratio(&mut self, group: &'static str, measure: &str, ratio: f64, target: Target) {
+        let (bound, met, text) = match target {
+            Target::AtMost(bound) => (bound, ratio <= bound, format!("<= {bound}")),
+            Target::AtLeast(bound) => (bound, ratio >= bound, format!(">= {bound}")),
+        };
         self.push(Row {
             group,
             measure: measure.to_owned(),
             figure: format!("{ratio:.2}x"),
-            target: Some((target.to_owned(), met)),
+            json: json!({"ratio": ratio, "target": text, "met": met}),
+            target: Some((text, met)),
             ratio: Some((ratio, bound, met)),
-            json: json!({"ratio": ratio, "target": target, "met": met}),
         });
     }
 

@@ -7,6 +7,8 @@ use std::time::{Duration, Instant};
 use api_tests::TestStack;
 use serde_json::json;
 
+use api_tests::runtime_api::current_rss_kib;
+
 use crate::load::{LocalApi, closed_loop};
 
 /// Runs the soak for `duration` with `connections` clients.
@@ -99,11 +101,4 @@ fn store_pid() -> Option<u32> {
         .trim()
         .parse()
         .ok()
-}
-
-/// A process's resident set now (VmRSS), in KiB.
-fn current_rss_kib(pid: u32) -> Option<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let line = status.lines().find(|line| line.starts_with("VmRSS:"))?;
-    line.split_whitespace().nth(1)?.parse().ok()
 }

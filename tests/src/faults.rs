@@ -31,6 +31,19 @@ pub enum Fault {
     Delay(Duration),
 }
 
+impl Fault {
+    /// The fault's name, what [`FaultyStore::applied`] counts by.
+    pub fn kind(self) -> &'static str {
+        match self {
+            Self::Throttle => "Throttle",
+            Self::InternalError => "InternalError",
+            Self::ResetBefore => "ResetBefore",
+            Self::ResetAfter => "ResetAfter",
+            Self::Delay(_) => "Delay",
+        }
+    }
+}
+
 #[derive(Debug)]
 struct Rule {
     operation: Option<String>,
@@ -44,7 +57,7 @@ struct State {
     /// Requests seen per operation (faulted or not).
     seen: HashMap<String, u32>,
     /// Faults applied per kind.
-    applied: HashMap<String, u32>,
+    applied: HashMap<&'static str, u32>,
 }
 
 /// The proxy; its `endpoint` takes the place of DynamoDB Local's.
@@ -104,7 +117,7 @@ impl FaultyStore {
     }
 
     /// Faults applied so far, by kind (`Throttle`, `ResetAfter`, ...).
-    pub fn applied(&self) -> HashMap<String, u32> {
+    pub fn applied(&self) -> HashMap<&'static str, u32> {
         self.state.lock().unwrap().applied.clone()
     }
 
@@ -177,9 +190,7 @@ async fn handle(
             rule.fault
         });
         if let Some(fault) = fault {
-            let kind = format!("{fault:?}");
-            let kind = kind.split('(').next().unwrap_or_default().to_owned();
-            *state.applied.entry(kind).or_default() += 1;
+            *state.applied.entry(fault.kind()).or_default() += 1;
         }
         state.rules.retain(|rule| rule.remaining > 0);
         fault

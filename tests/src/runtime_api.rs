@@ -102,10 +102,23 @@ pub async fn run(binary: &str, env: &[(&str, &str)], events: Vec<String>) -> Run
     }
 }
 
-/// A process's peak resident set from `/proc/<pid>/status` (Linux only).
+/// A process's peak resident set (Linux only).
 pub fn peak_rss_kib(pid: u32) -> Option<u64> {
+    status_kib(pid, "VmHWM")
+}
+
+/// A process's resident set now (Linux only).
+pub fn current_rss_kib(pid: u32) -> Option<u64> {
+    status_kib(pid, "VmRSS")
+}
+
+/// A `kB` figure of `/proc/<pid>/status`.
+fn status_kib(pid: u32, field: &str) -> Option<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let line = status.lines().find(|line| line.starts_with("VmHWM:"))?;
+    let line = status.lines().find(|line| {
+        line.strip_prefix(field)
+            .is_some_and(|rest| rest.starts_with(':'))
+    })?;
     line.split_whitespace().nth(1)?.parse().ok()
 }
 

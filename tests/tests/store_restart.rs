@@ -177,25 +177,12 @@ async fn a_store_crash_mid_load_loses_nothing_and_duplicates_nothing() {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(90);
     loop {
         let users = stack.user_items().await;
-        let pending: usize = users
-            .iter()
-            .map(|u| {
-                u.get("wallets")
-                    .and_then(|w| w.as_l().ok())
-                    .map_or(0, |wallets| {
-                        wallets
-                            .iter()
-                            .filter(|w| {
-                                w.as_m()
-                                    .ok()
-                                    .and_then(|m| m.get("status"))
-                                    .and_then(|s| s.as_s().ok())
-                                    != Some(&"ready".to_owned())
-                            })
-                            .count()
-                    })
-            })
-            .sum();
+        let pending = users
+            .into_iter()
+            .map(|item| serde_dynamo::from_item::<_, serde_json::Value>(item).unwrap())
+            .flat_map(|user| user["wallets"].as_array().cloned().unwrap_or_default())
+            .filter(|wallet| wallet["status"] != "ready")
+            .count();
         if pending == 0 {
             break;
         }
