@@ -144,7 +144,7 @@ impl LocalApi {
 pub async fn run(report: &mut Report, duration: Duration, connections: usize) {
     let stack = TestStack::new().await;
     let api = LocalApi::start(&stack, true).await;
-    let http = reqwest::Client::builder()
+    let http = shared::tls::reqwest_builder()
         .pool_max_idle_per_host(connections)
         .build()
         .unwrap();

@@ -16,7 +16,9 @@ pub async fn run(duration: Duration, connections: usize) {
     let stack = TestStack::new().await;
     let api = LocalApi::start(&stack, false).await;
     let store_pid = store_pid();
-    let http = reqwest::Client::new();
+    let http = shared::tls::reqwest_builder()
+        .build()
+        .expect("an HTTP client");
     let key = format!("Bearer {}", stack.api_key);
     let rss = |label: &str| {
         let api_rss = api.pid().and_then(current_rss_kib).unwrap_or(0);

@@ -35,6 +35,7 @@ pub async fn dynamodb_client(endpoint: Option<&str>) -> aws_sdk_dynamodb::Client
 /// (DynamoDB Streams, locally).
 pub async fn sdk_config(endpoint: Option<&str>) -> aws_config::SdkConfig {
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
+        .http_client(crate::tls::sdk_http_client())
         .retry_config(retry_config())
         .timeout_config(timeout_config());
     if let Some(endpoint) = endpoint {

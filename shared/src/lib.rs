@@ -17,6 +17,7 @@ pub mod routes;
 pub mod store;
 pub mod stream;
 pub mod telemetry;
+pub mod tls;
 pub mod updates;
 pub mod users;
 pub mod validation;

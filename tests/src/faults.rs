@@ -79,7 +79,7 @@ impl FaultyStore {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let endpoint = format!("http://{}", listener.local_addr().unwrap());
         let state = Arc::new(Mutex::new(State::default()));
-        let client = reqwest::Client::builder()
+        let client = shared::tls::reqwest_builder()
             .pool_max_idle_per_host(64)
             .build()
             .unwrap();

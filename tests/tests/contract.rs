@@ -135,7 +135,7 @@ async fn serve(stack: &TestStack) -> (String, local_api::Services) {
 async fn the_local_api_serves_its_contract_and_reference_page() {
     let stack = TestStack::new().await;
     let (address, _) = serve(&stack).await;
-    let client = reqwest::Client::new();
+    let client = shared::tls::reqwest_builder().build().unwrap();
     let spec = client
         .get(format!("{address}/openapi.yaml"))
         .send()
@@ -201,7 +201,7 @@ async fn every_route_answers_as_the_contract_says() {
     let stack = TestStack::new().await;
     let (address, _) = serve(&stack).await;
     let mut api = Exchanges {
-        client: reqwest::Client::new(),
+        client: shared::tls::reqwest_builder().build().unwrap(),
         address: address.clone(),
         key: stack.api_key.clone(),
         contract: Contract::load(),
@@ -310,7 +310,9 @@ async fn every_route_answers_as_the_contract_says() {
     assert!(api.checked.len() >= 22, "{:?}", api.checked);
 
     // Without a key: 401 in the envelope.
-    let unauthorised = reqwest::Client::new()
+    let unauthorised = shared::tls::reqwest_builder()
+        .build()
+        .unwrap()
         .get(format!("{address}{by_id}"))
         .send()
         .await

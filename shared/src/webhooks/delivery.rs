@@ -166,7 +166,7 @@ impl Sender {
 
     /// A client whose attempts time out after `timeout` (tests use a short one).
     pub fn with_timeout(policy: DestinationPolicy, timeout: Duration) -> Result<Self, String> {
-        let client = reqwest::Client::builder()
+        let client = crate::tls::reqwest_builder()
             .dns_resolver(Arc::new(GuardedResolver(policy)))
             .redirect(reqwest::redirect::Policy::none())
             .timeout(timeout)
