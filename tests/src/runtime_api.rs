@@ -44,8 +44,12 @@ pub struct Run {
     pub peak_rss_kib: Option<u64>,
 }
 
+/// How long each invocation may run, as Lambda's deadline tells the function.
+pub const DEFAULT_BUDGET: Duration = Duration::from_secs(30);
+
 struct State {
     events: VecDeque<String>,
+    budget: Duration,
     handed_at: Instant,
     started: Instant,
     invocations: Vec<Invocation>,
@@ -56,13 +60,33 @@ struct State {
 /// Runs `binary` with `env` under a fresh Runtime API, hands it `event`, and returns what it
 /// answered. The process is killed afterwards.
 pub async fn invoke(binary: &str, env: &[(&str, &str)], event: &str) -> Invocation {
-    let mut run = run(binary, env, vec![event.to_owned()]).await;
+    invoke_within(binary, env, event, DEFAULT_BUDGET).await
+}
+
+/// [`invoke`] with a deadline `budget` after the event is handed over.
+pub async fn invoke_within(
+    binary: &str,
+    env: &[(&str, &str)],
+    event: &str,
+    budget: Duration,
+) -> Invocation {
+    let mut run = run_within(binary, env, vec![event.to_owned()], budget).await;
     run.invocations.remove(0)
 }
 
 /// Runs `binary` with `env` under a fresh Runtime API and hands it `events` one after another
 /// (each as soon as the previous one is answered). The process is killed afterwards.
 pub async fn run(binary: &str, env: &[(&str, &str)], events: Vec<String>) -> Run {
+    run_within(binary, env, events, DEFAULT_BUDGET).await
+}
+
+/// [`run`] with each invocation's deadline `budget` after its event is handed over.
+pub async fn run_within(
+    binary: &str,
+    env: &[(&str, &str)],
+    events: Vec<String>,
+    budget: Duration,
+) -> Run {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = listener.local_addr().unwrap();
     let (done, finished) = oneshot::channel();
@@ -70,6 +94,7 @@ pub async fn run(binary: &str, env: &[(&str, &str)], events: Vec<String>) -> Run
     let state = Arc::new(Mutex::new(State {
         expected: events.len(),
         events: events.into(),
+        budget,
         handed_at: started,
         started,
         invocations: Vec::new(),
@@ -148,13 +173,13 @@ async fn route(
     const REQUEST_ID: &str = "8476a536-e9f4-11e8-9739-2dfe598c3fcd";
     let path = request.uri().path().to_owned();
     if path.ends_with("/runtime/invocation/next") {
-        let event = {
+        let (event, budget) = {
             let mut state = state.lock().unwrap();
             let event = state.events.pop_front();
             if event.is_some() && !state.invocations.is_empty() {
                 state.handed_at = Instant::now();
             }
-            event
+            (event, state.budget)
         };
         let Some(event) = event else {
             // No more events: later polls wait until the caller kills the function.
@@ -165,7 +190,7 @@ async fn route(
             .duration_since(std::time::UNIX_EPOCH)
             .unwrap()
             .as_millis()
-            + 30_000;
+            + budget.as_millis();
         return hyper::Response::builder()
             .header("lambda-runtime-aws-request-id", REQUEST_ID)
             .header("lambda-runtime-deadline-ms", deadline.to_string())
