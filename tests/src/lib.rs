@@ -55,7 +55,11 @@ where
         .open(&path)
         .unwrap_or_else(|e| panic!("opening {}: {e}", path.display()));
     shared::telemetry::json_layer(Arc::new(file))
-        .with_filter(tracing_subscriber::EnvFilter::new(CAPTURED_LOG_FILTER))
+        .with_filter(
+            CAPTURED_LOG_FILTER
+                .parse::<tracing_subscriber::filter::Targets>()
+                .unwrap(),
+        )
 }
 
 /// [`log_file_layer`] into `$TEST_LOG_DIR`, if it is set.
