@@ -28,6 +28,12 @@ const FUNCTIONS: &[(&str, &str)] = &[
     ("deliver-webhooks", "deliver-webhooks"),
 ];
 
+/// Where Amazon Linux and Debian keep the CA bundle.
+const CA_BUNDLES: &[&str] = &[
+    "/etc/pki/tls/certs/ca-bundle.crt",
+    "/etc/ssl/certs/ca-certificates.crt",
+];
+
 /// The floor: a hello-world with the same profile (`bench/src/bin/bare-lambda.rs`).
 const FLOOR: &str = "bare-lambda";
 
@@ -52,6 +58,14 @@ pub async fn run(report: &mut Report, cold_samples: usize, warm_invocations: usi
         ),
     ];
 
+    // As in the template: the functions read the CA bundle alone (this machine's path).
+    let bundle = CA_BUNDLES
+        .iter()
+        .find(|path| std::path::Path::new(path).exists());
+    let env: Vec<(&str, &str)> = env
+        .into_iter()
+        .chain(bundle.map(|path| ("SSL_CERT_FILE", *path)))
+        .collect();
     let floor_event = stack.event_text("get-user");
     let floor = cold_starts(FLOOR, &env, &floor_event, cold_samples).await;
     report.timing("cold start", "bare lambda_http hello-world (floor)", floor);
