@@ -2,12 +2,12 @@
 //! Request bodies and headers are never logged: they carry API keys and personal data.
 
 use tracing::Subscriber;
+use tracing_subscriber::Layer;
+use tracing_subscriber::filter::{LevelFilter, Targets};
 use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::registry::LookupSpan;
 use tracing_subscriber::util::SubscriberInitExt;
-use tracing_subscriber::Layer;
-use tracing_subscriber::filter::{LevelFilter, Targets};
 
 /// Installs the global subscriber. `RUST_LOG` filters (default `info`); `LOG_FORMAT=text`
 /// switches to human-readable lines.

@@ -54,12 +54,11 @@ where
         .append(true)
         .open(&path)
         .unwrap_or_else(|e| panic!("opening {}: {e}", path.display()));
-    shared::telemetry::json_layer(Arc::new(file))
-        .with_filter(
-            CAPTURED_LOG_FILTER
-                .parse::<tracing_subscriber::filter::Targets>()
-                .unwrap(),
-        )
+    shared::telemetry::json_layer(Arc::new(file)).with_filter(
+        CAPTURED_LOG_FILTER
+            .parse::<tracing_subscriber::filter::Targets>()
+            .unwrap(),
+    )
 }
 
 /// [`log_file_layer`] into `$TEST_LOG_DIR`, if it is set.
