@@ -2,7 +2,7 @@
 //! proxy): throttling, internal errors, resets before and after a write is applied, latency.
 //! Every answer is the envelope; a fault that outlasts the retries is a 503 with Retry-After
 //! that changed nothing; a write that committed before its answer was lost is reported as the
-//! success it was, and stored once.
+//! success it was, and stored once. Webhook registration is held to the same.
 
 // A test reports failure by panicking.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -130,4 +130,51 @@ async fn find_or_create_whose_answer_was_lost_returns_the_one_user() {
     assert_eq!(again["data"]["user"]["id"], first["data"]["user"]["id"]);
     assert_eq!(stack.user_items().await.len(), 1);
     stack.assert_guards_match_users().await;
+}
+
+/// Registering a webhook endpoint through a faulty store: a throttle that outlasts the retries
+/// is a 503 that stored nothing; a registration whose answer was lost after it committed is
+/// the one endpoint, reported as the 201 it was.
+#[tokio::test]
+async fn webhook_registration_under_store_faults_stores_the_endpoint_once_or_not_at_all() {
+    let stack = TestStack::new().await;
+    let services = stack.services(3);
+    let proxy = FaultyStore::start(&api_tests::endpoint()).await;
+    let store = proxy.store(stack.table()).await;
+    let context = webhooks::Webhooks {
+        store: &store,
+        sealer: &services.sealer,
+        queue: services.queue.as_ref(),
+        policy: local_api::LOCAL_DESTINATIONS,
+    };
+    let call = |method: &str, path: &str, body: Option<serde_json::Value>| {
+        let request = api_tests::request(method, path, &stack.api_key, body.as_ref());
+        webhooks::handle(&context, request)
+    };
+    let endpoint = json!({"url": "http://127.0.0.1:9/hooks", "events": ["user.created"]});
+    let listed = || async {
+        let (status, body) = api_tests::parts(&call("GET", "/v1/webhooks", None).await);
+        assert_eq!(status, 200, "{body}");
+        body["data"]["endpoints"].as_array().unwrap().clone()
+    };
+
+    proxy.inject(Some(TRANSACTION), Fault::Throttle, 100);
+    let response = call("POST", "/v1/webhooks", Some(endpoint.clone())).await;
+    api_tests::assert_error(&response, 503, "service_unavailable");
+    assert!(response.headers().contains_key("retry-after"));
+    assert_eq!(proxy.seen(TRANSACTION), 3);
+    proxy.heal();
+    assert!(
+        listed().await.is_empty(),
+        "a refused registration stored nothing"
+    );
+
+    proxy.inject(Some(TRANSACTION), Fault::ResetAfter, 1);
+    let (status, body) =
+        api_tests::parts(&call("POST", "/v1/webhooks", Some(endpoint.clone())).await);
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(proxy.applied().get("ResetAfter"), Some(&1));
+    let endpoints = listed().await;
+    assert_eq!(endpoints.len(), 1, "{endpoints:?}");
+    assert_eq!(endpoints[0]["id"], body["data"]["id"]);
 }
