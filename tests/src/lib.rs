@@ -171,28 +171,16 @@ impl TestStack {
     /// Every item in the table: what a rejected request must leave unchanged. API keys' last-use
     /// marks are left out: any authenticated request may refresh them (once an hour).
     pub async fn items(&self) -> Vec<HashMap<String, AttributeValue>> {
-        let mut items = Vec::new();
-        let mut start = None;
-        loop {
-            let page = self
-                .store
-                .client()
-                .scan()
-                .table_name(self.table())
-                .consistent_read(true)
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .unwrap();
-            items.extend(page.items.unwrap_or_default().into_iter().map(|mut item| {
+        let items = secrets::scan_table(self.store.client(), self.table())
+            .await
+            .unwrap();
+        items
+            .into_iter()
+            .map(|mut item| {
                 item.remove("last_used_at");
                 item
-            }));
-            start = page.last_evaluated_key;
-            if start.is_none() {
-                return items;
-            }
-        }
+            })
+            .collect()
     }
 
     /// Puts a stream record's new image into the table, as the write that produced the record

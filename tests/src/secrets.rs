@@ -556,26 +556,19 @@ struct TableContents {
 
 /// Every table name at `client`'s endpoint.
 pub async fn list_tables(client: &aws_sdk_dynamodb::Client) -> Result<Vec<String>, String> {
-    let mut names = Vec::new();
-    let mut start: Option<String> = None;
-    loop {
-        let page = client
-            .list_tables()
-            .set_exclusive_start_table_name(start)
-            .send()
-            .await
-            .map_err(|e| {
-                format!(
-                    "ListTables: {}",
-                    aws_sdk_dynamodb::error::DisplayErrorContext(&e)
-                )
-            })?;
-        names.extend(page.table_names.unwrap_or_default());
-        start = page.last_evaluated_table_name;
-        if start.is_none() {
-            return Ok(names);
-        }
-    }
+    client
+        .list_tables()
+        .into_paginator()
+        .items()
+        .send()
+        .collect::<Result<Vec<_>, _>>()
+        .await
+        .map_err(|e| {
+            format!(
+                "ListTables: {}",
+                aws_sdk_dynamodb::error::DisplayErrorContext(&e)
+            )
+        })
 }
 
 /// Every item of a table, read consistently.
@@ -583,28 +576,21 @@ pub async fn scan_table(
     client: &aws_sdk_dynamodb::Client,
     table: &str,
 ) -> Result<Vec<Item>, String> {
-    let mut items = Vec::new();
-    let mut start = None;
-    loop {
-        let page = client
-            .scan()
-            .table_name(table)
-            .consistent_read(true)
-            .set_exclusive_start_key(start)
-            .send()
-            .await
-            .map_err(|e| {
-                format!(
-                    "Scan {table}: {}",
-                    aws_sdk_dynamodb::error::DisplayErrorContext(&e)
-                )
-            })?;
-        items.extend(page.items.unwrap_or_default());
-        start = page.last_evaluated_key;
-        if start.is_none() {
-            return Ok(items);
-        }
-    }
+    client
+        .scan()
+        .table_name(table)
+        .consistent_read(true)
+        .into_paginator()
+        .items()
+        .send()
+        .collect::<Result<Vec<_>, _>>()
+        .await
+        .map_err(|e| {
+            format!(
+                "Scan {table}: {}",
+                aws_sdk_dynamodb::error::DisplayErrorContext(&e)
+            )
+        })
 }
 
 async fn read_table(
