@@ -3,8 +3,15 @@
 //! answers first: an enveloped 503 `service_unavailable` with `Retry-After`, while it still can.
 //! Work stopped this way is safe to retry: a write either committed whole (a retry finds it,
 //! or replays it with the same `Idempotency-Key`) or not at all.
+//!
+//! Only a plausible deadline is trusted. Lambda gives epoch milliseconds no further than its
+//! longest timeout (15 minutes) from now; an emulator may not (`cargo lambda watch` sends the
+//! constant `600000`, 1970-01-01T00:10Z). A deadline further than that from now, either way, is
+//! no usable deadline: the work runs unguarded (with one warning), instead of every invocation
+//! answering 503.
 
 use std::future::Future;
+use std::sync::Once;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use lambda_http::{Body, Request, RequestExt, Response};
@@ -27,9 +34,38 @@ pub fn time_left(deadline_ms: u64, now: SystemTime) -> Option<Duration> {
         .filter(|left| !left.is_zero())
 }
 
-/// The request's deadline, when it came through Lambda (the local server has none).
+/// Lambda's longest function timeout: no real deadline is further than this from now.
+pub const LONGEST_LAMBDA_TIMEOUT: Duration = Duration::from_secs(15 * 60);
+
+/// Whether `deadline_ms` can be a real invocation's deadline at `now`: within
+/// [`LONGEST_LAMBDA_TIMEOUT`] of it, before or after (a deadline just past is a real one that
+/// has run out; one decades past is an emulator's constant).
+pub fn is_plausible(deadline_ms: u64, now: SystemTime) -> bool {
+    let Some(deadline) = UNIX_EPOCH.checked_add(Duration::from_millis(deadline_ms)) else {
+        return false;
+    };
+    let distance = match deadline.duration_since(now) {
+        Ok(ahead) => ahead,
+        Err(behind) => behind.duration(),
+    };
+    distance <= LONGEST_LAMBDA_TIMEOUT
+}
+
+/// The request's deadline, when it came through Lambda with a plausible one (the local server
+/// has none; see the module's note on emulators).
 pub fn of(request: &Request) -> Option<u64> {
-    request.lambda_context_ref().map(|context| context.deadline)
+    let deadline = request.lambda_context_ref()?.deadline;
+    if is_plausible(deadline, SystemTime::now()) {
+        return Some(deadline);
+    }
+    static WARNED: Once = Once::new();
+    WARNED.call_once(|| {
+        tracing::warn!(
+            deadline_ms = deadline,
+            "the runtime's deadline is implausible (an emulator?): running without one"
+        );
+    });
+    None
 }
 
 /// `work`'s response, or a 503 if the deadline comes first (or has as good as come already,
@@ -93,6 +129,37 @@ mod tests {
             time_left(deadline, UNIX_EPOCH + Duration::from_millis(deadline + 5)),
             None
         );
+    }
+
+    #[test]
+    fn only_deadlines_within_the_longest_timeout_of_now_are_plausible() {
+        let now = SystemTime::now();
+        let now_ms = now.duration_since(UNIX_EPOCH).unwrap().as_millis() as u64;
+        let fifteen_minutes = 15 * 60 * 1000;
+        // Real ones: ahead by up to the longest timeout, or just run out.
+        assert!(is_plausible(now_ms + 3_000, now));
+        assert!(is_plausible(now_ms + fifteen_minutes, now));
+        assert!(is_plausible(now_ms - 5, now));
+        // cargo-lambda's constant, and anything else out of reach either way.
+        assert!(!is_plausible(600_000, now));
+        assert!(!is_plausible(0, now));
+        assert!(!is_plausible(now_ms + fifteen_minutes + 1_000, now));
+        assert!(!is_plausible(now_ms - fifteen_minutes - 1_000, now));
+        assert!(!is_plausible(u64::MAX, now));
+    }
+
+    #[test]
+    fn an_emulators_constant_deadline_leaves_the_request_unguarded() {
+        let mut context = lambda_http::Context::default();
+        context.deadline = 600_000;
+        let request = lambda_http::Request::default().with_lambda_context(context);
+        assert_eq!(of(&request), None);
+
+        let real = in_ms(5_000);
+        let mut context = lambda_http::Context::default();
+        context.deadline = real;
+        let request = lambda_http::Request::default().with_lambda_context(context);
+        assert_eq!(of(&request), Some(real));
     }
 
     #[tokio::test]
