@@ -7,6 +7,14 @@ use time::macros::format_description;
 const RFC3339_MILLIS: &[FormatItem<'static>] =
     format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z");
 
+/// The current time in Unix milliseconds (leases and locks compare these across processes).
+pub fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
 /// The current time, formatted for the API (`2026-01-31T12:00:00.123Z`).
 pub fn now_rfc3339() -> String {
     format_rfc3339(OffsetDateTime::now_utc())

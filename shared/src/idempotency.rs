@@ -14,7 +14,7 @@
 //!   can lag by days); a claim whose function died is reclaimable after [`LOCK`].
 
 use std::future::Future;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use http::{HeaderValue, StatusCode};
 use lambda_http::{Body, Request, Response};
@@ -35,8 +35,15 @@ pub const REPLAYED_HEADER: &str = "idempotent-replayed";
 pub const MAX_KEY_CHARS: usize = 255;
 /// How long a key is remembered.
 pub const RETENTION: Duration = Duration::from_secs(24 * 60 * 60);
-/// How long a claim holds before a retry may take it over (longer than any function timeout).
-pub const LOCK: Duration = Duration::from_secs(30);
+/// The longest timeout of a function that serves HTTP routes (`Timeout` in `template.yaml`; a
+/// test holds the template to it).
+pub const LONGEST_HTTP_TIMEOUT: Duration = Duration::from_secs(30);
+/// What the lock keeps beyond that: the invocation's start-up, clock differences.
+pub const LOCK_MARGIN: Duration = Duration::from_secs(30);
+/// How long a claim holds before a retry may take it over: longer than any request holding it
+/// can still be running, so a request cut off at its deadline never runs beside its retry.
+pub const LOCK: Duration =
+    Duration::from_secs(LONGEST_HTTP_TIMEOUT.as_secs() + LOCK_MARGIN.as_secs());
 /// How long a concurrent retry waits for the first request's outcome.
 pub const WAIT_FOR_FIRST: Duration = Duration::from_secs(3);
 
@@ -125,13 +132,19 @@ pub fn key_of(request: &Request) -> Result<Option<String>, ApiError> {
     Ok(Some(key.to_owned()))
 }
 
-/// What makes two requests "the same": method, path and body.
+/// What makes two requests "the same": method, path, the `If-Match` precondition and body.
 pub fn fingerprint(request: &Request) -> String {
     let mut hash = Sha256::new();
     hash.update(request.method().as_str().as_bytes());
     hash.update(b"\n");
     hash.update(api::route_path(request).as_bytes());
     hash.update(b"\n");
+    // Only when present, so that fingerprints of requests without it stay what they were.
+    if let Some(precondition) = request.headers().get(http::header::IF_MATCH) {
+        hash.update(b"if-match:");
+        hash.update(precondition.as_bytes());
+        hash.update(b"\n");
+    }
     hash.update(request.body().as_ref());
     hex::encode(hash.finalize())
 }
@@ -160,7 +173,7 @@ where
     let token = uuid::Uuid::new_v4().to_string();
     let waiting_since = std::time::Instant::now();
     loop {
-        let now_ms = unix_millis();
+        let now_ms = crate::clock::now_ms();
         let record = KeyRecord {
             fingerprint: fingerprint.clone(),
             state: KeyState::InProgress,
@@ -241,13 +254,6 @@ fn replay(request_id: &str, status: u16, body: String) -> Response<Body> {
     response
 }
 
-fn unix_millis() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -285,5 +291,25 @@ mod tests {
             .body(Body::Text("{\"a\":1}".into()))
             .unwrap();
         assert_ne!(a, fingerprint(&other_path));
+    }
+
+    #[test]
+    fn the_precondition_is_part_of_the_request() {
+        let patch = |if_match: Option<&str>| {
+            let mut builder = http::Request::builder().method("PATCH").uri("/v1/users/u");
+            if let Some(tag) = if_match {
+                builder = builder.header(http::header::IF_MATCH, tag);
+            }
+            fingerprint(&builder.body(Body::Text("{}".into())).unwrap())
+        };
+        assert_ne!(patch(Some("\"3\"")), patch(Some("\"4\"")));
+        assert_ne!(patch(Some("\"3\"")), patch(None));
+        assert_eq!(patch(Some("\"3\"")), patch(Some("\"3\"")));
+    }
+
+    #[test]
+    fn a_claim_outlasts_any_request_holding_it() {
+        assert!(LOCK >= LONGEST_HTTP_TIMEOUT + LOCK_MARGIN);
+        assert!(LOCK > crate::deadline::ANSWER_MARGIN + LONGEST_HTTP_TIMEOUT);
     }
 }

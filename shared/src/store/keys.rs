@@ -12,7 +12,7 @@
 //! | deleted user | the user's (kept until its TTL)     | `DELETED` |
 //! | webhook endpoint | `APP#<app>` (the app's)             | `WEBHOOK#<endpoint id>` |
 //! | event      | `EVENT#<event id>`                      | `EVENT`  |
-//! | delivered mark | `WEBHOOK#<endpoint id>`             | `DELIVERED#<event id>` |
+//! | delivery lease and mark | `WEBHOOK#<endpoint id>`    | `DELIVERED#<event id>` |
 //! | delivery attempt | `WEBHOOK#<endpoint id>`           | `ATTEMPT#<time>#<event id>` |
 //!
 //! An app's endpoints share its partition (a handful of small items, read together). Events

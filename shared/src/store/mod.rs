@@ -10,7 +10,7 @@ use crate::auth::ApiKeyRecord;
 use crate::events::UserEvent;
 use crate::model::{AppId, ChainType, Identifier, User, UserId, WalletAddress};
 use crate::wallets::SealedKey;
-use crate::webhooks::delivery::Attempt;
+use crate::webhooks::delivery::{Attempt, DeliveryClaim, LeaseRequest};
 use crate::webhooks::endpoint::Endpoint;
 
 pub mod dynamo;
@@ -230,18 +230,23 @@ pub trait WebhookStore: Send + Sync {
         id: &str,
     ) -> impl Future<Output = Result<Option<UserEvent>, StoreError>> + Send;
 
-    /// Whether the event was delivered to the endpoint (answered with a 2xx).
-    fn was_delivered(
+    /// Claims the (endpoint, event) pair for one send, with one conditional write: granted when
+    /// no live lease is held and (unless `lease.redelivery`) the event was not delivered yet; a
+    /// lease past its end is taken over.
+    fn claim_delivery(
         &self,
         endpoint_id: &str,
         event_id: &str,
-    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+        lease: &LeaseRequest,
+    ) -> impl Future<Output = Result<DeliveryClaim, StoreError>> + Send;
 
-    /// Records an attempt, and when it delivered, that the event was delivered.
+    /// Records an attempt and releases the lease `lease_token` holds, in one transaction; an
+    /// attempt that delivered also marks the event delivered to the endpoint.
     fn record_attempt(
         &self,
         endpoint_id: &str,
         attempt: &Attempt,
+        lease_token: &str,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
     /// The endpoint's most recent attempts, newest first.

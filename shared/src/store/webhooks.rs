@@ -2,7 +2,13 @@
 
 use std::collections::HashMap;
 
-use aws_sdk_dynamodb::types::{AttributeValue, CancellationReason, TransactWriteItem, Update};
+use std::time::Duration;
+
+use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
+use aws_sdk_dynamodb::types::{
+    AttributeValue, CancellationReason, ReturnValuesOnConditionCheckFailure, TransactWriteItem,
+    Update,
+};
 use serde::{Deserialize, Serialize};
 
 use super::dynamo::{
@@ -12,7 +18,9 @@ use super::keys::{self, PK, SK};
 use super::{DynamoStore, EndpointLimitError, StoreError, WebhookStore};
 use crate::events::{Event, UserEvent};
 use crate::model::{AppId, UserId};
-use crate::webhooks::delivery::{ATTEMPT_RETENTION_SECS, Attempt, AttemptOutcome};
+use crate::webhooks::delivery::{
+    ATTEMPT_RETENTION_SECS, Attempt, AttemptOutcome, DeliveryClaim, LeaseRequest,
+};
 use crate::webhooks::endpoint::Endpoint;
 
 type Item = HashMap<String, AttributeValue>;
@@ -39,15 +47,9 @@ struct EventItem {
     ttl: u64,
 }
 
-/// Written with the attempt that got a 2xx: a duplicate job is not sent again.
-#[derive(Serialize, Deserialize)]
-struct DeliveredItem {
-    pk: String,
-    sk: String,
-    entity: String,
-    delivered_at: String,
-    ttl: u64,
-}
+/// One item per (endpoint, event): the lease of the job sending it (`lease_token`,
+/// `lease_until` in Unix ms) and, once an attempt got a 2xx, `delivered_at`.
+const DELIVERY_ENTITY: &str = "webhook_delivery";
 
 #[derive(Serialize, Deserialize)]
 struct AttemptItem {
@@ -104,6 +106,23 @@ impl DynamoStore {
                 .expression_attribute_values(":max", AttributeValue::N(max.to_string()));
         }
         update.build().map_err(build_error)
+    }
+
+    /// Marks the event delivered to the endpoint, leaving whatever lease is held alone.
+    fn mark_delivered(
+        &self,
+        endpoint_id: &str,
+        attempt: &Attempt,
+    ) -> Result<TransactWriteItem, StoreError> {
+        let update = Update::builder()
+            .table_name(&self.table)
+            .key(PK, AttributeValue::S(keys::endpoint_pk(endpoint_id)))
+            .key(SK, AttributeValue::S(delivered_sk(&attempt.event_id)))
+            .update_expression("SET delivered_at = :at")
+            .expression_attribute_values(":at", AttributeValue::S(attempt.attempted_at.clone()))
+            .build()
+            .map_err(build_error)?;
+        Ok(TransactWriteItem::builder().update(update).build())
     }
 }
 
@@ -256,36 +275,114 @@ impl WebhookStore for DynamoStore {
         }))
     }
 
-    async fn was_delivered(&self, endpoint_id: &str, event_id: &str) -> Result<bool, StoreError> {
-        let item = self
-            .get_item(keys::endpoint_pk(endpoint_id), &delivered_sk(event_id))
-            .await?;
-        Ok(item.is_some())
+    async fn claim_delivery(
+        &self,
+        endpoint_id: &str,
+        event_id: &str,
+        lease: &LeaseRequest,
+    ) -> Result<DeliveryClaim, StoreError> {
+        let free = "attribute_not_exists(lease_until) OR lease_until < :now";
+        let condition = if lease.redelivery {
+            format!("attribute_not_exists(pk) OR {free}")
+        } else {
+            format!("attribute_not_exists(pk) OR (attribute_not_exists(delivered_at) AND ({free}))")
+        };
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key(PK, AttributeValue::S(keys::endpoint_pk(endpoint_id)))
+            .key(SK, AttributeValue::S(delivered_sk(event_id)))
+            .update_expression(
+                "SET lease_token = :token, lease_until = :until, entity = :entity, #ttl = :ttl",
+            )
+            .condition_expression(condition)
+            .expression_attribute_names("#ttl", "ttl")
+            .expression_attribute_values(":token", AttributeValue::S(lease.token.clone()))
+            .expression_attribute_values(":until", AttributeValue::N(lease.until_ms.to_string()))
+            .expression_attribute_values(":now", AttributeValue::N(lease.now_ms.to_string()))
+            .expression_attribute_values(":entity", AttributeValue::S(DELIVERY_ENTITY.into()))
+            .expression_attribute_values(":ttl", AttributeValue::N(expiry().to_string()))
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .send()
+            .await;
+        let held = match result {
+            Ok(_) => return Ok(DeliveryClaim::Granted),
+            Err(error) => match error.as_service_error() {
+                Some(UpdateItemError::ConditionalCheckFailedException(failed)) => {
+                    failed.item().cloned().unwrap_or_default()
+                }
+                _ => return Err(classify(error)),
+            },
+        };
+        if !lease.redelivery && held.contains_key("delivered_at") {
+            return Ok(DeliveryClaim::Delivered);
+        }
+        let until_ms = match held.get("lease_until") {
+            Some(AttributeValue::N(n)) => n.parse::<u64>().ok(),
+            _ => None,
+        }
+        .ok_or_else(|| StoreError::Corrupt("a delivery lease without its end".into()))?;
+        Ok(DeliveryClaim::Busy(Duration::from_millis(
+            until_ms.saturating_sub(lease.now_ms),
+        )))
     }
 
-    async fn record_attempt(&self, endpoint_id: &str, attempt: &Attempt) -> Result<(), StoreError> {
-        let ttl = expiry();
+    async fn record_attempt(
+        &self,
+        endpoint_id: &str,
+        attempt: &Attempt,
+        lease_token: &str,
+    ) -> Result<(), StoreError> {
         let item = to_item(&AttemptItem {
             pk: keys::endpoint_pk(endpoint_id),
             sk: format!("ATTEMPT#{}#{}", attempt.attempted_at, attempt.event_id),
             entity: "webhook_attempt".to_owned(),
             attempt: attempt.clone(),
-            ttl,
+            ttl: expiry(),
         })?;
-        let mut items = vec![plain_put(&self.table, item)?];
-        if attempt.outcome == AttemptOutcome::Delivered {
-            let mark = to_item(&DeliveredItem {
-                pk: keys::endpoint_pk(endpoint_id),
-                sk: delivered_sk(&attempt.event_id),
-                entity: "webhook_delivered".to_owned(),
-                delivered_at: attempt.attempted_at.clone(),
-                ttl,
-            })?;
-            items.push(plain_put(&self.table, mark)?);
+        let put = plain_put(&self.table, item)?;
+        let release = Update::builder()
+            .table_name(&self.table)
+            .key(PK, AttributeValue::S(keys::endpoint_pk(endpoint_id)))
+            .key(SK, AttributeValue::S(delivered_sk(&attempt.event_id)))
+            .expression_attribute_values(":token", AttributeValue::S(lease_token.to_owned()))
+            // Only the holder releases: a lease taken over after running out is the new
+            // holder's. A 2xx is recorded as delivered whoever holds the lease now.
+            .condition_expression("lease_token = :token");
+        let release = if attempt.outcome == AttemptOutcome::Delivered {
+            release
+                .update_expression("SET delivered_at = :at REMOVE lease_token, lease_until")
+                .expression_attribute_values(":at", AttributeValue::S(attempt.attempted_at.clone()))
+        } else {
+            release.update_expression("REMOVE lease_token, lease_until")
         }
-        match self.send_transaction(items).await? {
-            None => Ok(()),
-            Some(reasons) => Err(unexplained(&reasons)),
+        .build()
+        .map_err(build_error)?;
+        let items = vec![
+            put.clone(),
+            TransactWriteItem::builder().update(release).build(),
+        ];
+        let Some(reasons) = self.send_transaction(items).await? else {
+            return Ok(());
+        };
+        match codes(&reasons).as_slice() {
+            [_, Some("ConditionalCheckFailed")] => {
+                tracing::warn!(
+                    endpoint = endpoint_id,
+                    event_id = %attempt.event_id,
+                    "the delivery lease ran out during the attempt and was taken over"
+                );
+                let mut items = vec![put];
+                if attempt.outcome == AttemptOutcome::Delivered {
+                    items.push(self.mark_delivered(endpoint_id, attempt)?);
+                }
+                match self.send_transaction(items).await? {
+                    None => Ok(()),
+                    Some(reasons) => Err(unexplained(&reasons)),
+                }
+            }
+            _ => Err(unexplained(&reasons)),
         }
     }
 

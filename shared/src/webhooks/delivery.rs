@@ -19,6 +19,9 @@ use crate::wallets::seal::{self, KeySealer, SealedKey};
 
 /// How long one attempt may take, connection included.
 pub const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(15);
+/// How much longer than its attempt's timeout a delivery lease lasts: the claim is written
+/// before the body is signed and the request starts, and clocks differ a little.
+pub const LEASE_MARGIN: Duration = Duration::from_secs(5);
 /// The variable that overrides the retry schedule (`5s,5m,30m,2h,5h,10h`).
 pub const RETRY_SCHEDULE_VAR: &str = "WEBHOOK_RETRY_SCHEDULE";
 /// How long attempts are kept for `GET /v1/webhooks/{id}/deliveries`.
@@ -142,6 +145,43 @@ impl RetrySchedule {
     }
 }
 
+/// A claim on one (endpoint, event) pair, as [`WebhookStore::claim_delivery`] writes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LeaseRequest {
+    /// Names the holder: only it releases the lease.
+    pub token: String,
+    /// Now, in Unix milliseconds: a lease that ends before it is taken over.
+    pub now_ms: u64,
+    /// When the lease ends, in Unix milliseconds.
+    pub until_ms: u64,
+    /// A redelivery asked for through the API: granted even if the event was delivered.
+    pub redelivery: bool,
+}
+
+impl LeaseRequest {
+    /// A new lease of `length` from now.
+    pub fn new(length: Duration, redelivery: bool) -> Self {
+        let now_ms = clock::now_ms();
+        Self {
+            token: uuid::Uuid::new_v4().to_string(),
+            now_ms,
+            until_ms: now_ms + length.as_millis() as u64,
+            redelivery,
+        }
+    }
+}
+
+/// What a claim found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeliveryClaim {
+    /// The lease is ours: send, then record the attempt with its token.
+    Granted,
+    /// Delivered before: nothing to send.
+    Delivered,
+    /// Another job holds the lease for this long yet.
+    Busy(Duration),
+}
+
 /// The receiver's answer to one attempt.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Answer {
@@ -156,6 +196,7 @@ pub struct Answer {
 pub struct Sender {
     client: reqwest::Client,
     policy: DestinationPolicy,
+    timeout: Duration,
 }
 
 impl Sender {
@@ -174,7 +215,16 @@ impl Sender {
             .user_agent(concat!("wallet-users-webhooks/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| e.to_string())?;
-        Ok(Self { client, policy })
+        Ok(Self {
+            client,
+            policy,
+            timeout,
+        })
+    }
+
+    /// How long a delivery lease lasts: longer than any attempt this sender makes.
+    pub fn lease(&self) -> Duration {
+        self.timeout + LEASE_MARGIN
     }
 
     /// POSTs `body` to `url` with `headers`.
@@ -310,9 +360,6 @@ pub async fn deliver<S: WebhookStore, K: KeySealer>(
     if endpoint.status != EndpointStatus::Enabled {
         return Ok(Verdict::Done);
     }
-    if job.redelivery.is_none() && store.was_delivered(&endpoint.id, &job.event_id).await? {
-        return Ok(Verdict::Done);
-    }
     let Some(event) = store.get_event(&job.app_id, &job.event_id).await? else {
         tracing::warn!(event_id = %job.event_id, "event no longer kept; not delivered");
         return Ok(Verdict::Done);
@@ -327,6 +374,18 @@ pub async fn deliver<S: WebhookStore, K: KeySealer>(
         );
     }
     let body = serde_json::to_vec(&event.event).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    // Claimed last, just before the send, so the lease covers the send and little else.
+    let lease = LeaseRequest::new(sender.lease(), job.redelivery.is_some());
+    match store
+        .claim_delivery(&endpoint.id, &job.event_id, &lease)
+        .await?
+    {
+        DeliveryClaim::Granted => {}
+        DeliveryClaim::Delivered => return Ok(Verdict::Done),
+        // Look again when the holder's lease ends: by then it has delivered (this job stops)
+        // or failed and released it (this job may send).
+        DeliveryClaim::Busy(left) => return Ok(Verdict::RetryAfter(left)),
+    }
     let timestamp = time::OffsetDateTime::now_utc().unix_timestamp();
     let headers = [
         (signature::HEADER_ID, event.event.id.clone()),
@@ -372,7 +431,9 @@ pub async fn deliver<S: WebhookStore, K: KeySealer>(
         outcome = ?outcome,
         "webhook attempt"
     );
-    store.record_attempt(&endpoint.id, &record).await?;
+    store
+        .record_attempt(&endpoint.id, &record, &lease.token)
+        .await?;
     if outcome == AttemptOutcome::Disabled {
         disable(
             store,
