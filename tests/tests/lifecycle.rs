@@ -417,6 +417,89 @@ async fn a_delete_frees_identifiers_keeps_keys_and_can_be_restored() {
     stack.assert_guards_match_users().await;
 }
 
+/// A restore never brings back a user past its retention (even while DynamoDB's TTL has not
+/// deleted the tombstone yet), nor a ready wallet whose sealed key is gone; either refusal
+/// changes nothing.
+#[tokio::test]
+async fn a_restore_needs_the_retention_and_every_sealed_key() {
+    use aws_sdk_dynamodb::types::AttributeValue;
+    let stack = TestStack::new().await;
+    let sealer = api_tests::wallets::test_sealer();
+    let mut pipeline = api_tests::wallets::Pipeline::new(&stack).await;
+    let mut ids = Vec::new();
+    for email in ["expired@example.com", "keyless@example.com"] {
+        let user = create(&stack, json!({"email": email})).await;
+        ids.push(shared::model::UserId::parse(user["id"].as_str().unwrap()).unwrap());
+    }
+    pipeline.drain(&stack, &sealer).await;
+    for id in &ids {
+        assert_eq!(
+            delete(&stack, &stack.api_key, &id.to_string())
+                .await
+                .status(),
+            204
+        );
+    }
+    let user_pk = |id: &shared::model::UserId| {
+        AttributeValue::S(shared::store::keys::user_pk(&stack.app, *id))
+    };
+
+    // The first one's retention ended a minute ago; DynamoDB has not purged it yet.
+    let past = (std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        - 60)
+        .to_string();
+    stack
+        .store
+        .client()
+        .update_item()
+        .table_name(stack.table())
+        .key("pk", user_pk(&ids[0]))
+        .key("sk", AttributeValue::S("DELETED".into()))
+        .update_expression("SET #ttl = :past")
+        .expression_attribute_names("#ttl", "ttl")
+        .expression_attribute_values(":past", AttributeValue::N(past))
+        .send()
+        .await
+        .unwrap();
+    // The second one's sealed key is gone.
+    stack
+        .store
+        .client()
+        .delete_item()
+        .table_name(stack.table())
+        .key("pk", user_pk(&ids[1]))
+        .key("sk", AttributeValue::S("WALLETKEY#ethereum".into()))
+        .send()
+        .await
+        .unwrap();
+
+    let before = stack.items().await;
+    let expired = stack.store.restore_user(&stack.app, ids[0], "now").await;
+    assert!(
+        matches!(
+            expired,
+            Err(shared::store::dynamo::RestoreError::RetentionEnded { .. })
+        ),
+        "{expired:?}"
+    );
+    let keyless = stack.store.restore_user(&stack.app, ids[1], "now").await;
+    match keyless {
+        Err(shared::store::dynamo::RestoreError::KeysGone(chains)) => {
+            assert_eq!(chains, ["ethereum"])
+        }
+        other => panic!("restored without its key: {other:?}"),
+    }
+    assert_eq!(
+        stack.items().await,
+        before,
+        "a refused restore writes nothing"
+    );
+    assert_eq!(stack.user_items().await.len(), 0);
+}
+
 #[tokio::test]
 async fn deletes_are_tenant_isolated_and_idempotent() {
     let stack = TestStack::new().await;
