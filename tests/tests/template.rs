@@ -128,3 +128,31 @@ fn every_route_is_in_openapi_yaml_and_back() {
         .collect();
     assert_eq!(documented, routed);
 }
+
+/// The idempotency lock must outlast any request that holds it: every function serving HTTP
+/// routes has a timeout of at most the constant the lock is derived from, and the longest of
+/// them is that constant (so it is not a guess left behind by a change to the template).
+#[test]
+fn http_function_timeouts_are_within_the_idempotency_locks_bound() {
+    let template = template();
+    let default = template["Globals"]["Function"]["Timeout"].as_i64().unwrap();
+    let mut longest = 0;
+    for (name, resource) in template["Resources"].as_hash().unwrap() {
+        let properties = &resource["Properties"];
+        let serves_http = properties["Events"].as_hash().is_some_and(|events| {
+            events
+                .values()
+                .any(|e| e["Type"].as_str() == Some("HttpApi"))
+        });
+        if resource["Type"].as_str() != Some("AWS::Serverless::Function") || !serves_http {
+            continue;
+        }
+        let timeout = properties["Timeout"].as_i64().unwrap_or(default);
+        assert!(
+            timeout as u64 <= shared::idempotency::LONGEST_HTTP_TIMEOUT.as_secs(),
+            "{name:?} has Timeout {timeout}, beyond idempotency::LONGEST_HTTP_TIMEOUT"
+        );
+        longest = longest.max(timeout as u64);
+    }
+    assert_eq!(longest, shared::idempotency::LONGEST_HTTP_TIMEOUT.as_secs());
+}
