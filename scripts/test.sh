@@ -16,6 +16,8 @@ npm ci --prefix clients/typescript --no-audit --no-fund --silent
 # Build first, so DynamoDB Local is not left idling through a long compile. This also builds
 # the secrets scan (a binary of the api-tests package, which its integration tests need).
 cargo nextest run --workspace --no-run
+# Every function binary: the emulator test runs each under cargo-lambda's Runtime API.
+cargo build --workspace --bins
 target_dir="$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')"
 secrets_scan="$target_dir/debug/secrets-scan"
 

@@ -88,7 +88,10 @@ async fn handle(
     } else {
         match to_lambda_request(request).await {
             // A panic is an enveloped 500, as under Lambda (`api::run_lambda`).
-            Ok(request) => api::catch_panics(&|request| dispatch(context, request), request).await,
+            Ok(request) => {
+                let route = |request| dispatch(&context.services, context.retention, request);
+                api::catch_panics(&route, request).await
+            }
             Err(error) => api::error_response(&api::new_request_id(), &error),
         }
     };
@@ -103,8 +106,14 @@ async fn handle(
     hyper::Response::from_parts(parts, Full::new(Bytes::copy_from_slice(body.as_ref())))
 }
 
-async fn dispatch(context: &Context, request: Request) -> Response<Body> {
-    let store = &context.services.store;
+/// Routes one request (shaped as `lambda_http` shapes an API Gateway event) to the handler
+/// its function runs, as API Gateway would; `retention` is the deleted-user retention.
+pub async fn dispatch(
+    services: &Services,
+    retention: Duration,
+    request: Request,
+) -> Response<Body> {
+    let store = &services.store;
     let resolved = match routes::resolve(request.method(), api::route_path(&request)) {
         Ok(resolved) => resolved,
         Err(_) => return fallback::handle(&request),
@@ -120,7 +129,7 @@ async fn dispatch(context: &Context, request: Request) -> Response<Body> {
         Route::LinkAccount => link_account::handle(store, request).await,
         Route::UnlinkAccount => unlink_account::handle(store, request).await,
         Route::ImportUsers => import_users::handle(store, request).await,
-        Route::DeleteUser => delete_user::handle(store, context.retention, request).await,
+        Route::DeleteUser => delete_user::handle(store, retention, request).await,
         Route::CreateWebhook
         | Route::ListWebhooks
         | Route::DeleteWebhook
@@ -129,8 +138,8 @@ async fn dispatch(context: &Context, request: Request) -> Response<Body> {
         | Route::RedeliverEvent => {
             let webhooks = webhooks::Webhooks {
                 store,
-                sealer: &context.services.sealer,
-                queue: context.services.queue.as_ref(),
+                sealer: &services.sealer,
+                queue: services.queue.as_ref(),
                 policy: LOCAL_DESTINATIONS,
             };
             webhooks::handle(&webhooks, request).await

@@ -1,0 +1,278 @@
+//! Every `events/` payload through cargo-lambda's own emulator, as a Rust Lambda developer
+//! would run it (`cargo lambda watch --only-lambda-apis`, then `cargo lambda invoke
+//! --data-file`): a Runtime API nobody here wrote, answered by the compiled function binaries.
+//! Each answer must be the one the same payload gets from the handler in-process, and both the
+//! one the table below expects. (cargo-lambda sends the constant deadline `600000`; a function
+//! that took it literally answered 503 to everything.)
+
+// Test helpers report failures by panicking.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use api_tests::TestStack;
+use aws_lambda_events::event::dynamodb::Event as StreamEvent;
+use aws_lambda_events::event::sqs::SqsEvent;
+use serde_json::Value;
+use shared::webhooks::delivery::{RetrySchedule, SecretOpener, Sender};
+use tokio::process::{Child, Command};
+
+/// What an invocation answers: an HTTP status, or a batch's reported failures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Answer {
+    Status(u16),
+    Failures(usize),
+}
+use Answer::{Failures, Status};
+
+/// Each payload, the function that takes it and what it answers, in the order they run (on a
+/// table holding the stack's app; later user events act on the user `create-user` made).
+const CASES: &[(&str, &str, Answer)] = &[
+    ("create-user", "create-user", Status(201)),
+    ("create-user-empty-body", "create-user", Status(201)),
+    ("create-user-invalid-fields", "create-user", Status(400)),
+    ("create-user-malformed-json", "create-user", Status(400)),
+    ("create-user-no-auth", "create-user", Status(401)),
+    ("create-user-wrong-content-type", "create-user", Status(415)),
+    ("find-or-create-user", "find-or-create-user", Status(200)),
+    (
+        "find-or-create-user-no-identifier",
+        "find-or-create-user",
+        Status(400),
+    ),
+    ("get-user", "get-user", Status(200)),
+    ("get-user-by-email", "get-user", Status(200)),
+    // The address is one of the user's linked wallets.
+    ("get-user-by-address", "get-user", Status(200)),
+    ("get-user-bad-query", "get-user", Status(400)),
+    ("list-users", "get-user", Status(200)),
+    ("update-user", "update-user", Status(200)),
+    ("link-account", "link-account", Status(201)),
+    ("unlink-account", "unlink-account", Status(200)),
+    // The user asked for a solana wallet when created: it is pending already.
+    ("add-wallet", "add-wallet", Status(200)),
+    ("import-users", "import-users", Status(200)),
+    ("list-webhooks", "webhooks", Status(200)),
+    ("delete-webhook", "webhooks", Status(404)),
+    ("rotate-webhook-secret", "webhooks", Status(404)),
+    ("list-deliveries", "webhooks", Status(404)),
+    ("redeliver-event", "webhooks", Status(404)),
+    ("fallback-not-found", "fallback", Status(404)),
+    ("fallback-method-not-allowed", "fallback", Status(405)),
+    ("delete-user", "delete-user", Status(204)),
+    ("create-wallets-insert", "create-wallets", Failures(0)),
+    ("create-wallets-duplicate", "create-wallets", Failures(0)),
+    ("create-wallets-malformed", "create-wallets", Failures(1)),
+    ("create-wallets-insert", "publish-events", Failures(0)),
+    ("deliver-webhooks", "deliver-webhooks", Failures(0)),
+];
+
+/// The user id the payloads carry; replaced by the id of the user `create-user` made.
+const SAMPLE_USER_ID: &str = "0196a0b2-1c3d-7e4f-8a5b-6c7d8e9f0a1b";
+
+/// The dev key-encryption key the binaries seal with.
+const LOCAL_KEK: &str = "00000000000000000000000000000000000000000000000000000000000000aa";
+
+/// Payloads with the stack's key, and (HTTP events after the first create) the created user's
+/// id; every payload is otherwise exactly as in `events/`.
+fn payload(stack: &TestStack, event: &str, user_id: Option<&str>) -> String {
+    let text = stack.event_text(event);
+    match user_id {
+        Some(id) if text.contains("\"routeKey\"") => text.replace(SAMPLE_USER_ID, id),
+        _ => text,
+    }
+}
+
+fn created_id(answer: &Value) -> Option<String> {
+    let body: Value = serde_json::from_str(answer["body"].as_str()?).ok()?;
+    body["data"]["id"].as_str().map(str::to_owned)
+}
+
+/// The handlers in-process, as the other tests call them.
+async fn in_process(stack: &TestStack, function: &str, payload: &str) -> (Answer, Value) {
+    let services = stack.services(7);
+    match function {
+        "create-wallets" => {
+            let event: StreamEvent = serde_json::from_str(payload).unwrap();
+            let sealer = shared::wallets::LocalSealer::from_hex(LOCAL_KEK).unwrap();
+            let response = create_wallets::handle(&stack.store, &sealer, event).await;
+            (Failures(response.batch_item_failures.len()), Value::Null)
+        }
+        "publish-events" => {
+            let event: StreamEvent = serde_json::from_str(payload).unwrap();
+            let publisher = shared::events::publish::LogPublisher;
+            let queue = services.queue.as_ref();
+            let response = publish_events::handle(&stack.store, &publisher, queue, event).await;
+            (Failures(response.batch_item_failures.len()), Value::Null)
+        }
+        "deliver-webhooks" => {
+            let event: SqsEvent = serde_json::from_str(payload).unwrap();
+            let opener = SecretOpener::new(services.sealer.clone());
+            let sender = Sender::new(local_api::LOCAL_DESTINATIONS).unwrap();
+            let context = deliver_webhooks::Deliveries {
+                store: &stack.store,
+                opener: &opener,
+                sender: &sender,
+                queue: services.queue.as_ref(),
+                schedule: &RetrySchedule::default(),
+            };
+            let response = deliver_webhooks::handle(&context, event).await;
+            (Failures(response.batch_item_failures.len()), Value::Null)
+        }
+        _ => {
+            let request = lambda_http::request::from_str(payload).unwrap();
+            let retention = Duration::from_secs(30 * 24 * 3600);
+            let response = local_api::dispatch(&services, retention, request).await;
+            let body = String::from_utf8_lossy(response.body().as_ref()).into_owned();
+            let status = response.status().as_u16();
+            (Status(status), serde_json::json!({"body": body}))
+        }
+    }
+}
+
+/// cargo-lambda's Runtime API and one process per function binary, each polling it.
+struct Emulator {
+    port: u16,
+    watch: Child,
+    functions: Vec<Child>,
+    payloads: PathBuf,
+}
+
+impl Emulator {
+    async fn start(stack: &TestStack) -> Self {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+        let watch = Command::new(api_tests::python_tool("cargo-lambda"))
+            .args(["lambda", "watch", "--only-lambda-apis", "-A", "127.0.0.1"])
+            .args(["-P", &port.to_string()])
+            .current_dir(&root)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("cargo-lambda (scripts/requirements.txt) in the Python tools");
+        let ready_by = Instant::now() + Duration::from_secs(60);
+        while tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_err()
+        {
+            assert!(
+                Instant::now() < ready_by,
+                "cargo lambda watch did not start"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let endpoint = api_tests::endpoint();
+        let mut functions = Vec::new();
+        let mut names: Vec<&str> = CASES.iter().map(|(_, function, _)| *function).collect();
+        names.dedup();
+        names.sort();
+        names.dedup();
+        for name in names {
+            let child = Command::new(binary(name))
+                .env(
+                    "AWS_LAMBDA_RUNTIME_API",
+                    format!("http://127.0.0.1:{port}/.rt/{name}"),
+                )
+                .env("AWS_LAMBDA_FUNCTION_NAME", name)
+                .env("AWS_LAMBDA_FUNCTION_VERSION", "1")
+                .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256")
+                .env("TABLE_NAME", stack.table())
+                .env("DYNAMODB_ENDPOINT", &endpoint)
+                .env("AWS_REGION", "us-east-1")
+                .env("RUST_LOG", "warn")
+                .env(
+                    shared::webhooks::queue::QUEUE_URL_VAR,
+                    "http://127.0.0.1:9/000000000000/emulator-deliveries",
+                )
+                .env(shared::wallets::seal::LOCAL_KEK_VAR, LOCAL_KEK)
+                .stdout(Stdio::null())
+                .stderr(Stdio::inherit())
+                .kill_on_drop(true)
+                .spawn()
+                .unwrap();
+            functions.push(child);
+        }
+        let payloads = std::env::temp_dir().join(format!("emulator-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&payloads).unwrap();
+        Self {
+            port,
+            watch,
+            functions,
+            payloads,
+        }
+    }
+
+    /// `cargo lambda invoke <function> --data-file <payload>`: the function's answer.
+    async fn invoke(&self, function: &str, event: &str, payload: &str) -> (Answer, Value) {
+        let file = self.payloads.join(format!("{event}.json"));
+        std::fs::write(&file, payload).unwrap();
+        let output = Command::new(api_tests::python_tool("cargo-lambda"))
+            .args(["lambda", "invoke", function, "--data-file"])
+            .arg(&file)
+            .args(["-A", "127.0.0.1", "-P", &self.port.to_string()])
+            .args(["--output-format", "json"])
+            .output()
+            .await
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "cargo lambda invoke {function} {event}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let answer: Value = serde_json::from_slice(&output.stdout).unwrap();
+        let observed = match answer["statusCode"].as_u64() {
+            Some(status) => Status(status as u16),
+            None => Failures(answer["batchItemFailures"].as_array().map_or(0, Vec::len)),
+        };
+        (observed, answer)
+    }
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        let _ = self.watch.start_kill();
+        for function in &mut self.functions {
+            let _ = function.start_kill();
+        }
+        let _ = std::fs::remove_dir_all(&self.payloads);
+    }
+}
+
+/// A binary of the workspace, beside this test's own executable's directory.
+fn binary(name: &str) -> PathBuf {
+    let me = std::env::current_exe().unwrap();
+    me.parent().unwrap().parent().unwrap().join(name)
+}
+
+#[tokio::test]
+async fn every_event_payload_answers_the_same_under_cargo_lambdas_emulator_and_in_process() {
+    let emulated_stack = TestStack::new().await;
+    let handler_stack = TestStack::new().await;
+    let emulator = Emulator::start(&emulated_stack).await;
+    let (mut emulated_user, mut handler_user) = (None, None);
+    let mut wrong = Vec::new();
+    for (event, function, expected) in CASES {
+        let text = payload(&emulated_stack, event, emulated_user.as_deref());
+        let (emulated, answer) = emulator.invoke(function, event, &text).await;
+        let text = payload(&handler_stack, event, handler_user.as_deref());
+        let (handled, response) = in_process(&handler_stack, function, &text).await;
+        if *event == "create-user" {
+            emulated_user = created_id(&answer);
+            handler_user = created_id(&response);
+        }
+        println!("{event:<36} {function:<20} emulator {emulated:?}, handler {handled:?}");
+        if emulated != *expected || handled != *expected {
+            wrong.push(format!(
+                "{event} ({function}): expected {expected:?}, emulator {emulated:?} {answer}, handler {handled:?} {response}"
+            ));
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
