@@ -29,6 +29,9 @@ pub struct Reply {
     pub data: Value,
     /// The `ETag` header, for replies that show one version of a user.
     pub etag: Option<String>,
+    /// Parts of the outcome failed transiently (a batch row's 5xx): under an `Idempotency-Key`
+    /// such a reply is not remembered, so that a retry runs the failed parts again.
+    pub transient: bool,
 }
 
 impl Reply {
@@ -50,7 +53,13 @@ impl Reply {
             status,
             data,
             etag: None,
+            transient: false,
         }
+    }
+
+    /// This reply, marked as having parts that failed transiently (or not).
+    pub fn with_transient_failures(self, transient: bool) -> Self {
+        Self { transient, ..self }
     }
 
     /// `204 No Content`: the response has no body at all.
@@ -166,28 +175,61 @@ pub fn path_param(request: &Request, name: &str) -> Option<String> {
     request.path_parameters().first(name).map(str::to_owned)
 }
 
+/// A success as it is sent: status, body (empty for 204) and ETag. An `Idempotency-Key`
+/// remembers exactly this, so that a replay is the same bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rendered {
+    pub status: u16,
+    pub body: String,
+    pub etag: Option<String>,
+}
+
+/// Renders a success as the envelope's text.
+pub fn render(reply: &Reply) -> Rendered {
+    let body = if reply.status == StatusCode::NO_CONTENT {
+        String::new()
+    } else {
+        json!({"success": true, "data": reply.data}).to_string()
+    };
+    Rendered {
+        status: reply.status.as_u16(),
+        body,
+        etag: reply.etag.clone(),
+    }
+}
+
+/// The response that sends `rendered`.
+pub fn rendered_response(request_id: &str, rendered: &Rendered) -> Response<Body> {
+    let status = StatusCode::from_u16(rendered.status).unwrap_or(StatusCode::OK);
+    let mut response = if status == StatusCode::NO_CONTENT {
+        Response::new(Body::Empty)
+    } else {
+        let mut response = Response::new(Body::Text(rendered.body.clone()));
+        response.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+        response
+    };
+    *response.status_mut() = status;
+    let headers = response.headers_mut();
+    if let Ok(value) = HeaderValue::from_str(request_id) {
+        headers.insert("x-request-id", value);
+    }
+    if let Some(etag) = rendered
+        .etag
+        .as_deref()
+        .and_then(|e| HeaderValue::from_str(e).ok())
+    {
+        headers.insert(header::ETAG, etag);
+    }
+    response
+}
+
 /// Renders an outcome as the envelope.
 pub fn respond(request_id: &str, outcome: Result<Reply, ApiError>) -> Response<Body> {
     match outcome {
-        Ok(reply) if reply.status == StatusCode::NO_CONTENT => {
-            let mut response = Response::new(Body::Empty);
-            *response.status_mut() = StatusCode::NO_CONTENT;
-            if let Ok(value) = HeaderValue::from_str(request_id) {
-                response.headers_mut().insert("x-request-id", value);
-            }
-            response
-        }
-        Ok(reply) => {
-            let mut response = envelope(
-                reply.status,
-                request_id,
-                &json!({"success": true, "data": reply.data}),
-            );
-            if let Some(etag) = reply.etag.and_then(|e| HeaderValue::from_str(&e).ok()) {
-                response.headers_mut().insert(header::ETAG, etag);
-            }
-            response
-        }
+        Ok(reply) => rendered_response(request_id, &render(&reply)),
         Err(error) => error_response(request_id, &error),
     }
 }

@@ -1,6 +1,7 @@
 //! The user operations: create, get, look up, find-or-create. Storage-agnostic: they run on
 //! any [`UserStore`], and their failures say what happened in domain terms.
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use futures::StreamExt;
@@ -8,6 +9,7 @@ use serde_json::Value;
 
 use crate::clock;
 use crate::error::ApiError;
+use crate::idempotency::commit;
 use crate::model::new_user::MAX_EXTERNAL_ID_CHARS;
 use crate::model::{AppId, EmailAddress, Identifier, NewUser, User, UserId, Wallet, WalletAddress};
 use crate::paging;
@@ -358,11 +360,15 @@ pub fn parse_batch(body: &Value) -> Result<Vec<Result<NewUser, Vec<FieldError>>>
 }
 
 /// Creates each valid user of a batch, atomically on its own: one failure never blocks the
-/// others. An identifier that repeats an earlier item's is a conflict naming that item.
+/// others. An identifier that repeats an earlier item's is a conflict naming that item. Rows
+/// in `committed` were created by an earlier run of the same request: their users are
+/// returned as they were, not created again. Each row's create runs as that row
+/// ([`commit::row`]), so under an idempotency key it commits a receipt of itself.
 pub async fn create_users<S: UserStore>(
     store: &S,
     app: &AppId,
     items: &[Result<NewUser, Vec<FieldError>>],
+    committed: &HashMap<usize, User>,
 ) -> Vec<Result<User, ApiError>> {
     let mut seen: Vec<(Identifier, usize)> = Vec::new();
     let mut plan: Vec<Result<&NewUser, ApiError>> = Vec::with_capacity(items.len());
@@ -395,10 +401,14 @@ pub async fn create_users<S: UserStore>(
     }
     let creates: Vec<_> = plan
         .into_iter()
-        .map(|planned| async move {
-            match planned {
-                Ok(user) => create_user(store, app, user).await.map_err(ApiError::from),
-                Err(error) => Err(error),
+        .enumerate()
+        .map(|(index, planned)| async move {
+            match (planned, committed.get(&index)) {
+                (Ok(_), Some(user)) => Ok(user.clone()),
+                (Ok(user), None) => commit::row(index, create_user(store, app, user))
+                    .await
+                    .map_err(ApiError::from),
+                (Err(error), _) => Err(error),
             }
         })
         .collect();

@@ -178,3 +178,159 @@ async fn webhook_registration_under_store_faults_stores_the_endpoint_once_or_not
     assert_eq!(endpoints.len(), 1, "{endpoints:?}");
     assert_eq!(endpoints[0]["id"], body["data"]["id"]);
 }
+
+/// A request: method, path, body.
+type Call<'a> = (&'a str, &'a str, Option<&'a serde_json::Value>);
+
+/// One write sent with an `Idempotency-Key` through `services`, as the local API routes it.
+async fn keyed(
+    services: &local_api::Services,
+    stack: &TestStack,
+    key: &str,
+    (method, path, body): Call<'_>,
+    if_match: Option<&str>,
+) -> lambda_http::Response<lambda_http::Body> {
+    let mut request = api_tests::request(method, path, &stack.api_key, body);
+    let headers = request.headers_mut();
+    headers.insert("idempotency-key", key.parse().unwrap());
+    if method == "PATCH" {
+        let merge_patch = "application/merge-patch+json".parse().unwrap();
+        headers.insert("content-type", merge_patch);
+    }
+    if let Some(tag) = if_match {
+        headers.insert("if-match", tag.parse().unwrap());
+    }
+    let retention = std::time::Duration::from_secs(30 * 24 * 3600);
+    local_api::dispatch(services, retention, request).await
+}
+
+/// Every write whose transaction committed while its client heard only a 503 (all three SDK
+/// attempts lost their answers) is replayed by a retry with the same key: the success it was,
+/// the same bytes and ETag on every retry, the write applied once. Without the key's outcome
+/// committed in the write's own transaction, each retry below runs again and answers otherwise
+/// (409 for a create, 200 `created: false`, 412, 200 for a link, 404 for an unlink or a delete,
+/// 200 for a wallet already pending, a 409 row).
+#[tokio::test]
+async fn a_retry_of_a_write_whose_answers_were_all_lost_replays_its_success() {
+    let stack = TestStack::new().await;
+    let proxy = FaultyStore::start(&api_tests::endpoint()).await;
+    let healthy = stack.services(3);
+    let faulty = local_api::Services {
+        store: proxy.store(stack.table()).await,
+        ..stack.services(3)
+    };
+    let user = json!({"email": "owner@example.com", "linked_accounts": [{"type": "twitter", "subject": "42"}]});
+    let request = api_tests::request("POST", "/v1/users", &stack.api_key, Some(&user));
+    let (status, owner) = api_tests::parts(&create_user::handle(&stack.store, request).await);
+    assert_eq!(status, 201, "{owner}");
+    let id = owner["data"]["id"].as_str().unwrap().to_owned();
+    let user_path = format!("/v1/users/{id}");
+
+    let created = json!({"email": "lost-create@example.com"});
+    let found = json!({"email": "lost-find@example.com"});
+    let patch = json!({"username": "renamed"});
+    let phone = json!({"type": "phone", "number": "+14155550199"});
+    let solana = json!({"chain_type": "solana"});
+    let batch = json!({"users": [{"email": "lost-row@example.com"}, {"email": "not-an-email"}]});
+    let (link, unlink) = (
+        format!("{user_path}/linked-accounts"),
+        format!("{user_path}/linked-accounts/twitter/42"),
+    );
+    let wallets = format!("{user_path}/wallets");
+    let cases: Vec<(&str, Call, Option<&str>, u16)> = vec![
+        ("create", ("POST", "/v1/users", Some(&created)), None, 201),
+        (
+            "find-or-create",
+            ("POST", "/v1/users/find-or-create", Some(&found)),
+            None,
+            201,
+        ),
+        (
+            "patch",
+            ("PATCH", &user_path, Some(&patch)),
+            Some("\"1\""),
+            200,
+        ),
+        ("link", ("POST", &link, Some(&phone)), None, 201),
+        ("unlink", ("DELETE", &unlink, None), None, 200),
+        ("add-wallet", ("POST", &wallets, Some(&solana)), None, 202),
+        (
+            "batch",
+            ("POST", "/v1/users/batch", Some(&batch)),
+            None,
+            200,
+        ),
+        ("delete", ("DELETE", &user_path, None), None, 204),
+    ];
+    for (name, call, if_match, expected) in cases {
+        let key = format!("lost-{name}");
+        let lost = || proxy.applied().get("ResetAfter").copied().unwrap_or(0);
+        let lost_before = lost();
+        proxy.inject(Some(TRANSACTION), Fault::ResetAfter, 3);
+        let first = keyed(&faulty, &stack, &key, call, if_match).await;
+        proxy.heal();
+        let (status, body) = api_tests::parts(&first);
+        if name == "batch" {
+            // The row's answer was lost: the batch reports it 503, and is not remembered.
+            assert_eq!(body["data"]["results"][0]["status"], 503, "{name}: {body}");
+        } else {
+            assert_eq!(status, 503, "{name}: {body}");
+        }
+        assert_eq!(
+            lost() - lost_before,
+            3,
+            "{name}: every answer of the write lost"
+        );
+
+        let second = keyed(&healthy, &stack, &key, call, if_match).await;
+        let third = keyed(&healthy, &stack, &key, call, if_match).await;
+        assert_eq!(
+            second.status().as_u16(),
+            expected,
+            "{name}: {:?}",
+            second.body()
+        );
+        assert_eq!(third.status(), second.status(), "{name}");
+        assert_eq!(
+            third.body().as_ref(),
+            second.body().as_ref(),
+            "{name}: not the same bytes"
+        );
+        assert_eq!(
+            third.headers().get("etag"),
+            second.headers().get("etag"),
+            "{name}"
+        );
+        assert_eq!(
+            third
+                .headers()
+                .get("idempotent-replayed")
+                .map(|v| v.to_str().unwrap()),
+            Some("true"),
+            "{name}"
+        );
+        if name == "batch" {
+            let (_, body) = api_tests::parts(&second);
+            assert_eq!(body["data"]["results"][0]["status"], 201, "{body}");
+            assert_eq!(body["data"]["results"][1]["status"], 400, "{body}");
+        }
+    }
+
+    // Each write applied once: the created users exist once each, the owner is gone.
+    for email in [
+        "lost-create@example.com",
+        "lost-find@example.com",
+        "lost-row@example.com",
+    ] {
+        let path = format!("/v1/users?email={email}");
+        let request = api_tests::request("GET", &path, &stack.api_key, None);
+        let request = lambda_http::RequestExt::with_query_string_parameters(
+            request,
+            std::collections::HashMap::from([("email".to_owned(), email.to_owned())]),
+        );
+        let (status, body) = api_tests::parts(&get_user::handle(&stack.store, request).await);
+        assert_eq!(status, 200, "{email}: {body}");
+    }
+    assert_eq!(stack.user_items().await.len(), 3);
+    stack.assert_guards_match_users().await;
+}

@@ -152,6 +152,7 @@ fn in_progress(fingerprint: &str, locked_until_ms: u64, expires_at: u64) -> KeyR
         expires_at,
         status: None,
         body: None,
+        etag: None,
     }
 }
 
@@ -209,6 +210,7 @@ async fn an_expired_record_is_ignored_even_before_ttl_deletes_it() {
         expires_at: now / 1000 - 1,
         status: Some(201),
         body: Some("{\"success\":true,\"data\":{}}".to_owned()),
+        etag: None,
     };
     assert_eq!(
         stack

@@ -7,9 +7,10 @@ use lambda_http::{Body, Request, Response};
 use shared::api::{self, Reply};
 use shared::auth;
 use shared::error::ApiError;
+use shared::idempotency::commit::OnCommit;
 use shared::idempotency::{self, IdempotencyStore};
 use shared::model::new_user::parse_wallet_request;
-use shared::model::{AppId, ChainType};
+use shared::model::{AppId, ChainType, User};
 use shared::store::{AppStore, UserStore};
 use shared::updates::{self, WalletRequest};
 
@@ -23,13 +24,25 @@ where
         Ok(accepted) => accepted,
         Err(error) => return api::error_response(&request_id, &error),
     };
-    idempotency::run(store, &app, &request, &request_id, || async {
-        let (wallet, outcome) = updates::request_wallet(store, &app, &id, chain).await?;
-        Ok(match outcome {
-            WalletRequest::Queued => Reply::with_status(StatusCode::ACCEPTED, wallet),
-            WalletRequest::Unchanged => Reply::ok(wallet),
-        })
-    })
+    // The only write queues the wallet (202); a ready or pending one is read, not written.
+    let queued = move |user: &User| {
+        let wallet = user.wallets.iter().find(|w| w.chain_type == chain);
+        Reply::with_status(StatusCode::ACCEPTED, wallet)
+    };
+    idempotency::run(
+        store,
+        &app,
+        &request,
+        &request_id,
+        OnCommit::reply(queued),
+        || async {
+            let (wallet, outcome) = updates::request_wallet(store, &app, &id, chain).await?;
+            Ok(match outcome {
+                WalletRequest::Queued => Reply::with_status(StatusCode::ACCEPTED, wallet),
+                WalletRequest::Unchanged => Reply::ok(wallet),
+            })
+        },
+    )
     .await
 }
 

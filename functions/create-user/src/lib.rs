@@ -5,8 +5,9 @@ use lambda_http::{Body, Request, Response};
 use shared::api::{self, Reply};
 use shared::auth;
 use shared::error::ApiError;
+use shared::idempotency::commit::OnCommit;
 use shared::idempotency::{self, IdempotencyStore};
-use shared::model::{AppId, NewUser};
+use shared::model::{AppId, NewUser, User};
 use shared::store::{AppStore, UserStore};
 use shared::users;
 
@@ -20,10 +21,18 @@ where
         Ok(accepted) => accepted,
         Err(error) => return api::error_response(&request_id, &error),
     };
-    idempotency::run(store, &app, &request, &request_id, || async {
-        let user = users::create_user(store, &app, &new_user).await?;
-        Ok(Reply::created(user))
-    })
+    let reply = |user: &User| Reply::created(user);
+    idempotency::run(
+        store,
+        &app,
+        &request,
+        &request_id,
+        OnCommit::reply(reply),
+        || async {
+            let user = users::create_user(store, &app, &new_user).await?;
+            Ok(reply(&user))
+        },
+    )
     .await
 }
 

@@ -9,6 +9,7 @@ use lambda_http::{Body, Request, Response};
 use shared::api::{self, Reply};
 use shared::auth;
 use shared::error::ApiError;
+use shared::idempotency::commit::OnCommit;
 use shared::idempotency::{self, IdempotencyStore};
 use shared::model::AppId;
 use shared::store::{AppStore, UserStore};
@@ -24,7 +25,8 @@ where
         Ok(accepted) => accepted,
         Err(error) => return api::error_response(&request_id, &error),
     };
-    idempotency::run(store, &app, &request, &request_id, || async {
+    let on_commit = OnCommit::reply(|_| Reply::no_content());
+    idempotency::run(store, &app, &request, &request_id, on_commit, || async {
         users::delete_user(store, &app, &id, retention).await?;
         Ok(Reply::no_content())
     })

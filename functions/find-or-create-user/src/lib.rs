@@ -6,8 +6,9 @@ use serde_json::json;
 use shared::api::{self, Reply};
 use shared::auth;
 use shared::error::ApiError;
+use shared::idempotency::commit::OnCommit;
 use shared::idempotency::{self, IdempotencyStore};
-use shared::model::{AppId, NewUser};
+use shared::model::{AppId, NewUser, User};
 use shared::store::{AppStore, UserStore};
 use shared::users;
 
@@ -21,14 +22,19 @@ where
         Ok(accepted) => accepted,
         Err(error) => return api::error_response(&request_id, &error),
     };
-    idempotency::run(store, &app, &request, &request_id, || async {
-        let (user, created) = users::find_or_create_user(store, &app, &new_user).await?;
+    // The only write is the create: found users are read, never written.
+    let reply = |user: &User, created: bool| {
         let data = json!({ "user": user, "created": created });
-        Ok(if created {
+        if created {
             Reply::created(data)
         } else {
             Reply::ok(data)
-        })
+        }
+    };
+    let on_commit = OnCommit::reply(move |user| reply(user, true));
+    idempotency::run(store, &app, &request, &request_id, on_commit, || async {
+        let (user, created) = users::find_or_create_user(store, &app, &new_user).await?;
+        Ok(reply(&user, created))
     })
     .await
 }

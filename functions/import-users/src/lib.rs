@@ -8,6 +8,7 @@ use serde_json::{Value, json};
 use shared::api::{self, Reply};
 use shared::auth;
 use shared::error::ApiError;
+use shared::idempotency::commit::OnCommit;
 use shared::idempotency::{self, IdempotencyStore};
 use shared::model::{AppId, NewUser};
 use shared::store::{AppStore, UserStore};
@@ -24,8 +25,13 @@ where
         Ok(accepted) => accepted,
         Err(error) => return api::error_response(&request_id, &error),
     };
-    idempotency::run(store, &app, &request, &request_id, || async {
-        let outcomes = users::create_users(store, &app, &items).await;
+    idempotency::run(store, &app, &request, &request_id, OnCommit::Rows, || async {
+        // Rows an earlier run of this request committed are replayed, not created again.
+        let committed = idempotency::committed_rows(store).await?;
+        let outcomes = users::create_users(store, &app, &items, &committed).await;
+        let transient = outcomes
+            .iter()
+            .any(|outcome| matches!(outcome, Err(error) if error.status().is_server_error()));
         let results: Vec<Value> = outcomes
             .into_iter()
             .enumerate()
@@ -38,7 +44,7 @@ where
                 }),
             })
             .collect();
-        Ok(Reply::ok(json!({ "results": results })))
+        Ok(Reply::ok(json!({ "results": results })).with_transient_failures(transient))
     })
     .await
 }

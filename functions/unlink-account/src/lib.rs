@@ -8,8 +8,9 @@ use lambda_http::{Body, Request, Response};
 use shared::api::{self, Reply};
 use shared::auth;
 use shared::error::ApiError;
+use shared::idempotency::commit::OnCommit;
 use shared::idempotency::{self, IdempotencyStore};
-use shared::model::AppId;
+use shared::model::{AppId, User};
 use shared::store::{AppStore, UserStore};
 use shared::updates;
 
@@ -23,10 +24,18 @@ where
         Ok(accepted) => accepted,
         Err(error) => return api::error_response(&request_id, &error),
     };
-    idempotency::run(store, &app, &request, &request_id, || async {
-        let user = updates::unlink_account(store, &app, &id, &kind, &value).await?;
-        Ok(Reply::user(StatusCode::OK, &user))
-    })
+    let reply = |user: &User| Reply::user(StatusCode::OK, user);
+    idempotency::run(
+        store,
+        &app,
+        &request,
+        &request_id,
+        OnCommit::reply(reply),
+        || async {
+            let user = updates::unlink_account(store, &app, &id, &kind, &value).await?;
+            Ok(reply(&user))
+        },
+    )
     .await
 }
 

@@ -9,8 +9,9 @@ use serde_json::{Map, Value};
 use shared::api::{self, Reply};
 use shared::auth;
 use shared::error::ApiError;
+use shared::idempotency::commit::OnCommit;
 use shared::idempotency::{self, IdempotencyStore};
-use shared::model::AppId;
+use shared::model::{AppId, User};
 use shared::store::{AppStore, UserStore};
 use shared::updates::{self, Precondition};
 use shared::validation::FieldError;
@@ -25,10 +26,18 @@ where
         Ok(accepted) => accepted,
         Err(error) => return api::error_response(&request_id, &error),
     };
-    idempotency::run(store, &app, &request, &request_id, || async {
-        let user = updates::update_user(store, &app, &id, &patch, precondition).await?;
-        Ok(Reply::user(StatusCode::OK, &user))
-    })
+    let reply = |user: &User| Reply::user(StatusCode::OK, user);
+    idempotency::run(
+        store,
+        &app,
+        &request,
+        &request_id,
+        OnCommit::reply(reply),
+        || async {
+            let user = updates::update_user(store, &app, &id, &patch, precondition).await?;
+            Ok(reply(&user))
+        },
+    )
     .await
 }
 

@@ -47,7 +47,17 @@ where
     let operation = || serve(context, &request, &request_id, &resolved, &app);
     match resolved.route {
         Route::DeleteWebhook | Route::RedeliverEvent => {
-            idempotency::run(context.store, &app, &request, &request_id, operation).await
+            // Endpoint writes carry no key: it is completed after the operation.
+            let on_commit = idempotency::commit::OnCommit::Nothing;
+            idempotency::run(
+                context.store,
+                &app,
+                &request,
+                &request_id,
+                on_commit,
+                operation,
+            )
+            .await
         }
         _ => api::respond(&request_id, operation().await),
     }

@@ -14,7 +14,9 @@ use serde::{Deserialize, Serialize};
 
 use super::keys::{self, PK, SK};
 use super::{AppStore, StoreError, UserStore, WalletAttempt, WalletStore, WriteError};
+use crate::api::Rendered;
 use crate::auth::ApiKeyRecord;
+use crate::idempotency::commit::{self, Completion, RowReceipt};
 use crate::idempotency::{Claim, IdempotencyStore, KeyRecord};
 use crate::model::{
     AppId, ChainType, Identifier, LinkedAccount, User, UserId, Wallet, WalletAddress,
@@ -263,9 +265,20 @@ impl DynamoStore {
         }
         // The token makes the SDK's own retries of this call idempotent: if a first attempt
         // committed but its response was lost, the retry reports success instead of a conflict.
-        let Some(reasons) = self.send_transaction(items).await? else {
-            return Ok(());
-        };
+        self.send_user_write(items, user, |reasons| {
+            Self::decode_user_write(reasons, user, expected_version, claim.len())
+        })
+        .await
+    }
+
+    /// Why a user write was cancelled: the user item first, then the `claimed` guards, then
+    /// the released ones.
+    fn decode_user_write(
+        reasons: &[CancellationReason],
+        user: &User,
+        expected_version: Option<u64>,
+        claimed: usize,
+    ) -> Result<(), WriteError> {
         let mut taken = Vec::new();
         let mut stale = false;
         let mut contention = false;
@@ -276,7 +289,7 @@ impl DynamoStore {
                     // A new user's id is fresh, so only our own earlier commit can exist.
                     stale = expected_version.is_some();
                 }
-                Some("ConditionalCheckFailed") if index <= claim.len() => {
+                Some("ConditionalCheckFailed") if index <= claimed => {
                     let owner = reason
                         .item()
                         .and_then(|item| item.get("user_id"))
@@ -311,16 +324,55 @@ impl DynamoStore {
             // Every failed condition met our own items: an earlier attempt committed.
             Ok(())
         } else {
-            Err(unexplained(&reasons).into())
+            Err(unexplained(reasons).into())
         }
+    }
+
+    /// Sends a write of `user` (or its deletion) with what it commits for the idempotency key
+    /// it runs under, if any (the last item), and decodes a cancellation with `decode`, given
+    /// the reasons of the write's own items.
+    async fn send_user_write(
+        &self,
+        mut items: Vec<TransactWriteItem>,
+        user: &User,
+        decode: impl FnOnce(&[CancellationReason]) -> Result<(), WriteError>,
+    ) -> Result<(), WriteError> {
+        let completion = commit::pending(user);
+        if let Some(completion) = &completion {
+            items.push(self.completion_item(completion)?);
+        }
+        let result = match self.send_transaction(items).await? {
+            None => Ok(()),
+            Some(mut reasons) => {
+                let own = completion.as_ref().and_then(|_| reasons.pop());
+                if own.as_ref().and_then(CancellationReason::code) == Some("ConditionalCheckFailed")
+                {
+                    // The key's claim is no longer this request's: its lock ran out.
+                    return Err(StoreError::Unavailable(
+                        "the idempotency key's claim was taken over".into(),
+                    )
+                    .into());
+                }
+                decode(&reasons)
+            }
+        };
+        if let (Ok(()), Some(completion)) = (&result, &completion) {
+            commit::committed(completion);
+        }
+        result
     }
 
     /// Runs a transaction whose first item is conditioned on the user's version: a failed
     /// condition there is `Stale`, elsewhere a `Taken` at that index (less one).
     async fn transact(&self, items: Vec<TransactWriteItem>, what: &str) -> Result<(), WriteError> {
-        let Some(reasons) = self.send_transaction(items).await? else {
-            return Ok(());
-        };
+        match self.send_transaction(items).await? {
+            None => Ok(()),
+            Some(reasons) => Self::decode_versioned(&reasons, what),
+        }
+    }
+
+    /// Why a transaction whose first item is conditioned on the user's version was cancelled.
+    fn decode_versioned(reasons: &[CancellationReason], what: &str) -> Result<(), WriteError> {
         let codes: Vec<Option<&str>> = reasons.iter().map(|r| r.code()).collect();
         if codes.first() == Some(&Some("ConditionalCheckFailed")) {
             return Err(WriteError::Stale);
@@ -338,7 +390,7 @@ impl DynamoStore {
         if codes.contains(&Some("TransactionConflict")) {
             return Err(WriteError::Contention);
         }
-        Err(unexplained(&reasons).into())
+        Err(unexplained(reasons).into())
     }
 
     /// Sends a transaction (with a token, so the SDK's own retries of it are idempotent: a
@@ -673,7 +725,10 @@ impl UserStore for DynamoStore {
                 .map_err(build_error)?;
             items.push(TransactWriteItem::builder().update(update).build());
         }
-        self.transact(items, "a deleted user's items").await
+        self.send_user_write(items, user, |reasons| {
+            Self::decode_versioned(reasons, "a deleted user's items")
+        })
+        .await
     }
 
     async fn list_users(
@@ -1114,24 +1169,24 @@ impl IdempotencyStore for DynamoStore {
         app: &AppId,
         key: &str,
         token: &str,
-        status: u16,
-        body: &str,
+        response: &Rendered,
     ) -> Result<(), StoreError> {
+        let mut completion = KeyCompletion::new(token, response);
+        completion.values.insert(
+            ":in_progress".into(),
+            AttributeValue::S("in_progress".into()),
+        );
         let result = self
             .client
             .update_item()
             .table_name(&self.table)
             .key(PK, AttributeValue::S(keys::idempotency_pk(app, key)))
             .key(SK, AttributeValue::S(keys::SK_IDEMPOTENCY.to_owned()))
-            .update_expression("SET #state = :completed, #status = :status, body = :body")
-            .condition_expression("#token = :token")
-            .expression_attribute_names("#state", "state")
-            .expression_attribute_names("#status", "status")
-            .expression_attribute_names("#token", "token")
-            .expression_attribute_values(":completed", AttributeValue::S("completed".into()))
-            .expression_attribute_values(":status", AttributeValue::N(status.to_string()))
-            .expression_attribute_values(":body", AttributeValue::S(body.to_owned()))
-            .expression_attribute_values(":token", AttributeValue::S(token.to_owned()))
+            .update_expression(completion.expression)
+            // A write that committed the key's outcome already keeps it.
+            .condition_expression("#token = :token AND #state = :in_progress")
+            .set_expression_attribute_names(Some(completion.names))
+            .set_expression_attribute_values(Some(completion.values))
             .send()
             .await;
         if applied(result)? {
@@ -1150,11 +1205,142 @@ impl IdempotencyStore for DynamoStore {
             .table_name(&self.table)
             .key(PK, AttributeValue::S(keys::idempotency_pk(app, key)))
             .key(SK, AttributeValue::S(keys::SK_IDEMPOTENCY.to_owned()))
-            .condition_expression("#token = :token")
+            // A write that committed the key's outcome keeps it, whatever its caller heard.
+            .condition_expression("#token = :token AND #state = :in_progress")
             .expression_attribute_names("#token", "token")
+            .expression_attribute_names("#state", "state")
             .expression_attribute_values(":token", AttributeValue::S(token.to_owned()))
+            .expression_attribute_values(":in_progress", AttributeValue::S("in_progress".into()))
             .send()
             .await;
         applied(result).map(|_| ())
+    }
+
+    async fn row_receipts(&self, app: &AppId, key: &str) -> Result<Vec<RowReceipt>, StoreError> {
+        let items = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("pk = :pk AND begins_with(sk, :row)")
+            .expression_attribute_values(":pk", AttributeValue::S(keys::idempotency_pk(app, key)))
+            .expression_attribute_values(":row", AttributeValue::S(keys::SK_ROW_PREFIX.into()))
+            .consistent_read(true)
+            .into_paginator()
+            .items()
+            .send()
+            .collect::<Result<Vec<_>, _>>()
+            .await
+            .map_err(classify)?;
+        items
+            .into_iter()
+            .map(|item| {
+                let row: RowReceiptItem = from_item(item)?;
+                Ok(RowReceipt {
+                    app: app.clone(),
+                    key: key.to_owned(),
+                    index: row.index,
+                    fingerprint: row.fingerprint,
+                    expires_at: row.ttl,
+                    user: row.user,
+                })
+            })
+            .collect()
+    }
+}
+
+/// A batch row's receipt, in its key's partition.
+#[derive(Serialize, Deserialize)]
+struct RowReceiptItem {
+    pk: String,
+    sk: String,
+    entity: String,
+    index: usize,
+    fingerprint: String,
+    user: String,
+    ttl: u64,
+}
+
+/// How a key's record is completed with `response`: its update expression, names and values
+/// (`:token` among them, for the caller's condition).
+struct KeyCompletion {
+    expression: &'static str,
+    names: HashMap<String, String>,
+    values: HashMap<String, AttributeValue>,
+}
+
+impl KeyCompletion {
+    fn new(token: &str, response: &Rendered) -> Self {
+        let names = [
+            ("#state", "state"),
+            ("#status", "status"),
+            ("#token", "token"),
+        ]
+        .into_iter()
+        .map(|(name, attribute)| (name.to_owned(), attribute.to_owned()))
+        .collect();
+        let mut values: HashMap<String, AttributeValue> = [
+            (":completed", AttributeValue::S("completed".into())),
+            (":status", AttributeValue::N(response.status.to_string())),
+            (":body", AttributeValue::S(response.body.clone())),
+            (":token", AttributeValue::S(token.to_owned())),
+        ]
+        .into_iter()
+        .map(|(name, value)| (name.to_owned(), value))
+        .collect();
+        let expression = match &response.etag {
+            Some(etag) => {
+                values.insert(":etag".into(), AttributeValue::S(etag.clone()));
+                "SET #state = :completed, #status = :status, body = :body, etag = :etag"
+            }
+            None => "SET #state = :completed, #status = :status, body = :body",
+        };
+        Self {
+            expression,
+            names,
+            values,
+        }
+    }
+}
+
+impl DynamoStore {
+    /// The item a write commits beside itself for `completion`: the key's record completed
+    /// (on condition the claim is still ours), or a batch row's receipt.
+    pub(super) fn completion_item(
+        &self,
+        completion: &Completion,
+    ) -> Result<TransactWriteItem, StoreError> {
+        match completion {
+            Completion::Key {
+                app,
+                key,
+                token,
+                rendered,
+            } => {
+                let completion = KeyCompletion::new(token, rendered);
+                let update = Update::builder()
+                    .table_name(&self.table)
+                    .key(PK, AttributeValue::S(keys::idempotency_pk(app, key)))
+                    .key(SK, AttributeValue::S(keys::SK_IDEMPOTENCY.to_owned()))
+                    .update_expression(completion.expression)
+                    .condition_expression("#token = :token")
+                    .set_expression_attribute_names(Some(completion.names))
+                    .set_expression_attribute_values(Some(completion.values))
+                    .build()
+                    .map_err(build_error)?;
+                Ok(TransactWriteItem::builder().update(update).build())
+            }
+            Completion::Row(receipt) => {
+                let item = to_item(&RowReceiptItem {
+                    pk: keys::idempotency_pk(&receipt.app, &receipt.key),
+                    sk: format!("{}{:03}", keys::SK_ROW_PREFIX, receipt.index),
+                    entity: "idempotency_row".to_owned(),
+                    index: receipt.index,
+                    fingerprint: receipt.fingerprint.clone(),
+                    user: receipt.user.clone(),
+                    ttl: receipt.expires_at,
+                })?;
+                plain_put(&self.table, item)
+            }
+        }
     }
 }

@@ -9,6 +9,7 @@
 //! | API key    | `APIKEY#<key id>`                       | `APIKEY` |
 //! | wallet key | `APP#<app>#USER#<user id>` (the user's) | `WALLETKEY#<chain>` |
 //! | idempotency key | `APP#<app>#IDEM#<key>`           | `IDEM`   |
+//! | batch row receipt | the key's                      | `ROW#<index>` |
 //! | deleted user | the user's (kept until its TTL)     | `DELETED` |
 //! | webhook endpoint | `APP#<app>` (the app's)             | `WEBHOOK#<endpoint id>` |
 //! | event      | `EVENT#<event id>`                      | `EVENT`  |
@@ -77,6 +78,8 @@ pub const SK_DELETED: &str = "DELETED";
 
 /// The sort key of idempotency key records.
 pub const SK_IDEMPOTENCY: &str = "IDEM";
+/// The sort key prefix of a batch row's receipt, in its idempotency key's partition.
+pub const SK_ROW_PREFIX: &str = "ROW#";
 /// The attribute DynamoDB's TTL deletes expired items by (Unix seconds).
 pub const TTL_ATTRIBUTE: &str = "ttl";
 

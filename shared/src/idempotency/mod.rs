@@ -12,16 +12,25 @@
 //!   outcome releases the key, so a retry runs again instead of replaying an outage.
 //! - The 24-hour expiry is part of the claim's condition, not only of DynamoDB's TTL (which
 //!   can lag by days); a claim whose function died is reclaimable after [`LOCK`].
+//! - A write's success is committed with the key in the write's own transaction ([`commit`]):
+//!   a retry replays it even when the first request's client never heard of it (every answer
+//!   lost, or the deadline first). A batch commits a receipt per created row instead; a batch
+//!   with a row that failed transiently is not remembered, and its retry replays the rows that
+//!   committed and runs the others again.
 
+pub mod commit;
+
+use std::collections::HashMap;
 use std::future::Future;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use http::{HeaderValue, StatusCode};
+use http::HeaderValue;
 use lambda_http::{Body, Request, Response};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::api::{self, Reply};
+use crate::api::{self, Rendered, Reply};
 use crate::error::ApiError;
 use crate::model::AppId;
 use crate::store::StoreError;
@@ -71,6 +80,8 @@ pub struct KeyRecord {
     pub status: Option<u16>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub body: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub etag: Option<String>,
 }
 
 /// The outcome of claiming a key.
@@ -94,23 +105,30 @@ pub trait IdempotencyStore: Send + Sync {
         now_ms: u64,
     ) -> impl Future<Output = Result<Claim, StoreError>> + Send;
 
-    /// Stores the response of the claim `token`.
+    /// Stores the response of the claim `token`, unless a write completed it already.
     fn complete_key(
         &self,
         app: &AppId,
         key: &str,
         token: &str,
-        status: u16,
-        body: &str,
+        response: &Rendered,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
-    /// Forgets the claim `token`, so the key can be used again.
+    /// Forgets the claim `token`, so the key can be used again, unless a write completed it.
     fn release_key(
         &self,
         app: &AppId,
         key: &str,
         token: &str,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// The batch rows committed under `key` (any request's: the caller checks the fingerprint
+    /// and expiry).
+    fn row_receipts(
+        &self,
+        app: &AppId,
+        key: &str,
+    ) -> impl Future<Output = Result<Vec<commit::RowReceipt>, StoreError>> + Send;
 }
 
 /// The request's key: `None` without the header, a 400 for a malformed one.
@@ -150,13 +168,14 @@ pub fn fingerprint(request: &Request) -> String {
 }
 
 /// Runs `operation` under the request's `Idempotency-Key` (or plainly, without one) and
-/// renders its outcome. Call it after authentication and validation: only a request that
-/// would run claims a key.
+/// renders its outcome; `on_commit` says what success each of its writes commits with the key.
+/// Call it after authentication and validation: only a request that would run claims a key.
 pub async fn run<S, F, Fut>(
     store: &S,
     app: &AppId,
     request: &Request,
     request_id: &str,
+    on_commit: commit::OnCommit,
     operation: F,
 ) -> Response<Body>
 where
@@ -182,10 +201,20 @@ where
             expires_at: now_ms / 1000 + RETENTION.as_secs(),
             status: None,
             body: None,
+            etag: None,
         };
         let held = match store.claim_key(app, &key, &record, now_ms).await {
             Ok(Claim::Claimed) => {
-                return run_claimed(store, app, &key, &token, request_id, operation).await;
+                let in_flight = Arc::new(commit::InFlight {
+                    app: app.clone(),
+                    key,
+                    token,
+                    fingerprint,
+                    expires_at: record.expires_at,
+                    on_commit,
+                    committed: Mutex::new(None),
+                });
+                return run_claimed(store, in_flight, request_id, operation).await;
             }
             Ok(Claim::Held(held)) => held,
             Err(error) => {
@@ -199,7 +228,12 @@ where
         if let (KeyState::Completed, Some(status), Some(body)) =
             (held.state, held.status, held.body)
         {
-            return replay(request_id, status, body);
+            let rendered = Rendered {
+                status,
+                body,
+                etag: held.etag,
+            };
+            return replay(request_id, &rendered);
         }
         if waiting_since.elapsed() >= WAIT_FOR_FIRST {
             return api::error_response(request_id, &ApiError::IdempotencyKeyInProgress);
@@ -210,9 +244,7 @@ where
 
 async fn run_claimed<S, F, Fut>(
     store: &S,
-    app: &AppId,
-    key: &str,
-    token: &str,
+    in_flight: Arc<commit::InFlight>,
     request_id: &str,
     operation: F,
 ) -> Response<Body>
@@ -221,15 +253,35 @@ where
     F: FnOnce() -> Fut,
     Fut: Future<Output = Result<Reply, ApiError>>,
 {
-    let response = api::respond(request_id, operation().await);
-    let status = response.status();
-    let saved = if status.is_server_error() {
-        store.release_key(app, key, token).await
+    let outcome = commit::scope(Arc::clone(&in_flight), operation()).await;
+    let (app, key, token) = (&in_flight.app, &in_flight.key, &in_flight.token);
+    let committed = in_flight
+        .committed
+        .lock()
+        .ok()
+        .and_then(|mut committed| committed.take());
+    // A write committed the key with its success: that is the answer, now and on every retry.
+    if let Some(rendered) = committed {
+        return api::rendered_response(request_id, &rendered);
+    }
+    let remembered = match &outcome {
+        Ok(reply) => !reply.transient,
+        Err(error) => !error.status().is_server_error(),
+    };
+    let response = api::respond(request_id, outcome);
+    let saved = if remembered {
+        let rendered = Rendered {
+            status: response.status().as_u16(),
+            body: String::from_utf8_lossy(response.body().as_ref()).into_owned(),
+            etag: response
+                .headers()
+                .get(http::header::ETAG)
+                .and_then(|etag| etag.to_str().ok())
+                .map(str::to_owned),
+        };
+        store.complete_key(app, key, token, &rendered).await
     } else {
-        let body = String::from_utf8_lossy(response.body().as_ref()).into_owned();
-        store
-            .complete_key(app, key, token, status.as_u16(), &body)
-            .await
+        store.release_key(app, key, token).await
     };
     if let Err(error) = saved {
         // The request itself succeeded or failed on its own; a retry with this key will wait
@@ -239,18 +291,33 @@ where
     response
 }
 
-fn replay(request_id: &str, status: u16, body: String) -> Response<Body> {
-    let mut response = Response::new(Body::Text(body));
-    *response.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
-    let headers = response.headers_mut();
-    headers.insert(
-        http::header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
-    headers.insert(REPLAYED_HEADER, HeaderValue::from_static("true"));
-    if let Ok(value) = HeaderValue::from_str(request_id) {
-        headers.insert("x-request-id", value);
+/// The users that rows of this batch created under its key before (an earlier run of the
+/// same request, cut off or answered with a transient failure), by row index. Empty without
+/// a key.
+pub async fn committed_rows<S: IdempotencyStore>(
+    store: &S,
+) -> Result<HashMap<usize, crate::model::User>, StoreError> {
+    let Some((app, key, fingerprint)) = commit::current() else {
+        return Ok(HashMap::new());
+    };
+    let now_secs = crate::clock::now_ms() / 1000;
+    let mut rows = HashMap::new();
+    for receipt in store.row_receipts(&app, &key).await? {
+        if receipt.fingerprint != fingerprint || receipt.expires_at <= now_secs {
+            continue;
+        }
+        let user = serde_json::from_str(&receipt.user)
+            .map_err(|e| StoreError::Corrupt(format!("a batch row's receipt: {e}")))?;
+        rows.insert(receipt.index, user);
     }
+    Ok(rows)
+}
+
+fn replay(request_id: &str, rendered: &Rendered) -> Response<Body> {
+    let mut response = api::rendered_response(request_id, rendered);
+    response
+        .headers_mut()
+        .insert(REPLAYED_HEADER, HeaderValue::from_static("true"));
     response
 }
 
