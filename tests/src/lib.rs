@@ -100,6 +100,17 @@ pub fn python_tool(name: &str) -> PathBuf {
     PathBuf::from(bin).join(name)
 }
 
+/// A binary of the workspace (`scripts/test.sh` builds them all), in the target directory this
+/// test executable runs from.
+pub fn binary(name: &str) -> String {
+    let me = std::env::current_exe().expect("the test executable's path");
+    let dir = me
+        .parent()
+        .and_then(|deps| deps.parent())
+        .expect("target/<profile>/deps");
+    dir.join(name).to_string_lossy().into_owned()
+}
+
 /// The DynamoDB Local endpoint the tests use.
 pub fn endpoint() -> String {
     std::env::var(shared::config::DYNAMODB_ENDPOINT_VAR).expect(

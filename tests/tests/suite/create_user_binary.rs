@@ -15,7 +15,7 @@ use serde_json::Value;
 async fn run_binary(stack: &TestStack, event: &str) -> (Value, Value) {
     let endpoint = api_tests::endpoint();
     let invocation = invoke(
-        env!("CARGO_BIN_EXE_create-user"),
+        &api_tests::binary("create-user"),
         &[
             ("TABLE_NAME", stack.table()),
             ("DYNAMODB_ENDPOINT", &endpoint),
@@ -64,7 +64,7 @@ async fn out_of_time_the_binary_answers_503_before_its_deadline() {
     let stall = Duration::from_secs(6);
     proxy.inject(Some("TransactWriteItems"), Fault::Delay(stall), 3);
     let invocation = invoke_within(
-        env!("CARGO_BIN_EXE_create-user"),
+        &api_tests::binary("create-user"),
         &[
             ("TABLE_NAME", stack.table()),
             ("DYNAMODB_ENDPOINT", &proxy.endpoint),

@@ -175,7 +175,7 @@ impl Emulator {
         names.sort();
         names.dedup();
         for name in names {
-            let child = Command::new(binary(name))
+            let child = Command::new(api_tests::binary(name))
                 .env(
                     "AWS_LAMBDA_RUNTIME_API",
                     format!("http://127.0.0.1:{port}/.rt/{name}"),
@@ -243,12 +243,6 @@ impl Drop for Emulator {
         }
         let _ = std::fs::remove_dir_all(&self.payloads);
     }
-}
-
-/// A binary of the workspace, beside this test's own executable's directory.
-fn binary(name: &str) -> PathBuf {
-    let me = std::env::current_exe().unwrap();
-    me.parent().unwrap().parent().unwrap().join(name)
 }
 
 #[tokio::test]

@@ -1,0 +1,27 @@
+//! The integration suite, one test binary: every cross-function test and every function's
+//! tests on its `events/` payloads, against DynamoDB Local. One binary links the AWS SDK once,
+//! instead of once per test file.
+
+mod batch;
+mod contract;
+mod create_user_binary;
+mod create_user_events;
+mod create_wallets_events;
+mod emulator;
+mod events;
+mod fallback_events;
+mod faults;
+mod find_or_create_user_events;
+mod get_user_events;
+mod guard_invariant;
+mod hostile;
+mod idempotency;
+mod lifecycle;
+mod listing;
+mod local_server;
+mod secrets;
+mod store_restart;
+mod template;
+mod users;
+mod wallets;
+mod webhooks;
