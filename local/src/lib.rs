@@ -87,10 +87,10 @@ async fn handle(
         page
     } else {
         match to_lambda_request(request).await {
-            // A panic is an enveloped 500, as under Lambda (`api::run_lambda`).
+            // A panic is an enveloped 500, as under Lambda (`shared::lambda::serve`).
             Ok(request) => {
                 let route = |request| dispatch(&context.services, context.retention, request);
-                api::catch_panics(&route, request).await
+                shared::lambda::catch_panics(&route, request).await
             }
             Err(error) => api::error_response(&api::new_request_id(), &error),
         }

@@ -6,11 +6,6 @@
 
 mod unique_keys;
 
-use std::convert::Infallible;
-use std::future::Future;
-use std::panic::AssertUnwindSafe;
-
-use futures::FutureExt;
 use http::{HeaderValue, Method, StatusCode, header};
 use lambda_http::request::RequestContext;
 use lambda_http::{Body, Request, RequestExt, Response};
@@ -175,14 +170,7 @@ pub fn path_param(request: &Request, name: &str) -> Option<String> {
     request.path_parameters().first(name).map(str::to_owned)
 }
 
-/// A success as it is sent: status, body (empty for 204) and ETag. An `Idempotency-Key`
-/// remembers exactly this, so that a replay is the same bytes.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Rendered {
-    pub status: u16,
-    pub body: String,
-    pub etag: Option<String>,
-}
+pub use crate::store::idempotency::Rendered;
 
 /// Renders a success as the envelope's text.
 pub fn render(reply: &Reply) -> Rendered {
@@ -279,48 +267,6 @@ fn envelope(status: StatusCode, request_id: &str, body: &Value) -> Response<Body
     response
 }
 
-/// Runs an HTTP handler under the Lambda runtime. A panic (a bug: request paths return
-/// errors) becomes an enveloped 500 and leaves the warm sandbox serving.
-pub async fn run_lambda<F, Fut>(handler: F) -> Result<(), lambda_http::Error>
-where
-    F: Fn(Request) -> Fut,
-    Fut: Future<Output = Response<Body>> + Send,
-{
-    let handler = &handler;
-    lambda_http::run(lambda_http::service_fn(move |request: Request| {
-        let (deadline, id) = (crate::deadline::of(&request), request_id(&request));
-        let work = catch_panics(handler, request);
-        async move {
-            Ok::<_, Infallible>(crate::deadline::answer_within(deadline, &id, work).await)
-        }
-    }))
-    .await
-}
-
-/// `handler`'s response to `request`, or, if it panics (making its future or polling it), the
-/// enveloped 500 `internal_error`.
-pub fn catch_panics<F, Fut>(
-    handler: &F,
-    request: Request,
-) -> impl Future<Output = Response<Body>> + Send + use<F, Fut>
-where
-    F: Fn(Request) -> Fut,
-    Fut: Future<Output = Response<Body>> + Send,
-{
-    let id = request_id(&request);
-    let started = std::panic::catch_unwind(AssertUnwindSafe(|| handler(request)));
-    async move {
-        let finished = match started {
-            Ok(response) => AssertUnwindSafe(response).catch_unwind().await,
-            Err(panic) => Err(panic),
-        };
-        finished.unwrap_or_else(|_| {
-            tracing::error!(request_id = %id, "handler panicked");
-            error_response(&id, &ApiError::Internal)
-        })
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -375,40 +321,6 @@ mod tests {
         let body = format!("\"{}\"", "x".repeat(MAX_BODY_BYTES));
         let error = json_body(&request(Some("application/json"), &body)).unwrap_err();
         assert_eq!(error.status(), StatusCode::PAYLOAD_TOO_LARGE);
-    }
-
-    #[tokio::test]
-    async fn a_panicking_handler_is_an_enveloped_500_and_the_next_request_is_served() {
-        // Panics while making the future, while polling it, and not at all, by path.
-        let handler = |request: Request| {
-            let path = request.uri().path().to_owned();
-            assert_ne!(path, "/panic-now", "a bug");
-            async move {
-                assert_ne!(path, "/panic-later", "a bug");
-                respond("req", Ok(Reply::ok(json!({"path": path}))))
-            }
-        };
-        let get = |path: &str| http::Request::get(path).body(Body::Empty).unwrap();
-        for path in ["/panic-now", "/panic-later"] {
-            let response = catch_panics(&handler, get(path)).await;
-            assert_eq!(
-                response.status(),
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "{path}"
-            );
-            let body: Value = serde_json::from_slice(response.body().as_ref()).unwrap();
-            assert_eq!(body["success"], false);
-            assert_eq!(body["error"]["code"], "internal_error");
-            assert_eq!(body["error"]["message"], "an internal error occurred");
-            assert_eq!(
-                response.headers()["x-request-id"].to_str().unwrap(),
-                body["error"]["request_id"].as_str().unwrap()
-            );
-        }
-        let response = catch_panics(&handler, get("/fine")).await;
-        assert_eq!(response.status(), StatusCode::OK);
-        let body: Value = serde_json::from_slice(response.body().as_ref()).unwrap();
-        assert_eq!(body["data"]["path"], "/fine");
     }
 
     #[test]

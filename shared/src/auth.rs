@@ -9,7 +9,6 @@
 pub mod cache;
 
 use http::HeaderMap;
-use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
@@ -24,19 +23,7 @@ const SECRET_HEX: usize = 64;
 const CHECKSUM_HEX: usize = 8;
 const KEY_LEN: usize = KEY_PREFIX.len() + KEY_ID_HEX + 1 + SECRET_HEX + CHECKSUM_HEX;
 
-/// A key as stored: never the key itself, only its hash.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ApiKeyRecord {
-    pub key_id: String,
-    pub app_id: AppId,
-    pub key_hash: String,
-    pub created_at: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub revoked_at: Option<String>,
-    /// When the key last authenticated a request, to the hour.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub last_used_at: Option<String>,
-}
+pub use crate::model::ApiKeyRecord;
 
 /// A newly issued key: `token` is shown once and then exists only with the app.
 pub struct IssuedKey {

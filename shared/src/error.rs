@@ -4,7 +4,9 @@
 use http::StatusCode;
 
 use crate::store::StoreError;
+use crate::users::UsersError;
 use crate::validation::FieldError;
+use crate::webhooks::manage::WebhooksError;
 
 /// A failure as the client sees it. Rendered once, by [`crate::api`], into the JSON envelope.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -102,6 +104,65 @@ impl From<StoreError> for ApiError {
                 retry_after_secs: 1,
             },
             StoreError::Other(_) | StoreError::Corrupt(_) => ApiError::Internal,
+        }
+    }
+}
+
+// The domain's errors, mapped to what clients see: once, here.
+
+impl From<UsersError> for ApiError {
+    fn from(error: UsersError) -> Self {
+        match error {
+            UsersError::NotFound => ApiError::NotFound("user"),
+            UsersError::Taken(fields) => ApiError::Conflict(
+                fields
+                    .into_iter()
+                    .map(|field| FieldError::new(field, "is already held by another user"))
+                    .collect(),
+            ),
+            UsersError::Ambiguous(matches) => ApiError::AmbiguousMatch(
+                matches
+                    .into_iter()
+                    .map(|(field, id)| FieldError::new(field, format!("belongs to user {id}")))
+                    .collect(),
+            ),
+            UsersError::Invalid(fields) => ApiError::Validation(fields),
+            UsersError::PreconditionFailed => ApiError::PreconditionFailed,
+            UsersError::NotLinked => ApiError::NotFound("linked account"),
+            UsersError::Contention => ApiError::Unavailable {
+                retry_after_secs: 1,
+            },
+            UsersError::Repeats(fields) => ApiError::Conflict(fields),
+            UsersError::Store(error) => {
+                tracing::error!(error = %error, "store failure");
+                ApiError::from(error)
+            }
+        }
+    }
+}
+
+impl From<WebhooksError> for ApiError {
+    fn from(error: WebhooksError) -> Self {
+        match error {
+            WebhooksError::Invalid(fields) => ApiError::Validation(fields),
+            WebhooksError::NotFound(what) => ApiError::NotFound(what),
+            WebhooksError::LimitReached(limit) => ApiError::LimitReached {
+                what: "webhook endpoints",
+                limit,
+            },
+            WebhooksError::Contention => ApiError::Unavailable {
+                retry_after_secs: 1,
+            },
+            WebhooksError::Store(error) => {
+                tracing::error!(%error, "store failure");
+                ApiError::from(error)
+            }
+            other => {
+                tracing::error!(error = %other, "webhook operation failed");
+                ApiError::Unavailable {
+                    retry_after_secs: 1,
+                }
+            }
         }
     }
 }

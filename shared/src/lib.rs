@@ -11,6 +11,7 @@ pub mod deadline;
 pub mod error;
 pub mod events;
 pub mod idempotency;
+pub mod lambda;
 pub mod model;
 pub mod paging;
 pub mod routes;
@@ -23,3 +24,7 @@ pub mod users;
 pub mod validation;
 pub mod wallets;
 pub mod webhooks;
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod import_graph;

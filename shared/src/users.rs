@@ -8,11 +8,10 @@ use futures::StreamExt;
 use serde_json::Value;
 
 use crate::clock;
-use crate::error::ApiError;
-use crate::idempotency::commit;
 use crate::model::new_user::MAX_EXTERNAL_ID_CHARS;
 use crate::model::{AppId, EmailAddress, Identifier, NewUser, User, UserId, Wallet, WalletAddress};
 use crate::paging;
+use crate::store::commit;
 use crate::store::{StoreError, UserStore, WriteError};
 use crate::validation::{FieldError, check_text};
 
@@ -43,38 +42,11 @@ pub enum UsersError {
     /// Writers kept colliding; nothing was written.
     #[error("too much contention")]
     Contention,
+    /// A batch row's identifiers repeat an earlier row's (each error names the field and the row).
+    #[error("identifiers repeat an earlier row of the batch")]
+    Repeats(Vec<FieldError>),
     #[error(transparent)]
     Store(#[from] StoreError),
-}
-
-impl From<UsersError> for ApiError {
-    fn from(error: UsersError) -> Self {
-        match error {
-            UsersError::NotFound => ApiError::NotFound("user"),
-            UsersError::Taken(fields) => ApiError::Conflict(
-                fields
-                    .into_iter()
-                    .map(|field| FieldError::new(field, "is already held by another user"))
-                    .collect(),
-            ),
-            UsersError::Ambiguous(matches) => ApiError::AmbiguousMatch(
-                matches
-                    .into_iter()
-                    .map(|(field, id)| FieldError::new(field, format!("belongs to user {id}")))
-                    .collect(),
-            ),
-            UsersError::Invalid(fields) => ApiError::Validation(fields),
-            UsersError::PreconditionFailed => ApiError::PreconditionFailed,
-            UsersError::NotLinked => ApiError::NotFound("linked account"),
-            UsersError::Contention => ApiError::Unavailable {
-                retry_after_secs: 1,
-            },
-            UsersError::Store(error) => {
-                tracing::error!(error = %error, "store failure");
-                ApiError::from(error)
-            }
-        }
-    }
 }
 
 /// The unique identifier a lookup names.
@@ -369,12 +341,12 @@ pub async fn create_users<S: UserStore>(
     app: &AppId,
     items: &[Result<NewUser, Vec<FieldError>>],
     committed: &HashMap<usize, User>,
-) -> Vec<Result<User, ApiError>> {
+) -> Vec<Result<User, UsersError>> {
     let mut seen: Vec<(Identifier, usize)> = Vec::new();
-    let mut plan: Vec<Result<&NewUser, ApiError>> = Vec::with_capacity(items.len());
+    let mut plan: Vec<Result<&NewUser, UsersError>> = Vec::with_capacity(items.len());
     for (index, item) in items.iter().enumerate() {
         let planned = match item {
-            Err(errors) => Err(ApiError::Validation(errors.clone())),
+            Err(errors) => Err(UsersError::Invalid(errors.clone())),
             Ok(user) => {
                 let repeats: Vec<FieldError> = user
                     .identifiers()
@@ -393,7 +365,7 @@ pub async fn create_users<S: UserStore>(
                 if repeats.is_empty() {
                     Ok(user)
                 } else {
-                    Err(ApiError::Conflict(repeats))
+                    Err(UsersError::Repeats(repeats))
                 }
             }
         };
@@ -405,9 +377,7 @@ pub async fn create_users<S: UserStore>(
         .map(|(index, planned)| async move {
             match (planned, committed.get(&index)) {
                 (Ok(_), Some(user)) => Ok(user.clone()),
-                (Ok(user), None) => commit::row(index, create_user(store, app, user))
-                    .await
-                    .map_err(ApiError::from),
+                (Ok(user), None) => commit::row(index, create_user(store, app, user)).await,
                 (Err(error), _) => Err(error),
             }
         })

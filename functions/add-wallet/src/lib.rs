@@ -7,7 +7,6 @@ use lambda_http::{Body, Request, Response};
 use shared::api::{self, Reply};
 use shared::auth;
 use shared::error::ApiError;
-use shared::idempotency::commit::OnCommit;
 use shared::idempotency::{self, IdempotencyStore};
 use shared::model::new_user::parse_wallet_request;
 use shared::model::{AppId, ChainType, User};
@@ -34,7 +33,7 @@ where
         &app,
         &request,
         &request_id,
-        OnCommit::reply(queued),
+        idempotency::on_commit(queued),
         || async {
             let (wallet, outcome) = updates::request_wallet(store, &app, &id, chain).await?;
             Ok(match outcome {

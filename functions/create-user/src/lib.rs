@@ -5,7 +5,6 @@ use lambda_http::{Body, Request, Response};
 use shared::api::{self, Reply};
 use shared::auth;
 use shared::error::ApiError;
-use shared::idempotency::commit::OnCommit;
 use shared::idempotency::{self, IdempotencyStore};
 use shared::model::{AppId, NewUser, User};
 use shared::store::{AppStore, UserStore};
@@ -27,7 +26,7 @@ where
         &app,
         &request,
         &request_id,
-        OnCommit::reply(reply),
+        idempotency::on_commit(reply),
         || async {
             let user = users::create_user(store, &app, &new_user).await?;
             Ok(reply(&user))

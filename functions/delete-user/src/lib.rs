@@ -9,7 +9,6 @@ use lambda_http::{Body, Request, Response};
 use shared::api::{self, Reply};
 use shared::auth;
 use shared::error::ApiError;
-use shared::idempotency::commit::OnCommit;
 use shared::idempotency::{self, IdempotencyStore};
 use shared::model::AppId;
 use shared::store::{AppStore, UserStore};
@@ -25,7 +24,7 @@ where
         Ok(accepted) => accepted,
         Err(error) => return api::error_response(&request_id, &error),
     };
-    let on_commit = OnCommit::reply(|_| Reply::no_content());
+    let on_commit = idempotency::on_commit(|_| Reply::no_content());
     idempotency::run(store, &app, &request, &request_id, on_commit, || async {
         users::delete_user(store, &app, &id, retention).await?;
         Ok(Reply::no_content())

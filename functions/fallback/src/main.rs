@@ -3,5 +3,5 @@
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     shared::telemetry::init();
-    shared::api::run_lambda(|request| async move { fallback::handle(&request) }).await
+    shared::lambda::serve(|request| async move { fallback::handle(&request) }).await
 }

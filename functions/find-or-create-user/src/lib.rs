@@ -6,7 +6,6 @@ use serde_json::json;
 use shared::api::{self, Reply};
 use shared::auth;
 use shared::error::ApiError;
-use shared::idempotency::commit::OnCommit;
 use shared::idempotency::{self, IdempotencyStore};
 use shared::model::{AppId, NewUser, User};
 use shared::store::{AppStore, UserStore};
@@ -31,7 +30,7 @@ where
             Reply::ok(data)
         }
     };
-    let on_commit = OnCommit::reply(move |user| reply(user, true));
+    let on_commit = idempotency::on_commit(move |user| reply(user, true));
     idempotency::run(store, &app, &request, &request_id, on_commit, || async {
         let (user, created) = users::find_or_create_user(store, &app, &new_user).await?;
         Ok(reply(&user, created))

@@ -8,7 +8,6 @@ use serde_json::{Value, json};
 use shared::api::{self, Reply};
 use shared::auth;
 use shared::error::ApiError;
-use shared::idempotency::commit::OnCommit;
 use shared::idempotency::{self, IdempotencyStore};
 use shared::model::{AppId, NewUser};
 use shared::store::{AppStore, UserStore};
@@ -25,10 +24,14 @@ where
         Ok(accepted) => accepted,
         Err(error) => return api::error_response(&request_id, &error),
     };
-    idempotency::run(store, &app, &request, &request_id, OnCommit::Rows, || async {
+    idempotency::run(store, &app, &request, &request_id, idempotency::commit::OnCommit::Rows, || async {
         // Rows an earlier run of this request committed are replayed, not created again.
         let committed = idempotency::committed_rows(store).await?;
         let outcomes = users::create_users(store, &app, &items, &committed).await;
+        let outcomes: Vec<Result<_, ApiError>> = outcomes
+            .into_iter()
+            .map(|outcome| outcome.map_err(ApiError::from))
+            .collect();
         let transient = outcomes
             .iter()
             .any(|outcome| matches!(outcome, Err(error) if error.status().is_server_error()));

@@ -7,7 +7,6 @@ use lambda_http::{Body, Request, Response};
 use shared::api::{self, Reply};
 use shared::auth;
 use shared::error::ApiError;
-use shared::idempotency::commit::OnCommit;
 use shared::idempotency::{self, IdempotencyStore};
 use shared::model::{AppId, LinkedAccount};
 use shared::store::{AppStore, UserStore};
@@ -25,7 +24,7 @@ where
         Err(error) => return api::error_response(&request_id, &error),
     };
     // The only write is a new link (201); an account linked already is read, not written.
-    let on_commit = OnCommit::reply(|user| Reply::user(StatusCode::CREATED, user));
+    let on_commit = idempotency::on_commit(|user| Reply::user(StatusCode::CREATED, user));
     idempotency::run(store, &app, &request, &request_id, on_commit, || async {
         let (user, linked) = updates::link_account(store, &app, &id, &account).await?;
         let status = if linked {

@@ -8,7 +8,6 @@ use lambda_http::{Body, Request, Response};
 use shared::api::{self, Reply};
 use shared::auth;
 use shared::error::ApiError;
-use shared::idempotency::commit::OnCommit;
 use shared::idempotency::{self, IdempotencyStore};
 use shared::model::{AppId, User};
 use shared::store::{AppStore, UserStore};
@@ -30,7 +29,7 @@ where
         &app,
         &request,
         &request_id,
-        OnCommit::reply(reply),
+        idempotency::on_commit(reply),
         || async {
             let user = updates::unlink_account(store, &app, &id, &kind, &value).await?;
             Ok(reply(&user))

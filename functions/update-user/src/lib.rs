@@ -9,7 +9,6 @@ use serde_json::{Map, Value};
 use shared::api::{self, Reply};
 use shared::auth;
 use shared::error::ApiError;
-use shared::idempotency::commit::OnCommit;
 use shared::idempotency::{self, IdempotencyStore};
 use shared::model::{AppId, User};
 use shared::store::{AppStore, UserStore};
@@ -32,7 +31,7 @@ where
         &app,
         &request,
         &request_id,
-        OnCommit::reply(reply),
+        idempotency::on_commit(reply),
         || async {
             let user = updates::update_user(store, &app, &id, &patch, precondition).await?;
             Ok(reply(&user))

@@ -18,5 +18,5 @@ async fn main() -> Result<(), lambda_http::Error> {
         queue: &queue,
         policy: DestinationPolicy::from_env(),
     };
-    shared::api::run_lambda(|request| webhooks::handle(&context, request)).await
+    shared::lambda::serve(|request| webhooks::handle(&context, request)).await
 }

@@ -17,8 +17,9 @@
 
 pub mod publish;
 
+pub use crate::model::event::{Event, EventType, UserEvent};
+
 use aws_lambda_events::event::dynamodb::EventRecord;
-use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
@@ -26,76 +27,6 @@ use crate::model::{AppId, ChainType, User, UserId, Wallet, WalletStatus};
 use crate::store::dynamo::user_from_image;
 use crate::store::keys::SK_USER;
 use crate::stream::PoisonRecord;
-
-/// What happened.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub enum EventType {
-    #[serde(rename = "user.created")]
-    UserCreated,
-    #[serde(rename = "user.updated")]
-    UserUpdated,
-    #[serde(rename = "user.deleted")]
-    UserDeleted,
-    #[serde(rename = "user.wallet_created")]
-    WalletCreated,
-    #[serde(rename = "user.wallet_failed")]
-    WalletFailed,
-}
-
-impl EventType {
-    /// Every event type, in the order the documentation lists them.
-    pub const ALL: [EventType; 5] = [
-        Self::UserCreated,
-        Self::UserUpdated,
-        Self::UserDeleted,
-        Self::WalletCreated,
-        Self::WalletFailed,
-    ];
-
-    /// The type's name on the wire (`user.created`).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::UserCreated => "user.created",
-            Self::UserUpdated => "user.updated",
-            Self::UserDeleted => "user.deleted",
-            Self::WalletCreated => "user.wallet_created",
-            Self::WalletFailed => "user.wallet_failed",
-        }
-    }
-
-    /// The type named `name`, if any.
-    pub fn parse(name: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|t| t.as_str() == name)
-    }
-}
-
-impl std::fmt::Display for EventType {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// An event as receivers get it: the body of a webhook and the detail of a bus event.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Event {
-    /// Stable across redeliveries of the same change: receivers deduplicate on it.
-    pub id: String,
-    #[serde(rename = "type")]
-    pub event_type: EventType,
-    /// When the change was committed.
-    pub created_at: String,
-    pub app_id: AppId,
-    /// The user as the API shows it, or `{user_id, version, wallet}` for wallet events; the
-    /// user's `version` orders a user's events. Never key material: the user item holds none.
-    pub data: Value,
-}
-
-/// An event and the user it concerns (deliveries are ordered per user).
-#[derive(Debug, Clone, PartialEq)]
-pub struct UserEvent {
-    pub user_id: UserId,
-    pub event: Event,
-}
 
 /// The id of the event of `kind` about `user` at `version` (and `chain`, for wallet events).
 pub fn event_id(

@@ -18,8 +18,6 @@
 //!   with a row that failed transiently is not remembered, and its retry replays the rows that
 //!   committed and runs the others again.
 
-pub mod commit;
-
 use std::collections::HashMap;
 use std::future::Future;
 use std::sync::{Arc, Mutex};
@@ -27,13 +25,14 @@ use std::time::Duration;
 
 use http::HeaderValue;
 use lambda_http::{Body, Request, Response};
-use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::api::{self, Rendered, Reply};
+use crate::api::{self, Reply};
 use crate::error::ApiError;
 use crate::model::AppId;
 use crate::store::StoreError;
+pub use crate::store::commit;
+pub use crate::store::idempotency::{Claim, IdempotencyStore, KeyRecord, KeyState, Rendered};
 use crate::validation::FieldError;
 
 /// The request header.
@@ -56,79 +55,12 @@ pub const LOCK: Duration =
 /// How long a concurrent retry waits for the first request's outcome.
 pub const WAIT_FOR_FIRST: Duration = Duration::from_secs(3);
 
-/// Where a key's request is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum KeyState {
-    InProgress,
-    Completed,
-}
-
-/// A remembered key.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct KeyRecord {
-    /// What the request was: a hash of method, path and body.
-    pub fingerprint: String,
-    pub state: KeyState,
-    /// Identifies the claim, so only its holder completes or releases it.
-    pub token: String,
-    /// Unix milliseconds until which an in-progress claim holds.
-    pub locked_until_ms: u64,
-    /// Unix seconds after which the key is forgotten (also the item's TTL).
-    pub expires_at: u64,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<u16>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub body: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub etag: Option<String>,
-}
-
-/// The outcome of claiming a key.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Claim {
-    /// The key is ours to run the request under.
-    Claimed,
-    /// A live record holds the key.
-    Held(KeyRecord),
-}
-
-/// Storage for idempotency keys.
-pub trait IdempotencyStore: Send + Sync {
-    /// Claims `key` with `record` unless a live record holds it: the key is free, expired at
-    /// `now_secs`, or an in-progress claim of the same fingerprint whose lock ended by `now_ms`.
-    fn claim_key(
-        &self,
-        app: &AppId,
-        key: &str,
-        record: &KeyRecord,
-        now_ms: u64,
-    ) -> impl Future<Output = Result<Claim, StoreError>> + Send;
-
-    /// Stores the response of the claim `token`, unless a write completed it already.
-    fn complete_key(
-        &self,
-        app: &AppId,
-        key: &str,
-        token: &str,
-        response: &Rendered,
-    ) -> impl Future<Output = Result<(), StoreError>> + Send;
-
-    /// Forgets the claim `token`, so the key can be used again, unless a write completed it.
-    fn release_key(
-        &self,
-        app: &AppId,
-        key: &str,
-        token: &str,
-    ) -> impl Future<Output = Result<(), StoreError>> + Send;
-
-    /// The batch rows committed under `key` (any request's: the caller checks the fingerprint
-    /// and expiry).
-    fn row_receipts(
-        &self,
-        app: &AppId,
-        key: &str,
-    ) -> impl Future<Output = Result<Vec<commit::RowReceipt>, StoreError>> + Send;
+/// What a write commits with the key: the success `reply` makes of the user it wrote (or
+/// deleted), rendered as it is sent.
+pub fn on_commit(
+    reply: impl Fn(&crate::model::User) -> Reply + Send + Sync + 'static,
+) -> commit::OnCommit {
+    commit::OnCommit::Reply(Box::new(move |user| api::render(&reply(user))))
 }
 
 /// The request's key: `None` without the header, a 400 for a malformed one.

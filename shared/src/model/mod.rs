@@ -2,17 +2,23 @@
 //! stored and shown, and the unique identifiers whose guards keep users distinct per app.
 
 pub mod address;
+pub mod api_key;
 pub mod email;
+pub mod event;
 pub mod identifier;
 pub mod ids;
 pub mod linked_account;
 pub mod new_user;
+pub mod sealed_key;
 pub mod user;
+pub mod webhook;
 
 pub use address::{ChainType, WalletAddress};
+pub use api_key::ApiKeyRecord;
 pub use email::EmailAddress;
 pub use identifier::Identifier;
 pub use ids::{AppId, UserId};
 pub use linked_account::LinkedAccount;
 pub use new_user::NewUser;
+pub use sealed_key::SealedKey;
 pub use user::{User, Wallet, WalletError, WalletStatus};

@@ -12,16 +12,15 @@ use aws_sdk_dynamodb::types::{
 };
 use serde::{Deserialize, Serialize};
 
+use super::commit::{self, Completion, RowReceipt};
+use super::idempotency::{Claim, IdempotencyStore, KeyRecord, Rendered};
 use super::keys::{self, PK, SK};
 use super::{AppStore, StoreError, UserStore, WalletAttempt, WalletStore, WriteError};
-use crate::api::Rendered;
-use crate::auth::ApiKeyRecord;
-use crate::idempotency::commit::{self, Completion, RowReceipt};
-use crate::idempotency::{Claim, IdempotencyStore, KeyRecord};
+use crate::model::ApiKeyRecord;
+use crate::model::SealedKey;
 use crate::model::{
     AppId, ChainType, Identifier, LinkedAccount, User, UserId, Wallet, WalletAddress,
 };
-use crate::wallets::SealedKey;
 
 type Item = HashMap<String, AttributeValue>;
 

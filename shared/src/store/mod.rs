@@ -6,14 +6,15 @@
 
 use std::future::Future;
 
-use crate::auth::ApiKeyRecord;
-use crate::events::UserEvent;
-use crate::model::{AppId, ChainType, Identifier, User, UserId, WalletAddress};
-use crate::wallets::SealedKey;
-use crate::webhooks::delivery::{Attempt, DeliveryClaim, LeaseRequest};
-use crate::webhooks::endpoint::Endpoint;
+use crate::model::event::UserEvent;
+use crate::model::webhook::{Attempt, DeliveryClaim, Endpoint, LeaseRequest};
+use crate::model::{
+    ApiKeyRecord, AppId, ChainType, Identifier, SealedKey, User, UserId, WalletAddress,
+};
 
+pub mod commit;
 pub mod dynamo;
+pub mod idempotency;
 pub mod keys;
 pub mod schema;
 mod webhooks;

@@ -16,12 +16,10 @@ use super::dynamo::{
 };
 use super::keys::{self, PK, SK};
 use super::{DynamoStore, EndpointLimitError, StoreError, WebhookStore};
-use crate::events::{Event, UserEvent};
+use crate::model::event::{Event, UserEvent};
+use crate::model::webhook::{Attempt, AttemptOutcome, DeliveryClaim, Endpoint, LeaseRequest};
 use crate::model::{AppId, UserId};
-use crate::webhooks::delivery::{
-    ATTEMPT_RETENTION_SECS, Attempt, AttemptOutcome, DeliveryClaim, LeaseRequest,
-};
-use crate::webhooks::endpoint::Endpoint;
+use crate::webhooks::delivery::ATTEMPT_RETENTION_SECS;
 
 type Item = HashMap<String, AttributeValue>;
 

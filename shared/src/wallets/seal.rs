@@ -14,7 +14,6 @@ use aws_sdk_kms::primitives::Blob;
 use aws_sdk_kms::types::DataKeySpec;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
-use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
 use crate::model::{AppId, ChainType, UserId};
@@ -69,15 +68,7 @@ pub struct DataKey {
     provider: &'static str,
 }
 
-/// A private key at rest: what the wallet-key item stores, all base64.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SealedKey {
-    /// `kms` or `local`: which key service can open the data key.
-    pub provider: String,
-    pub encrypted_data_key: String,
-    pub nonce: String,
-    pub ciphertext: String,
-}
+pub use crate::model::SealedKey;
 
 /// Whether AES runs on the CPU's AES instructions (AES-NI, or ARMv8 AES on Graviton; the
 /// `aes` crate detects them at run time). Logged at cold start.

@@ -12,7 +12,6 @@ use super::destination::{self, DestinationPolicy, GuardedResolver};
 use super::endpoint::{Endpoint, EndpointStatus};
 use super::signature::{self, SigningSecret};
 use crate::clock;
-use crate::events::EventType;
 use crate::model::{AppId, UserId};
 use crate::store::{StoreError, WebhookStore};
 use crate::wallets::seal::{self, KeySealer, SealedKey};
@@ -40,36 +39,7 @@ pub struct DeliveryJob {
     pub redelivery: Option<String>,
 }
 
-/// What one attempt came to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum AttemptOutcome {
-    /// The receiver answered 2xx.
-    Delivered,
-    /// Failed; another attempt is scheduled.
-    Retrying,
-    /// Failed, and it was the last attempt: the job is in the dead-letter queue.
-    Exhausted,
-    /// The receiver answered 410 Gone: the endpoint is disabled.
-    Disabled,
-}
-
-/// One attempt, as `GET /v1/webhooks/{id}/deliveries` shows it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Attempt {
-    pub event_id: String,
-    pub event_type: EventType,
-    /// 1 for the first attempt.
-    pub attempt: u32,
-    pub attempted_at: String,
-    /// The receiver's status, if it answered.
-    pub status_code: Option<u16>,
-    /// Why no status: `timeout`, `connection_failed`, `destination_refused`.
-    pub error: Option<String>,
-    pub duration_ms: u64,
-    pub outcome: AttemptOutcome,
-    pub next_retry_at: Option<String>,
-}
+pub use crate::model::webhook::{Attempt, AttemptOutcome, DeliveryClaim, LeaseRequest};
 
 /// The delays between attempts.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -143,43 +113,6 @@ impl RetrySchedule {
         };
         Some(base.mul_f64(0.8 + 0.4 * unit))
     }
-}
-
-/// A claim on one (endpoint, event) pair, as [`WebhookStore::claim_delivery`] writes it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LeaseRequest {
-    /// Names the holder: only it releases the lease.
-    pub token: String,
-    /// Now, in Unix milliseconds: a lease that ends before it is taken over.
-    pub now_ms: u64,
-    /// When the lease ends, in Unix milliseconds.
-    pub until_ms: u64,
-    /// A redelivery asked for through the API: granted even if the event was delivered.
-    pub redelivery: bool,
-}
-
-impl LeaseRequest {
-    /// A new lease of `length` from now.
-    pub fn new(length: Duration, redelivery: bool) -> Self {
-        let now_ms = clock::now_ms();
-        Self {
-            token: uuid::Uuid::new_v4().to_string(),
-            now_ms,
-            until_ms: now_ms + length.as_millis() as u64,
-            redelivery,
-        }
-    }
-}
-
-/// What a claim found.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DeliveryClaim {
-    /// The lease is ours: send, then record the attempt with its token.
-    Granted,
-    /// Delivered before: nothing to send.
-    Delivered,
-    /// Another job holds the lease for this long yet.
-    Busy(Duration),
 }
 
 /// The receiver's answer to one attempt.

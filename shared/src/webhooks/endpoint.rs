@@ -1,13 +1,11 @@
 //! A webhook endpoint: where an app wants its events, which ones, and the secrets that sign
 //! them (sealed at rest: the table never holds a secret in plain text).
 
-use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::destination::{self, DestinationPolicy};
 use crate::events::EventType;
 use crate::validation::{FieldError, Violations};
-use crate::wallets::SealedKey;
 
 /// Endpoints one app may have.
 pub const MAX_ENDPOINTS_PER_APP: u32 = 20;
@@ -15,65 +13,7 @@ pub const MAX_ENDPOINTS_PER_APP: u32 = 20;
 pub const ROTATION_OVERLAP_SECS: i64 = 24 * 60 * 60;
 const FIELDS: [&str; 2] = ["url", "events"];
 
-/// Whether an endpoint gets deliveries.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum EndpointStatus {
-    Enabled,
-    /// No more deliveries: the receiver answered `410 Gone`.
-    Disabled,
-}
-
-/// A signing secret at rest.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct StoredSecret {
-    pub sealed: SealedKey,
-    pub created_at: String,
-    /// Set when the secret was rotated out: it signs until then.
-    pub expires_at: Option<String>,
-}
-
-/// An endpoint as stored.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Endpoint {
-    pub id: String,
-    pub url: String,
-    pub events: Vec<EventType>,
-    pub status: EndpointStatus,
-    pub disabled_reason: Option<String>,
-    pub created_at: String,
-    /// Newest first.
-    pub secrets: Vec<StoredSecret>,
-    /// Bumped by every change, for conditional writes.
-    pub version: u64,
-}
-
-impl Endpoint {
-    /// The endpoint as the API shows it: never a secret, sealed or not.
-    pub fn view(&self) -> Value {
-        json!({
-            "id": self.id,
-            "url": self.url,
-            "events": self.events,
-            "status": self.status,
-            "disabled_reason": self.disabled_reason,
-            "created_at": self.created_at,
-        })
-    }
-
-    /// Whether the endpoint wants events of `kind` now.
-    pub fn wants(&self, kind: EventType) -> bool {
-        self.status == EndpointStatus::Enabled && self.events.contains(&kind)
-    }
-
-    /// The secrets that sign at `now` (RFC 3339 text sorts by time).
-    pub fn signing_secrets(&self, now: &str) -> impl Iterator<Item = &StoredSecret> {
-        let now = now.to_owned();
-        self.secrets
-            .iter()
-            .filter(move |s| s.expires_at.as_deref().is_none_or(|at| at > now.as_str()))
-    }
-}
+pub use crate::model::webhook::{Endpoint, EndpointStatus, StoredSecret};
 
 /// A new endpoint's id: `ep_` and 32 hex digits.
 pub fn new_endpoint_id() -> String {
@@ -153,6 +93,8 @@ pub fn parse_new_endpoint(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::SealedKey;
+    use serde_json::json;
 
     const DEPLOYED: DestinationPolicy = DestinationPolicy {
         allow_loopback: false,

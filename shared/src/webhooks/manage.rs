@@ -12,7 +12,6 @@ use super::endpoint::{
 use super::queue::{DeliveryQueue, QueueError};
 use super::signature::{SignatureError, SigningSecret};
 use crate::clock;
-use crate::error::ApiError;
 use crate::model::AppId;
 use crate::store::{EndpointLimitError, StoreError, WebhookStore};
 use crate::validation::FieldError;
@@ -41,32 +40,6 @@ pub enum WebhooksError {
     Secret(#[from] SignatureError),
     #[error(transparent)]
     Queue(#[from] QueueError),
-}
-
-impl From<WebhooksError> for ApiError {
-    fn from(error: WebhooksError) -> Self {
-        match error {
-            WebhooksError::Invalid(fields) => ApiError::Validation(fields),
-            WebhooksError::NotFound(what) => ApiError::NotFound(what),
-            WebhooksError::LimitReached(limit) => ApiError::LimitReached {
-                what: "webhook endpoints",
-                limit,
-            },
-            WebhooksError::Contention => ApiError::Unavailable {
-                retry_after_secs: 1,
-            },
-            WebhooksError::Store(error) => {
-                tracing::error!(%error, "store failure");
-                ApiError::from(error)
-            }
-            other => {
-                tracing::error!(error = %other, "webhook operation failed");
-                ApiError::Unavailable {
-                    retry_after_secs: 1,
-                }
-            }
-        }
-    }
 }
 
 /// An endpoint and its new secret, shown once.

@@ -9,7 +9,7 @@
 //! "Errors" section says so).
 //!
 //! Elsewhere: email spellings (one user or two) in `users.rs`; a handler panic becoming an
-//! enveloped 500 in `shared::api`'s unit tests (`catch_panics`, which `run_lambda` uses).
+//! enveloped 500 in `shared::lambda`'s unit tests (`catch_panics`, which `shared::lambda::serve` uses).
 
 // Test helpers report failures by panicking.
 #![allow(clippy::unwrap_used, clippy::expect_used)]

@@ -8,29 +8,23 @@
 //! the success this write is), or for a batch, a receipt of the row it creates. A retry then
 //! replays the committed success, byte for byte, whatever the first request's client heard.
 //!
-//! The context travels as a task-local, set by [`super::run`] around the operation, so the
-//! domain's operations and the store's traits stay as they are.
+//! The context travels as a task-local, set by `idempotency::run` around the operation, so
+//! the domain's operations and the store's traits stay as they are.
 
 use std::sync::{Arc, Mutex};
 
-use crate::api::{self, Reply};
+use super::idempotency::Rendered;
+pub use super::idempotency::RowReceipt;
 use crate::model::{AppId, User};
 
 /// How an operation's success follows from the user its write commits (or deletes).
 pub enum OnCommit {
-    /// The success of any write this operation commits.
-    Reply(Box<dyn Fn(&User) -> Reply + Send + Sync>),
+    /// The success of any write this operation commits, as it is sent.
+    Reply(Box<dyn Fn(&User) -> Rendered + Send + Sync>),
     /// A batch: each row's write commits a receipt of the user it created.
     Rows,
     /// Writes that carry nothing: the key is completed after the operation returns.
     Nothing,
-}
-
-impl OnCommit {
-    /// The success `render` makes of the committed user.
-    pub fn reply(render: impl Fn(&User) -> Reply + Send + Sync + 'static) -> Self {
-        Self::Reply(Box::new(render))
-    }
 }
 
 /// What a write under a key commits beside itself.
@@ -42,36 +36,22 @@ pub enum Completion {
         key: String,
         /// The claim's token: only its holder completes the key.
         token: String,
-        rendered: api::Rendered,
+        rendered: Rendered,
     },
     /// A batch row's receipt: the user that row created.
     Row(RowReceipt),
 }
 
-/// A row of a batch created under a key, kept until the key expires.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RowReceipt {
-    pub app: AppId,
-    pub key: String,
-    pub index: usize,
-    /// The request the row belongs to: a receipt counts only for the same request.
-    pub fingerprint: String,
-    /// Unix seconds: the receipt counts only while the key it was made under lives.
-    pub expires_at: u64,
-    /// The created user, as JSON.
-    pub user: String,
-}
-
 /// The request running under a key.
-pub(super) struct InFlight {
-    pub(super) app: AppId,
-    pub(super) key: String,
-    pub(super) token: String,
-    pub(super) fingerprint: String,
-    pub(super) expires_at: u64,
-    pub(super) on_commit: OnCommit,
+pub(crate) struct InFlight {
+    pub(crate) app: AppId,
+    pub(crate) key: String,
+    pub(crate) token: String,
+    pub(crate) fingerprint: String,
+    pub(crate) expires_at: u64,
+    pub(crate) on_commit: OnCommit,
     /// The success a write committed, once one did.
-    pub(super) committed: Mutex<Option<api::Rendered>>,
+    pub(crate) committed: Mutex<Option<Rendered>>,
 }
 
 tokio::task_local! {
@@ -80,7 +60,7 @@ tokio::task_local! {
 }
 
 /// Runs `work` with `in_flight` as the request's key context.
-pub(super) async fn scope<F: Future>(in_flight: Arc<InFlight>, work: F) -> F::Output {
+pub(crate) async fn scope<F: Future>(in_flight: Arc<InFlight>, work: F) -> F::Output {
     IN_FLIGHT.scope(in_flight, work).await
 }
 
@@ -97,7 +77,7 @@ pub fn pending(user: &User) -> Option<Completion> {
                 app: in_flight.app.clone(),
                 key: in_flight.key.clone(),
                 token: in_flight.token.clone(),
-                rendered: api::render(&render(user)),
+                rendered: render(user),
             }),
             OnCommit::Rows => {
                 let index = ROW.try_with(|index| *index).ok()?;
@@ -128,7 +108,7 @@ pub fn committed(completion: &Completion) {
 }
 
 /// The key, fingerprint and expiry of the request running under a key, if one is.
-pub(super) fn current() -> Option<(AppId, String, String)> {
+pub(crate) fn current() -> Option<(AppId, String, String)> {
     IN_FLIGHT
         .try_with(|f| (f.app.clone(), f.key.clone(), f.fingerprint.clone()))
         .ok()
