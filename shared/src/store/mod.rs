@@ -17,7 +17,6 @@ pub mod dynamo;
 pub mod idempotency;
 pub mod keys;
 pub mod schema;
-mod webhooks;
 
 pub use dynamo::DynamoStore;
 

@@ -6,19 +6,17 @@ use std::time::Duration;
 
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{
-    AttributeValue, CancellationReason, ReturnValuesOnConditionCheckFailure, TransactWriteItem,
-    Update,
+    AttributeValue, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
 };
 use serde::{Deserialize, Serialize};
 
-use super::dynamo::{
-    applied, build_error, classify, conditional_put, from_item, plain_put, to_item, unexplained,
-};
-use super::keys::{self, PK, SK};
-use super::{DynamoStore, EndpointLimitError, StoreError, WebhookStore};
+use super::DynamoStore;
+use super::sdk::{applied, build_error, classify, conditional_put, from_item, plain_put, to_item};
 use crate::model::event::{Event, UserEvent};
 use crate::model::webhook::{Attempt, AttemptOutcome, DeliveryClaim, Endpoint, LeaseRequest};
 use crate::model::{AppId, UserId};
+use crate::store::keys::{self, PK, SK};
+use crate::store::{EndpointLimitError, StoreError, WebhookStore};
 use crate::webhooks::delivery::ATTEMPT_RETENTION_SECS;
 
 type Item = HashMap<String, AttributeValue>;
@@ -62,10 +60,6 @@ struct AttemptItem {
 fn expiry() -> u64 {
     let now = time::OffsetDateTime::now_utc().unix_timestamp().max(0) as u64;
     now + ATTEMPT_RETENTION_SECS
-}
-
-fn codes(reasons: &[CancellationReason]) -> Vec<Option<&str>> {
-    reasons.iter().map(|reason| reason.code()).collect()
 }
 
 fn delivered_sk(event_id: &str) -> String {
@@ -138,16 +132,16 @@ impl WebhookStore for DynamoStore {
             conditional_put(&self.table, item)?,
             TransactWriteItem::builder().update(count).build(),
         ];
-        let Some(reasons) = self.send_transaction(items).await? else {
+        let Some(cancelled) = self.send_transaction(items).await? else {
             return Ok(());
         };
-        match codes(&reasons).as_slice() {
+        match cancelled.codes().as_slice() {
             [_, Some("ConditionalCheckFailed")] => Err(EndpointLimitError::LimitReached(max)),
-            codes if codes.contains(&Some("TransactionConflict")) => Err(StoreError::Unavailable(
+            _ if cancelled.conflicted() => Err(StoreError::Unavailable(
                 "transaction conflict on the app's endpoints".into(),
             )
             .into()),
-            _ => Err(unexplained(&reasons).into()),
+            _ => Err(cancelled.unexplained().into()),
         }
     }
 
@@ -222,15 +216,15 @@ impl WebhookStore for DynamoStore {
             TransactWriteItem::builder().delete(delete).build(),
             TransactWriteItem::builder().update(count).build(),
         ];
-        let Some(reasons) = self.send_transaction(items).await? else {
+        let Some(cancelled) = self.send_transaction(items).await? else {
             return Ok(true);
         };
-        match codes(&reasons).as_slice() {
+        match cancelled.codes().as_slice() {
             [Some("ConditionalCheckFailed"), _] => Ok(false),
-            codes if codes.contains(&Some("TransactionConflict")) => Err(StoreError::Unavailable(
+            _ if cancelled.conflicted() => Err(StoreError::Unavailable(
                 "transaction conflict on the app's endpoints".into(),
             )),
-            _ => Err(unexplained(&reasons)),
+            _ => Err(cancelled.unexplained()),
         }
     }
 
@@ -361,10 +355,10 @@ impl WebhookStore for DynamoStore {
             put.clone(),
             TransactWriteItem::builder().update(release).build(),
         ];
-        let Some(reasons) = self.send_transaction(items).await? else {
+        let Some(cancelled) = self.send_transaction(items).await? else {
             return Ok(());
         };
-        match codes(&reasons).as_slice() {
+        match cancelled.codes().as_slice() {
             [_, Some("ConditionalCheckFailed")] => {
                 tracing::warn!(
                     endpoint = endpoint_id,
@@ -377,10 +371,10 @@ impl WebhookStore for DynamoStore {
                 }
                 match self.send_transaction(items).await? {
                     None => Ok(()),
-                    Some(reasons) => Err(unexplained(&reasons)),
+                    Some(cancelled) => Err(cancelled.unexplained()),
                 }
             }
-            _ => Err(unexplained(&reasons)),
+            _ => Err(cancelled.unexplained()),
         }
     }
 

@@ -1,0 +1,164 @@
+//! Apps and their API keys.
+
+use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem, Update};
+use serde::{Deserialize, Serialize};
+
+use super::DynamoStore;
+use super::sdk::{applied, build_error, classify, conditional_put, from_item, to_item};
+use crate::model::ApiKeyRecord;
+use crate::model::AppId;
+use crate::store::keys::{self, PK, SK};
+use crate::store::{AppStore, StoreError};
+
+/// An app as the admin CLI sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AppRecord {
+    pub app_id: AppId,
+    pub name: String,
+    pub created_at: String,
+}
+
+#[derive(Serialize, Deserialize)]
+struct AppItem {
+    pk: String,
+    sk: String,
+    entity: String,
+    #[serde(flatten)]
+    app: AppRecord,
+}
+
+#[derive(Serialize, Deserialize)]
+struct ApiKeyItem {
+    pk: String,
+    sk: String,
+    entity: String,
+    #[serde(flatten)]
+    record: ApiKeyRecord,
+}
+
+impl DynamoStore {
+    /// Creates an app.
+    pub async fn create_app(&self, app: &AppRecord) -> Result<(), StoreError> {
+        let item = to_item(&AppItem {
+            pk: keys::app_pk(&app.app_id),
+            sk: keys::SK_APP.to_owned(),
+            entity: "app".to_owned(),
+            app: app.clone(),
+        })?;
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(pk)")
+            .send()
+            .await
+            .map_err(classify)?;
+        Ok(())
+    }
+
+    /// The app with `app_id`, if it exists.
+    pub async fn get_app(&self, app_id: &AppId) -> Result<Option<AppRecord>, StoreError> {
+        let item = self.get_item(keys::app_pk(app_id), keys::SK_APP).await?;
+        item.map(|item| from_item::<AppItem>(item).map(|i| i.app))
+            .transpose()
+    }
+
+    /// Stores a new key and records it on its app, in one transaction (the app must exist).
+    pub async fn add_api_key(&self, record: &ApiKeyRecord) -> Result<(), StoreError> {
+        let item = to_item(&ApiKeyItem {
+            pk: keys::api_key_pk(&record.key_id),
+            sk: keys::SK_API_KEY.to_owned(),
+            entity: "api_key".to_owned(),
+            record: record.clone(),
+        })?;
+        let update = Update::builder()
+            .table_name(&self.table)
+            .key(PK, AttributeValue::S(keys::app_pk(&record.app_id)))
+            .key(SK, AttributeValue::S(keys::SK_APP.to_owned()))
+            .update_expression("ADD key_ids :key")
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_values(":key", AttributeValue::Ss(vec![record.key_id.clone()]))
+            .build()
+            .map_err(build_error)?;
+        self.client
+            .transact_write_items()
+            .transact_items(conditional_put(&self.table, item)?)
+            .transact_items(TransactWriteItem::builder().update(update).build())
+            .send()
+            .await
+            .map_err(classify)?;
+        Ok(())
+    }
+
+    /// Every key of an app, oldest first, revoked ones included.
+    pub async fn list_api_keys(&self, app_id: &AppId) -> Result<Vec<ApiKeyRecord>, StoreError> {
+        let Some(app) = self.get_item(keys::app_pk(app_id), keys::SK_APP).await? else {
+            return Ok(Vec::new());
+        };
+        let key_ids = match app.get("key_ids") {
+            Some(AttributeValue::Ss(ids)) => ids.clone(),
+            _ => Vec::new(),
+        };
+        let mut records = Vec::with_capacity(key_ids.len());
+        for key_id in key_ids {
+            if let Some(record) = self.get_api_key(&key_id).await? {
+                records.push(record);
+            }
+        }
+        records.sort_by(|a, b| a.created_at.cmp(&b.created_at));
+        Ok(records)
+    }
+
+    /// Revokes a key of `app_id`. `false` if the app has no such live key.
+    pub async fn revoke_api_key(
+        &self,
+        app_id: &AppId,
+        key_id: &str,
+        now: &str,
+    ) -> Result<bool, StoreError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key(PK, AttributeValue::S(keys::api_key_pk(key_id)))
+            .key(SK, AttributeValue::S(keys::SK_API_KEY.to_owned()))
+            .update_expression("SET revoked_at = :now")
+            .condition_expression("app_id = :app AND attribute_not_exists(revoked_at)")
+            .expression_attribute_values(":now", AttributeValue::S(now.to_owned()))
+            .expression_attribute_values(":app", AttributeValue::S(app_id.to_string()))
+            .send()
+            .await;
+        applied(result)
+    }
+}
+
+impl AppStore for DynamoStore {
+    async fn note_api_key_use(
+        &self,
+        key_id: &str,
+        now: &str,
+        cutoff: &str,
+    ) -> Result<(), StoreError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key(PK, AttributeValue::S(keys::api_key_pk(key_id)))
+            .key(SK, AttributeValue::S(keys::SK_API_KEY.to_owned()))
+            .update_expression("SET last_used_at = :now")
+            .condition_expression("attribute_exists(pk) AND (attribute_not_exists(last_used_at) OR last_used_at < :cutoff)")
+            .expression_attribute_values(":now", AttributeValue::S(now.to_owned()))
+            .expression_attribute_values(":cutoff", AttributeValue::S(cutoff.to_owned()))
+            .send()
+            .await;
+        applied(result).map(|_| ())
+    }
+
+    async fn get_api_key(&self, key_id: &str) -> Result<Option<ApiKeyRecord>, StoreError> {
+        let item = self
+            .get_item(keys::api_key_pk(key_id), keys::SK_API_KEY)
+            .await?;
+        item.map(|item| from_item::<ApiKeyItem>(item).map(|i| i.record))
+            .transpose()
+    }
+}
