@@ -36,13 +36,16 @@ class Receiver(BaseHTTPRequestHandler):
         body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
         try:
             event = self.verifier.verify(body, dict(self.headers.items()))
-            mark = "verified"
         except WebhookVerificationError as error:
-            event, mark = json.loads(body), f"REFUSED ({error})"
+            # Refused, and said so: a 4xx is recorded as a failed attempt, never a delivery.
+            print(f"REFUSED  {self.headers.get('webhook-id')}  ({error})", flush=True)
+            self.send_response(400)
+            self.end_headers()
+            return
         data = event.get("data", {})
         user = data.get("user_id") or data.get("id")
         detail = data.get("wallet", {}).get("address") or data.get("email") or ""
-        print(f"{mark}  {event['type']:<20} {event['id']}  user {user}  {detail}", flush=True)
+        print(f"verified  {event['type']:<20} {event['id']}  user {user}  {detail}", flush=True)
         self.send_response(204)
         self.end_headers()
 

@@ -12,9 +12,9 @@ use shared::store::DynamoStore;
 #[derive(Parser)]
 #[command(version, about)]
 struct Cli {
-    /// The DynamoDB table.
+    /// The DynamoDB table (default: the local stack's, when `scripts/run-local.sh` runs).
     #[arg(long, env = "TABLE_NAME")]
-    table: String,
+    table: Option<String>,
     /// A DynamoDB endpoint such as DynamoDB Local's (default: AWS, from the usual credentials).
     #[arg(long, env = "DYNAMODB_ENDPOINT")]
     endpoint: Option<String>,
@@ -61,11 +61,39 @@ enum Command {
     },
 }
 
+/// The file `local-api --demo-app` writes: the local stack's table and endpoint.
+const LOCAL_STACK_FILE: &str = ".local/local-stack.env";
+
+/// The table and endpoint to use: those given, or with neither given, the local stack's.
+fn target(table: Option<String>, endpoint: Option<String>) -> Option<(String, Option<String>)> {
+    if let Some(table) = table {
+        return Some((table, endpoint));
+    }
+    if endpoint.is_some() {
+        return None;
+    }
+    let text = std::fs::read_to_string(LOCAL_STACK_FILE).ok()?;
+    let value = |name: &str| {
+        text.lines()
+            .find_map(|line| line.strip_prefix(name)?.strip_prefix('='))
+            .map(str::to_owned)
+    };
+    eprintln!("using the local stack ({LOCAL_STACK_FILE})");
+    Some((value("TABLE_NAME")?, Some(value("DYNAMODB_ENDPOINT")?)))
+}
+
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
-    let client = shared::config::dynamodb_client(cli.endpoint.as_deref()).await;
-    let store = DynamoStore::new(client, cli.table);
+    let Some((table, endpoint)) = target(cli.table, cli.endpoint) else {
+        eprintln!(
+            "error: no table: give --table or TABLE_NAME (the stack's TableName output), or run \
+             scripts/run-local.sh to use the local stack"
+        );
+        return ExitCode::FAILURE;
+    };
+    let client = shared::config::dynamodb_client(endpoint.as_deref()).await;
+    let store = DynamoStore::new(client, table);
     match run(&store, cli.command).await {
         Ok(output) => {
             println!("{output:#}");

@@ -24,6 +24,9 @@ const DEFAULT_TABLE: &str = "wallet-users-local";
 const DEFAULT_ENDPOINT: &str = "http://127.0.0.1:8000";
 const DEFAULT_ADDR: &str = "127.0.0.1:3000";
 const API_KEY_FILE: &str = ".local/api-key";
+const APP_ID_FILE: &str = ".local/app-id";
+/// Where the local stack says which table and endpoint it runs on: the admin CLI reads it.
+const STACK_FILE: &str = ".local/local-stack.env";
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -86,11 +89,14 @@ async fn run() -> Result<(), String> {
             .map_err(|e| format!("creating the demo app: {e}"))?;
         std::fs::create_dir_all(".local").map_err(|e| e.to_string())?;
         std::fs::write(API_KEY_FILE, &key.token).map_err(|e| e.to_string())?;
+        std::fs::write(APP_ID_FILE, app.app_id.as_str()).map_err(|e| e.to_string())?;
+        let stack = format!("TABLE_NAME={table}\nDYNAMODB_ENDPOINT={endpoint}\n");
+        std::fs::write(STACK_FILE, stack).map_err(|e| e.to_string())?;
         println!(
             "{}",
             serde_json::json!({"app_id": app.app_id, "api_key": key.token, "key_id": key.record.key_id})
         );
-        println!("demo API key saved to {API_KEY_FILE}");
+        println!("demo API key saved to {API_KEY_FILE}, its app id to {APP_ID_FILE}");
     }
 
     let listener = TcpListener::bind(addr)
