@@ -13,6 +13,7 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use crate::error::ApiError;
+use crate::updates::Precondition;
 
 /// The largest request body accepted, in bytes.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -65,7 +66,7 @@ impl Reply {
     /// `status` with a user as `data` and its version as the `ETag`.
     pub fn user(status: StatusCode, user: &crate::model::User) -> Self {
         Self {
-            etag: Some(crate::updates::etag(user.version)),
+            etag: Some(etag(user.version)),
             ..Self::with_status(status, user)
         }
     }
@@ -233,7 +234,12 @@ pub fn error_response(request_id: &str, error: &ApiError) -> Response<Body> {
             "request_id": request_id,
         }
     });
-    let mut response = envelope(error.status(), request_id, &body);
+    let rendered = Rendered {
+        status: error.status().as_u16(),
+        body: body.to_string(),
+        etag: None,
+    };
+    let mut response = rendered_response(request_id, &rendered);
     let headers = response.headers_mut();
     match error {
         ApiError::MethodNotAllowed { allow } => {
@@ -253,23 +259,39 @@ pub fn error_response(request_id: &str, error: &ApiError) -> Response<Body> {
     response
 }
 
-fn envelope(status: StatusCode, request_id: &str, body: &Value) -> Response<Body> {
-    let mut response = Response::new(Body::Text(body.to_string()));
-    *response.status_mut() = status;
-    let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
-    if let Ok(value) = HeaderValue::from_str(request_id) {
-        headers.insert("x-request-id", value);
+/// The ETag of a user version.
+pub fn etag(version: u64) -> String {
+    format!("\"{version}\"")
+}
+
+/// Parses `If-Match`: `*` or one strong ETag this API issued. `None` if malformed.
+pub fn parse_if_match(value: Option<&str>) -> Option<Precondition> {
+    let Some(value) = value.map(str::trim) else {
+        return Some(Precondition::None);
+    };
+    if value == "*" {
+        return Some(Precondition::None);
     }
-    response
+    let version = value.strip_prefix('"')?.strip_suffix('"')?.parse().ok()?;
+    Some(Precondition::Version(version))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn if_match_takes_star_or_one_of_our_etags() {
+        assert_eq!(parse_if_match(None), Some(Precondition::None));
+        assert_eq!(parse_if_match(Some("*")), Some(Precondition::None));
+        assert_eq!(
+            parse_if_match(Some(&etag(7))),
+            Some(Precondition::Version(7))
+        );
+        for bad in ["7", "W/\"7\"", "\"x\"", ""] {
+            assert_eq!(parse_if_match(Some(bad)), None, "{bad:?}");
+        }
+    }
 
     fn request(content_type: Option<&str>, body: &str) -> Request {
         let mut builder = http::Request::builder().method("POST").uri("/v1/users");

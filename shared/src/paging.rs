@@ -9,9 +9,19 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use sha2::{Digest, Sha256};
 
 use crate::model::{AppId, UserId};
+use crate::validation::FieldError;
 
 const VERSION: &str = "v1";
 const CHECKSUM_HEX: usize = 16;
+
+/// A page size: `value` as a whole number from 1 to `max`, or the error every listing gives.
+pub fn parse_limit(value: &str, max: usize) -> Result<usize, FieldError> {
+    value
+        .parse()
+        .ok()
+        .filter(|limit| (1..=max).contains(limit))
+        .ok_or_else(|| FieldError::new("limit", format!("must be a whole number from 1 to {max}")))
+}
 
 /// Encodes the position after `last` for `app`.
 pub fn encode(app: &AppId, last: UserId) -> String {

@@ -64,23 +64,6 @@ pub enum Precondition {
     Version(u64),
 }
 
-/// The ETag of a user version.
-pub fn etag(version: u64) -> String {
-    format!("\"{version}\"")
-}
-
-/// Parses `If-Match`: `*` or one strong ETag this API issued. `None` if malformed.
-pub fn parse_if_match(value: Option<&str>) -> Option<Precondition> {
-    let Some(value) = value.map(str::trim) else {
-        return Some(Precondition::None);
-    };
-    if value == "*" {
-        return Some(Precondition::None);
-    }
-    let version = value.strip_prefix('"')?.strip_suffix('"')?.parse().ok()?;
-    Some(Precondition::Version(version))
-}
-
 /// Applies a merge patch to the user's profile. An unchanged result writes nothing.
 pub async fn update_user<S: UserStore>(
     store: &S,
@@ -303,19 +286,6 @@ fn apply_patch(current: &User, patch: &Map<String, Value>) -> Result<User, Vec<F
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn if_match_takes_star_or_one_of_our_etags() {
-        assert_eq!(parse_if_match(None), Some(Precondition::None));
-        assert_eq!(parse_if_match(Some("*")), Some(Precondition::None));
-        assert_eq!(
-            parse_if_match(Some(&etag(7))),
-            Some(Precondition::Version(7))
-        );
-        for bad in ["7", "W/\"7\"", "\"x\"", ""] {
-            assert_eq!(parse_if_match(Some(bad)), None, "{bad:?}");
-        }
-    }
 
     #[test]
     fn patches_name_fields_that_cannot_change_here() {

@@ -107,11 +107,7 @@ impl UsersQuery {
         let mut cursor = None;
         for (name, value) in params {
             if name == "limit" {
-                limit = value
-                    .parse()
-                    .ok()
-                    .filter(|n| (1..=max).contains(n))
-                    .ok_or_else(|| vec![FieldError::new("limit", format!("must be 1 to {max}"))])?;
+                limit = paging::parse_limit(value, max).map_err(|error| vec![error])?;
             } else {
                 cursor = Some(value.clone());
             }

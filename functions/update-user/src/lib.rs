@@ -51,7 +51,7 @@ async fn accept<S: AppStore>(store: &S, request: &Request) -> Result<Accepted, A
         .headers()
         .get(header::IF_MATCH)
         .map(|value| value.to_str().unwrap_or(""));
-    let precondition = updates::parse_if_match(if_match).ok_or_else(|| {
+    let precondition = api::parse_if_match(if_match).ok_or_else(|| {
         ApiError::Validation(vec![FieldError::new(
             "If-Match",
             "must be * or an ETag this API returned, such as \"3\"",

@@ -196,21 +196,23 @@ where
     if let Some(rendered) = committed {
         return api::rendered_response(request_id, &rendered);
     }
-    let remembered = match &outcome {
-        Ok(reply) => !reply.transient,
-        Err(error) => !error.status().is_server_error(),
+    let (response, rendered, remembered) = match outcome {
+        Ok(reply) => {
+            let rendered = api::render(&reply);
+            let response = api::rendered_response(request_id, &rendered);
+            (response, rendered, !reply.transient)
+        }
+        Err(error) => {
+            let response = api::error_response(request_id, &error);
+            let rendered = Rendered {
+                status: response.status().as_u16(),
+                body: String::from_utf8_lossy(response.body().as_ref()).into_owned(),
+                etag: None,
+            };
+            (response, rendered, !error.status().is_server_error())
+        }
     };
-    let response = api::respond(request_id, outcome);
     let saved = if remembered {
-        let rendered = Rendered {
-            status: response.status().as_u16(),
-            body: String::from_utf8_lossy(response.body().as_ref()).into_owned(),
-            etag: response
-                .headers()
-                .get(http::header::ETAG)
-                .and_then(|etag| etag.to_str().ok())
-                .map(str::to_owned),
-        };
         store.complete_key(app, key, token, &rendered).await
     } else {
         store.release_key(app, key, token).await

@@ -182,16 +182,8 @@ pub async fn deliveries<S: WebhookStore>(
     for (name, value) in params {
         match name.as_str() {
             "limit" => {
-                limit = value
-                    .parse()
-                    .ok()
-                    .filter(|l| (1..=MAX_ATTEMPTS_SHOWN).contains(l))
-                    .ok_or_else(|| {
-                        WebhooksError::Invalid(vec![FieldError::new(
-                            "limit",
-                            format!("must be a whole number from 1 to {MAX_ATTEMPTS_SHOWN}"),
-                        )])
-                    })?
+                limit = crate::paging::parse_limit(value, MAX_ATTEMPTS_SHOWN)
+                    .map_err(|error| WebhooksError::Invalid(vec![error]))?
             }
             other => {
                 return Err(WebhooksError::Invalid(vec![FieldError::new(

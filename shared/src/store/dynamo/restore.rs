@@ -58,14 +58,7 @@ impl DynamoStore {
             to_item(&UserItem::new(app, &user)?)?,
         )?];
         for (_, identifier) in &identifiers {
-            let guard = to_item(&GuardItem {
-                pk: keys::guard_pk(app, identifier),
-                sk: keys::SK_GUARD.to_owned(),
-                entity: "guard".to_owned(),
-                app_id: app.clone(),
-                kind: identifier.kind().to_owned(),
-                user_id: id,
-            })?;
+            let guard = GuardItem::item(app, identifier, id)?;
             items.push(conditional_put(&self.table, guard)?);
         }
         // The tombstone and every sealed key must still be there, inside their retention, at

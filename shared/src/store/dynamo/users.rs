@@ -4,7 +4,7 @@ use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem, Update};
 use serde::{Deserialize, Serialize};
 
 use super::sdk::{build_error, classify, conditional_put, from_item, plain_put, to_item};
-use super::{Cancellation, DynamoStore};
+use super::{Cancellation, DynamoStore, Item};
 use crate::model::{AppId, Identifier, LinkedAccount, User, UserId, Wallet};
 use crate::store::commit::{self};
 use crate::store::keys::{self, PK, SK};
@@ -89,12 +89,30 @@ pub fn user_from_image(image: serde_dynamo::Item) -> Result<(AppId, User), Store
 /// The item that reserves one identifier for one user.
 #[derive(Serialize, Deserialize)]
 pub(super) struct GuardItem {
-    pub(super) pk: String,
-    pub(super) sk: String,
-    pub(super) entity: String,
-    pub(super) app_id: AppId,
-    pub(super) kind: String,
-    pub(super) user_id: UserId,
+    pk: String,
+    sk: String,
+    entity: String,
+    app_id: AppId,
+    kind: String,
+    user_id: UserId,
+}
+
+impl GuardItem {
+    /// The guard of `identifier` in `app`, held by `user`, as an item.
+    pub(super) fn item(
+        app: &AppId,
+        identifier: &Identifier,
+        user: UserId,
+    ) -> Result<Item, StoreError> {
+        to_item(&Self {
+            pk: keys::guard_pk(app, identifier),
+            sk: keys::SK_GUARD.to_owned(),
+            entity: "guard".to_owned(),
+            app_id: app.clone(),
+            kind: identifier.kind().to_owned(),
+            user_id: user,
+        })
+    }
 }
 
 /// What remains of a deleted user until its retention ends: enough to restore it.
@@ -142,14 +160,7 @@ impl DynamoStore {
             }
         });
         for identifier in claim {
-            let guard = to_item(&GuardItem {
-                pk: keys::guard_pk(app, identifier),
-                sk: keys::SK_GUARD.to_owned(),
-                entity: "guard".to_owned(),
-                app_id: app.clone(),
-                kind: identifier.kind().to_owned(),
-                user_id: user.id,
-            })?;
+            let guard = GuardItem::item(app, identifier, user.id)?;
             items.push(conditional_put(&self.table, guard)?);
         }
         for identifier in release {

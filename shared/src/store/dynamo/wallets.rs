@@ -50,14 +50,7 @@ impl WalletStore for DynamoStore {
             sealed: sealed.clone(),
         })?;
         let identifier = Identifier::Address(address.key());
-        let guard = to_item(&GuardItem {
-            pk: keys::guard_pk(app, &identifier),
-            sk: keys::SK_GUARD.to_owned(),
-            entity: "guard".to_owned(),
-            app_id: app.clone(),
-            kind: identifier.kind().to_owned(),
-            user_id: user,
-        })?;
+        let guard = GuardItem::item(app, &identifier, user)?;
         // Field by field, so the entry keeps its count of earlier failed attempts.
         let update = Update::builder()
             .table_name(&self.table)

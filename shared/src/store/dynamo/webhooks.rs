@@ -1,7 +1,5 @@
 //! [`WebhookStore`] on DynamoDB. Layout in [`super::keys`].
 
-use std::collections::HashMap;
-
 use std::time::Duration;
 
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
@@ -10,16 +8,14 @@ use aws_sdk_dynamodb::types::{
 };
 use serde::{Deserialize, Serialize};
 
-use super::DynamoStore;
 use super::sdk::{applied, build_error, classify, conditional_put, from_item, plain_put, to_item};
+use super::{DynamoStore, Item};
 use crate::model::event::{Event, UserEvent};
 use crate::model::webhook::{Attempt, AttemptOutcome, DeliveryClaim, Endpoint, LeaseRequest};
 use crate::model::{AppId, UserId};
 use crate::store::keys::{self, PK, SK};
 use crate::store::{EndpointLimitError, StoreError, WebhookStore};
 use crate::webhooks::delivery::ATTEMPT_RETENTION_SECS;
-
-type Item = HashMap<String, AttributeValue>;
 
 #[derive(Serialize, Deserialize)]
 struct EndpointItem {
@@ -289,7 +285,7 @@ impl WebhookStore for DynamoStore {
                 "SET lease_token = :token, lease_until = :until, entity = :entity, #ttl = :ttl",
             )
             .condition_expression(condition)
-            .expression_attribute_names("#ttl", "ttl")
+            .expression_attribute_names("#ttl", keys::TTL_ATTRIBUTE)
             .expression_attribute_values(":token", AttributeValue::S(lease.token.clone()))
             .expression_attribute_values(":until", AttributeValue::N(lease.until_ms.to_string()))
             .expression_attribute_values(":now", AttributeValue::N(lease.now_ms.to_string()))
@@ -307,6 +303,10 @@ impl WebhookStore for DynamoStore {
                 _ => return Err(classify(error)),
             },
         };
+        // Our own claim, applied by an attempt whose answer was lost and retried by the SDK.
+        if held.get("lease_token").and_then(|t| t.as_s().ok()) == Some(&lease.token) {
+            return Ok(DeliveryClaim::Granted);
+        }
         if !lease.redelivery && held.contains_key("delivered_at") {
             return Ok(DeliveryClaim::Delivered);
         }
