@@ -1,5 +1,5 @@
 //! Request header values: `Idempotency-Key` (`idempotency::key_of`, with the request's
-//! `fingerprint`) and `If-Match` (`updates::parse_if_match`).
+//! `fingerprint`) and `If-Match` (`api::parse_if_match`).
 //!
 //! Asserts: never panics; a key is accepted exactly when it is 1 to 255 visible ASCII
 //! characters (spaces inside only), and then as sent, byte for byte; a refusal is a 400
@@ -10,9 +10,10 @@
 
 use http::HeaderValue;
 use libfuzzer_sys::fuzz_target;
+use shared::api;
 use shared::error::ApiError;
 use shared::idempotency::{self, MAX_KEY_CHARS};
-use shared::updates::{self, Precondition};
+use shared::updates::Precondition;
 
 fn request(key: HeaderValue, body: &[u8]) -> Option<lambda_http::Request> {
     http::Request::builder()
@@ -28,14 +29,14 @@ fuzz_target!(|data: &[u8]| {
         return;
     }
     if let Ok(text) = std::str::from_utf8(data) {
-        match updates::parse_if_match(Some(text)) {
+        match api::parse_if_match(Some(text)) {
             Some(Precondition::None) => assert_eq!(text.trim(), "*"),
             Some(Precondition::Version(version)) => {
                 let quoted = text.trim();
                 assert!(quoted.len() > 2 && quoted.starts_with('"') && quoted.ends_with('"'));
-                let etag = updates::etag(version);
+                let etag = api::etag(version);
                 assert_eq!(
-                    updates::parse_if_match(Some(&etag)),
+                    api::parse_if_match(Some(&etag)),
                     Some(Precondition::Version(version))
                 );
             }

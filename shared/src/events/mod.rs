@@ -24,9 +24,7 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 use crate::model::{AppId, ChainType, User, UserId, Wallet, WalletStatus};
-use crate::store::dynamo::user_from_image;
-use crate::store::keys::SK_USER;
-use crate::stream::PoisonRecord;
+use crate::stream::{PoisonRecord, UserImages, user_images};
 
 /// The id of the event of `kind` about `user` at `version` (and `chain`, for wallet events).
 pub fn event_id(
@@ -52,22 +50,9 @@ pub fn events_of(record: &EventRecord) -> Result<Vec<UserEvent>, PoisonRecord> {
         event_id: record.event_id.clone(),
         reason,
     };
-    let keys = &record.change.keys;
-    let is_user =
-        matches!(keys.get("sk"), Some(serde_dynamo::AttributeValue::S(sk)) if sk == SK_USER);
-    if !is_user {
+    let Some(UserImages { old, new }) = user_images(record)? else {
         return Ok(Vec::new());
-    }
-    let image = |item: &serde_dynamo::Item, which: &str| {
-        if item.is_empty() {
-            return Ok(None);
-        }
-        user_from_image(item.clone())
-            .map(Some)
-            .map_err(|e| poison(format!("{which} image: {e}")))
     };
-    let old = image(&record.change.old_image, "old")?;
-    let new = image(&record.change.new_image, "new")?;
     let committed_at = crate::clock::format_rfc3339(
         time::OffsetDateTime::from_unix_timestamp(
             record.change.approximate_creation_date_time.timestamp(),

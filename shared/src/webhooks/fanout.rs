@@ -40,7 +40,7 @@ where
     let endpoints: Mutex<HashMap<AppId, Vec<Endpoint>>> = Mutex::new(HashMap::new());
     let mut by_user: Vec<(String, Vec<&EventRecord>)> = Vec::new();
     for record in &batch.records {
-        let key = user_key(record);
+        let key = crate::stream::item_key(record);
         match by_user.iter_mut().find(|(k, _)| *k == key) {
             Some((_, records)) => records.push(record),
             None => by_user.push((key, vec![record])),
@@ -141,14 +141,6 @@ async fn endpoints_of<S: WebhookStore>(
     let endpoints = store.list_endpoints(app).await?;
     cache.insert(app.clone(), endpoints.clone());
     Ok(endpoints)
-}
-
-/// The item a record is about (its keys), so one item's records stay in order.
-fn user_key(record: &EventRecord) -> String {
-    match record.change.keys.get("pk") {
-        Some(serde_dynamo::AttributeValue::S(pk)) => pk.clone(),
-        _ => record.event_id.clone(),
-    }
 }
 
 fn sequence(record: &EventRecord) -> String {
