@@ -7,7 +7,8 @@ cd "$(dirname "$0")/.."
 
 log=.local/docs-test-stack.log
 mkdir -p .local
-cargo build -q -p local-api -p wallet-users-admin
+# The admin CLI the docs run (run-local.sh builds the API itself).
+cargo build -q -p wallet-users-admin
 setsid scripts/run-local.sh >"$log" 2>&1 &
 stack=$!
 trap 'kill -TERM -- "-$stack" 2>/dev/null; wait "$stack" 2>/dev/null || true' EXIT
