@@ -107,7 +107,7 @@ pub fn committed(completion: &Completion) {
     }
 }
 
-/// The key, fingerprint and expiry of the request running under a key, if one is.
+/// The app, key and fingerprint of the request running under a key, if one is.
 pub(crate) fn current() -> Option<(AppId, String, String)> {
     IN_FLIGHT
         .try_with(|f| (f.app.clone(), f.key.clone(), f.fingerprint.clone()))
