@@ -49,11 +49,11 @@ pub async fn run(report: &mut Report, cold_samples: usize, warm_invocations: usi
         // The queue functions need a queue URL to start; no event here sends to it. Without
         // EVENT_BUS_NAME events go to the log, without KMS_KEY_ID keys are sealed locally.
         (
-            shared::webhooks::queue::QUEUE_URL_VAR,
+            shared::adapters::sqs::QUEUE_URL_VAR,
             "http://127.0.0.1:9/000000000000/bench-deliveries",
         ),
         (
-            shared::wallets::seal::LOCAL_KEK_VAR,
+            shared::adapters::sealer::LOCAL_KEK_VAR,
             "00000000000000000000000000000000000000000000000000000000000000aa",
         ),
     ];

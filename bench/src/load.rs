@@ -109,7 +109,7 @@ impl LocalApi {
             .env("TABLE_NAME", stack.table())
             .env("DYNAMODB_ENDPOINT", api_tests::endpoint())
             .env("LISTEN_ADDR", format!("127.0.0.1:{port}"))
-            .env(shared::wallets::seal::LOCAL_KEK_VAR, "00".repeat(32))
+            .env(shared::adapters::sealer::LOCAL_KEK_VAR, "00".repeat(32))
             .env("RUST_LOG", "warn")
             .stdout(Stdio::null())
             .kill_on_drop(true)

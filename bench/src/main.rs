@@ -203,7 +203,7 @@ async fn delivery_throughput(report: &mut Report, quick: bool) {
     let mut reader = local_api::stream::StreamReader::new(&stack.store, &api_tests::endpoint())
         .await
         .unwrap();
-    let publisher = shared::events::publish::LogPublisher;
+    let publisher = shared::adapters::eventbridge::LogPublisher;
     while let Some(batch) = reader.next_batch().await.unwrap() {
         let (store, queue) = (&stack.store, services.queue.as_ref());
         local_api::stream::deliver(

@@ -29,10 +29,10 @@ pub async fn metered_stack(meter: &Meter) -> TestStack {
     let config = shared::config::sdk_config(Some(&api_tests::endpoint())).await;
     let client = meter.client(&config);
     let table = format!("bench-{}", uuid::Uuid::new_v4().simple());
-    shared::store::schema::ensure_table(&client, &table)
+    shared::adapters::dynamo::schema::ensure_table(&client, &table)
         .await
         .unwrap();
-    let store = shared::store::DynamoStore::new(client, table);
+    let store = shared::adapters::DynamoStore::new(client, table);
     let (app, key) = shared::apps::create_app(&store, "bench").await.unwrap();
     TestStack {
         store,

@@ -5,9 +5,9 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use serde_json::json;
+use shared::adapters::DynamoStore;
 use shared::apps;
 use shared::model::AppId;
-use shared::store::DynamoStore;
 
 #[derive(Parser)]
 #[command(version, about)]
@@ -111,7 +111,7 @@ async fn run(store: &DynamoStore, command: Command) -> Result<serde_json::Value,
     let failed = |error: apps::AppsError| error.to_string();
     Ok(match command {
         Command::CreateTable => {
-            shared::store::schema::ensure_table(store.client(), store.table())
+            shared::adapters::dynamo::schema::ensure_table(store.client(), store.table())
                 .await
                 .map_err(|e| e.to_string())?;
             json!({ "table": store.table() })

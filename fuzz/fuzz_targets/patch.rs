@@ -16,7 +16,7 @@ use std::sync::Mutex;
 use libfuzzer_sys::fuzz_target;
 use serde_json::{Map, Value, json};
 use shared::model::{AppId, ChainType, Identifier, LinkedAccount, User, UserId, Wallet};
-use shared::store::{StoreError, UserStore, WriteError};
+use shared::ports::{StoreError, UserStore, WriteError};
 use shared::updates::{self, Precondition};
 use shared::users::UsersError;
 

@@ -18,11 +18,11 @@ use hyper::body::{Body as _, Incoming};
 use hyper::server::conn::http1;
 use hyper_util::rt::TokioIo;
 use lambda_http::{Body, Request, RequestExt, Response};
+use shared::adapters::DynamoStore;
+use shared::adapters::sealer::LocalSealer;
 use shared::api;
 use shared::error::ApiError;
 use shared::routes::{self, Route};
-use shared::store::DynamoStore;
-use shared::wallets::LocalSealer;
 use shared::webhooks::destination::DestinationPolicy;
 use tokio::net::TcpListener;
 

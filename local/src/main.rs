@@ -13,10 +13,10 @@ use std::time::Duration;
 
 use local_api::queue::LocalQueue;
 use local_api::{Services, workers};
+use shared::adapters::DynamoStore;
+use shared::adapters::sealer::LOCAL_KEK_VAR;
+use shared::adapters::sealer::LocalSealer;
 use shared::config;
-use shared::store::DynamoStore;
-use shared::wallets::LocalSealer;
-use shared::wallets::seal::LOCAL_KEK_VAR;
 use shared::webhooks::delivery::{RetrySchedule, Sender};
 use tokio::net::TcpListener;
 
@@ -117,7 +117,7 @@ async fn run() -> Result<(), String> {
 async fn ensure_table_when_reachable(store: &DynamoStore) -> Result<(), String> {
     let mut last_error = String::new();
     for _ in 0..60 {
-        match shared::store::schema::ensure_table(store.client(), store.table()).await {
+        match shared::adapters::dynamo::schema::ensure_table(store.client(), store.table()).await {
             Ok(()) => return Ok(()),
             Err(error) => last_error = error.to_string(),
         }

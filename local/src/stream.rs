@@ -11,7 +11,7 @@ use aws_lambda_events::event::streams::DynamoDbEventResponse;
 use aws_sdk_dynamodbstreams::types::{AttributeValue, Record, ShardIteratorType};
 use base64::Engine;
 use serde_json::{Map, Value, json};
-use shared::store::DynamoStore;
+use shared::adapters::DynamoStore;
 
 /// How often a batch is retried before it goes to the "on-failure destination" (locally: an
 /// error in the log), as the template's `MaximumRetryAttempts`.

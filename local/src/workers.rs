@@ -3,8 +3,8 @@
 
 use std::collections::HashSet;
 
-use shared::events::publish::LogPublisher;
-use shared::wallets::LocalSealer;
+use shared::adapters::eventbridge::LogPublisher;
+use shared::adapters::sealer::LocalSealer;
 use shared::webhooks::delivery::{RetrySchedule, SecretOpener, Sender};
 
 use crate::Services;

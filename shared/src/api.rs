@@ -171,7 +171,7 @@ pub fn path_param(request: &Request, name: &str) -> Option<String> {
     request.path_parameters().first(name).map(str::to_owned)
 }
 
-pub use crate::store::idempotency::Rendered;
+pub use crate::ports::idempotency::Rendered;
 
 /// Renders a success as the envelope's text.
 pub fn render(reply: &Reply) -> Rendered {

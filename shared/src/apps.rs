@@ -1,10 +1,11 @@
 //! App administration: creating apps and issuing, listing and revoking their API keys.
 
+use crate::adapters::DynamoStore;
+use crate::adapters::dynamo::AppRecord;
 use crate::auth::{self, ApiKeyRecord, IssueError, IssuedKey};
 use crate::clock;
 use crate::model::AppId;
-use crate::store::dynamo::AppRecord;
-use crate::store::{DynamoStore, StoreError};
+use crate::ports::StoreError;
 
 /// What went wrong administering apps.
 #[derive(Debug, thiserror::Error)]

@@ -14,7 +14,7 @@ use subtle::ConstantTimeEq;
 
 use crate::error::ApiError;
 use crate::model::AppId;
-use crate::store::AppStore;
+use crate::ports::AppStore;
 
 /// The prefix every key starts with.
 pub const KEY_PREFIX: &str = "wusk_";

@@ -6,7 +6,7 @@ use aws_config::environment::{
 };
 use aws_sdk_dynamodb::config::{Credentials, Region};
 
-use crate::store::DynamoStore;
+use crate::adapters::DynamoStore;
 
 /// The variable naming the table.
 pub const TABLE_NAME_VAR: &str = "TABLE_NAME";

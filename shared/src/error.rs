@@ -3,7 +3,7 @@
 
 use http::StatusCode;
 
-use crate::store::StoreError;
+use crate::ports::StoreError;
 use crate::users::UsersError;
 use crate::validation::FieldError;
 use crate::webhooks::manage::WebhooksError;

@@ -185,7 +185,8 @@ fn the_graph_sees_a_cycle_when_there_is_one() {
         Some(vec!["a".into(), "b".into(), "c".into()])
     );
     assert_eq!(cycle_through(&graph, "d"), None);
-    let paths = imported_paths("use crate::store::dynamo::{x};\n// crate::api\nuse super::keys;");
+    let paths =
+        imported_paths("use crate::adapters::dynamo::{x};\n// crate::api\nuse super::keys;");
     assert_eq!(paths[0], (true, vec!["store".into(), "dynamo".into()]));
     assert_eq!(paths[1], (false, vec!["keys".into()]));
     assert_eq!(paths.len(), 2);

@@ -2,6 +2,7 @@
 //! the user store (a trait and its DynamoDB implementation), the user operations, and the
 //! HTTP edge that turns requests into domain calls and outcomes into the JSON envelope.
 
+pub mod adapters;
 pub mod api;
 pub mod apps;
 pub mod auth;
@@ -14,9 +15,8 @@ pub mod idempotency;
 pub mod lambda;
 pub mod model;
 pub mod paging;
+pub mod ports;
 pub mod routes;
-pub mod store;
-pub mod stream;
 pub mod telemetry;
 pub mod tls;
 pub mod updates;

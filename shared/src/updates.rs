@@ -11,7 +11,7 @@ use crate::model::{
     ChainType, Identifier, LinkedAccount, NewUser, User, UserId, Wallet, WalletAddress,
     WalletStatus,
 };
-use crate::store::{StoreError, UserStore, WriteError};
+use crate::ports::{StoreError, UserStore, WriteError};
 use crate::users::{MAX_ATTEMPTS, UsersError, back_off};
 use crate::validation::{FieldError, json_type};
 

@@ -11,8 +11,8 @@ use crate::clock;
 use crate::model::new_user::MAX_EXTERNAL_ID_CHARS;
 use crate::model::{AppId, EmailAddress, Identifier, NewUser, User, UserId, Wallet, WalletAddress};
 use crate::paging;
-use crate::store::commit;
-use crate::store::{StoreError, UserStore, WriteError};
+use crate::ports::commit;
+use crate::ports::{StoreError, UserStore, WriteError};
 use crate::validation::{FieldError, check_text};
 
 /// How often an operation retries after a transaction conflict before answering 503. Each

@@ -13,7 +13,7 @@ use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper_util::rt::TokioIo;
-use shared::store::DynamoStore;
+use shared::adapters::DynamoStore;
 use tokio::net::TcpListener;
 
 /// What happens to a matching request.

@@ -21,8 +21,8 @@ use std::sync::Arc;
 use aws_sdk_dynamodb::types::AttributeValue;
 use lambda_http::{Body, Request, RequestExt, Response};
 use serde_json::Value;
+use shared::adapters::DynamoStore;
 use shared::model::AppId;
-use shared::store::DynamoStore;
 
 pub use aws_sdk_dynamodb;
 
@@ -124,7 +124,7 @@ impl TestStack {
         init_captured_logs();
         let client = shared::config::dynamodb_client(Some(&endpoint())).await;
         let table = format!("test-{}", uuid::Uuid::new_v4().simple());
-        shared::store::schema::ensure_table(&client, &table)
+        shared::adapters::dynamo::schema::ensure_table(&client, &table)
             .await
             .unwrap();
         let store = DynamoStore::new(client, table);
@@ -228,7 +228,7 @@ impl TestStack {
 
     /// How many identifier guards the table holds.
     pub async fn guard_count(&self) -> usize {
-        self.items_with_sk(shared::store::keys::SK_GUARD)
+        self.items_with_sk(shared::adapters::dynamo::keys::SK_GUARD)
             .await
             .len()
     }
@@ -236,7 +236,7 @@ impl TestStack {
     /// Asserts the guard invariant: every guard belongs to an existing user of its app who
     /// holds that identifier, and every identifier a user holds has its guard.
     pub async fn assert_guards_match_users(&self) {
-        use shared::store::UserStore;
+        use shared::ports::UserStore;
         let items = self.items().await;
         let mut expected: Vec<String> = Vec::new();
         for item in items.iter().filter(|i| i["sk"].as_s().unwrap() == "USER") {
@@ -246,7 +246,7 @@ impl TestStack {
             for identifier in user.identifiers() {
                 expected.push(format!(
                     "{} -> {id}",
-                    shared::store::keys::guard_pk(&app, &identifier)
+                    shared::adapters::dynamo::keys::guard_pk(&app, &identifier)
                 ));
             }
         }

@@ -26,8 +26,8 @@ use base64::engine::general_purpose::{
     GeneralPurpose, GeneralPurposeConfig, STANDARD_NO_PAD, URL_SAFE_NO_PAD,
 };
 use futures::StreamExt;
+use shared::adapters::DynamoStore;
 use shared::model::ChainType;
-use shared::store::DynamoStore;
 use shared::wallets::address_of;
 
 /// An item, a stream image: attribute name to value.

@@ -7,11 +7,12 @@ use std::sync::{Arc, Mutex};
 use aws_lambda_events::event::dynamodb::Event as StreamEvent;
 use local_api::queue::LocalQueue;
 use local_api::stream::{StreamReader, deliver};
-use shared::events::publish::{EventPublisher, PublishError};
+use shared::adapters::sealer::LocalSealer;
 use shared::events::{Event, EventType};
 use shared::model::{AppId, ChainType, UserId};
-use shared::store::WalletStore;
-use shared::wallets::seal::{self, DataKey, KeySealer, LocalSealer, SealError};
+use shared::ports::WalletStore;
+use shared::ports::publisher::{EventPublisher, PublishError};
+use shared::wallets::seal::{self, DataKey, KeySealer, SealError};
 use zeroize::Zeroizing;
 
 /// A local sealer with a fresh random key-encryption key.

@@ -10,7 +10,7 @@ use shared::error::ApiError;
 use shared::idempotency::{self, IdempotencyStore};
 use shared::model::new_user::parse_wallet_request;
 use shared::model::{AppId, ChainType, User};
-use shared::store::{AppStore, UserStore};
+use shared::ports::{AppStore, UserStore};
 use shared::updates::{self, WalletRequest};
 
 /// Handles one request: the wallet with 202 or 200, or the error envelope.

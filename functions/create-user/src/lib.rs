@@ -7,7 +7,7 @@ use shared::auth;
 use shared::error::ApiError;
 use shared::idempotency::{self, IdempotencyStore};
 use shared::model::{AppId, NewUser, User};
-use shared::store::{AppStore, UserStore};
+use shared::ports::{AppStore, UserStore};
 use shared::users;
 
 /// Handles one request: 201 with the new user, or the error envelope.

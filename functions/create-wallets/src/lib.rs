@@ -4,7 +4,7 @@
 
 use aws_lambda_events::event::dynamodb::Event;
 use aws_lambda_events::event::streams::DynamoDbEventResponse;
-use shared::store::WalletStore;
+use shared::ports::WalletStore;
 use shared::wallets::KeySealer;
 use shared::wallets::provision;
 
@@ -14,5 +14,7 @@ where
     S: WalletStore,
     K: KeySealer,
 {
-    shared::stream::batch_response(provision::process_batch(store, sealer, &event).await)
+    shared::adapters::dynamo::stream::batch_response(
+        provision::process_batch(store, sealer, &event).await,
+    )
 }

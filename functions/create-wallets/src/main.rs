@@ -4,7 +4,8 @@ use std::convert::Infallible;
 
 use aws_lambda_events::event::dynamodb::Event;
 use lambda_runtime::{LambdaEvent, service_fn};
-use shared::wallets::seal::{self, KeyPurpose, Sealer};
+use shared::adapters::sealer::Sealer;
+use shared::wallets::seal::{self, KeyPurpose};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {

@@ -9,10 +9,10 @@ use std::collections::HashSet;
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
 use futures::StreamExt;
-use shared::store::WebhookStore;
+use shared::ports::WebhookStore;
+use shared::ports::queue::DeliveryQueue;
 use shared::wallets::KeySealer;
 use shared::webhooks::delivery::{self, DeliveryJob, RetrySchedule, SecretOpener, Sender, Verdict};
-use shared::webhooks::queue::DeliveryQueue;
 
 /// What deliveries need.
 pub struct Deliveries<'a, S, K, Q> {

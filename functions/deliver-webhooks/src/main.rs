@@ -5,10 +5,11 @@ use std::convert::Infallible;
 use aws_lambda_events::event::sqs::SqsEvent;
 use deliver_webhooks::Deliveries;
 use lambda_runtime::{LambdaEvent, service_fn};
-use shared::wallets::seal::{KeyPurpose, Sealer};
+use shared::adapters::sealer::Sealer;
+use shared::adapters::sqs::SqsQueue;
+use shared::wallets::seal::KeyPurpose;
 use shared::webhooks::delivery::{RetrySchedule, SecretOpener, Sender};
 use shared::webhooks::destination::DestinationPolicy;
-use shared::webhooks::queue::SqsQueue;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {

@@ -8,7 +8,7 @@ use shared::auth;
 use shared::error::ApiError;
 use shared::idempotency::{self, IdempotencyStore};
 use shared::model::{AppId, NewUser, User};
-use shared::store::{AppStore, UserStore};
+use shared::ports::{AppStore, UserStore};
 use shared::users;
 
 /// Handles one request: `{"user":…,"created":bool}` with 200 or 201, or the error envelope.

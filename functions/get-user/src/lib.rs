@@ -6,7 +6,7 @@ use lambda_http::{Body, Request, Response};
 use shared::api::{self, Reply};
 use shared::auth;
 use shared::error::ApiError;
-use shared::store::{AppStore, UserStore};
+use shared::ports::{AppStore, UserStore};
 use shared::users::{self, UsersQuery};
 
 /// Handles one request: 200 with the user, 404, or the error envelope.

@@ -10,7 +10,7 @@ use shared::auth;
 use shared::error::ApiError;
 use shared::idempotency::{self, IdempotencyStore};
 use shared::model::{AppId, NewUser};
-use shared::store::{AppStore, UserStore};
+use shared::ports::{AppStore, UserStore};
 use shared::users;
 use shared::validation::FieldError;
 

@@ -9,7 +9,7 @@ use shared::auth;
 use shared::error::ApiError;
 use shared::idempotency::{self, IdempotencyStore};
 use shared::model::{AppId, LinkedAccount};
-use shared::store::{AppStore, UserStore};
+use shared::ports::{AppStore, UserStore};
 use shared::updates;
 use shared::validation::Violations;
 

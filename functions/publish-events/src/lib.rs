@@ -4,10 +4,10 @@
 
 use aws_lambda_events::event::dynamodb::Event;
 use aws_lambda_events::event::streams::DynamoDbEventResponse;
-use shared::events::publish::EventPublisher;
-use shared::store::WebhookStore;
+use shared::ports::WebhookStore;
+use shared::ports::publisher::EventPublisher;
+use shared::ports::queue::DeliveryQueue;
 use shared::webhooks::fanout;
-use shared::webhooks::queue::DeliveryQueue;
 
 /// Handles one batch of stream records.
 pub async fn handle<S, P, Q>(
@@ -21,5 +21,7 @@ where
     P: EventPublisher,
     Q: DeliveryQueue,
 {
-    shared::stream::batch_response(fanout::process_batch(store, publisher, queue, &event).await)
+    shared::adapters::dynamo::stream::batch_response(
+        fanout::process_batch(store, publisher, queue, &event).await,
+    )
 }

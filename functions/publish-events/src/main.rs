@@ -4,8 +4,8 @@ use std::convert::Infallible;
 
 use aws_lambda_events::event::dynamodb::Event;
 use lambda_runtime::{LambdaEvent, service_fn};
-use shared::events::publish::Publisher;
-use shared::webhooks::queue::SqsQueue;
+use shared::adapters::eventbridge::Publisher;
+use shared::adapters::sqs::SqsQueue;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {

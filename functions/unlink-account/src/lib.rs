@@ -10,7 +10,7 @@ use shared::auth;
 use shared::error::ApiError;
 use shared::idempotency::{self, IdempotencyStore};
 use shared::model::{AppId, User};
-use shared::store::{AppStore, UserStore};
+use shared::ports::{AppStore, UserStore};
 use shared::updates;
 
 /// Handles one request: 200 with the user, or the error envelope.

@@ -11,7 +11,7 @@ use shared::auth;
 use shared::error::ApiError;
 use shared::idempotency::{self, IdempotencyStore};
 use shared::model::{AppId, User};
-use shared::store::{AppStore, UserStore};
+use shared::ports::{AppStore, UserStore};
 use shared::updates::{self, Precondition};
 use shared::validation::FieldError;
 

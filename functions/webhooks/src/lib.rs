@@ -9,12 +9,12 @@ use shared::auth;
 use shared::error::ApiError;
 use shared::idempotency::{self, IdempotencyStore};
 use shared::model::AppId;
+use shared::ports::queue::DeliveryQueue;
+use shared::ports::{AppStore, WebhookStore};
 use shared::routes::{self, Resolved, Route};
-use shared::store::{AppStore, WebhookStore};
 use shared::wallets::KeySealer;
 use shared::webhooks::destination::DestinationPolicy;
 use shared::webhooks::manage;
-use shared::webhooks::queue::DeliveryQueue;
 
 /// What the webhook routes need besides the request.
 pub struct Webhooks<'a, S, K, Q> {

@@ -1,8 +1,9 @@
 //! The `webhooks` Lambda: the webhook endpoints, their deliveries, and redelivery.
 
-use shared::wallets::seal::{KeyPurpose, Sealer};
+use shared::adapters::sealer::Sealer;
+use shared::adapters::sqs::SqsQueue;
+use shared::wallets::seal::KeyPurpose;
 use shared::webhooks::destination::DestinationPolicy;
-use shared::webhooks::queue::SqsQueue;
 use webhooks::Webhooks;
 
 #[tokio::main]

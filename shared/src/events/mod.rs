@@ -15,16 +15,14 @@
 //! An event's id is derived from the user, its version after the change, and the event type,
 //! so every delivery of the same record carries the same id and receivers can deduplicate.
 
-pub mod publish;
-
 pub use crate::model::event::{Event, EventType, UserEvent};
 
 use aws_lambda_events::event::dynamodb::EventRecord;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
+use crate::adapters::dynamo::stream::{PoisonRecord, UserImages, user_images};
 use crate::model::{AppId, ChainType, User, UserId, Wallet, WalletStatus};
-use crate::stream::{PoisonRecord, UserImages, user_images};
 
 /// The id of the event of `kind` about `user` at `version` (and `chain`, for wallet events).
 pub fn event_id(

@@ -30,9 +30,9 @@ use sha2::{Digest, Sha256};
 use crate::api::{self, Reply};
 use crate::error::ApiError;
 use crate::model::AppId;
-use crate::store::StoreError;
-pub use crate::store::commit;
-pub use crate::store::idempotency::{Claim, IdempotencyStore, KeyRecord, KeyState, Rendered};
+use crate::ports::StoreError;
+pub use crate::ports::commit;
+pub use crate::ports::idempotency::{Claim, IdempotencyStore, KeyRecord, KeyState, Rendered};
 use crate::validation::FieldError;
 
 /// The request header.

@@ -7,6 +7,7 @@ use serde_json::{Value, json};
 
 use super::SealedKey;
 use super::event::EventType;
+use super::{AppId, UserId};
 
 /// Whether an endpoint gets deliveries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -134,4 +135,17 @@ pub enum DeliveryClaim {
     Delivered,
     /// Another job holds the lease for this long yet.
     Busy(Duration),
+}
+
+/// One event to deliver to one endpoint: the body of a queue message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeliveryJob {
+    pub app_id: AppId,
+    pub event_id: String,
+    pub endpoint_id: String,
+    pub user_id: UserId,
+    /// Set (to the request's id) for a redelivery asked for through the API: it is sent even
+    /// if the endpoint acknowledged the event before.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub redelivery: Option<String>,
 }

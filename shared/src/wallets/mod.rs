@@ -9,4 +9,4 @@ pub mod seal;
 pub mod stream;
 
 pub use keys::{GeneratedKey, address_of, generate};
-pub use seal::{DataKey, KeySealer, LocalSealer, SealError, SealedKey};
+pub use seal::{DataKey, KeySealer, SealError, SealedKey};

@@ -17,7 +17,7 @@ use super::seal::{DataKey, KeySealer, associated_data};
 use super::stream::{WalletWork, wallet_work};
 use crate::clock;
 use crate::model::{AppId, ChainType, UserId, WalletError};
-use crate::store::{WalletAttempt, WalletStore};
+use crate::ports::{WalletAttempt, WalletStore};
 
 /// Failed attempts before a wallet is marked `failed`. The event source mapping's own retry
 /// bound is set higher, so the function, not the mapping, decides when a wallet has failed.

@@ -5,8 +5,8 @@
 
 use aws_lambda_events::event::dynamodb::EventRecord;
 
+use crate::adapters::dynamo::stream::{PoisonRecord, UserImages, user_images};
 use crate::model::{AppId, ChainType, UserId, WalletStatus};
-use crate::stream::{PoisonRecord, UserImages, user_images};
 
 /// The wallet work one stream record asks for.
 #[derive(Debug, Clone, PartialEq, Eq)]

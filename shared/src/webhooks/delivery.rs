@@ -6,14 +6,12 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use serde::{Deserialize, Serialize};
-
 use super::destination::{self, DestinationPolicy, GuardedResolver};
 use super::endpoint::{Endpoint, EndpointStatus};
 use super::signature::{self, SigningSecret};
 use crate::clock;
-use crate::model::{AppId, UserId};
-use crate::store::{StoreError, WebhookStore};
+use crate::model::AppId;
+use crate::ports::{StoreError, WebhookStore};
 use crate::wallets::seal::{self, KeySealer, SealedKey};
 
 /// How long one attempt may take, connection included.
@@ -26,20 +24,9 @@ pub const RETRY_SCHEDULE_VAR: &str = "WEBHOOK_RETRY_SCHEDULE";
 /// How long attempts are kept for `GET /v1/webhooks/{id}/deliveries`.
 pub const ATTEMPT_RETENTION_SECS: u64 = 30 * 24 * 60 * 60;
 
-/// One event to deliver to one endpoint: the body of a queue message.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct DeliveryJob {
-    pub app_id: AppId,
-    pub event_id: String,
-    pub endpoint_id: String,
-    pub user_id: UserId,
-    /// Set (to the request's id) for a redelivery asked for through the API: it is sent even
-    /// if the endpoint acknowledged the event before.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub redelivery: Option<String>,
-}
-
-pub use crate::model::webhook::{Attempt, AttemptOutcome, DeliveryClaim, LeaseRequest};
+pub use crate::model::webhook::{
+    Attempt, AttemptOutcome, DeliveryClaim, DeliveryJob, LeaseRequest,
+};
 
 /// The delays between attempts.
 #[derive(Debug, Clone, PartialEq, Eq)]

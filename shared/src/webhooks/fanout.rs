@@ -14,11 +14,11 @@ use tokio::sync::Mutex;
 
 use super::delivery::DeliveryJob;
 use super::endpoint::Endpoint;
-use super::queue::DeliveryQueue;
-use crate::events::publish::EventPublisher;
 use crate::events::{UserEvent, events_of};
 use crate::model::AppId;
-use crate::store::{StoreError, WebhookStore};
+use crate::ports::publisher::EventPublisher;
+use crate::ports::queue::DeliveryQueue;
+use crate::ports::{StoreError, WebhookStore};
 
 /// Users whose records are processed at once (one user's records stay in order).
 const CONCURRENCY: usize = 16;
@@ -40,7 +40,7 @@ where
     let endpoints: Mutex<HashMap<AppId, Vec<Endpoint>>> = Mutex::new(HashMap::new());
     let mut by_user: Vec<(String, Vec<&EventRecord>)> = Vec::new();
     for record in &batch.records {
-        let key = crate::stream::item_key(record);
+        let key = crate::adapters::dynamo::stream::item_key(record);
         match by_user.iter_mut().find(|(k, _)| *k == key) {
             Some((_, records)) => records.push(record),
             None => by_user.push((key, vec![record])),
@@ -86,9 +86,9 @@ enum FanoutError {
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]
-    Publish(#[from] crate::events::publish::PublishError),
+    Publish(#[from] crate::ports::publisher::PublishError),
     #[error(transparent)]
-    Queue(#[from] super::queue::QueueError),
+    Queue(#[from] crate::ports::queue::QueueError),
 }
 
 async fn process_record<S, P, Q>(

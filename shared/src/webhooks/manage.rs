@@ -9,11 +9,11 @@ use super::destination::{self, DestinationPolicy};
 use super::endpoint::{
     self, Endpoint, EndpointStatus, MAX_ENDPOINTS_PER_APP, ROTATION_OVERLAP_SECS, StoredSecret,
 };
-use super::queue::{DeliveryQueue, QueueError};
 use super::signature::{SignatureError, SigningSecret};
 use crate::clock;
 use crate::model::AppId;
-use crate::store::{EndpointLimitError, StoreError, WebhookStore};
+use crate::ports::queue::{DeliveryQueue, QueueError};
+use crate::ports::{EndpointLimitError, StoreError, WebhookStore};
 use crate::validation::FieldError;
 use crate::wallets::seal::{KeySealer, SealError};
 

@@ -10,5 +10,4 @@ pub mod destination;
 pub mod endpoint;
 pub mod fanout;
 pub mod manage;
-pub mod queue;
 pub mod signature;

@@ -7,9 +7,9 @@
 use api_tests::TestStack;
 use api_tests::wallets::{CapturedLogs, FailingSealer, opened_key, test_sealer};
 use aws_lambda_events::event::dynamodb::Event;
+use shared::adapters::sealer::LocalSealer;
 use shared::model::{AppId, ChainType, Identifier, User, UserId, WalletAddress, WalletStatus};
-use shared::store::UserStore;
-use shared::wallets::seal::LocalSealer;
+use shared::ports::UserStore;
 
 fn event(name: &str) -> Event {
     serde_json::from_str(&api_tests::read_event(name)).unwrap()

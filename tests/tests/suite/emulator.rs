@@ -105,13 +105,13 @@ async fn in_process(stack: &TestStack, function: &str, payload: &str) -> (Answer
     match function {
         "create-wallets" => {
             let event: StreamEvent = serde_json::from_str(payload).unwrap();
-            let sealer = shared::wallets::LocalSealer::from_hex(LOCAL_KEK).unwrap();
+            let sealer = shared::adapters::sealer::LocalSealer::from_hex(LOCAL_KEK).unwrap();
             let response = create_wallets::handle(&stack.store, &sealer, event).await;
             (Failures(response.batch_item_failures.len()), Value::Null)
         }
         "publish-events" => {
             let event: StreamEvent = serde_json::from_str(payload).unwrap();
-            let publisher = shared::events::publish::LogPublisher;
+            let publisher = shared::adapters::eventbridge::LogPublisher;
             let queue = services.queue.as_ref();
             let response = publish_events::handle(&stack.store, &publisher, queue, event).await;
             (Failures(response.batch_item_failures.len()), Value::Null)
@@ -197,10 +197,10 @@ impl Emulator {
                 .env("AWS_REGION", "us-east-1")
                 .env("RUST_LOG", "warn")
                 .env(
-                    shared::webhooks::queue::QUEUE_URL_VAR,
+                    shared::adapters::sqs::QUEUE_URL_VAR,
                     "http://127.0.0.1:9/000000000000/emulator-deliveries",
                 )
-                .env(shared::wallets::seal::LOCAL_KEK_VAR, LOCAL_KEK)
+                .env(shared::adapters::sealer::LOCAL_KEK_VAR, LOCAL_KEK)
                 .stdout(Stdio::null())
                 .stderr(Stdio::inherit())
                 .kill_on_drop(true)

@@ -14,7 +14,7 @@ use serde_json::json;
 const TRANSACTION: &str = "TransactWriteItems";
 
 async fn create(
-    store: &shared::store::DynamoStore,
+    store: &shared::adapters::DynamoStore,
     stack: &TestStack,
     email: &str,
 ) -> (u16, serde_json::Value) {

@@ -441,7 +441,7 @@ async fn a_restore_needs_the_retention_and_every_sealed_key() {
         );
     }
     let user_pk = |id: &shared::model::UserId| {
-        AttributeValue::S(shared::store::keys::user_pk(&stack.app, *id))
+        AttributeValue::S(shared::adapters::dynamo::keys::user_pk(&stack.app, *id))
     };
 
     // The first one's retention ended a minute ago; DynamoDB has not purged it yet.
@@ -481,13 +481,13 @@ async fn a_restore_needs_the_retention_and_every_sealed_key() {
     assert!(
         matches!(
             expired,
-            Err(shared::store::dynamo::RestoreError::RetentionEnded { .. })
+            Err(shared::adapters::dynamo::RestoreError::RetentionEnded { .. })
         ),
         "{expired:?}"
     );
     let keyless = stack.store.restore_user(&stack.app, ids[1], "now").await;
     match keyless {
-        Err(shared::store::dynamo::RestoreError::KeysGone(chains)) => {
+        Err(shared::adapters::dynamo::RestoreError::KeysGone(chains)) => {
             assert_eq!(chains, ["ethereum"])
         }
         other => panic!("restored without its key: {other:?}"),

@@ -309,7 +309,7 @@ async fn users_wallets_and_webhooks_in_real_use_leave_no_secret() {
     for user in users {
         for chain in ChainType::ALL {
             let Ok(key) =
-                shared::store::WalletStore::get_sealed_key(&stack.store, &stack.app, user, chain)
+                shared::ports::WalletStore::get_sealed_key(&stack.store, &stack.app, user, chain)
                     .await
             else {
                 continue;

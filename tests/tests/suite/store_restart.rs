@@ -62,10 +62,10 @@ async fn a_store_crash_mid_load_loses_nothing_and_duplicates_nothing() {
 
     let client = shared::config::dynamodb_client(Some(&endpoint)).await;
     let table = "restart";
-    shared::store::schema::ensure_table(&client, table)
+    shared::adapters::dynamo::schema::ensure_table(&client, table)
         .await
         .unwrap();
-    let store = shared::store::DynamoStore::new(client, table);
+    let store = shared::adapters::DynamoStore::new(client, table);
     let (app, key) = shared::apps::create_app(&store, "restart").await.unwrap();
     let stack = Arc::new(TestStack {
         store,

@@ -282,7 +282,7 @@ async fn an_unreachable_store_is_a_503_that_names_no_internals() {
     let stack = TestStack::new().await;
     // Nothing listens on port 1: every call fails to connect.
     let client = shared::config::dynamodb_client(Some("http://127.0.0.1:1")).await;
-    let down = shared::store::DynamoStore::new(client, stack.table());
+    let down = shared::adapters::DynamoStore::new(client, stack.table());
     let request = request(
         "POST",
         "/v1/users",

@@ -13,7 +13,7 @@ use aws_lambda_events::event::dynamodb::Event;
 use serde_json::{Value, json};
 use shared::events::EventType;
 use shared::model::{ChainType, UserId, WalletAddress};
-use shared::store::WalletStore;
+use shared::ports::WalletStore;
 
 async fn create(stack: &TestStack, body: Value) -> Value {
     let request = request("POST", "/v1/users", &stack.api_key, Some(&body));

@@ -513,7 +513,7 @@ async fn the_same_stream_record_twice_makes_one_event_and_one_delivery() {
         local_api::stream::run_consumer(&store, &endpoint, |batch| {
             publish_events::handle(
                 &store,
-                &shared::events::publish::LogPublisher,
+                &shared::adapters::eventbridge::LogPublisher,
                 queue.as_ref(),
                 batch,
             )

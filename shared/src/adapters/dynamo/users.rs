@@ -5,10 +5,10 @@ use serde::{Deserialize, Serialize};
 
 use super::sdk::{build_error, classify, conditional_put, from_item, plain_put, to_item};
 use super::{Cancellation, DynamoStore, Item};
+use crate::adapters::dynamo::keys::{self, PK, SK};
 use crate::model::{AppId, Identifier, LinkedAccount, User, UserId, Wallet};
-use crate::store::commit::{self};
-use crate::store::keys::{self, PK, SK};
-use crate::store::{StoreError, UserStore, WriteError};
+use crate::ports::commit::{self};
+use crate::ports::{StoreError, UserStore, WriteError};
 
 /// A user as stored: the API's user plus keys, tenancy and a version. `custom_metadata` is
 /// kept as JSON text so it round-trips exactly (DynamoDB numbers would not).

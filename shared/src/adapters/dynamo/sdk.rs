@@ -6,7 +6,7 @@ use aws_sdk_dynamodb::types::{Put, ReturnValuesOnConditionCheckFailure, Transact
 use serde::{Deserialize, Serialize};
 
 use super::Item;
-use crate::store::StoreError;
+use crate::ports::StoreError;
 
 pub(super) fn conditional_put(table: &str, item: Item) -> Result<TransactWriteItem, StoreError> {
     let put = Put::builder()

@@ -5,13 +5,13 @@
 use aws_sdk_dynamodb::types::CancellationReason;
 
 use crate::model::UserId;
-use crate::store::StoreError;
+use crate::ports::StoreError;
 
 const CONDITION_FAILED: &str = "ConditionalCheckFailed";
 
 /// Why a transaction was cancelled, item by item.
 #[derive(Debug, Clone)]
-pub(in crate::store) struct Cancellation(Vec<CancellationReason>);
+pub(in crate::adapters) struct Cancellation(Vec<CancellationReason>);
 
 impl Cancellation {
     pub(super) fn new(reasons: Vec<CancellationReason>) -> Self {

@@ -1,26 +1,10 @@
-//! Publishing events for AWS-native consumers: an EventBridge bus in AWS, the log locally.
-//! Publishing is at least once (a failed publish is retried with its stream record); the
-//! event's id is stable across retries for deduplication.
+//! Publishing events: to an EventBridge bus in AWS, to the log locally.
 
-use std::future::Future;
-
-use super::Event;
+use crate::model::event::Event;
+use crate::ports::publisher::{EVENT_SOURCE, EventPublisher, PublishError};
 
 /// The variable naming the EventBridge bus in AWS.
 pub const EVENT_BUS_VAR: &str = "EVENT_BUS_NAME";
-/// The `source` of every event this service publishes.
-pub const EVENT_SOURCE: &str = "wallet-users";
-
-/// A failed publish.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("publishing failed: {0}")]
-pub struct PublishError(pub String);
-
-/// Where events go besides webhooks.
-pub trait EventPublisher: Send + Sync {
-    /// Publishes `events` (at most ten at a time, EventBridge's limit per call).
-    fn publish(&self, events: &[Event]) -> impl Future<Output = Result<(), PublishError>> + Send;
-}
 
 /// Publishes to an EventBridge bus: detail type the event type, detail the event.
 pub struct EventBridgePublisher {

@@ -1,7 +1,9 @@
-//! Storage: the narrow traits the domain needs, and their DynamoDB implementation.
+//! The ports: the narrow traits the domain needs from storage and the services around it, and
+//! their error types. Implementations live in [`crate::adapters`] (DynamoDB, KMS, SQS,
+//! EventBridge, and an in-memory one of each store).
 //!
 //! The domain sees users, identifiers and keys; item layouts, conditions and SDK errors stay
-//! in [`dynamo`]. Uniqueness is never checked by reading first: [`UserStore::insert_user`]
+//! in the adapters. Uniqueness is never checked by reading first: [`UserStore::insert_user`]
 //! writes the user and one guard per identifier in a single conditional transaction.
 
 use std::future::Future;
@@ -13,12 +15,10 @@ use crate::model::{
 };
 
 pub mod commit;
-pub mod dynamo;
 pub mod idempotency;
-pub mod keys;
-pub mod schema;
-
-pub use dynamo::DynamoStore;
+pub mod publisher;
+pub mod queue;
+pub mod sealer;
 
 /// A storage failure, classified by what the caller can do about it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

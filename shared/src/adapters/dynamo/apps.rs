@@ -5,10 +5,10 @@ use serde::{Deserialize, Serialize};
 
 use super::DynamoStore;
 use super::sdk::{applied, build_error, classify, conditional_put, from_item, to_item};
+use crate::adapters::dynamo::keys::{self, PK, SK};
 use crate::model::ApiKeyRecord;
 use crate::model::AppId;
-use crate::store::keys::{self, PK, SK};
-use crate::store::{AppStore, StoreError};
+use crate::ports::{AppStore, StoreError};
 
 /// An app as the admin CLI sees it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -5,9 +5,9 @@
 use aws_lambda_events::event::dynamodb::EventRecord;
 use aws_lambda_events::event::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse};
 
+use crate::adapters::dynamo::keys::SK_USER;
+use crate::adapters::dynamo::user_from_image;
 use crate::model::{AppId, User};
-use crate::store::dynamo::user_from_image;
-use crate::store::keys::SK_USER;
 
 /// A record that cannot be understood: retrying it will not help.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

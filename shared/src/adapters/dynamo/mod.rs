@@ -4,8 +4,11 @@
 mod apps;
 mod cancellation;
 mod idempotency;
+pub mod keys;
 mod restore;
+pub mod schema;
 pub(super) mod sdk;
+pub mod stream;
 mod users;
 mod wallets;
 mod webhooks;
@@ -23,8 +26,8 @@ use aws_sdk_dynamodb::error::DisplayErrorContext;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem};
 
-use crate::store::StoreError;
-use crate::store::keys::{self, PK, SK};
+use crate::ports::StoreError;
+use keys::{PK, SK};
 
 pub(super) type Item = HashMap<String, AttributeValue>;
 

@@ -10,11 +10,11 @@ use serde::{Deserialize, Serialize};
 
 use super::DynamoStore;
 use super::sdk::{applied, build_error, classify, from_item, plain_put, to_item};
+use crate::adapters::dynamo::keys::{self, PK, SK};
 use crate::model::AppId;
-use crate::store::StoreError;
-use crate::store::commit::{Completion, RowReceipt};
-use crate::store::idempotency::{Claim, IdempotencyStore, KeyRecord, Rendered};
-use crate::store::keys::{self, PK, SK};
+use crate::ports::StoreError;
+use crate::ports::commit::{Completion, RowReceipt};
+use crate::ports::idempotency::{Claim, IdempotencyStore, KeyRecord, Rendered};
 
 #[derive(Serialize, Deserialize)]
 struct KeyRecordItem {

@@ -10,8 +10,8 @@ use aws_sdk_dynamodb::types::{
     TimeToLiveSpecification,
 };
 
-use super::StoreError;
 use super::keys::{GSI1_PK, GSI1_SK, PK, SK, TTL_ATTRIBUTE, USERS_BY_APP_INDEX};
+use crate::ports::StoreError;
 
 /// Creates the table (keys, the users-by-app index, on-demand billing, a stream of new and old
 /// images, TTL) unless it exists, and waits until it is active.

@@ -10,11 +10,11 @@ use serde::{Deserialize, Serialize};
 
 use super::sdk::{applied, build_error, classify, conditional_put, from_item, plain_put, to_item};
 use super::{DynamoStore, Item};
+use crate::adapters::dynamo::keys::{self, PK, SK};
 use crate::model::event::{Event, UserEvent};
 use crate::model::webhook::{Attempt, AttemptOutcome, DeliveryClaim, Endpoint, LeaseRequest};
 use crate::model::{AppId, UserId};
-use crate::store::keys::{self, PK, SK};
-use crate::store::{EndpointLimitError, StoreError, WebhookStore};
+use crate::ports::{EndpointLimitError, StoreError, WebhookStore};
 use crate::webhooks::delivery::ATTEMPT_RETENTION_SECS;
 
 #[derive(Serialize, Deserialize)]

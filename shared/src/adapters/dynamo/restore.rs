@@ -5,9 +5,9 @@ use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem, Update};
 use super::DynamoStore;
 use super::sdk::{build_error, conditional_put, from_item, to_item};
 use super::users::{GuardItem, TombstoneItem, UserItem};
+use crate::adapters::dynamo::keys::{self, PK, SK};
 use crate::model::{AppId, User, UserId};
-use crate::store::keys::{self, PK, SK};
-use crate::store::{StoreError, WriteError};
+use crate::ports::{StoreError, WriteError};
 
 /// Why a deleted user could not be restored.
 #[derive(Debug, thiserror::Error)]

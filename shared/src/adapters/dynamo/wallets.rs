@@ -7,10 +7,10 @@ use serde::{Deserialize, Serialize};
 use super::DynamoStore;
 use super::sdk::{applied, build_error, classify, conditional_put, from_item, to_item};
 use super::users::GuardItem;
+use crate::adapters::dynamo::keys::{self, PK, SK};
 use crate::model::SealedKey;
 use crate::model::{AppId, ChainType, Identifier, UserId, WalletAddress};
-use crate::store::keys::{self, PK, SK};
-use crate::store::{StoreError, WalletAttempt, WalletStore};
+use crate::ports::{StoreError, WalletAttempt, WalletStore};
 
 /// A sealed private key as stored, beside its user.
 #[derive(Serialize, Deserialize)]

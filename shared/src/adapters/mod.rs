@@ -1,0 +1,8 @@
+//! The adapters: implementations of the ports on real services (DynamoDB) and in memory.
+
+pub mod dynamo;
+pub mod eventbridge;
+pub mod sealer;
+pub mod sqs;
+
+pub use dynamo::DynamoStore;

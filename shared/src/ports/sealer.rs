@@ -1,0 +1,129 @@
+//! The key service port: data keys for envelope encryption. A key service issues a 256-bit
+//! data key, returned both in plaintext (kept in memory, zeroed on drop) and encrypted
+//! (stored). Each secret is sealed with AES-256-GCM under the data key, with a fresh random
+//! 96-bit nonce and its owner as associated data, so a sealed key moved elsewhere does not open.
+//! The key services themselves (KMS, a local key-encryption key) are in
+//! [`crate::adapters::sealer`].
+
+use std::future::Future;
+
+use aes_gcm::aead::{Aead, KeyInit, Payload};
+use aes_gcm::{Aes256Gcm, Nonce};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use zeroize::Zeroizing;
+
+pub use crate::model::SealedKey;
+
+/// The length of a data key.
+pub const KEY_BYTES: usize = 32;
+/// The length of an AES-GCM nonce.
+pub const NONCE_BYTES: usize = 12;
+
+/// What a data key seals. Each is a separate KMS encryption context.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyPurpose {
+    /// Wallet private keys (`wallet-users-data-key`): the wallet creator may only generate.
+    WalletKeys,
+    /// Webhook signing secrets (`wallet-users-webhook-secret`): sealed by the API, opened by
+    /// the delivery function.
+    WebhookSecrets,
+}
+
+impl KeyPurpose {
+    /// The encryption context value (also named in the template's IAM conditions).
+    pub fn context(self) -> &'static str {
+        match self {
+            Self::WalletKeys => "wallet-users-data-key",
+            Self::WebhookSecrets => "wallet-users-webhook-secret",
+        }
+    }
+}
+
+/// A sealing failure. Messages name no key material.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SealError {
+    #[error("key service: {0}")]
+    KeyService(String),
+    #[error("the random source failed")]
+    Random,
+    #[error("the sealed key does not open (tampered, or other associated data)")]
+    Open,
+    #[error("key configuration: {0}")]
+    Config(String),
+}
+
+/// A data key: plaintext for sealing (zeroed on drop), encrypted for storing beside the keys.
+pub struct DataKey {
+    plaintext: Zeroizing<[u8; KEY_BYTES]>,
+    encrypted: Vec<u8>,
+    provider: &'static str,
+}
+
+impl DataKey {
+    /// A data key as a key service issued it: its plaintext, its encrypted form, and the name
+    /// of the service that can open it again.
+    pub fn new(
+        plaintext: Zeroizing<[u8; KEY_BYTES]>,
+        encrypted: Vec<u8>,
+        provider: &'static str,
+    ) -> Self {
+        Self {
+            plaintext,
+            encrypted,
+            provider,
+        }
+    }
+
+    /// Seals `private_key` for the owner named by `aad`.
+    pub fn seal(&self, private_key: &[u8], aad: &[u8]) -> Result<SealedKey, SealError> {
+        let mut nonce = [0u8; NONCE_BYTES];
+        getrandom::fill(&mut nonce).map_err(|_| SealError::Random)?;
+        let ciphertext = cipher(&self.plaintext)?
+            .encrypt(
+                &Nonce::from(nonce),
+                Payload {
+                    msg: private_key,
+                    aad,
+                },
+            )
+            .map_err(|_| SealError::KeyService("encryption failed".into()))?;
+        Ok(SealedKey {
+            provider: self.provider.to_owned(),
+            encrypted_data_key: BASE64.encode(&self.encrypted),
+            nonce: BASE64.encode(nonce),
+            ciphertext: BASE64.encode(ciphertext),
+        })
+    }
+}
+
+impl std::fmt::Debug for DataKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DataKey")
+            .field("provider", &self.provider)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A data key from the bytes a key service returned (copied into a buffer zeroed on drop).
+pub fn data_key_from(bytes: &[u8]) -> Result<Zeroizing<[u8; KEY_BYTES]>, SealError> {
+    let bytes: &[u8; KEY_BYTES] = bytes.try_into().map_err(|_| SealError::Open)?;
+    Ok(Zeroizing::new(*bytes))
+}
+
+/// AES-256-GCM under `key`.
+pub fn cipher(key: &[u8; KEY_BYTES]) -> Result<Aes256Gcm, SealError> {
+    Aes256Gcm::new_from_slice(key).map_err(|_| SealError::Config("bad key length".into()))
+}
+
+/// A key service that issues data keys and, for whoever may, opens them again.
+pub trait KeySealer: Send + Sync {
+    /// A new data key.
+    fn data_key(&self) -> impl Future<Output = Result<DataKey, SealError>> + Send;
+
+    /// The plaintext of an encrypted data key.
+    fn open_data_key(
+        &self,
+        encrypted: &[u8],
+    ) -> impl Future<Output = Result<Zeroizing<[u8; KEY_BYTES]>, SealError>> + Send;
+}
