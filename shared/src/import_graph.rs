@@ -187,7 +187,7 @@ fn the_graph_sees_a_cycle_when_there_is_one() {
     assert_eq!(cycle_through(&graph, "d"), None);
     let paths =
         imported_paths("use crate::adapters::dynamo::{x};\n// crate::api\nuse super::keys;");
-    assert_eq!(paths[0], (true, vec!["store".into(), "dynamo".into()]));
+    assert_eq!(paths[0], (true, vec!["adapters".into(), "dynamo".into()]));
     assert_eq!(paths[1], (false, vec!["keys".into()]));
     assert_eq!(paths.len(), 2);
 }
