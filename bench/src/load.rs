@@ -302,7 +302,7 @@ impl RawOperations {
     }
 
     /// One API request's worth of operations for the route `name`. The API key's record is
-    /// not read: a warm function has it cached (`shared::auth::cache`), as the meter shows.
+    /// not read: a warm function has it cached (`shared::edge::auth::cache`), as the meter shows.
     async fn request(&self, name: &str, n: usize) -> bool {
         match name {
             "GET /v1/users/{id}" => self.get(self.users[n % self.users.len()].clone()).await,

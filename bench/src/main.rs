@@ -31,10 +31,11 @@ use api_tests::TestStack;
 use api_tests::receiver::Receiver;
 use api_tests::wallets::test_sealer;
 use serde_json::json;
+use shared::adapters::http_sender::Sender;
+use shared::domain::wallets::KeySealer;
+use shared::domain::wallets::seal::associated_data;
+use shared::domain::webhooks::delivery::RetrySchedule;
 use shared::model::{AppId, ChainType, UserId};
-use shared::wallets::KeySealer;
-use shared::wallets::seal::associated_data;
-use shared::webhooks::delivery::{RetrySchedule, Sender};
 
 use crate::meter::Meter;
 use crate::report::{Report, Stats};
@@ -264,7 +265,7 @@ async fn wallet_cpu_path(report: &mut Report, quick: bool) {
         let aad = associated_data(&app, user, chain);
         let (mut count, started) = (0u64, Instant::now());
         while started.elapsed() < window {
-            let key = shared::wallets::generate(chain).unwrap();
+            let key = shared::domain::wallets::generate(chain).unwrap();
             std::hint::black_box(data_key.seal(&key.private_key, &aad).unwrap());
             count += 1;
         }

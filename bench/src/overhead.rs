@@ -33,7 +33,9 @@ pub async fn metered_stack(meter: &Meter) -> TestStack {
         .await
         .unwrap();
     let store = shared::adapters::DynamoStore::new(client, table);
-    let (app, key) = shared::apps::create_app(&store, "bench").await.unwrap();
+    let (app, key) = shared::domain::apps::create_app(&store, "bench")
+        .await
+        .unwrap();
     TestStack {
         store,
         app: app.app_id,

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use serde_json::json;
 use shared::adapters::DynamoStore;
-use shared::apps;
+use shared::domain::apps;
 use shared::model::AppId;
 
 #[derive(Parser)]

@@ -9,7 +9,7 @@
 use libfuzzer_sys::fuzz_target;
 use serde_json::Value;
 use shared::model::NewUser;
-use shared::users::{MAX_BATCH, parse_batch};
+use shared::domain::users::{MAX_BATCH, parse_batch};
 
 fuzz_target!(|data: &[u8]| {
     let Some(body) = shared_fuzz::api_body("/v1/users/import", data) else {

@@ -9,7 +9,7 @@
 use libfuzzer_sys::fuzz_target;
 use shared::model::email::email_key;
 use shared::model::{EmailAddress, Identifier};
-use shared::users::{Lookup, UsersQuery};
+use shared::domain::users::{Lookup, UsersQuery};
 
 fuzz_target!(|data: &[u8]| {
     let Some(text) = shared_fuzz::text(data) else {

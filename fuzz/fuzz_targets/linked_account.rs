@@ -9,7 +9,7 @@
 
 use libfuzzer_sys::fuzz_target;
 use shared::model::LinkedAccount;
-use shared::validation::Violations;
+use shared::model::validation::Violations;
 
 fuzz_target!(|data: &[u8]| {
     let Some(body) = shared_fuzz::json(data) else {

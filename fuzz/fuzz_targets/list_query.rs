@@ -12,8 +12,8 @@
 
 use libfuzzer_sys::fuzz_target;
 use shared::model::{AppId, UserId};
-use shared::paging;
-use shared::users::{PAGE_LIMITS, UsersQuery};
+use shared::domain::paging;
+use shared::domain::users::{PAGE_LIMITS, UsersQuery};
 
 fn app(text: &str) -> AppId {
     AppId::parse(text).unwrap_or_else(|| panic!("bad app id {text}"))

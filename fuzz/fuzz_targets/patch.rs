@@ -17,8 +17,8 @@ use libfuzzer_sys::fuzz_target;
 use serde_json::{Map, Value, json};
 use shared::model::{AppId, ChainType, Identifier, LinkedAccount, User, UserId, Wallet};
 use shared::ports::{StoreError, UserStore, WriteError};
-use shared::updates::{self, Precondition};
-use shared::users::UsersError;
+use shared::domain::updates::{self, Precondition};
+use shared::domain::users::UsersError;
 
 /// A store holding one user, checking each replacement's guard changes.
 struct OneUser(Mutex<User>);

@@ -1,7 +1,7 @@
 //! DynamoDB stream events as the wallet creator and the event publisher receive them: the
 //! invocation payload deserialised as `aws_lambda_events::event::dynamodb::Event` (as the
-//! Lambda runtime does), then each record read by `wallets::stream::wallet_work` (creator)
-//! and `events::events_of` (publisher).
+//! Lambda runtime does), each record decoded by `adapters::dynamo::stream::record`, then read
+//! by `wallets::stream::wallet_work` (creator) and `events::events_of` (publisher).
 //!
 //! Asserts: never panics (a malformed record must be a `PoisonRecord`, not a crash of the
 //! whole batch); a removal asks for no wallet; wallet work names at least one wallet, each
@@ -13,8 +13,9 @@
 
 use aws_lambda_events::event::dynamodb::Event as StreamEvent;
 use libfuzzer_sys::fuzz_target;
-use shared::events::{self, Event, EventType};
-use shared::wallets::stream::wallet_work;
+use shared::adapters::dynamo::stream;
+use shared::domain::events::{self, Event, EventType};
+use shared::domain::wallets::stream::wallet_work;
 
 fuzz_target!(|data: &[u8]| {
     if data.len() > shared_fuzz::MAX_INPUT {
@@ -23,36 +24,37 @@ fuzz_target!(|data: &[u8]| {
     let Ok(batch) = serde_json::from_slice::<StreamEvent>(data) else {
         return;
     };
-    for record in &batch.records {
+    for raw in &batch.records {
+        let record = &stream::record(raw);
         match wallet_work(record) {
             Ok(Some(work)) => {
-                assert_ne!(record.event_name, "REMOVE");
+                assert_ne!(raw.event_name, "REMOVE");
                 assert!(!work.to_create.is_empty());
                 for (position, (index, _)) in work.to_create.iter().enumerate() {
                     assert!(work.to_create[..position].iter().all(|(i, _)| i < index));
                 }
             }
             Ok(None) => {}
-            Err(poison) => assert_eq!(poison.event_id, record.event_id),
+            Err(poison) => assert_eq!(poison.record_id, raw.event_id),
         }
 
         let found = events::events_of(record);
         // The reason of a poison record may differ between reads (an image is a HashMap, and
         // which bad attribute is met first depends on its order): only success must not.
-        let again = events::events_of(record);
+        let again = events::events_of(&stream::record(raw));
         let found = match (found, again) {
             (Ok(found), Ok(again)) => {
                 assert_eq!(found, again, "events are not deterministic");
                 found
             }
             (Err(poison), Err(_)) => {
-                assert_eq!(poison.event_id, record.event_id);
+                assert_eq!(poison.record_id, raw.event_id);
                 continue;
             }
             (found, again) => panic!("read twice: {found:?} then {again:?}"),
         };
         let kinds: Vec<EventType> = found.iter().map(|e| e.event.event_type).collect();
-        match record.event_name.as_str() {
+        match raw.event_name.as_str() {
             "INSERT" if !found.is_empty() => assert_eq!(kinds, [EventType::UserCreated]),
             "REMOVE" if !found.is_empty() => assert_eq!(kinds, [EventType::UserDeleted]),
             "MODIFY" => assert!(kinds.iter().all(|kind| matches!(

@@ -9,7 +9,7 @@
 
 use libfuzzer_sys::fuzz_target;
 use shared::model::{ChainType, Identifier, WalletAddress};
-use shared::users::{Lookup, UsersQuery};
+use shared::domain::users::{Lookup, UsersQuery};
 
 fn check_canonical(address: &WalletAddress) {
     let again = WalletAddress::parse(address.chain(), address.as_str());

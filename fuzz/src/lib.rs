@@ -3,9 +3,9 @@
 use lambda_http::{Body, Request};
 use serde_json::Value;
 
-/// The API's body limit ([`shared::api::MAX_BODY_BYTES`]): larger inputs are not fuzzed, so
+/// The API's body limit ([`shared::edge::api::MAX_BODY_BYTES`]): larger inputs are not fuzzed, so
 /// memory stays bounded and no time goes to inputs the edge rejects before parsing.
-pub const MAX_INPUT: usize = shared::api::MAX_BODY_BYTES;
+pub const MAX_INPUT: usize = shared::edge::api::MAX_BODY_BYTES;
 
 /// `data` as JSON, if it is JSON and within the body limit.
 pub fn json(data: &[u8]) -> Option<Value> {
@@ -33,12 +33,12 @@ pub fn json_request(path: &str, body: &[u8]) -> Option<Request> {
         .ok()
 }
 
-/// The body the API reads from `data` (through [`shared::api::json_body`], the real edge:
+/// The body the API reads from `data` (through [`shared::edge::api::json_body`], the real edge:
 /// size limit, empty body, content type, JSON syntax), if it reads one.
 pub fn api_body(path: &str, data: &[u8]) -> Option<Value> {
     if data.len() > MAX_INPUT {
         return None;
     }
     let request = json_request(path, data)?;
-    shared::api::json_body(&request).ok()
+    shared::edge::api::json_body(&request).ok()
 }

@@ -20,10 +20,10 @@ use hyper_util::rt::TokioIo;
 use lambda_http::{Body, Request, RequestExt, Response};
 use shared::adapters::DynamoStore;
 use shared::adapters::sealer::LocalSealer;
-use shared::api;
-use shared::error::ApiError;
-use shared::routes::{self, Route};
-use shared::webhooks::destination::DestinationPolicy;
+use shared::domain::webhooks::destination::DestinationPolicy;
+use shared::edge::api;
+use shared::edge::error::ApiError;
+use shared::edge::routes::{self, Route};
 use tokio::net::TcpListener;
 
 use crate::queue::LocalQueue;
@@ -87,10 +87,10 @@ async fn handle(
         page
     } else {
         match to_lambda_request(request).await {
-            // A panic is an enveloped 500, as under Lambda (`shared::lambda::serve`).
+            // A panic is an enveloped 500, as under Lambda (`shared::edge::lambda::serve`).
             Ok(request) => {
                 let route = |request| dispatch(&context.services, context.retention, request);
-                shared::lambda::catch_panics(&route, request).await
+                shared::edge::lambda::catch_panics(&route, request).await
             }
             Err(error) => api::error_response(&api::new_request_id(), &error),
         }

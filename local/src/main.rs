@@ -14,10 +14,11 @@ use std::time::Duration;
 use local_api::queue::LocalQueue;
 use local_api::{Services, workers};
 use shared::adapters::DynamoStore;
+use shared::adapters::http_sender::Sender;
 use shared::adapters::sealer::LOCAL_KEK_VAR;
 use shared::adapters::sealer::LocalSealer;
 use shared::config;
-use shared::webhooks::delivery::{RetrySchedule, Sender};
+use shared::domain::webhooks::delivery::RetrySchedule;
 use tokio::net::TcpListener;
 
 const DEFAULT_TABLE: &str = "wallet-users-local";
@@ -84,7 +85,7 @@ async fn run() -> Result<(), String> {
     }
 
     if demo_app {
-        let (app, key) = shared::apps::create_app(&store, "demo")
+        let (app, key) = shared::domain::apps::create_app(&store, "demo")
             .await
             .map_err(|e| format!("creating the demo app: {e}"))?;
         std::fs::create_dir_all(".local").map_err(|e| e.to_string())?;

@@ -8,8 +8,8 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
+use shared::domain::webhooks::delivery::DeliveryJob;
 use shared::ports::queue::{DeliveryQueue, QueueError};
-use shared::webhooks::delivery::DeliveryJob;
 use tokio::sync::Notify;
 
 /// How long a received message stays hidden when the handler did not say (the queue's

@@ -4,8 +4,9 @@
 use std::collections::HashSet;
 
 use shared::adapters::eventbridge::LogPublisher;
+use shared::adapters::http_sender::Sender;
 use shared::adapters::sealer::LocalSealer;
-use shared::webhooks::delivery::{RetrySchedule, SecretOpener, Sender};
+use shared::domain::webhooks::delivery::{RetrySchedule, SecretOpener};
 
 use crate::Services;
 use crate::stream::{StreamError, run_consumer};

@@ -1,5 +1,6 @@
-//! The modules of this crate import each other in no cycle, and the domain imports nothing of
-//! the HTTP edge: read from the source itself, so a change that bends the layers fails here.
+//! The modules of this crate import each other in no cycle, and imports point down the layers
+//! only (the domain knows no edge and no adapter): read from the source itself, so a change
+//! that bends the layers fails here.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -136,41 +137,107 @@ fn no_two_modules_import_each_other_even_through_others() {
     assert!(cycles.is_empty(), "import cycles:\n{}", cycles.join("\n"));
 }
 
-/// The domain's operations know nothing of HTTP: no request, envelope, auth header or
-/// idempotency header handling.
-#[test]
-fn the_domain_imports_no_http_edge() {
-    let graph = graph();
-    let domain = [
-        "users",
-        "updates",
-        "events",
-        "wallets/provision",
-        "webhooks/delivery",
-        "webhooks/manage",
-        "webhooks/fanout",
-    ];
-    let edge = [
-        "api",
-        "auth",
-        "deadline",
-        "error",
-        "idempotency",
-        "lambda",
-        "routes",
-    ];
+/// The layer a module belongs to: its top-level module.
+fn layer(module: &str) -> &str {
+    module.split('/').next().unwrap_or(module)
+}
+
+/// What each layer may import besides itself. Imports point down only: model <- ports <-
+/// domain <- adapters and edge; `config` wires adapters for the functions; `clock`,
+/// `telemetry` and `tls` are the platform every layer may use.
+const MAY_IMPORT: [(&str, &[&str]); 10] = [
+    ("model", &["clock"]),
+    ("ports", &["model", "clock"]),
+    ("domain", &["model", "ports", "clock"]),
+    ("adapters", &["model", "ports", "domain", "clock", "tls"]),
+    ("edge", &["model", "ports", "domain", "clock"]),
+    ("config", &["model", "ports", "adapters", "tls"]),
+    ("clock", &[]),
+    ("telemetry", &[]),
+    ("tls", &[]),
+    ("lib", &[]),
+];
+
+/// Every import that points up or sideways across layers (the domain into the edge or an
+/// adapter, a port into the domain, the edge into an adapter...).
+fn layer_violations(graph: &Graph) -> Vec<String> {
     let mut found = Vec::new();
-    for module in domain {
-        for imported in graph.get(module).into_iter().flatten() {
-            if edge.contains(&imported.as_str()) {
+    for (module, imports) in graph {
+        if module == "import_graph" {
+            continue;
+        }
+        let from = layer(module);
+        let allowed = MAY_IMPORT
+            .iter()
+            .find(|(name, _)| *name == from)
+            .map(|(_, allowed)| *allowed);
+        let Some(allowed) = allowed else {
+            found.push(format!("{module} is in no layer"));
+            continue;
+        };
+        for imported in imports {
+            let to = layer(imported);
+            if to != from && !allowed.contains(&to) {
                 found.push(format!("{module} -> {imported}"));
             }
         }
     }
-    assert!(
-        found.is_empty(),
-        "the domain imports the HTTP edge: {found:?}"
-    );
+    found
+}
+
+#[test]
+fn imports_point_down_the_layers_only() {
+    let found = layer_violations(&graph());
+    assert!(found.is_empty(), "imports across layers: {found:#?}");
+}
+
+/// Crates of the edge and the adapters: the model, the ports and the domain name none of them.
+const OUTER_CRATES: [&str; 8] = [
+    "aws_sdk_",
+    "aws_config",
+    "aws_lambda_events",
+    "aws_smithy",
+    "lambda_http",
+    "lambda_runtime",
+    "reqwest",
+    "http::",
+];
+
+#[test]
+fn the_inner_layers_name_no_sdk_and_no_http_type() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut found = Vec::new();
+    for inner in ["model", "ports", "domain"] {
+        let mut files = Vec::new();
+        sources(&root.join(inner), &mut files);
+        assert!(!files.is_empty(), "no sources under {inner}");
+        for file in files {
+            let text = std::fs::read_to_string(&file).unwrap();
+            let code = text.split("#[cfg(test)]").next().unwrap_or("");
+            for line in code.lines().filter(|l| !l.trim_start().starts_with("//")) {
+                for name in OUTER_CRATES {
+                    if line.contains(name) {
+                        found.push(format!("{}: {}", module_of(&root, &file), line.trim()));
+                    }
+                }
+            }
+        }
+    }
+    assert!(found.is_empty(), "outer crates in inner layers: {found:#?}");
+}
+
+#[test]
+fn a_domain_module_importing_the_edge_is_found() {
+    let mut graph = Graph::new();
+    graph
+        .entry("domain/users".into())
+        .or_default()
+        .insert("edge/api".into());
+    graph
+        .entry("edge/api".into())
+        .or_default()
+        .insert("domain/users".into());
+    assert_eq!(layer_violations(&graph), ["domain/users -> edge/api"]);
 }
 
 #[test]
@@ -186,7 +253,7 @@ fn the_graph_sees_a_cycle_when_there_is_one() {
     );
     assert_eq!(cycle_through(&graph, "d"), None);
     let paths =
-        imported_paths("use crate::adapters::dynamo::{x};\n// crate::api\nuse super::keys;");
+        imported_paths("use crate::adapters::dynamo::{x};\n// crate::edge::api\nuse super::keys;");
     assert_eq!(paths[0], (true, vec!["adapters".into(), "dynamo".into()]));
     assert_eq!(paths[1], (false, vec!["keys".into()]));
     assert_eq!(paths.len(), 2);

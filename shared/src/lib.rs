@@ -1,29 +1,18 @@
-//! The domain shared by every function: models and validated newtypes, API-key auth,
-//! the user store (a trait and its DynamoDB implementation), the user operations, and the
-//! HTTP edge that turns requests into domain calls and outcomes into the JSON envelope.
+//! What every function shares, in layers whose imports point one way:
+//! [`model`] (validated types) <- [`ports`] (the traits the domain needs) <- [`domain`] (the
+//! operations) <- [`adapters`] (DynamoDB, KMS, SQS, EventBridge, in memory) and [`edge`] (HTTP:
+//! parsing, auth, idempotency, the envelope) <- the functions, which wire them in [`config`].
+//! `import_graph` holds the rule.
 
 pub mod adapters;
-pub mod api;
-pub mod apps;
-pub mod auth;
 pub mod clock;
 pub mod config;
-pub mod deadline;
-pub mod error;
-pub mod events;
-pub mod idempotency;
-pub mod lambda;
+pub mod domain;
+pub mod edge;
 pub mod model;
-pub mod paging;
 pub mod ports;
-pub mod routes;
 pub mod telemetry;
 pub mod tls;
-pub mod updates;
-pub mod users;
-pub mod validation;
-pub mod wallets;
-pub mod webhooks;
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used)]

@@ -128,7 +128,9 @@ impl TestStack {
             .await
             .unwrap();
         let store = DynamoStore::new(client, table);
-        let (app, key) = shared::apps::create_app(&store, "test").await.unwrap();
+        let (app, key) = shared::domain::apps::create_app(&store, "test")
+            .await
+            .unwrap();
         Self {
             store,
             app: app.app_id,
@@ -138,7 +140,7 @@ impl TestStack {
 
     /// Another app in the same table, with its key.
     pub async fn other_app(&self) -> (AppId, String) {
-        let (app, key) = shared::apps::create_app(&self.store, "other")
+        let (app, key) = shared::domain::apps::create_app(&self.store, "other")
             .await
             .unwrap();
         (app.app_id, key.token)
@@ -337,7 +339,7 @@ pub fn request(method: &str, path: &str, api_key: &str, body: Option<&Value>) ->
         .unwrap()
         .with_query_string_parameters(query_map);
     // Path parameters as API Gateway would set them, from the same route table.
-    match shared::routes::resolve(request.method(), path_only) {
+    match shared::edge::routes::resolve(request.method(), path_only) {
         Ok(resolved) => {
             let params: HashMap<String, String> = resolved.params.into_iter().collect();
             request.with_path_parameters(params)

@@ -1,14 +1,14 @@
 //! A scan for secrets where none may be: every item of every table in DynamoDB Local, every
 //! record of their streams, and every captured log line. It looks for three things:
 //!
-//! - API keys: `wusk_` tokens whose checksum is valid ([`shared::auth::key_id_of`]), so a
+//! - API keys: `wusk_` tokens whose checksum is valid ([`shared::edge::auth::key_id_of`]), so a
 //!   made-up or truncated key in a test is not one.
 //! - Webhook signing secrets: `whsec_` followed by base64 of 16 to 128 bytes.
 //! - Wallet private keys. They have no prefix, so they are recognised by what they derive:
 //!   every token that could be 32 bytes (64 hex digits with or without `0x`, 43-44 characters
 //!   of base64 or base64url, 32-88 of base58, a JSON array of 32 numbers), or a 64-byte ed25519
 //!   keypair (the Solana CLI's form, in the same spellings), is taken as a private key; its
-//!   ethereum and solana addresses ([`shared::wallets::address_of`]) are compared with every
+//!   ethereum and solana addresses ([`shared::domain::wallets::address_of`]) are compared with every
 //!   wallet address the tables hold. A 64-byte value whose second half is the ed25519 public
 //!   key of its first is a keypair whatever its address.
 //!
@@ -27,8 +27,8 @@ use base64::engine::general_purpose::{
 };
 use futures::StreamExt;
 use shared::adapters::DynamoStore;
+use shared::domain::wallets::address_of;
 use shared::model::ChainType;
-use shared::wallets::address_of;
 
 /// An item, a stream image: attribute name to value.
 pub type Item = HashMap<String, AttributeValue>;
@@ -345,7 +345,7 @@ fn dedup(mut hits: Vec<Hit>) -> Vec<Hit> {
 
 /// `wusk_` tokens with a valid checksum.
 fn api_keys(text: &str, hits: &mut Vec<Hit>) {
-    let prefix = shared::auth::KEY_PREFIX;
+    let prefix = shared::edge::auth::KEY_PREFIX;
     for (start, _) in text.match_indices(prefix) {
         let rest = &text.as_bytes()[start..];
         let len = rest
@@ -355,7 +355,7 @@ fn api_keys(text: &str, hits: &mut Vec<Hit>) {
         // The longest key-shaped prefix of the run: a key may run into other text.
         if let Some(end) = (prefix.len()..=len)
             .rev()
-            .find(|&end| shared::auth::key_id_of(&text[start..start + end]).is_some())
+            .find(|&end| shared::edge::auth::key_id_of(&text[start..start + end]).is_some())
         {
             hits.push(Hit {
                 kind: Kind::ApiKey,
@@ -368,7 +368,7 @@ fn api_keys(text: &str, hits: &mut Vec<Hit>) {
 
 /// `whsec_` and base64 (or base64url) of 16 to 128 bytes.
 fn webhook_secrets(text: &str, hits: &mut Vec<Hit>) {
-    let prefix = shared::webhooks::signature::SECRET_PREFIX;
+    let prefix = shared::domain::webhooks::signature::SECRET_PREFIX;
     for (start, _) in text.match_indices(prefix) {
         let body_start = start + prefix.len();
         let body = &text.as_bytes()[body_start..];
@@ -783,15 +783,16 @@ mod tests {
 
     /// A generated key of `chain`: its bytes and address.
     fn key(chain: ChainType) -> (Vec<u8>, String) {
-        let key = shared::wallets::generate(chain).unwrap();
+        let key = shared::domain::wallets::generate(chain).unwrap();
         (key.private_key.to_vec(), key.address.as_str().to_owned())
     }
 
     #[test]
     fn api_keys_need_a_valid_checksum() {
-        let token = shared::auth::issue_key(&AppId::generate(), "2026-01-01T00:00:00.000Z")
-            .unwrap()
-            .token;
+        let token =
+            shared::model::api_key::issue_key(&AppId::generate(), "2026-01-01T00:00:00.000Z")
+                .unwrap()
+                .token;
         let mut scanner = Scanner::new(KnownAddresses::default());
         for text in [
             format!("Bearer {token}"),
@@ -813,7 +814,7 @@ mod tests {
 
     #[test]
     fn webhook_secrets_of_plausible_length() {
-        let secret = shared::webhooks::signature::SigningSecret::generate().unwrap();
+        let secret = shared::domain::webhooks::signature::SigningSecret::generate().unwrap();
         let text = secret.reveal();
         let mut scanner = Scanner::new(KnownAddresses::default());
         let hits = scanner.scan_text(&format!("secret={}, next", text.as_str()));

@@ -8,11 +8,11 @@ use aws_lambda_events::event::dynamodb::Event as StreamEvent;
 use local_api::queue::LocalQueue;
 use local_api::stream::{StreamReader, deliver};
 use shared::adapters::sealer::LocalSealer;
-use shared::events::{Event, EventType};
+use shared::domain::events::{Event, EventType};
+use shared::domain::wallets::seal::{self, DataKey, KeySealer, SealError};
 use shared::model::{AppId, ChainType, UserId};
 use shared::ports::WalletStore;
 use shared::ports::publisher::{EventPublisher, PublishError};
-use shared::wallets::seal::{self, DataKey, KeySealer, SealError};
 use zeroize::Zeroizing;
 
 /// A local sealer with a fresh random key-encryption key.

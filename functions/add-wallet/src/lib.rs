@@ -4,14 +4,14 @@
 
 use http::{Method, StatusCode};
 use lambda_http::{Body, Request, Response};
-use shared::api::{self, Reply};
-use shared::auth;
-use shared::error::ApiError;
-use shared::idempotency::{self, IdempotencyStore};
+use shared::domain::updates::{self, WalletRequest};
+use shared::edge::api::{self, Reply};
+use shared::edge::auth;
+use shared::edge::error::ApiError;
+use shared::edge::idempotency::{self, IdempotencyStore};
 use shared::model::new_user::parse_wallet_request;
 use shared::model::{AppId, ChainType, User};
 use shared::ports::{AppStore, UserStore};
-use shared::updates::{self, WalletRequest};
 
 /// Handles one request: the wallet with 202 or 200, or the error envelope.
 pub async fn handle<S>(store: &S, request: Request) -> Response<Body>

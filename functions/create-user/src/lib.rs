@@ -2,13 +2,13 @@
 
 use http::Method;
 use lambda_http::{Body, Request, Response};
-use shared::api::{self, Reply};
-use shared::auth;
-use shared::error::ApiError;
-use shared::idempotency::{self, IdempotencyStore};
+use shared::domain::users;
+use shared::edge::api::{self, Reply};
+use shared::edge::auth;
+use shared::edge::error::ApiError;
+use shared::edge::idempotency::{self, IdempotencyStore};
 use shared::model::{AppId, NewUser, User};
 use shared::ports::{AppStore, UserStore};
-use shared::users;
 
 /// Handles one request: 201 with the new user, or the error envelope.
 pub async fn handle<S>(store: &S, request: Request) -> Response<Body>

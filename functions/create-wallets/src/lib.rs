@@ -4,9 +4,9 @@
 
 use aws_lambda_events::event::dynamodb::Event;
 use aws_lambda_events::event::streams::DynamoDbEventResponse;
+use shared::domain::wallets::KeySealer;
+use shared::domain::wallets::provision;
 use shared::ports::WalletStore;
-use shared::wallets::KeySealer;
-use shared::wallets::provision;
 
 /// Handles one batch of stream records.
 pub async fn handle<S, K>(store: &S, sealer: &K, event: Event) -> DynamoDbEventResponse
@@ -15,6 +15,11 @@ where
     K: KeySealer,
 {
     shared::adapters::dynamo::stream::batch_response(
-        provision::process_batch(store, sealer, &event).await,
+        provision::process_batch(
+            store,
+            sealer,
+            &shared::adapters::dynamo::stream::records(&event),
+        )
+        .await,
     )
 }

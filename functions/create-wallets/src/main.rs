@@ -5,7 +5,7 @@ use std::convert::Infallible;
 use aws_lambda_events::event::dynamodb::Event;
 use lambda_runtime::{LambdaEvent, service_fn};
 use shared::adapters::sealer::Sealer;
-use shared::wallets::seal::{self, KeyPurpose};
+use shared::domain::wallets::seal::{self, KeyPurpose};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {

@@ -6,13 +6,13 @@ use std::time::Duration;
 
 use http::Method;
 use lambda_http::{Body, Request, Response};
-use shared::api::{self, Reply};
-use shared::auth;
-use shared::error::ApiError;
-use shared::idempotency::{self, IdempotencyStore};
+use shared::domain::users;
+use shared::edge::api::{self, Reply};
+use shared::edge::auth;
+use shared::edge::error::ApiError;
+use shared::edge::idempotency::{self, IdempotencyStore};
 use shared::model::AppId;
 use shared::ports::{AppStore, UserStore};
-use shared::users;
 
 /// Handles one request: 204, or the error envelope.
 pub async fn handle<S>(store: &S, retention: Duration, request: Request) -> Response<Body>

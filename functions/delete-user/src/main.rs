@@ -5,5 +5,5 @@ async fn main() -> Result<(), lambda_http::Error> {
     shared::telemetry::init();
     let store = shared::config::store_from_env().await?;
     let retention = shared::config::deleted_user_retention()?;
-    shared::lambda::serve(|request| delete_user::handle(&store, retention, request)).await
+    shared::edge::lambda::serve(|request| delete_user::handle(&store, retention, request)).await
 }

@@ -9,10 +9,11 @@ use std::collections::HashSet;
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
 use futures::StreamExt;
+use shared::adapters::http_sender::Sender;
+use shared::domain::wallets::KeySealer;
+use shared::domain::webhooks::delivery::{self, DeliveryJob, RetrySchedule, SecretOpener, Verdict};
 use shared::ports::WebhookStore;
 use shared::ports::queue::DeliveryQueue;
-use shared::wallets::KeySealer;
-use shared::webhooks::delivery::{self, DeliveryJob, RetrySchedule, SecretOpener, Sender, Verdict};
 
 /// What deliveries need.
 pub struct Deliveries<'a, S, K, Q> {

@@ -5,11 +5,12 @@ use std::convert::Infallible;
 use aws_lambda_events::event::sqs::SqsEvent;
 use deliver_webhooks::Deliveries;
 use lambda_runtime::{LambdaEvent, service_fn};
+use shared::adapters::http_sender::Sender;
 use shared::adapters::sealer::Sealer;
 use shared::adapters::sqs::SqsQueue;
-use shared::wallets::seal::KeyPurpose;
-use shared::webhooks::delivery::{RetrySchedule, SecretOpener, Sender};
-use shared::webhooks::destination::DestinationPolicy;
+use shared::domain::wallets::seal::KeyPurpose;
+use shared::domain::webhooks::delivery::{RetrySchedule, SecretOpener};
+use shared::domain::webhooks::destination::DestinationPolicy;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {

@@ -2,9 +2,9 @@
 //! 404 otherwise, both in the API's envelope rather than API Gateway's bare `Not Found`.
 
 use lambda_http::{Body, Request, Response};
-use shared::api;
-use shared::error::ApiError;
-use shared::routes;
+use shared::edge::api;
+use shared::edge::error::ApiError;
+use shared::edge::routes;
 
 /// Handles one unrouted request.
 pub fn handle(request: &Request) -> Response<Body> {

@@ -3,5 +3,5 @@
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     shared::telemetry::init();
-    shared::lambda::serve(|request| async move { fallback::handle(&request) }).await
+    shared::edge::lambda::serve(|request| async move { fallback::handle(&request) }).await
 }

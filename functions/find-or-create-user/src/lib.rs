@@ -3,13 +3,13 @@
 use http::Method;
 use lambda_http::{Body, Request, Response};
 use serde_json::json;
-use shared::api::{self, Reply};
-use shared::auth;
-use shared::error::ApiError;
-use shared::idempotency::{self, IdempotencyStore};
+use shared::domain::users;
+use shared::edge::api::{self, Reply};
+use shared::edge::auth;
+use shared::edge::error::ApiError;
+use shared::edge::idempotency::{self, IdempotencyStore};
 use shared::model::{AppId, NewUser, User};
 use shared::ports::{AppStore, UserStore};
-use shared::users;
 
 /// Handles one request: `{"user":…,"created":bool}` with 200 or 201, or the error envelope.
 pub async fn handle<S>(store: &S, request: Request) -> Response<Body>

@@ -3,11 +3,11 @@
 
 use http::Method;
 use lambda_http::{Body, Request, Response};
-use shared::api::{self, Reply};
-use shared::auth;
-use shared::error::ApiError;
+use shared::domain::users::{self, UsersQuery};
+use shared::edge::api::{self, Reply};
+use shared::edge::auth;
+use shared::edge::error::ApiError;
 use shared::ports::{AppStore, UserStore};
-use shared::users::{self, UsersQuery};
 
 /// Handles one request: 200 with the user, 404, or the error envelope.
 pub async fn handle<S: UserStore + AppStore>(store: &S, request: Request) -> Response<Body> {

@@ -5,14 +5,14 @@
 use http::Method;
 use lambda_http::{Body, Request, Response};
 use serde_json::{Value, json};
-use shared::api::{self, Reply};
-use shared::auth;
-use shared::error::ApiError;
-use shared::idempotency::{self, IdempotencyStore};
+use shared::domain::users;
+use shared::edge::api::{self, Reply};
+use shared::edge::auth;
+use shared::edge::error::ApiError;
+use shared::edge::idempotency::{self, IdempotencyStore};
+use shared::model::validation::FieldError;
 use shared::model::{AppId, NewUser};
 use shared::ports::{AppStore, UserStore};
-use shared::users;
-use shared::validation::FieldError;
 
 /// Handles one request: 200 with per-item results, or the error envelope.
 pub async fn handle<S>(store: &S, request: Request) -> Response<Body>

@@ -4,14 +4,14 @@
 
 use http::{Method, StatusCode};
 use lambda_http::{Body, Request, Response};
-use shared::api::{self, Reply};
-use shared::auth;
-use shared::error::ApiError;
-use shared::idempotency::{self, IdempotencyStore};
+use shared::domain::updates;
+use shared::edge::api::{self, Reply};
+use shared::edge::auth;
+use shared::edge::error::ApiError;
+use shared::edge::idempotency::{self, IdempotencyStore};
+use shared::model::validation::Violations;
 use shared::model::{AppId, LinkedAccount};
 use shared::ports::{AppStore, UserStore};
-use shared::updates;
-use shared::validation::Violations;
 
 /// Handles one request: 201 (linked) or 200 (already linked) with the user, or the envelope.
 pub async fn handle<S>(store: &S, request: Request) -> Response<Body>

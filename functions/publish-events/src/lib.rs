@@ -4,10 +4,10 @@
 
 use aws_lambda_events::event::dynamodb::Event;
 use aws_lambda_events::event::streams::DynamoDbEventResponse;
+use shared::domain::webhooks::fanout;
 use shared::ports::WebhookStore;
 use shared::ports::publisher::EventPublisher;
 use shared::ports::queue::DeliveryQueue;
-use shared::webhooks::fanout;
 
 /// Handles one batch of stream records.
 pub async fn handle<S, P, Q>(
@@ -22,6 +22,12 @@ where
     Q: DeliveryQueue,
 {
     shared::adapters::dynamo::stream::batch_response(
-        fanout::process_batch(store, publisher, queue, &event).await,
+        fanout::process_batch(
+            store,
+            publisher,
+            queue,
+            &shared::adapters::dynamo::stream::records(&event),
+        )
+        .await,
     )
 }

@@ -5,13 +5,13 @@
 
 use http::{Method, StatusCode};
 use lambda_http::{Body, Request, Response};
-use shared::api::{self, Reply};
-use shared::auth;
-use shared::error::ApiError;
-use shared::idempotency::{self, IdempotencyStore};
+use shared::domain::updates;
+use shared::edge::api::{self, Reply};
+use shared::edge::auth;
+use shared::edge::error::ApiError;
+use shared::edge::idempotency::{self, IdempotencyStore};
 use shared::model::{AppId, User};
 use shared::ports::{AppStore, UserStore};
-use shared::updates;
 
 /// Handles one request: 200 with the user, or the error envelope.
 pub async fn handle<S>(store: &S, request: Request) -> Response<Body>

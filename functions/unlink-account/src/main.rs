@@ -4,5 +4,5 @@
 async fn main() -> Result<(), lambda_http::Error> {
     shared::telemetry::init();
     let store = shared::config::store_from_env().await?;
-    shared::lambda::serve(|request| unlink_account::handle(&store, request)).await
+    shared::edge::lambda::serve(|request| unlink_account::handle(&store, request)).await
 }

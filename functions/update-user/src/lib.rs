@@ -6,14 +6,14 @@
 use http::{Method, StatusCode, header};
 use lambda_http::{Body, Request, Response};
 use serde_json::{Map, Value};
-use shared::api::{self, Reply};
-use shared::auth;
-use shared::error::ApiError;
-use shared::idempotency::{self, IdempotencyStore};
+use shared::domain::updates::{self, Precondition};
+use shared::edge::api::{self, Reply};
+use shared::edge::auth;
+use shared::edge::error::ApiError;
+use shared::edge::idempotency::{self, IdempotencyStore};
+use shared::model::validation::FieldError;
 use shared::model::{AppId, User};
 use shared::ports::{AppStore, UserStore};
-use shared::updates::{self, Precondition};
-use shared::validation::FieldError;
 
 /// Handles one request: 200 with the updated user and its ETag, or the error envelope.
 pub async fn handle<S>(store: &S, request: Request) -> Response<Body>

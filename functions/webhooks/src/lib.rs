@@ -4,17 +4,17 @@
 use http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde_json::Value;
-use shared::api::{self, Reply};
-use shared::auth;
-use shared::error::ApiError;
-use shared::idempotency::{self, IdempotencyStore};
+use shared::domain::wallets::KeySealer;
+use shared::domain::webhooks::destination::DestinationPolicy;
+use shared::domain::webhooks::manage;
+use shared::edge::api::{self, Reply};
+use shared::edge::auth;
+use shared::edge::error::ApiError;
+use shared::edge::idempotency::{self, IdempotencyStore};
+use shared::edge::routes::{self, Resolved, Route};
 use shared::model::AppId;
 use shared::ports::queue::DeliveryQueue;
 use shared::ports::{AppStore, WebhookStore};
-use shared::routes::{self, Resolved, Route};
-use shared::wallets::KeySealer;
-use shared::webhooks::destination::DestinationPolicy;
-use shared::webhooks::manage;
 
 /// What the webhook routes need besides the request.
 pub struct Webhooks<'a, S, K, Q> {

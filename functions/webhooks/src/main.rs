@@ -2,8 +2,8 @@
 
 use shared::adapters::sealer::Sealer;
 use shared::adapters::sqs::SqsQueue;
-use shared::wallets::seal::KeyPurpose;
-use shared::webhooks::destination::DestinationPolicy;
+use shared::domain::wallets::seal::KeyPurpose;
+use shared::domain::webhooks::destination::DestinationPolicy;
 use webhooks::Webhooks;
 
 #[tokio::main]
@@ -19,5 +19,5 @@ async fn main() -> Result<(), lambda_http::Error> {
         queue: &queue,
         policy: DestinationPolicy::from_env(),
     };
-    shared::lambda::serve(|request| webhooks::handle(&context, request)).await
+    shared::edge::lambda::serve(|request| webhooks::handle(&context, request)).await
 }

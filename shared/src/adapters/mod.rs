@@ -2,6 +2,7 @@
 
 pub mod dynamo;
 pub mod eventbridge;
+pub mod http_sender;
 pub mod sealer;
 pub mod sqs;
 

@@ -6,7 +6,7 @@
 
 use unicode_normalization::UnicodeNormalization;
 
-use crate::validation::FieldError;
+use crate::model::validation::FieldError;
 
 /// RFC 5321 caps a forward path at 256 octets including the angle brackets.
 const MAX_EMAIL_BYTES: usize = 254;

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::{ChainType, Identifier, WalletAddress};
-use crate::validation::{FieldError, Violations, check_text, expect_str, json_type};
+use crate::model::validation::{FieldError, Violations, check_text, expect_str, json_type};
 
 /// The most characters a subject, handle or username of another service may have.
 const MAX_SUBJECT_CHARS: usize = 255;

@@ -3,6 +3,7 @@
 
 pub mod address;
 pub mod api_key;
+pub mod change;
 pub mod email;
 pub mod event;
 pub mod identifier;
@@ -11,6 +12,7 @@ pub mod linked_account;
 pub mod new_user;
 pub mod sealed_key;
 pub mod user;
+pub mod validation;
 pub mod webhook;
 
 pub use address::{ChainType, WalletAddress};

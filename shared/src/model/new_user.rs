@@ -3,7 +3,7 @@
 use serde_json::{Map, Value};
 
 use super::{ChainType, EmailAddress, Identifier, LinkedAccount};
-use crate::validation::{FieldError, Violations, check_text, expect_str, json_type};
+use crate::model::validation::{FieldError, Violations, check_text, expect_str, json_type};
 
 /// The most characters of an app's own user id.
 pub const MAX_EXTERNAL_ID_CHARS: usize = 255;

@@ -9,6 +9,9 @@ use super::SealedKey;
 use super::event::EventType;
 use super::{AppId, UserId};
 
+/// How long attempts are kept for `GET /v1/webhooks/{id}/deliveries`.
+pub const ATTEMPT_RETENTION_SECS: u64 = 30 * 24 * 60 * 60;
+
 /// Whether an endpoint gets deliveries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]

@@ -8,6 +8,7 @@
 
 use std::future::Future;
 
+use crate::model::api_key::AppRecord;
 use crate::model::event::UserEvent;
 use crate::model::webhook::{Attempt, DeliveryClaim, Endpoint, LeaseRequest};
 use crate::model::{
@@ -19,6 +20,7 @@ pub mod idempotency;
 pub mod publisher;
 pub mod queue;
 pub mod sealer;
+pub mod sender;
 
 /// A storage failure, classified by what the caller can do about it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -123,6 +125,38 @@ pub trait AppStore: Send + Sync {
         now: &str,
         cutoff: &str,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
+}
+
+/// Creating apps and managing their keys: the admin CLI's operations.
+pub trait AppAdmin: Send + Sync {
+    /// Creates an app (its id must be new).
+    fn create_app(&self, app: &AppRecord) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// The app with `app_id`, if it exists.
+    fn get_app(
+        &self,
+        app_id: &AppId,
+    ) -> impl Future<Output = Result<Option<AppRecord>, StoreError>> + Send;
+
+    /// Stores a new key and records it on its app, all or nothing (the app must exist).
+    fn add_api_key(
+        &self,
+        record: &ApiKeyRecord,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Every key of an app, oldest first, revoked ones included.
+    fn list_api_keys(
+        &self,
+        app_id: &AppId,
+    ) -> impl Future<Output = Result<Vec<ApiKeyRecord>, StoreError>> + Send;
+
+    /// Revokes a key of `app_id` at `now`. `false` if the app has no such live key.
+    fn revoke_api_key(
+        &self,
+        app_id: &AppId,
+        key_id: &str,
+        now: &str,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 }
 
 /// What counting a failed wallet attempt did.

@@ -100,7 +100,7 @@ async fn a_wrong_or_revoked_key_is_401() {
     );
 
     // A well-formed key with a valid checksum that was never issued: found by no lookup.
-    let other = shared::auth::issue_key(&stack.app, "now").unwrap();
+    let other = shared::model::api_key::issue_key(&stack.app, "now").unwrap();
     let unissued = api_tests::with_api_key(stack.event("create-user"), &other.token);
     assert_error(
         &create_user::handle(&stack.store, unissued).await,
@@ -108,8 +108,10 @@ async fn a_wrong_or_revoked_key_is_401() {
         "unauthorized",
     );
 
-    let key_id = shared::auth::key_id_of(&stack.api_key).unwrap().to_owned();
-    shared::apps::revoke_api_key(&stack.store, &stack.app, &key_id)
+    let key_id = shared::edge::auth::key_id_of(&stack.api_key)
+        .unwrap()
+        .to_owned();
+    shared::edge::auth::revoke_api_key(&stack.store, &stack.app, &key_id)
         .await
         .unwrap();
     let revoked = stack.event("create-user");

@@ -52,7 +52,7 @@ async fn assert_wallets_ready(
             WalletAddress::parse(wallet.chain_type, wallet.address.as_deref().unwrap()).unwrap();
         let key = opened_key(stack, sealer, app, id, wallet.chain_type).await;
         assert_eq!(
-            shared::wallets::address_of(wallet.chain_type, &key).unwrap(),
+            shared::domain::wallets::address_of(wallet.chain_type, &key).unwrap(),
             address
         );
         let owner = stack
@@ -143,7 +143,7 @@ async fn a_failing_key_service_fails_the_wallet_after_bounded_attempts() {
     let batch = event("create-wallets-insert");
     materialise(&stack, &batch).await;
     let (app, id) = owner_of(&batch.records[0]);
-    let max = shared::wallets::provision::MAX_WALLET_ATTEMPTS;
+    let max = shared::domain::wallets::provision::MAX_WALLET_ATTEMPTS;
     for attempt in 1..=max {
         let response = create_wallets::handle(&stack.store, &FailingSealer, batch.clone()).await;
         let user = user(&stack, &app, id).await;

@@ -16,7 +16,8 @@ use api_tests::TestStack;
 use aws_lambda_events::event::dynamodb::Event as StreamEvent;
 use aws_lambda_events::event::sqs::SqsEvent;
 use serde_json::Value;
-use shared::webhooks::delivery::{RetrySchedule, SecretOpener, Sender};
+use shared::adapters::http_sender::Sender;
+use shared::domain::webhooks::delivery::{RetrySchedule, SecretOpener};
 use tokio::process::{Child, Command};
 
 /// What an invocation answers: an HTTP status, or a batch's reported failures.

@@ -155,9 +155,9 @@ async fn the_stream_and_queue_payloads_feed_their_functions() {
     // The job names an endpoint this table does not have: nothing to deliver, nothing to retry.
     let message: aws_lambda_events::event::sqs::SqsEvent =
         serde_json::from_str(&api_tests::read_event("deliver-webhooks")).unwrap();
-    let opener = shared::webhooks::delivery::SecretOpener::new(services.sealer.clone());
-    let sender = shared::webhooks::delivery::Sender::new(local_api::LOCAL_DESTINATIONS).unwrap();
-    let schedule = shared::webhooks::delivery::RetrySchedule::default();
+    let opener = shared::domain::webhooks::delivery::SecretOpener::new(services.sealer.clone());
+    let sender = shared::adapters::http_sender::Sender::new(local_api::LOCAL_DESTINATIONS).unwrap();
+    let schedule = shared::domain::webhooks::delivery::RetrySchedule::default();
     let context = deliver_webhooks::Deliveries {
         store: &stack.store,
         opener: &opener,

@@ -9,7 +9,7 @@
 //! "Errors" section says so).
 //!
 //! Elsewhere: email spellings (one user or two) in `users.rs`; a handler panic becoming an
-//! enveloped 500 in `shared::lambda`'s unit tests (`catch_panics`, which `shared::lambda::serve` uses).
+//! enveloped 500 in `shared::edge::lambda`'s unit tests (`catch_panics`, which `shared::edge::lambda::serve` uses).
 
 // Test helpers report failures by panicking.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -24,8 +24,8 @@ use api_tests::raw_http::{Reply, assert_error, call, exchange, start};
 use http::{HeaderName, HeaderValue};
 use lambda_http::{Body, Request, Response};
 use serde_json::{Value, json};
-use shared::api::MAX_BODY_BYTES;
-use shared::routes::Route;
+use shared::edge::api::MAX_BODY_BYTES;
+use shared::edge::routes::Route;
 
 /// The hang detector's bound.
 const QUICKLY: Duration = Duration::from_secs(5);
@@ -162,7 +162,7 @@ impl Hostile {
 /// The handler function the route's Lambda runs.
 async fn handler(stack: &TestStack, request: Request) -> Response<Body> {
     let store = &stack.store;
-    let route = shared::routes::resolve(request.method(), request.uri().path())
+    let route = shared::edge::routes::resolve(request.method(), request.uri().path())
         .map(|resolved| resolved.route);
     match route {
         Ok(Route::CreateUser) => create_user::handle(store, request).await,

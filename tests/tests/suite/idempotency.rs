@@ -7,7 +7,7 @@ use api_tests::{TestStack, assert_error, request};
 use futures::future::join_all;
 use lambda_http::{Body, Request, Response};
 use serde_json::{Value, json};
-use shared::idempotency::{Claim, IdempotencyStore, KeyRecord, KeyState};
+use shared::edge::idempotency::{Claim, IdempotencyStore, KeyRecord, KeyState};
 
 fn with_key(mut request: Request, key: &str) -> Request {
     request
@@ -168,7 +168,7 @@ async fn a_retry_while_the_first_runs_waits_then_is_409_and_a_dead_claim_is_recl
     let stack = TestStack::new().await;
     let body = json!({"username": "patient"});
     let probe = request("POST", "/v1/users", &stack.api_key, Some(&body));
-    let fingerprint = shared::idempotency::fingerprint(&probe);
+    let fingerprint = shared::edge::idempotency::fingerprint(&probe);
     let now = now_ms();
     // A live claim held by "another request" that never finishes.
     let live = in_progress(&fingerprint, now + 60_000, now / 1000 + 3600);

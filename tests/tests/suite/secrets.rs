@@ -14,9 +14,9 @@ use api_tests::wallets::{Pipeline, opened_key, test_sealer};
 use api_tests::{TestStack, parts, request};
 use aws_sdk_dynamodb::types::AttributeValue;
 use serde_json::{Value, json};
+use shared::domain::wallets::address_of;
+use shared::domain::webhooks::signature::SigningSecret;
 use shared::model::{ChainType, UserId};
-use shared::wallets::address_of;
-use shared::webhooks::signature::SigningSecret;
 use tracing_subscriber::layer::SubscriberExt;
 
 /// A fresh directory for one test's log files.

@@ -50,7 +50,7 @@ fn template_routes() -> (BTreeSet<(String, String, String)>, BTreeSet<String>) {
 #[test]
 fn template_routes_and_the_route_table_are_the_same() {
     let (in_template, _) = template_routes();
-    let in_code: BTreeSet<(String, String, String)> = shared::routes::routes()
+    let in_code: BTreeSet<(String, String, String)> = shared::edge::routes::routes()
         .into_iter()
         .map(|spec| {
             (
@@ -122,7 +122,7 @@ fn every_route_is_in_openapi_yaml_and_back() {
             }
         }
     }
-    let routed: BTreeSet<(String, String)> = shared::routes::routes()
+    let routed: BTreeSet<(String, String)> = shared::edge::routes::routes()
         .into_iter()
         .map(|spec| (spec.method.to_string(), spec.path.to_owned()))
         .collect();
@@ -149,10 +149,13 @@ fn http_function_timeouts_are_within_the_idempotency_locks_bound() {
         }
         let timeout = properties["Timeout"].as_i64().unwrap_or(default);
         assert!(
-            timeout as u64 <= shared::idempotency::LONGEST_HTTP_TIMEOUT.as_secs(),
+            timeout as u64 <= shared::edge::idempotency::LONGEST_HTTP_TIMEOUT.as_secs(),
             "{name:?} has Timeout {timeout}, beyond idempotency::LONGEST_HTTP_TIMEOUT"
         );
         longest = longest.max(timeout as u64);
     }
-    assert_eq!(longest, shared::idempotency::LONGEST_HTTP_TIMEOUT.as_secs());
+    assert_eq!(
+        longest,
+        shared::edge::idempotency::LONGEST_HTTP_TIMEOUT.as_secs()
+    );
 }

@@ -222,10 +222,10 @@ async fn apps_are_isolated_and_identifiers_are_unique_per_app() {
 #[tokio::test]
 async fn an_app_may_hold_several_keys_and_revoke_one() {
     let stack = TestStack::new().await;
-    let second = shared::apps::issue_api_key(&stack.store, &stack.app)
+    let second = shared::domain::apps::issue_api_key(&stack.store, &stack.app)
         .await
         .unwrap();
-    let keys = shared::apps::list_api_keys(&stack.store, &stack.app)
+    let keys = shared::domain::apps::list_api_keys(&stack.store, &stack.app)
         .await
         .unwrap();
     assert_eq!(keys.len(), 2);
@@ -237,8 +237,10 @@ async fn an_app_may_hold_several_keys_and_revoke_one() {
     let stored = format!("{:?}", stack.items().await);
     assert!(!stored.contains(&stack.api_key) && !stored.contains(&second.token));
 
-    let first_id = shared::auth::key_id_of(&stack.api_key).unwrap().to_owned();
-    shared::apps::revoke_api_key(&stack.store, &stack.app, &first_id)
+    let first_id = shared::edge::auth::key_id_of(&stack.api_key)
+        .unwrap()
+        .to_owned();
+    shared::edge::auth::revoke_api_key(&stack.store, &stack.app, &first_id)
         .await
         .unwrap();
     let (status, _) = create(&stack, &stack.api_key.clone(), json!({})).await;
@@ -247,19 +249,21 @@ async fn an_app_may_hold_several_keys_and_revoke_one() {
     assert_eq!(status, 201);
     // Revoking twice, or another app's key, is refused.
     assert!(
-        shared::apps::revoke_api_key(&stack.store, &stack.app, &first_id)
+        shared::edge::auth::revoke_api_key(&stack.store, &stack.app, &first_id)
             .await
             .is_err()
     );
     let (other_app, other_key) = stack.other_app().await;
-    let other_id = shared::auth::key_id_of(&other_key).unwrap().to_owned();
+    let other_id = shared::edge::auth::key_id_of(&other_key)
+        .unwrap()
+        .to_owned();
     assert!(
-        shared::apps::revoke_api_key(&stack.store, &stack.app, &other_id)
+        shared::edge::auth::revoke_api_key(&stack.store, &stack.app, &other_id)
             .await
             .is_err()
     );
     assert!(
-        shared::apps::revoke_api_key(&stack.store, &other_app, &other_id)
+        shared::edge::auth::revoke_api_key(&stack.store, &other_app, &other_id)
             .await
             .is_ok()
     );
@@ -301,7 +305,7 @@ async fn an_unreachable_store_is_a_503_that_names_no_internals() {
 
 /// The recorded last use of each of the app's keys, by key id.
 async fn last_uses(stack: &TestStack) -> std::collections::HashMap<String, Option<String>> {
-    let keys = shared::apps::list_api_keys(&stack.store, &stack.app)
+    let keys = shared::domain::apps::list_api_keys(&stack.store, &stack.app)
         .await
         .unwrap();
     keys.into_iter()
@@ -312,11 +316,11 @@ async fn last_uses(stack: &TestStack) -> std::collections::HashMap<String, Optio
 #[tokio::test]
 async fn a_keys_last_use_is_recorded_to_the_hour() {
     let stack = TestStack::new().await;
-    let unused = shared::apps::issue_api_key(&stack.store, &stack.app)
+    let unused = shared::domain::apps::issue_api_key(&stack.store, &stack.app)
         .await
         .unwrap();
     let key = stack.api_key.clone();
-    let used_id = shared::auth::key_id_of(&key).unwrap().to_owned();
+    let used_id = shared::edge::auth::key_id_of(&key).unwrap().to_owned();
     create(&stack, &key, json!({})).await;
     let uses = last_uses(&stack).await;
     let first_use = uses[&used_id].clone().expect("the used key has a last use");

@@ -11,7 +11,7 @@ use api_tests::wallets::{
 use api_tests::{TestStack, assert_error, parts, request};
 use aws_lambda_events::event::dynamodb::Event;
 use serde_json::{Value, json};
-use shared::events::EventType;
+use shared::domain::events::EventType;
 use shared::model::{ChainType, UserId, WalletAddress};
 use shared::ports::WalletStore;
 
@@ -131,7 +131,7 @@ async fn a_failed_wallet_is_visible_and_recovers_when_requeued() {
     assert_eq!(failed["status"], "failed", "{failed}");
     assert_eq!(
         failed["attempts"],
-        shared::wallets::provision::MAX_WALLET_ATTEMPTS
+        shared::domain::wallets::provision::MAX_WALLET_ATTEMPTS
     );
     assert_eq!(failed["last_error"], "key_sealing_failed");
     assert_eq!(failed["address"], Value::Null);

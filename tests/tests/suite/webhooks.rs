@@ -13,10 +13,11 @@ use api_tests::wallets::{Pipeline, test_sealer};
 use api_tests::{TestStack, parts, request};
 use local_api::{LOCAL_DESTINATIONS, Services, workers};
 use serde_json::{Value, json};
-use shared::events::EventType;
-use shared::webhooks::delivery::{self, DeliveryJob, RetrySchedule, SecretOpener, Sender, Verdict};
-use shared::webhooks::destination::DestinationPolicy;
-use shared::webhooks::signature::{self, SigningSecret};
+use shared::adapters::http_sender::Sender;
+use shared::domain::events::EventType;
+use shared::domain::webhooks::delivery::{self, DeliveryJob, RetrySchedule, SecretOpener, Verdict};
+use shared::domain::webhooks::destination::DestinationPolicy;
+use shared::domain::webhooks::signature::{self, SigningSecret};
 
 /// A local stack on its own table: the wallet creator, the event publisher and deliveries
 /// running as `local-api` runs them, with `schedule` and attempts timing out after `timeout`.
@@ -638,7 +639,7 @@ async fn endpoints_are_tenant_isolated_limited_and_rotation_signs_with_both_secr
     assert!(reference_verifies(&new_secret, &again));
 
     let mut registered = 1;
-    while registered < shared::webhooks::endpoint::MAX_ENDPOINTS_PER_APP {
+    while registered < shared::domain::webhooks::endpoint::MAX_ENDPOINTS_PER_APP {
         local.register(&receiver.url, &["user.deleted"]).await;
         registered += 1;
     }

@@ -6,17 +6,9 @@ use serde::{Deserialize, Serialize};
 use super::DynamoStore;
 use super::sdk::{applied, build_error, classify, conditional_put, from_item, to_item};
 use crate::adapters::dynamo::keys::{self, PK, SK};
-use crate::model::ApiKeyRecord;
-use crate::model::AppId;
-use crate::ports::{AppStore, StoreError};
-
-/// An app as the admin CLI sees it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AppRecord {
-    pub app_id: AppId,
-    pub name: String,
-    pub created_at: String,
-}
+use crate::model::api_key::AppRecord;
+use crate::model::{ApiKeyRecord, AppId};
+use crate::ports::{AppAdmin, AppStore, StoreError};
 
 #[derive(Serialize, Deserialize)]
 struct AppItem {
@@ -36,9 +28,8 @@ struct ApiKeyItem {
     record: ApiKeyRecord,
 }
 
-impl DynamoStore {
-    /// Creates an app.
-    pub async fn create_app(&self, app: &AppRecord) -> Result<(), StoreError> {
+impl AppAdmin for DynamoStore {
+    async fn create_app(&self, app: &AppRecord) -> Result<(), StoreError> {
         let item = to_item(&AppItem {
             pk: keys::app_pk(&app.app_id),
             sk: keys::SK_APP.to_owned(),
@@ -57,14 +48,14 @@ impl DynamoStore {
     }
 
     /// The app with `app_id`, if it exists.
-    pub async fn get_app(&self, app_id: &AppId) -> Result<Option<AppRecord>, StoreError> {
+    async fn get_app(&self, app_id: &AppId) -> Result<Option<AppRecord>, StoreError> {
         let item = self.get_item(keys::app_pk(app_id), keys::SK_APP).await?;
         item.map(|item| from_item::<AppItem>(item).map(|i| i.app))
             .transpose()
     }
 
     /// Stores a new key and records it on its app, in one transaction (the app must exist).
-    pub async fn add_api_key(&self, record: &ApiKeyRecord) -> Result<(), StoreError> {
+    async fn add_api_key(&self, record: &ApiKeyRecord) -> Result<(), StoreError> {
         let item = to_item(&ApiKeyItem {
             pk: keys::api_key_pk(&record.key_id),
             sk: keys::SK_API_KEY.to_owned(),
@@ -91,7 +82,7 @@ impl DynamoStore {
     }
 
     /// Every key of an app, oldest first, revoked ones included.
-    pub async fn list_api_keys(&self, app_id: &AppId) -> Result<Vec<ApiKeyRecord>, StoreError> {
+    async fn list_api_keys(&self, app_id: &AppId) -> Result<Vec<ApiKeyRecord>, StoreError> {
         let Some(app) = self.get_item(keys::app_pk(app_id), keys::SK_APP).await? else {
             return Ok(Vec::new());
         };
@@ -110,7 +101,7 @@ impl DynamoStore {
     }
 
     /// Revokes a key of `app_id`. `false` if the app has no such live key.
-    pub async fn revoke_api_key(
+    async fn revoke_api_key(
         &self,
         app_id: &AppId,
         key_id: &str,

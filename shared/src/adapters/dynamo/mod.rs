@@ -13,7 +13,6 @@ mod users;
 mod wallets;
 mod webhooks;
 
-pub use apps::AppRecord;
 use cancellation::Cancellation;
 pub use restore::RestoreError;
 use sdk::classify;

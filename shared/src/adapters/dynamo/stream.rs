@@ -1,20 +1,34 @@
-//! What every consumer of the table's stream shares: the one reading of a record's user
-//! images, records it cannot understand, and the partial batch response that reports the
-//! records to retry.
+//! The table's stream as the domain sees it: each record of a Lambda DynamoDB event decoded
+//! once into a [`ChangeRecord`] (its user images read through the user item's one decoder),
+//! and the partial batch response that reports the records to retry.
 
-use aws_lambda_events::event::dynamodb::EventRecord;
+use aws_lambda_events::event::dynamodb::{Event, EventRecord};
 use aws_lambda_events::event::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse};
 
-use crate::adapters::dynamo::keys::SK_USER;
-use crate::adapters::dynamo::user_from_image;
-use crate::model::{AppId, User};
+use super::keys::SK_USER;
+use super::user_from_image;
+use crate::model::change::{ChangeKind, ChangeRecord, PoisonRecord, UserChange};
 
-/// A record that cannot be understood: retrying it will not help.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("malformed stream record {event_id}: {reason}")]
-pub struct PoisonRecord {
-    pub event_id: String,
-    pub reason: String,
+/// The records of a batch, in order.
+pub fn records(event: &Event) -> Vec<ChangeRecord> {
+    event.records.iter().map(record).collect()
+}
+
+/// One record, decoded.
+pub fn record(record: &EventRecord) -> ChangeRecord {
+    ChangeRecord {
+        id: record.event_id.clone(),
+        sequence: record
+            .change
+            .sequence_number
+            .clone()
+            .unwrap_or_else(|| record.event_id.clone()),
+        item: match record.change.keys.get("pk") {
+            Some(serde_dynamo::AttributeValue::S(pk)) => pk.clone(),
+            _ => record.event_id.clone(),
+        },
+        change: user_change(record),
+    }
 }
 
 /// The response that reports `failed` (sequence numbers) in `batchItemFailures`: the event
@@ -32,19 +46,10 @@ pub fn batch_response(failed: Vec<String>) -> DynamoDbEventResponse {
     response
 }
 
-/// A user item's images in one record: before the change (none for an insert) and after it
-/// (none for a removal), each with its app.
-#[derive(Debug, Clone, PartialEq)]
-pub struct UserImages {
-    pub old: Option<(AppId, User)>,
-    pub new: Option<(AppId, User)>,
-}
-
-/// The user images `record` carries; `None` for a record of another kind of item (keys,
-/// guards, apps, events, deliveries).
-pub fn user_images(record: &EventRecord) -> Result<Option<UserImages>, PoisonRecord> {
+/// The user change `record` carries; `None` for a record of another kind of item.
+fn user_change(record: &EventRecord) -> Result<Option<UserChange>, PoisonRecord> {
     let poison = |reason: String| PoisonRecord {
-        event_id: record.event_id.clone(),
+        record_id: record.event_id.clone(),
         reason,
     };
     match record.change.keys.get("sk") {
@@ -52,6 +57,12 @@ pub fn user_images(record: &EventRecord) -> Result<Option<UserImages>, PoisonRec
         Some(_) => return Ok(None),
         None => return Err(poison("the record has no sort key".into())),
     }
+    let kind = match record.event_name.as_str() {
+        "INSERT" => ChangeKind::Insert,
+        "MODIFY" => ChangeKind::Modify,
+        "REMOVE" => ChangeKind::Remove,
+        other => return Err(poison(format!("an unknown event name {other:?}"))),
+    };
     let image = |item: &serde_dynamo::Item, which: &str| {
         if item.is_empty() {
             return Ok(None);
@@ -60,16 +71,16 @@ pub fn user_images(record: &EventRecord) -> Result<Option<UserImages>, PoisonRec
             .map(Some)
             .map_err(|e| poison(format!("{which} image: {e}")))
     };
-    Ok(Some(UserImages {
+    let committed_at = crate::clock::format_rfc3339(
+        time::OffsetDateTime::from_unix_timestamp(
+            record.change.approximate_creation_date_time.timestamp(),
+        )
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH),
+    );
+    Ok(Some(UserChange {
+        kind,
         old: image(&record.change.old_image, "old")?,
         new: image(&record.change.new_image, "new")?,
+        committed_at,
     }))
-}
-
-/// The item a record is about (its partition key), so one item's records can be kept in order.
-pub fn item_key(record: &EventRecord) -> String {
-    match record.change.keys.get("pk") {
-        Some(serde_dynamo::AttributeValue::S(pk)) => pk.clone(),
-        _ => record.event_id.clone(),
-    }
 }

@@ -12,10 +12,10 @@ use super::sdk::{applied, build_error, classify, conditional_put, from_item, pla
 use super::{DynamoStore, Item};
 use crate::adapters::dynamo::keys::{self, PK, SK};
 use crate::model::event::{Event, UserEvent};
+use crate::model::webhook::ATTEMPT_RETENTION_SECS;
 use crate::model::webhook::{Attempt, AttemptOutcome, DeliveryClaim, Endpoint, LeaseRequest};
 use crate::model::{AppId, UserId};
 use crate::ports::{EndpointLimitError, StoreError, WebhookStore};
-use crate::webhooks::delivery::ATTEMPT_RETENTION_SECS;
 
 #[derive(Serialize, Deserialize)]
 struct EndpointItem {

@@ -8,14 +8,14 @@
 
 use std::collections::HashMap;
 
-use aws_lambda_events::event::dynamodb::{Event as StreamEvent, EventRecord};
 use futures::StreamExt;
 use tokio::sync::Mutex;
 
 use super::delivery::DeliveryJob;
 use super::endpoint::Endpoint;
-use crate::events::{UserEvent, events_of};
+use crate::domain::events::{UserEvent, events_of};
 use crate::model::AppId;
+use crate::model::change::ChangeRecord;
 use crate::ports::publisher::EventPublisher;
 use crate::ports::queue::DeliveryQueue;
 use crate::ports::{StoreError, WebhookStore};
@@ -29,7 +29,7 @@ pub async fn process_batch<S, P, Q>(
     store: &S,
     publisher: &P,
     queue: &Q,
-    batch: &StreamEvent,
+    batch: &[ChangeRecord],
 ) -> Vec<String>
 where
     S: WebhookStore,
@@ -38,9 +38,9 @@ where
 {
     // Endpoints are read once per app per batch.
     let endpoints: Mutex<HashMap<AppId, Vec<Endpoint>>> = Mutex::new(HashMap::new());
-    let mut by_user: Vec<(String, Vec<&EventRecord>)> = Vec::new();
-    for record in &batch.records {
-        let key = crate::adapters::dynamo::stream::item_key(record);
+    let mut by_user: Vec<(&str, Vec<&ChangeRecord>)> = Vec::new();
+    for record in batch {
+        let key = record.item.as_str();
         match by_user.iter_mut().find(|(k, _)| *k == key) {
             Some((_, records)) => records.push(record),
             None => by_user.push((key, vec![record])),
@@ -63,7 +63,7 @@ async fn process_user<S, P, Q>(
     publisher: &P,
     queue: &Q,
     endpoints: &Mutex<HashMap<AppId, Vec<Endpoint>>>,
-    records: Vec<&EventRecord>,
+    records: Vec<&ChangeRecord>,
 ) -> Vec<String>
 where
     S: WebhookStore,
@@ -72,8 +72,11 @@ where
 {
     for (index, record) in records.iter().enumerate() {
         if let Err(error) = process_record(store, publisher, queue, endpoints, record).await {
-            tracing::error!(event_id = %record.event_id, %error, "record not published; will retry");
-            return records[index..].iter().map(|r| sequence(r)).collect();
+            tracing::error!(record_id = %record.id, %error, "record not published; will retry");
+            return records[index..]
+                .iter()
+                .map(|r| r.sequence.clone())
+                .collect();
         }
     }
     Vec::new()
@@ -96,7 +99,7 @@ async fn process_record<S, P, Q>(
     publisher: &P,
     queue: &Q,
     endpoints: &Mutex<HashMap<AppId, Vec<Endpoint>>>,
-    record: &EventRecord,
+    record: &ChangeRecord,
 ) -> Result<(), FanoutError>
 where
     S: WebhookStore,
@@ -141,12 +144,4 @@ async fn endpoints_of<S: WebhookStore>(
     let endpoints = store.list_endpoints(app).await?;
     cache.insert(app.clone(), endpoints.clone());
     Ok(endpoints)
-}
-
-fn sequence(record: &EventRecord) -> String {
-    record
-        .change
-        .sequence_number
-        .clone()
-        .unwrap_or_else(|| record.event_id.clone())
 }

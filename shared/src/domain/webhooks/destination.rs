@@ -5,7 +5,7 @@
 //! receiver on the developer's machine works.
 //!
 //! The check runs at registration and again at delivery, where it is built into the HTTP
-//! client's DNS resolution ([`GuardedResolver`]): the address checked is the address
+//! client's DNS resolution (`adapters::http_sender`'s resolver): the address checked is the address
 //! connected to, so a name that re-resolves to an internal address between check and
 //! connection (DNS rebinding) gains nothing.
 
@@ -160,21 +160,6 @@ fn embedded_ipv4(ip: IpAddr) -> Option<Ipv4Addr> {
 fn is_localhost(name: &str) -> bool {
     let name = name.trim_end_matches('.').to_ascii_lowercase();
     name == "localhost" || name.ends_with(".localhost")
-}
-
-/// The HTTP client's resolver: resolves as the system does, then refuses any name with an
-/// address the policy does not allow.
-#[derive(Debug, Clone, Copy)]
-pub struct GuardedResolver(pub DestinationPolicy);
-
-impl reqwest::dns::Resolve for GuardedResolver {
-    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
-        let policy = self.0;
-        Box::pin(async move {
-            let addresses = resolve(name.as_str(), 0, policy).await?;
-            Ok(Box::new(addresses.into_iter()) as reqwest::dns::Addrs)
-        })
-    }
 }
 
 #[cfg(test)]

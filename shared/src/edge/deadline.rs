@@ -16,8 +16,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use lambda_http::{Body, Request, RequestExt, Response};
 
-use crate::api;
-use crate::error::ApiError;
+use crate::edge::api;
+use crate::edge::error::ApiError;
 
 /// Time kept back from the deadline to answer: serialise the envelope, post it to the Runtime
 /// API, flush the logs.

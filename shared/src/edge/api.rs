@@ -12,8 +12,8 @@ use lambda_http::{Body, Request, RequestExt, Response};
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use crate::error::ApiError;
-use crate::updates::Precondition;
+use crate::domain::updates::Precondition;
+use crate::edge::error::ApiError;
 
 /// The largest request body accepted, in bytes.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -120,7 +120,7 @@ pub fn json_body(request: &Request) -> Result<Value, ApiError> {
     unique_keys::parse(bytes).map_err(|refused| match refused {
         unique_keys::Refused::Malformed(message) => ApiError::MalformedJson(message),
         unique_keys::Refused::DuplicateKey(path) => {
-            ApiError::Validation(vec![crate::validation::FieldError::new(
+            ApiError::Validation(vec![crate::model::validation::FieldError::new(
                 path,
                 "must be given at most once",
             )])
@@ -149,7 +149,7 @@ pub fn query_params(request: &Request) -> Result<Vec<(String, String)>, ApiError
     for (name, value) in query.iter() {
         if params.iter().any(|(seen, _)| seen == name) {
             return Err(ApiError::Validation(vec![
-                crate::validation::FieldError::new(name, "must be given at most once"),
+                crate::model::validation::FieldError::new(name, "must be given at most once"),
             ]));
         }
         params.push((name.to_owned(), value.to_owned()));
@@ -355,7 +355,7 @@ mod tests {
         assert_eq!(error.code(), "validation_failed");
         assert_eq!(
             error.details(),
-            [crate::validation::FieldError::new(
+            [crate::model::validation::FieldError::new(
                 "custom_metadata.k",
                 "must be given at most once"
             )]

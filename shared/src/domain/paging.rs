@@ -8,8 +8,8 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use sha2::{Digest, Sha256};
 
+use crate::model::validation::FieldError;
 use crate::model::{AppId, UserId};
-use crate::validation::FieldError;
 
 const VERSION: &str = "v1";
 const CHECKSUM_HEX: usize = 16;

@@ -4,8 +4,8 @@
 use serde_json::Value;
 
 use super::destination::{self, DestinationPolicy};
-use crate::events::EventType;
-use crate::validation::{FieldError, Violations};
+use crate::domain::events::EventType;
+use crate::model::validation::{FieldError, Violations};
 
 /// Endpoints one app may have.
 pub const MAX_ENDPOINTS_PER_APP: u32 = 20;

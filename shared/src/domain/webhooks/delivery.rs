@@ -3,16 +3,16 @@
 //! schedule, until the attempts run out and the job goes to the dead-letter queue.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::Mutex;
+use std::time::Duration;
 
-use super::destination::{self, DestinationPolicy, GuardedResolver};
 use super::endpoint::{Endpoint, EndpointStatus};
 use super::signature::{self, SigningSecret};
 use crate::clock;
+use crate::domain::wallets::seal::{self, KeySealer, SealedKey};
 use crate::model::AppId;
+use crate::ports::sender::WebhookSender;
 use crate::ports::{StoreError, WebhookStore};
-use crate::wallets::seal::{self, KeySealer, SealedKey};
 
 /// How long one attempt may take, connection included.
 pub const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(15);
@@ -21,8 +21,6 @@ pub const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(15);
 pub const LEASE_MARGIN: Duration = Duration::from_secs(5);
 /// The variable that overrides the retry schedule (`5s,5m,30m,2h,5h,10h`).
 pub const RETRY_SCHEDULE_VAR: &str = "WEBHOOK_RETRY_SCHEDULE";
-/// How long attempts are kept for `GET /v1/webhooks/{id}/deliveries`.
-pub const ATTEMPT_RETENTION_SECS: u64 = 30 * 24 * 60 * 60;
 
 pub use crate::model::webhook::{
     Attempt, AttemptOutcome, DeliveryClaim, DeliveryJob, LeaseRequest,
@@ -102,98 +100,6 @@ impl RetrySchedule {
     }
 }
 
-/// The receiver's answer to one attempt.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Answer {
-    pub status: Option<u16>,
-    pub error: Option<&'static str>,
-    pub duration: Duration,
-}
-
-/// The HTTP client of deliveries: resolves only to allowed addresses, follows no redirect
-/// (a redirect could point inside), and gives each attempt [`ATTEMPT_TIMEOUT`].
-#[derive(Debug, Clone)]
-pub struct Sender {
-    client: reqwest::Client,
-    policy: DestinationPolicy,
-    timeout: Duration,
-}
-
-impl Sender {
-    /// A client for `policy`. Built once per cold start: it keeps connections alive.
-    pub fn new(policy: DestinationPolicy) -> Result<Self, String> {
-        Self::with_timeout(policy, ATTEMPT_TIMEOUT)
-    }
-
-    /// A client whose attempts time out after `timeout` (tests use a short one).
-    pub fn with_timeout(policy: DestinationPolicy, timeout: Duration) -> Result<Self, String> {
-        let client = crate::tls::reqwest_builder()
-            .dns_resolver(Arc::new(GuardedResolver(policy)))
-            .redirect(reqwest::redirect::Policy::none())
-            .timeout(timeout)
-            .connect_timeout(Duration::from_secs(5))
-            .user_agent(concat!("wallet-users-webhooks/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| e.to_string())?;
-        Ok(Self {
-            client,
-            policy,
-            timeout,
-        })
-    }
-
-    /// How long a delivery lease lasts: longer than any attempt this sender makes.
-    pub fn lease(&self) -> Duration {
-        self.timeout + LEASE_MARGIN
-    }
-
-    /// POSTs `body` to `url` with `headers`.
-    pub async fn post(&self, url: &str, headers: &[(&str, String)], body: Vec<u8>) -> Answer {
-        let started = Instant::now();
-        // IP-literal hosts skip DNS, so the resolver cannot refuse them: check here.
-        if destination::parse_url(url, self.policy).is_err() {
-            return Answer {
-                status: None,
-                error: Some("destination_refused"),
-                duration: started.elapsed(),
-            };
-        }
-        let mut request = self
-            .client
-            .post(url)
-            .header(http::header::CONTENT_TYPE, "application/json")
-            .body(body);
-        for (name, value) in headers {
-            request = request.header(*name, value);
-        }
-        let (status, error) = match request.send().await {
-            Ok(response) => (Some(response.status().as_u16()), None),
-            Err(error) if error.is_timeout() => (None, Some("timeout")),
-            Err(error) if is_refusal(&error) => (None, Some("destination_refused")),
-            Err(_) => (None, Some("connection_failed")),
-        };
-        Answer {
-            status,
-            error,
-            duration: started.elapsed(),
-        }
-    }
-}
-
-fn is_refusal(error: &reqwest::Error) -> bool {
-    let mut source = std::error::Error::source(error);
-    while let Some(cause) = source {
-        if cause
-            .downcast_ref::<destination::DestinationError>()
-            .is_some()
-        {
-            return true;
-        }
-        source = cause.source();
-    }
-    false
-}
-
 /// Opens endpoints' sealed secrets, remembering them for the life of the process so that the
 /// key service is asked once per secret, not once per delivery.
 pub struct SecretOpener<K> {
@@ -266,10 +172,10 @@ pub enum DeliveryError {
 }
 
 /// Makes attempt number `attempt` (1-based) of `job`.
-pub async fn deliver<S: WebhookStore, K: KeySealer>(
+pub async fn deliver<S: WebhookStore, K: KeySealer, T: WebhookSender>(
     store: &S,
     opener: &SecretOpener<K>,
-    sender: &Sender,
+    sender: &T,
     schedule: &RetrySchedule,
     job: &DeliveryJob,
     attempt: u32,

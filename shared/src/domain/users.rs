@@ -8,12 +8,12 @@ use futures::StreamExt;
 use serde_json::Value;
 
 use crate::clock;
+use crate::domain::paging;
 use crate::model::new_user::MAX_EXTERNAL_ID_CHARS;
+use crate::model::validation::{FieldError, check_text};
 use crate::model::{AppId, EmailAddress, Identifier, NewUser, User, UserId, Wallet, WalletAddress};
-use crate::paging;
 use crate::ports::commit;
 use crate::ports::{StoreError, UserStore, WriteError};
-use crate::validation::{FieldError, check_text};
 
 /// How often an operation retries after a transaction conflict before answering 503. Each
 /// retry gets a definite answer unless yet another writer collides with it.

@@ -17,11 +17,10 @@
 
 pub use crate::model::event::{Event, EventType, UserEvent};
 
-use aws_lambda_events::event::dynamodb::EventRecord;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-use crate::adapters::dynamo::stream::{PoisonRecord, UserImages, user_images};
+use crate::model::change::{ChangeKind, ChangeRecord, PoisonRecord};
 use crate::model::{AppId, ChainType, User, UserId, Wallet, WalletStatus};
 
 /// The id of the event of `kind` about `user` at `version` (and `chain`, for wallet events).
@@ -43,22 +42,12 @@ pub fn is_event_id(text: &str) -> bool {
 }
 
 /// The events one stream record carries, in the order they happened.
-pub fn events_of(record: &EventRecord) -> Result<Vec<UserEvent>, PoisonRecord> {
-    let poison = |reason: String| PoisonRecord {
-        event_id: record.event_id.clone(),
-        reason,
-    };
-    let Some(UserImages { old, new }) = user_images(record)? else {
+pub fn events_of(record: &ChangeRecord) -> Result<Vec<UserEvent>, PoisonRecord> {
+    let Some(change) = record.change.clone()? else {
         return Ok(Vec::new());
     };
-    let committed_at = crate::clock::format_rfc3339(
-        time::OffsetDateTime::from_unix_timestamp(
-            record.change.approximate_creation_date_time.timestamp(),
-        )
-        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH),
-    );
-    Ok(match (record.event_name.as_str(), old, new) {
-        ("INSERT", _, Some((app, user))) => {
+    Ok(match (change.kind, change.old, change.new) {
+        (ChangeKind::Insert, _, Some((app, user))) => {
             let created_at = user.created_at.clone();
             vec![user_event(
                 &app,
@@ -68,17 +57,17 @@ pub fn events_of(record: &EventRecord) -> Result<Vec<UserEvent>, PoisonRecord> {
                 None,
             )]
         }
-        ("REMOVE", Some((app, user)), _) => {
-            vec![user_event(
-                &app,
-                &user,
-                EventType::UserDeleted,
-                committed_at,
-                None,
-            )]
+        (ChangeKind::Remove, Some((app, user)), _) => vec![user_event(
+            &app,
+            &user,
+            EventType::UserDeleted,
+            change.committed_at,
+            None,
+        )],
+        (ChangeKind::Modify, Some((_, old)), Some((app, new))) => {
+            changes(&app, &old, &new, change.committed_at)
         }
-        ("MODIFY", Some((_, old)), Some((app, new))) => changes(&app, &old, &new, committed_at),
-        (name, _, _) => return Err(poison(format!("a {name} record without its images"))),
+        (kind, _, _) => return Err(record.poison(format!("a {kind:?} record without its images"))),
     })
 }
 

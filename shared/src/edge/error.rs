@@ -3,12 +3,12 @@
 
 use http::StatusCode;
 
+use crate::domain::users::UsersError;
+use crate::domain::webhooks::manage::WebhooksError;
+use crate::model::validation::FieldError;
 use crate::ports::StoreError;
-use crate::users::UsersError;
-use crate::validation::FieldError;
-use crate::webhooks::manage::WebhooksError;
 
-/// A failure as the client sees it. Rendered once, by [`crate::api`], into the JSON envelope.
+/// A failure as the client sees it. Rendered once, by [`crate::edge::api`], into the JSON envelope.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ApiError {
     #[error("the request body is not valid JSON: {0}")]

@@ -1,91 +1,18 @@
-//! API keys: how an app authenticates.
-//!
-//! A key reads `wusk_<key id>_<secret><checksum>`: the prefix lets secret scanners find leaked
-//! keys, the key id (16 hex digits) locates the stored record with one read, the secret is 256
-//! random bits, and the checksum (CRC-32 of everything before it) rejects a mistyped or made-up
-//! key before any database read. Only a SHA-256 of the whole key is stored; a slow password
-//! hash buys nothing for a 256-bit random secret. Hashes are compared in constant time.
+//! How an app authenticates: the API key a request presents, checked against its stored hash
+//! in constant time (the key's format is in [`crate::model::api_key`]).
 
 pub mod cache;
 
 use http::HeaderMap;
-use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-use crate::error::ApiError;
+use crate::domain::apps::{self, AppsError};
+use crate::edge::error::ApiError;
 use crate::model::AppId;
-use crate::ports::AppStore;
-
-/// The prefix every key starts with.
-pub const KEY_PREFIX: &str = "wusk_";
-const KEY_ID_HEX: usize = 16;
-const SECRET_HEX: usize = 64;
-const CHECKSUM_HEX: usize = 8;
-const KEY_LEN: usize = KEY_PREFIX.len() + KEY_ID_HEX + 1 + SECRET_HEX + CHECKSUM_HEX;
+use crate::ports::{AppAdmin, AppStore};
 
 pub use crate::model::ApiKeyRecord;
-
-/// A newly issued key: `token` is shown once and then exists only with the app.
-pub struct IssuedKey {
-    pub token: String,
-    pub record: ApiKeyRecord,
-}
-
-impl std::fmt::Debug for IssuedKey {
-    // The token is a secret: it must not reach a log through `{:?}`.
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("IssuedKey")
-            .field("record", &self.record)
-            .finish_non_exhaustive()
-    }
-}
-
-/// Errors issuing a key.
-#[derive(Debug, thiserror::Error)]
-pub enum IssueError {
-    #[error("the operating system's random source failed: {0}")]
-    Random(String),
-}
-
-/// Issues a new key for `app_id`, created at `now`.
-pub fn issue_key(app_id: &AppId, now: &str) -> Result<IssuedKey, IssueError> {
-    let mut random = [0u8; KEY_ID_HEX / 2 + SECRET_HEX / 2];
-    getrandom::fill(&mut random).map_err(|e| IssueError::Random(e.to_string()))?;
-    let (key_id, secret) = random.split_at(KEY_ID_HEX / 2);
-    let key_id = hex::encode(key_id);
-    let body = format!("{KEY_PREFIX}{key_id}_{}", hex::encode(secret));
-    let token = format!("{body}{:08x}", crc32fast::hash(body.as_bytes()));
-    let record = ApiKeyRecord {
-        key_id,
-        app_id: app_id.clone(),
-        key_hash: hash_key(&token),
-        created_at: now.to_owned(),
-        revoked_at: None,
-        last_used_at: None,
-    };
-    Ok(IssuedKey { token, record })
-}
-
-/// The key id of a well-formed key with a valid checksum; `None` for anything else.
-pub fn key_id_of(token: &str) -> Option<&str> {
-    if token.len() != KEY_LEN || !token.is_ascii() {
-        return None;
-    }
-    let rest = token.strip_prefix(KEY_PREFIX)?;
-    let (key_id, rest) = rest.split_at(KEY_ID_HEX);
-    let secret_and_sum = rest.strip_prefix('_')?;
-    let lower_hex = |s: &str| s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
-    if !lower_hex(key_id) || !lower_hex(secret_and_sum) {
-        return None;
-    }
-    let (body, checksum) = token.split_at(KEY_LEN - CHECKSUM_HEX);
-    (format!("{:08x}", crc32fast::hash(body.as_bytes())) == checksum).then_some(key_id)
-}
-
-/// The stored form of a key.
-pub fn hash_key(token: &str) -> String {
-    hex::encode(Sha256::digest(token.as_bytes()))
-}
+pub use crate::model::api_key::{KEY_PREFIX, hash_key, key_id_of};
 
 /// The key a request presents, from `Authorization: Bearer <key>` or `X-Api-Key: <key>`.
 /// Two different keys in one request are refused rather than guessed between.
@@ -167,6 +94,18 @@ async fn note_use<S: AppStore>(store: &S, record: &ApiKeyRecord) {
     }
 }
 
+/// Revokes a live key of an app, and forgets this process's cached record of it so that the
+/// revocation takes effect here at once (other warm functions within the cache's lifetime).
+pub async fn revoke_api_key<S: AppAdmin>(
+    store: &S,
+    app_id: &AppId,
+    key_id: &str,
+) -> Result<(), AppsError> {
+    apps::revoke_api_key(store, app_id, key_id).await?;
+    cache::KEYS.forget(key_id);
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -180,31 +119,6 @@ mod tests {
             );
         }
         map
-    }
-
-    #[test]
-    fn issued_keys_parse_and_hash_to_their_record() {
-        let app = AppId::generate();
-        let issued = issue_key(&app, "2026-01-01T00:00:00.000Z").unwrap();
-        assert!(issued.token.starts_with(KEY_PREFIX));
-        assert_eq!(
-            key_id_of(&issued.token),
-            Some(issued.record.key_id.as_str())
-        );
-        assert_eq!(hash_key(&issued.token), issued.record.key_hash);
-        assert!(!format!("{issued:?}").contains(&issued.token));
-    }
-
-    #[test]
-    fn a_mistyped_key_fails_its_checksum() {
-        let issued = issue_key(&AppId::generate(), "now").unwrap();
-        let mut chars: Vec<char> = issued.token.chars().collect();
-        let i = KEY_PREFIX.len() + KEY_ID_HEX + 10;
-        chars[i] = if chars[i] == 'a' { 'b' } else { 'a' };
-        let typo: String = chars.into_iter().collect();
-        assert_eq!(key_id_of(&typo), None);
-        assert_eq!(key_id_of("wusk_short"), None);
-        assert_eq!(key_id_of(&issued.token.to_uppercase()), None);
     }
 
     #[test]

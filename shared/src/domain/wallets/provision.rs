@@ -7,15 +7,15 @@
 //! address never changes. A failed attempt is counted on the entry; at the bound the wallet
 //! becomes `failed` (re-queued through the API), never `pending` forever. The events of
 //! these changes (`user.wallet_created`, `user.wallet_failed`) come from the stream records
-//! the writes make: see [`crate::events`].
+//! the writes make: see [`crate::domain::events`].
 
-use aws_lambda_events::event::dynamodb::{Event, EventRecord};
 use futures::StreamExt;
 use tokio::sync::OnceCell;
 
 use super::seal::{DataKey, KeySealer, associated_data};
 use super::stream::{WalletWork, wallet_work};
 use crate::clock;
+use crate::model::change::ChangeRecord;
 use crate::model::{AppId, ChainType, UserId, WalletError};
 use crate::ports::{WalletAttempt, WalletStore};
 
@@ -27,7 +27,7 @@ const CONCURRENCY: usize = 16;
 
 /// Processes a batch. Returns the records to report in `batchItemFailures` (by sequence
 /// number): those with work left that a retry can do, and poison records.
-pub async fn process_batch<S, K>(store: &S, sealer: &K, event: &Event) -> Vec<String>
+pub async fn process_batch<S, K>(store: &S, sealer: &K, records: &[ChangeRecord]) -> Vec<String>
 where
     S: WalletStore,
     K: KeySealer,
@@ -37,8 +37,7 @@ where
     let data_key = OnceCell::new();
     // The futures are built before they are streamed: a closure inside the stream combinator
     // would make the batch future's `Send` bound unprovable for the Lambda runtime.
-    let pending: Vec<_> = event
-        .records
+    let pending: Vec<_> = records
         .iter()
         .map(|record| process_record(store, sealer, &data_key, record))
         .collect();
@@ -46,18 +45,11 @@ where
         .buffered(CONCURRENCY)
         .collect()
         .await;
-    event
-        .records
+    records
         .iter()
         .zip(outcomes)
         .filter(|(_, done)| !done)
-        .map(|(record, _)| {
-            record
-                .change
-                .sequence_number
-                .clone()
-                .unwrap_or_else(|| record.event_id.clone())
-        })
+        .map(|(record, _)| record.sequence.clone())
         .collect()
 }
 
@@ -66,7 +58,7 @@ async fn process_record<S, K>(
     store: &S,
     sealer: &K,
     data_key: &OnceCell<DataKey>,
-    record: &EventRecord,
+    record: &ChangeRecord,
 ) -> bool
 where
     S: WalletStore,
@@ -76,7 +68,7 @@ where
         Ok(Some(work)) => work,
         Ok(None) => return true,
         Err(poison) => {
-            tracing::error!(event_id = %poison.event_id, reason = %poison.reason, "poison record");
+            tracing::error!(record_id = %poison.record_id, reason = %poison.reason, "poison record");
             return false;
         }
     };

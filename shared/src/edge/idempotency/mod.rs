@@ -27,13 +27,13 @@ use http::HeaderValue;
 use lambda_http::{Body, Request, Response};
 use sha2::{Digest, Sha256};
 
-use crate::api::{self, Reply};
-use crate::error::ApiError;
+use crate::edge::api::{self, Reply};
+use crate::edge::error::ApiError;
 use crate::model::AppId;
+use crate::model::validation::FieldError;
 use crate::ports::StoreError;
 pub use crate::ports::commit;
 pub use crate::ports::idempotency::{Claim, IdempotencyStore, KeyRecord, KeyState, Rendered};
-use crate::validation::FieldError;
 
 /// The request header.
 pub const HEADER: &str = "idempotency-key";
@@ -311,6 +311,6 @@ mod tests {
     #[test]
     fn a_claim_outlasts_any_request_holding_it() {
         assert!(LOCK >= LONGEST_HTTP_TIMEOUT + LOCK_MARGIN);
-        assert!(LOCK > crate::deadline::ANSWER_MARGIN + LONGEST_HTTP_TIMEOUT);
+        assert!(LOCK > crate::edge::deadline::ANSWER_MARGIN + LONGEST_HTTP_TIMEOUT);
     }
 }

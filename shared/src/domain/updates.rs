@@ -6,14 +6,14 @@
 use serde_json::{Map, Value, json};
 
 use crate::clock;
+use crate::domain::users::{MAX_ATTEMPTS, UsersError, back_off};
+use crate::model::validation::{FieldError, json_type};
 use crate::model::{AppId, new_user::MAX_LINKED_ACCOUNTS};
 use crate::model::{
     ChainType, Identifier, LinkedAccount, NewUser, User, UserId, Wallet, WalletAddress,
     WalletStatus,
 };
 use crate::ports::{StoreError, UserStore, WriteError};
-use crate::users::{MAX_ATTEMPTS, UsersError, back_off};
-use crate::validation::{FieldError, json_type};
 
 /// The fields a merge patch may change.
 pub const PATCHABLE: [&str; 4] = ["username", "email", "external_id", "custom_metadata"];

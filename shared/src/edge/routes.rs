@@ -3,7 +3,7 @@
 
 use http::Method;
 
-use crate::error::ApiError;
+use crate::edge::error::ApiError;
 
 /// A route of the API.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -9,8 +9,8 @@ use std::panic::AssertUnwindSafe;
 use futures::FutureExt;
 use lambda_http::{Body, Request, Response};
 
-use crate::error::ApiError;
-use crate::{api, deadline};
+use super::{api, deadline};
+use crate::edge::error::ApiError;
 
 /// Runs an HTTP handler under the Lambda runtime. A panic (a bug: request paths return
 /// errors) becomes an enveloped 500 and leaves the warm sandbox serving.

@@ -1,11 +1,9 @@
 //! App administration: creating apps and issuing, listing and revoking their API keys.
 
-use crate::adapters::DynamoStore;
-use crate::adapters::dynamo::AppRecord;
-use crate::auth::{self, ApiKeyRecord, IssueError, IssuedKey};
 use crate::clock;
-use crate::model::AppId;
-use crate::ports::StoreError;
+use crate::model::api_key::{self, AppRecord, IssueError, IssuedKey};
+use crate::model::{ApiKeyRecord, AppId};
+use crate::ports::{AppAdmin, StoreError};
 
 /// What went wrong administering apps.
 #[derive(Debug, thiserror::Error)]
@@ -21,8 +19,8 @@ pub enum AppsError {
 }
 
 /// Creates an app named `name` with its first API key.
-pub async fn create_app(
-    store: &DynamoStore,
+pub async fn create_app<S: AppAdmin>(
+    store: &S,
     name: &str,
 ) -> Result<(AppRecord, IssuedKey), AppsError> {
     let app = AppRecord {
@@ -36,18 +34,18 @@ pub async fn create_app(
 }
 
 /// Issues another key for an existing app (several may be live at once, for rotation).
-pub async fn issue_api_key(store: &DynamoStore, app_id: &AppId) -> Result<IssuedKey, AppsError> {
+pub async fn issue_api_key<S: AppAdmin>(store: &S, app_id: &AppId) -> Result<IssuedKey, AppsError> {
     if store.get_app(app_id).await?.is_none() {
         return Err(AppsError::NoSuchApp(app_id.clone()));
     }
-    let key = auth::issue_key(app_id, &clock::now_rfc3339())?;
+    let key = api_key::issue_key(app_id, &clock::now_rfc3339())?;
     store.add_api_key(&key.record).await?;
     Ok(key)
 }
 
 /// Every key of an app, oldest first.
-pub async fn list_api_keys(
-    store: &DynamoStore,
+pub async fn list_api_keys<S: AppAdmin>(
+    store: &S,
     app_id: &AppId,
 ) -> Result<Vec<ApiKeyRecord>, AppsError> {
     if store.get_app(app_id).await?.is_none() {
@@ -56,9 +54,10 @@ pub async fn list_api_keys(
     Ok(store.list_api_keys(app_id).await?)
 }
 
-/// Revokes a live key of an app; requests presenting it are refused from then on.
-pub async fn revoke_api_key(
-    store: &DynamoStore,
+/// Revokes a live key of an app; requests presenting it are refused from then on (a warm
+/// function's cached record lasts a few seconds: see `edge::auth::revoke_api_key`).
+pub async fn revoke_api_key<S: AppAdmin>(
+    store: &S,
     app_id: &AppId,
     key_id: &str,
 ) -> Result<(), AppsError> {
@@ -66,7 +65,6 @@ pub async fn revoke_api_key(
         .revoke_api_key(app_id, key_id, &clock::now_rfc3339())
         .await?
     {
-        crate::auth::cache::KEYS.forget(key_id);
         Ok(())
     } else {
         Err(AppsError::NoSuchKey {

@@ -1,7 +1,7 @@
 //! Embedded wallets: key generation, sealing private keys under a data key (KMS in AWS, a
 //! dev-only key-encryption key locally), reading what the table's stream says changed, and
 //! provisioning: the work of the stream-triggered wallet creator. (Its events are
-//! [`crate::events`].)
+//! [`crate::domain::events`].)
 
 pub mod keys;
 pub mod provision;

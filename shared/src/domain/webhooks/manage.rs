@@ -11,11 +11,11 @@ use super::endpoint::{
 };
 use super::signature::{SignatureError, SigningSecret};
 use crate::clock;
+use crate::domain::wallets::seal::{KeySealer, SealError};
 use crate::model::AppId;
+use crate::model::validation::FieldError;
 use crate::ports::queue::{DeliveryQueue, QueueError};
 use crate::ports::{EndpointLimitError, StoreError, WebhookStore};
-use crate::validation::FieldError;
-use crate::wallets::seal::{KeySealer, SealError};
 
 /// Attempts shown by default, and at most, by `GET /v1/webhooks/{id}/deliveries`.
 pub const DEFAULT_ATTEMPTS: usize = 50;
@@ -182,7 +182,7 @@ pub async fn deliveries<S: WebhookStore>(
     for (name, value) in params {
         match name.as_str() {
             "limit" => {
-                limit = crate::paging::parse_limit(value, MAX_ATTEMPTS_SHOWN)
+                limit = crate::domain::paging::parse_limit(value, MAX_ATTEMPTS_SHOWN)
                     .map_err(|error| WebhooksError::Invalid(vec![error]))?
             }
             other => {
@@ -235,7 +235,7 @@ pub async fn redeliver<S: WebhookStore, Q: DeliveryQueue>(
             )]));
         }
     };
-    if !crate::events::is_event_id(event_id) {
+    if !crate::domain::events::is_event_id(event_id) {
         return Err(WebhooksError::NotFound("event"));
     }
     let event = store

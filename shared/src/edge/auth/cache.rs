@@ -5,13 +5,13 @@
 //! strongly consistent reads a second, whatever the table's capacity) and every request would
 //! pay a read. A warm function keeps each record it read for a short time instead. The price:
 //! a revoked key keeps working in warm functions for up to that time (in this process, a
-//! revoke through `shared::apps` takes effect at once).
+//! revoke through `shared::domain::apps` takes effect at once).
 
 use std::collections::HashMap;
 use std::sync::{LazyLock, Mutex};
 use std::time::{Duration, Instant};
 
-use crate::auth::ApiKeyRecord;
+use crate::edge::auth::ApiKeyRecord;
 
 /// How long a record is reused (`API_KEY_CACHE_SECONDS`; 0 turns the cache off).
 pub const DEFAULT_TTL: Duration = Duration::from_secs(10);

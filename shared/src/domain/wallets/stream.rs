@@ -3,9 +3,7 @@
 //! created. Records that leave a wallet where it was (an attempt counted, a profile edit) ask
 //! for nothing, so bookkeeping writes never trigger work twice.
 
-use aws_lambda_events::event::dynamodb::EventRecord;
-
-use crate::adapters::dynamo::stream::{PoisonRecord, UserImages, user_images};
+use crate::model::change::{ChangeKind, ChangeRecord, PoisonRecord, UserChange};
 use crate::model::{AppId, ChainType, UserId, WalletStatus};
 
 /// The wallet work one stream record asks for.
@@ -19,18 +17,15 @@ pub struct WalletWork {
 
 /// Reads one record. `None` for records that concern no user (keys, guards, apps), removals,
 /// and user changes that move no wallet into a new state.
-pub fn wallet_work(record: &EventRecord) -> Result<Option<WalletWork>, PoisonRecord> {
-    if record.event_name == "REMOVE" {
-        return Ok(None);
-    }
-    let Some(UserImages { old, new }) = user_images(record)? else {
+pub fn wallet_work(record: &ChangeRecord) -> Result<Option<WalletWork>, PoisonRecord> {
+    let Some(UserChange { kind, old, new, .. }) = record.change.clone()? else {
         return Ok(None);
     };
+    if kind == ChangeKind::Remove {
+        return Ok(None);
+    }
     let Some((app, new)) = new else {
-        return Err(PoisonRecord {
-            event_id: record.event_id.clone(),
-            reason: format!("a {} record without its new image", record.event_name),
-        });
+        return Err(record.poison(format!("a {kind:?} record without its new image")));
     };
     let old = old.map(|(_, user)| user);
     let status_before = |chain: ChainType| {

@@ -1,0 +1,10 @@
+//! The domain: the operations on users, apps, wallets, events and webhooks, on the ports
+//! alone. No HTTP type and no SDK type appears here.
+
+pub mod apps;
+pub mod events;
+pub mod paging;
+pub mod updates;
+pub mod users;
+pub mod wallets;
+pub mod webhooks;
