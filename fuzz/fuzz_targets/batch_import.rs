@@ -1,5 +1,5 @@
 //! The body of `POST /v1/users/import`: `{"users": [ … ]}`, read through the API's edge and
-//! parsed by `users::parse_batch`.
+//! parsed by `edge::api::bodies::parse_batch`.
 //!
 //! Asserts: never panics; a rejected batch names at least one field; an accepted batch holds
 //! 1 to `MAX_BATCH` items, one result per item in order, each exactly what `NewUser::parse`
@@ -8,8 +8,9 @@
 
 use libfuzzer_sys::fuzz_target;
 use serde_json::Value;
+use shared::domain::users::MAX_BATCH;
+use shared::edge::api::bodies::parse_batch;
 use shared::model::NewUser;
-use shared::domain::users::{MAX_BATCH, parse_batch};
 
 fuzz_target!(|data: &[u8]| {
     let Some(body) = shared_fuzz::api_body("/v1/users/import", data) else {

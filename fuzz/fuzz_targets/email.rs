@@ -7,9 +7,10 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
+use shared::domain::users::Lookup;
+use shared::edge::api::bodies::UsersQuery;
 use shared::model::email::email_key;
 use shared::model::{EmailAddress, Identifier};
-use shared::domain::users::{Lookup, UsersQuery};
 
 fuzz_target!(|data: &[u8]| {
     let Some(text) = shared_fuzz::text(data) else {

@@ -10,10 +10,10 @@
 
 use http::HeaderValue;
 use libfuzzer_sys::fuzz_target;
+use shared::domain::users::Precondition;
 use shared::edge::api;
 use shared::edge::error::ApiError;
 use shared::edge::idempotency::{self, MAX_KEY_CHARS};
-use shared::domain::updates::Precondition;
 
 fn request(key: HeaderValue, body: &[u8]) -> Option<lambda_http::Request> {
     http::Request::builder()

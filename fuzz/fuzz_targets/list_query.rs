@@ -11,9 +11,9 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use shared::model::{AppId, UserId};
 use shared::domain::paging;
-use shared::domain::users::{PAGE_LIMITS, UsersQuery};
+use shared::edge::api::bodies::{PAGE_LIMITS, UsersQuery};
+use shared::model::{AppId, UserId};
 
 fn app(text: &str) -> AppId {
     AppId::parse(text).unwrap_or_else(|| panic!("bad app id {text}"))

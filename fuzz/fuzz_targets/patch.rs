@@ -1,5 +1,5 @@
 //! `PATCH /v1/users/{id}`: the merge patch body read through the API's edge, checked by
-//! `updates::parse_patch`, then applied by `updates::update_user` (the real merge, validation
+//! `bodies::parse_patch`, then applied by `users::update_user` (the real merge, validation
 //! and guard bookkeeping) to a user held by a one-user in-memory store.
 //!
 //! Asserts: never panics; a rejection names at least one field; the store is asked to claim
@@ -15,10 +15,11 @@ use std::sync::Mutex;
 
 use libfuzzer_sys::fuzz_target;
 use serde_json::{Map, Value, json};
+use shared::domain::users::UsersError;
+use shared::domain::users::{self, Precondition};
+use shared::edge::api::bodies;
 use shared::model::{AppId, ChainType, Identifier, LinkedAccount, User, UserId, Wallet};
 use shared::ports::{StoreError, UserStore, WriteError};
-use shared::domain::updates::{self, Precondition};
-use shared::domain::users::UsersError;
 
 /// A store holding one user, checking each replacement's guard changes.
 struct OneUser(Mutex<User>);
@@ -137,7 +138,7 @@ fn field(user: &User, name: &str) -> Value {
 }
 
 fn update(store: &OneUser, app: &AppId, id: &str, patch: &Map<String, Value>) -> Option<User> {
-    let outcome = futures::executor::block_on(updates::update_user(
+    let outcome = futures::executor::block_on(users::update_user(
         store,
         app,
         id,
@@ -158,7 +159,7 @@ fuzz_target!(|data: &[u8]| {
     let Some(body) = shared_fuzz::api_body("/v1/users/x", data) else {
         return;
     };
-    let patch = match updates::parse_patch(&body) {
+    let patch = match bodies::parse_patch(&body) {
         Ok(patch) => patch,
         Err(errors) => {
             assert!(!errors.is_empty(), "rejected without a reason: {body}");
@@ -166,7 +167,7 @@ fuzz_target!(|data: &[u8]| {
         }
     };
     for key in patch.keys() {
-        assert!(updates::PATCHABLE.contains(&key.as_str()), "{key} patched");
+        assert!(bodies::PATCHABLE.contains(&key.as_str()), "{key} patched");
     }
     let Some(app) = AppId::parse("app_0123456789abcdef0123456789abcdef") else {
         panic!("bad app id");
@@ -177,7 +178,7 @@ fuzz_target!(|data: &[u8]| {
         let Some(after) = update(&store, &app, &id, &patch) else {
             continue;
         };
-        for name in updates::PATCHABLE {
+        for name in bodies::PATCHABLE {
             match patch.get(name) {
                 None => assert_eq!(field(&after, name), field(&before, name), "{name} moved"),
                 Some(Value::Null) if name == "custom_metadata" => {

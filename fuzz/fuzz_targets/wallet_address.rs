@@ -8,8 +8,9 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
+use shared::domain::users::Lookup;
+use shared::edge::api::bodies::UsersQuery;
 use shared::model::{ChainType, Identifier, WalletAddress};
-use shared::domain::users::{Lookup, UsersQuery};
 
 fn check_canonical(address: &WalletAddress) {
     let again = WalletAddress::parse(address.chain(), address.as_str());

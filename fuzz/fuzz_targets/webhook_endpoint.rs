@@ -14,7 +14,9 @@
 use libfuzzer_sys::fuzz_target;
 use serde_json::json;
 use shared::domain::events::EventType;
-use shared::domain::webhooks::destination::{self, DestinationError, DestinationPolicy, MAX_URL_LENGTH};
+use shared::domain::webhooks::destination::{
+    self, DestinationError, DestinationPolicy, MAX_URL_LENGTH,
+};
 use shared::domain::webhooks::endpoint::parse_new_endpoint;
 
 const DEPLOYED: DestinationPolicy = DestinationPolicy {

@@ -4,7 +4,7 @@
 
 use http::{Method, StatusCode};
 use lambda_http::{Body, Request, Response};
-use shared::domain::updates::{self, WalletRequest};
+use shared::domain::users::{self, WalletRequest};
 use shared::edge::api::{self, Reply};
 use shared::edge::auth;
 use shared::edge::error::ApiError;
@@ -35,7 +35,7 @@ where
         &request_id,
         idempotency::on_commit(queued),
         || async {
-            let (wallet, outcome) = updates::request_wallet(store, &app, &id, chain).await?;
+            let (wallet, outcome) = users::request_wallet(store, &app, &id, chain).await?;
             Ok(match outcome {
                 WalletRequest::Queued => Reply::with_status(StatusCode::ACCEPTED, wallet),
                 WalletRequest::Unchanged => Reply::ok(wallet),

@@ -3,7 +3,8 @@
 
 use http::Method;
 use lambda_http::{Body, Request, Response};
-use shared::domain::users::{self, UsersQuery};
+use shared::domain::users;
+use shared::edge::api::bodies::UsersQuery;
 use shared::edge::api::{self, Reply};
 use shared::edge::auth;
 use shared::edge::error::ApiError;

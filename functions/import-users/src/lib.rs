@@ -58,6 +58,7 @@ type Items = Vec<Result<NewUser, Vec<FieldError>>>;
 async fn accept<S: AppStore>(store: &S, request: &Request) -> Result<(AppId, Items), ApiError> {
     api::require_method(request, &[Method::POST])?;
     let app = auth::authenticate(store, request.headers()).await?;
-    let items = users::parse_batch(&api::json_body(request)?).map_err(ApiError::Validation)?;
+    let items = shared::edge::api::bodies::parse_batch(&api::json_body(request)?)
+        .map_err(ApiError::Validation)?;
     Ok((app, items))
 }

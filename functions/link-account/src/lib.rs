@@ -4,7 +4,7 @@
 
 use http::{Method, StatusCode};
 use lambda_http::{Body, Request, Response};
-use shared::domain::updates;
+use shared::domain::users;
 use shared::edge::api::{self, Reply};
 use shared::edge::auth;
 use shared::edge::error::ApiError;
@@ -26,7 +26,7 @@ where
     // The only write is a new link (201); an account linked already is read, not written.
     let on_commit = idempotency::on_commit(|user| Reply::user(StatusCode::CREATED, user));
     idempotency::run(store, &app, &request, &request_id, on_commit, || async {
-        let (user, linked) = updates::link_account(store, &app, &id, &account).await?;
+        let (user, linked) = users::link_account(store, &app, &id, &account).await?;
         let status = if linked {
             StatusCode::CREATED
         } else {

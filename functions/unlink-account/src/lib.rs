@@ -5,7 +5,7 @@
 
 use http::{Method, StatusCode};
 use lambda_http::{Body, Request, Response};
-use shared::domain::updates;
+use shared::domain::users;
 use shared::edge::api::{self, Reply};
 use shared::edge::auth;
 use shared::edge::error::ApiError;
@@ -31,7 +31,7 @@ where
         &request_id,
         idempotency::on_commit(reply),
         || async {
-            let user = updates::unlink_account(store, &app, &id, &kind, &value).await?;
+            let user = users::unlink_account(store, &app, &id, &kind, &value).await?;
             Ok(reply(&user))
         },
     )

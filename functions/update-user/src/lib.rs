@@ -6,7 +6,8 @@
 use http::{Method, StatusCode, header};
 use lambda_http::{Body, Request, Response};
 use serde_json::{Map, Value};
-use shared::domain::updates::{self, Precondition};
+use shared::domain::users::{self, Precondition};
+use shared::edge::api::bodies;
 use shared::edge::api::{self, Reply};
 use shared::edge::auth;
 use shared::edge::error::ApiError;
@@ -33,7 +34,7 @@ where
         &request_id,
         idempotency::on_commit(reply),
         || async {
-            let user = updates::update_user(store, &app, &id, &patch, precondition).await?;
+            let user = users::update_user(store, &app, &id, &patch, precondition).await?;
             Ok(reply(&user))
         },
     )
@@ -57,6 +58,6 @@ async fn accept<S: AppStore>(store: &S, request: &Request) -> Result<Accepted, A
             "must be * or an ETag this API returned, such as \"3\"",
         )])
     })?;
-    let patch = updates::parse_patch(&api::json_body(request)?).map_err(ApiError::Validation)?;
+    let patch = bodies::parse_patch(&api::json_body(request)?).map_err(ApiError::Validation)?;
     Ok((app, id, patch, precondition))
 }

@@ -4,7 +4,7 @@
 pub mod apps;
 pub mod events;
 pub mod paging;
-pub mod updates;
+pub mod retry;
 pub mod users;
 pub mod wallets;
 pub mod webhooks;

@@ -4,6 +4,7 @@
 //! Success: `{"success":true,"data":…}`. Failure: `{"success":false,"error":{"code","message",
 //! "details":[{"field","message"}],"request_id"}}`.
 
+pub mod bodies;
 mod unique_keys;
 
 use http::{HeaderValue, Method, StatusCode, header};
@@ -12,7 +13,7 @@ use lambda_http::{Body, Request, RequestExt, Response};
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use crate::domain::updates::Precondition;
+use crate::domain::users::Precondition;
 use crate::edge::error::ApiError;
 
 /// The largest request body accepted, in bytes.

@@ -6,9 +6,10 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::Duration;
 
-use super::endpoint::{Endpoint, EndpointStatus};
+use super::endpoint::{ENDPOINT_ATTEMPTS, Endpoint, EndpointStatus};
 use super::signature::{self, SigningSecret};
 use crate::clock;
+use crate::domain::retry::{Next, retrying};
 use crate::domain::wallets::seal::{self, KeySealer, SealedKey};
 use crate::model::AppId;
 use crate::ports::sender::WebhookSender;
@@ -276,23 +277,32 @@ pub async fn deliver<S: WebhookStore, K: KeySealer, T: WebhookSender>(
 async fn disable<S: WebhookStore>(
     store: &S,
     app: &AppId,
-    mut endpoint: Endpoint,
+    endpoint: Endpoint,
     reason: &str,
 ) -> Result<(), StoreError> {
-    for _ in 0..3 {
+    let first = &endpoint;
+    let exhausted = StoreError::Unavailable("the endpoint kept changing".into());
+    retrying(ENDPOINT_ATTEMPTS, exhausted, |attempt| async move {
+        // The first attempt writes the endpoint as the delivery read it; later ones read again.
+        let mut endpoint = if attempt == 0 {
+            first.clone()
+        } else {
+            match store.get_endpoint(app, &first.id).await? {
+                Some(current) => current,
+                None => return Ok(Next::Done(())),
+            }
+        };
         let expected = endpoint.version;
         endpoint.status = EndpointStatus::Disabled;
         endpoint.disabled_reason = Some(reason.to_owned());
         endpoint.version += 1;
-        if store.replace_endpoint(app, &endpoint, expected).await? {
-            return Ok(());
-        }
-        match store.get_endpoint(app, &endpoint.id).await? {
-            Some(current) => endpoint = current,
-            None => return Ok(()),
-        }
-    }
-    Err(StoreError::Unavailable("the endpoint kept changing".into()))
+        Ok(if store.replace_endpoint(app, &endpoint, expected).await? {
+            Next::Done(())
+        } else {
+            Next::ReadAgain
+        })
+    })
+    .await
 }
 
 #[cfg(test)]

@@ -7,6 +7,10 @@ use super::destination::{self, DestinationPolicy};
 use crate::domain::events::EventType;
 use crate::model::validation::{FieldError, Violations};
 
+/// How often a change to an endpoint (a rotation, a disable) re-reads it after another change
+/// came first, before giving up.
+pub const ENDPOINT_ATTEMPTS: u32 = 3;
+
 /// Endpoints one app may have.
 pub const MAX_ENDPOINTS_PER_APP: u32 = 20;
 /// How long a rotated-out secret keeps signing, so receivers can switch without a gap.

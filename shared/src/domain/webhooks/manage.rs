@@ -7,10 +7,12 @@ use serde_json::{Value, json};
 use super::delivery::{Attempt, DeliveryJob, secret_aad};
 use super::destination::{self, DestinationPolicy};
 use super::endpoint::{
-    self, Endpoint, EndpointStatus, MAX_ENDPOINTS_PER_APP, ROTATION_OVERLAP_SECS, StoredSecret,
+    self, ENDPOINT_ATTEMPTS, Endpoint, EndpointStatus, MAX_ENDPOINTS_PER_APP,
+    ROTATION_OVERLAP_SECS, StoredSecret,
 };
 use super::signature::{SignatureError, SigningSecret};
 use crate::clock;
+use crate::domain::retry::{Next, retrying};
 use crate::domain::wallets::seal::{KeySealer, SealError};
 use crate::model::AppId;
 use crate::model::validation::FieldError;
@@ -148,27 +150,32 @@ pub async fn rotate<S: WebhookStore, K: KeySealer>(
     app: &AppId,
     id: &str,
 ) -> Result<(Endpoint, SigningSecret), WebhooksError> {
-    let mut endpoint = endpoint_of(store, app, id).await?;
-    let now = clock::now_rfc3339();
-    let until = clock::format_rfc3339(
+    let now = &clock::now_rfc3339();
+    let until = &clock::format_rfc3339(
         time::OffsetDateTime::now_utc() + time::Duration::seconds(ROTATION_OVERLAP_SECS),
     );
-    let (secret, stored) = seal_secret(sealer, app, id, &now).await?;
-    for _ in 0..3 {
-        let expected = endpoint.version;
-        let mut secrets = vec![stored.clone()];
-        secrets.extend(endpoint.signing_secrets(&now).cloned().map(|mut old| {
-            old.expires_at.get_or_insert_with(|| until.clone());
-            old
-        }));
-        endpoint.secrets = secrets;
-        endpoint.version += 1;
-        if store.replace_endpoint(app, &endpoint, expected).await? {
-            return Ok((endpoint, secret));
-        }
-        endpoint = endpoint_of(store, app, id).await?;
-    }
-    Err(WebhooksError::Contention)
+    let (secret, stored) = &seal_secret(sealer, app, id, now).await?;
+    retrying(
+        ENDPOINT_ATTEMPTS,
+        WebhooksError::Contention,
+        |_| async move {
+            let mut endpoint = endpoint_of(store, app, id).await?;
+            let expected = endpoint.version;
+            let mut secrets = vec![stored.clone()];
+            secrets.extend(endpoint.signing_secrets(now).cloned().map(|mut old| {
+                old.expires_at.get_or_insert_with(|| until.clone());
+                old
+            }));
+            endpoint.secrets = secrets;
+            endpoint.version += 1;
+            Ok(if store.replace_endpoint(app, &endpoint, expected).await? {
+                Next::Done((endpoint, secret.clone()))
+            } else {
+                Next::ReadAgain
+            })
+        },
+    )
+    .await
 }
 
 /// `GET /v1/webhooks/{id}/deliveries?limit=`: the most recent attempts, newest first.

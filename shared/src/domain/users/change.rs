@@ -1,60 +1,21 @@
-//! Changing a user: JSON Merge Patch of its profile, linking and unlinking accounts. Each is
-//! one replacement of the user item conditioned on its version, with the guards it gains
-//! claimed and those it loses released in the same transaction, so a user's guards never
-//! drift from the user item. `If-Match` turns a lost race into 412 instead of a retry.
+//! Changing a user: JSON Merge Patch of its profile, linking and unlinking accounts, asking for
+//! a wallet. Each is one replacement of the user item conditioned on its version, with the
+//! guards it gains claimed and those it loses released in the same transaction, so a user's
+//! guards never drift from the user item. `If-Match` turns a lost race into 412 instead of a
+//! retry.
 
 use serde_json::{Map, Value, json};
 
+use super::{MAX_ATTEMPTS, UsersError, taken_fields};
 use crate::clock;
-use crate::domain::users::{MAX_ATTEMPTS, UsersError, back_off};
-use crate::model::validation::{FieldError, json_type};
-use crate::model::{AppId, new_user::MAX_LINKED_ACCOUNTS};
+use crate::domain::retry::{Next, retrying};
+use crate::model::new_user::MAX_LINKED_ACCOUNTS;
+use crate::model::validation::FieldError;
 use crate::model::{
-    ChainType, Identifier, LinkedAccount, NewUser, User, UserId, Wallet, WalletAddress,
+    AppId, ChainType, Identifier, LinkedAccount, NewUser, User, UserId, Wallet, WalletAddress,
     WalletStatus,
 };
 use crate::ports::{StoreError, UserStore, WriteError};
-
-/// The fields a merge patch may change.
-pub const PATCHABLE: [&str; 4] = ["username", "email", "external_id", "custom_metadata"];
-/// Fields of a user that exist but change elsewhere (or never).
-const NOT_PATCHABLE: [&str; 6] = [
-    "id",
-    "linked_accounts",
-    "wallets",
-    "created_at",
-    "updated_at",
-    "version",
-];
-
-/// Parses a merge patch body: an object of patchable fields (`null` removes one).
-pub fn parse_patch(body: &Value) -> Result<Map<String, Value>, Vec<FieldError>> {
-    let Some(patch) = body.as_object() else {
-        return Err(vec![FieldError::new(
-            "",
-            format!(
-                "a merge patch must be a JSON object, got {}",
-                json_type(body)
-            ),
-        )]);
-    };
-    let errors: Vec<FieldError> = patch
-        .keys()
-        .filter(|key| !PATCHABLE.contains(&key.as_str()))
-        .map(|key| {
-            if NOT_PATCHABLE.contains(&key.as_str()) {
-                FieldError::new(key, "cannot be changed by PATCH (linked accounts and wallets have their own routes)")
-            } else {
-                FieldError::new(key, format!("unknown field; expected one of: {}", PATCHABLE.join(", ")))
-            }
-        })
-        .collect();
-    if errors.is_empty() {
-        Ok(patch.clone())
-    } else {
-        Err(errors)
-    }
-}
 
 /// The `If-Match` precondition: the version the client last saw.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -207,7 +168,8 @@ where
     F: Fn(&User) -> Result<User, UsersError>,
 {
     let id = UserId::parse(id).ok_or(UsersError::NotFound)?;
-    for attempt in 0..MAX_ATTEMPTS {
+    let change = &change;
+    retrying(MAX_ATTEMPTS, UsersError::Contention, |_| async move {
         let current = store.get_user(app, id).await?.ok_or(UsersError::NotFound)?;
         if let Precondition::Version(version) = precondition
             && version != current.version
@@ -216,7 +178,7 @@ where
         }
         let mut updated = change(&current)?;
         if updated == current {
-            return Ok((current, false));
+            return Ok(Next::Done((current, false)));
         }
         updated.version = current.version + 1;
         updated.updated_at = clock::now_rfc3339();
@@ -226,22 +188,16 @@ where
             .replace_user(app, &updated, current.version, &identifiers, &release)
             .await
         {
-            Ok(()) => return Ok((updated, true)),
-            Err(WriteError::Taken(taken)) => {
-                let fields = taken
-                    .into_iter()
-                    .filter_map(|(index, _)| claim.get(index).map(|(field, _)| field.clone()))
-                    .collect();
-                return Err(UsersError::Taken(fields));
-            }
+            Ok(()) => Ok(Next::Done((updated, true))),
+            Err(WriteError::Taken(taken)) => Err(taken_fields(&claim, taken)),
             Err(WriteError::Stale) if precondition != Precondition::None => {
-                return Err(UsersError::PreconditionFailed);
+                Err(UsersError::PreconditionFailed)
             }
-            Err(WriteError::Stale | WriteError::Contention) => back_off(attempt).await,
-            Err(WriteError::Store(error)) => return Err(error.into()),
+            Err(WriteError::Stale | WriteError::Contention) => Ok(Next::BackOff),
+            Err(WriteError::Store(error)) => Err(error.into()),
         }
-    }
-    Err(UsersError::Contention)
+    })
+    .await
 }
 
 /// The identifiers `updated` gains (with the field each comes from) and those it loses.
@@ -281,18 +237,4 @@ fn apply_patch(current: &User, patch: &Map<String, Value>) -> Result<User, Vec<F
         custom_metadata: parsed.custom_metadata,
         ..current.clone()
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn patches_name_fields_that_cannot_change_here() {
-        assert!(parse_patch(&json!({"email": null, "custom_metadata": {"a": null}})).is_ok());
-        let errors = parse_patch(&json!({"wallets": [], "nick": "x"})).unwrap_err();
-        let fields: Vec<_> = errors.iter().map(|e| e.field.as_str()).collect();
-        assert_eq!(fields, ["wallets", "nick"]);
-        assert!(parse_patch(&json!([])).is_err());
-    }
 }

@@ -1,0 +1,73 @@
+//! The user aggregate: create, find, find-or-create, list, change (profile, linked accounts,
+//! wallets), delete and batch import. Storage-agnostic: the operations run on any
+//! [`UserStore`](crate::ports::UserStore), and their failures say what happened in domain
+//! terms. Every write is conditional; a lost race is retried through [`super::retry`].
+
+mod batch;
+mod change;
+mod create;
+mod delete;
+mod read;
+
+pub use batch::{MAX_BATCH, create_users};
+pub use change::{
+    Precondition, WalletRequest, link_account, request_wallet, unlink_account, update_user,
+};
+pub use create::{create_user, find_or_create_user};
+pub use delete::delete_user;
+pub use read::{UserPage, find_user, get_user, list_users};
+
+use crate::model::validation::FieldError;
+use crate::model::{Identifier, UserId};
+use crate::ports::StoreError;
+
+/// How often an operation retries after a transaction conflict before answering 503. Each
+/// retry gets a definite answer unless yet another writer collides with it.
+pub const MAX_ATTEMPTS: u32 = 6;
+
+/// What went wrong in a user operation.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum UsersError {
+    #[error("user not found")]
+    NotFound,
+    /// Request fields whose identifiers other users hold.
+    #[error("identifiers already held by other users")]
+    Taken(Vec<String>),
+    /// Request fields matching different existing users (find-or-create).
+    #[error("identifiers match different users")]
+    Ambiguous(Vec<(String, UserId)>),
+    /// The request's values are invalid (for a change, as merged into the user).
+    #[error("invalid values")]
+    Invalid(Vec<FieldError>),
+    /// `If-Match` named a version that is no longer current.
+    #[error("the user changed since the given version")]
+    PreconditionFailed,
+    /// The linked account to unlink is not linked to the user.
+    #[error("not linked")]
+    NotLinked,
+    /// Writers kept colliding; nothing was written.
+    #[error("too much contention")]
+    Contention,
+    /// A batch row's identifiers repeat an earlier row's (each error names the field and the row).
+    #[error("identifiers repeat an earlier row of the batch")]
+    Repeats(Vec<FieldError>),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// The unique identifier a lookup names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lookup(pub Identifier);
+
+/// The request fields of the identifiers a write found taken (`taken` indexes into `fields`).
+fn taken_fields(
+    fields: &[(String, Identifier)],
+    taken: Vec<(usize, Option<UserId>)>,
+) -> UsersError {
+    UsersError::Taken(
+        taken
+            .into_iter()
+            .filter_map(|(index, _)| fields.get(index).map(|(field, _)| field.clone()))
+            .collect(),
+    )
+}

@@ -1,0 +1,170 @@
+//! The request bodies and queries of the user routes, parsed into what the domain takes:
+//! `GET /v1/users`'s query, a merge patch, and a batch.
+
+use serde_json::{Map, Value};
+
+use crate::domain::paging;
+use crate::domain::users::{Lookup, MAX_BATCH};
+use crate::model::new_user::MAX_EXTERNAL_ID_CHARS;
+use crate::model::validation::{FieldError, check_text, json_type};
+use crate::model::{EmailAddress, Identifier, NewUser, WalletAddress};
+
+/// The query parameters a lookup may name, one at a time.
+pub const LOOKUP_PARAMS: [&str; 3] = ["email", "external_id", "address"];
+/// The query parameters of a listing.
+pub const LIST_PARAMS: [&str; 2] = ["limit", "cursor"];
+/// The default and largest page sizes.
+pub const PAGE_LIMITS: (usize, usize) = (20, 100);
+
+/// What `GET /v1/users` asks for: one user by a unique identifier, or a page of users.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UsersQuery {
+    Lookup(Lookup),
+    List {
+        limit: usize,
+        cursor: Option<String>,
+    },
+}
+
+impl UsersQuery {
+    /// Parses the query: exactly one of `email`, `external_id` or `address` (a lookup; an
+    /// address may be of either chain, in any hex case for ethereum), or else `limit` (1-100,
+    /// default 20) and `cursor` (a listing). Unknown or mixed parameters are refused.
+    pub fn from_query(params: &[(String, String)]) -> Result<Self, Vec<FieldError>> {
+        let known = |name: &str| LOOKUP_PARAMS.contains(&name) || LIST_PARAMS.contains(&name);
+        let unknown: Vec<FieldError> = params
+            .iter()
+            .filter(|(name, _)| !known(name))
+            .map(|(name, _)| FieldError::new(name, "unknown query parameter"))
+            .collect();
+        if !unknown.is_empty() {
+            return Err(unknown);
+        }
+        let lookups: Vec<&(String, String)> = params
+            .iter()
+            .filter(|(name, _)| LOOKUP_PARAMS.contains(&name.as_str()))
+            .collect();
+        match lookups.as_slice() {
+            [] => Self::list(params),
+            [(name, value)] if params.len() == 1 => lookup_identifier(name, value)
+                .map(|identifier| Self::Lookup(Lookup(identifier)))
+                .map_err(|error| vec![error]),
+            _ => Err(vec![FieldError::new(
+                "",
+                "give one of email, external_id or address to look a user up, or limit and \
+                 cursor to list users",
+            )]),
+        }
+    }
+
+    fn list(params: &[(String, String)]) -> Result<Self, Vec<FieldError>> {
+        let (default, max) = PAGE_LIMITS;
+        let mut limit = default;
+        let mut cursor = None;
+        for (name, value) in params {
+            if name == "limit" {
+                limit = paging::parse_limit(value, max).map_err(|error| vec![error])?;
+            } else {
+                cursor = Some(value.clone());
+            }
+        }
+        Ok(Self::List { limit, cursor })
+    }
+}
+
+fn lookup_identifier(name: &str, value: &str) -> Result<Identifier, FieldError> {
+    Ok(match name {
+        "email" => Identifier::Email(EmailAddress::parse(name, value)?.key().to_owned()),
+        "external_id" => {
+            check_text(name, value, 1, MAX_EXTERNAL_ID_CHARS)?;
+            Identifier::ExternalId(value.to_owned())
+        }
+        _ => {
+            let address = WalletAddress::parse_any(value)
+                .ok_or_else(|| FieldError::new(name, "must be an ethereum or solana address"))?;
+            Identifier::Address(address.key())
+        }
+    })
+}
+
+/// The fields a merge patch may change.
+pub const PATCHABLE: [&str; 4] = ["username", "email", "external_id", "custom_metadata"];
+/// Fields of a user that exist but change elsewhere (or never).
+const NOT_PATCHABLE: [&str; 6] = [
+    "id",
+    "linked_accounts",
+    "wallets",
+    "created_at",
+    "updated_at",
+    "version",
+];
+
+/// Parses a merge patch body: an object of patchable fields (`null` removes one).
+pub fn parse_patch(body: &Value) -> Result<Map<String, Value>, Vec<FieldError>> {
+    let Some(patch) = body.as_object() else {
+        return Err(vec![FieldError::new(
+            "",
+            format!(
+                "a merge patch must be a JSON object, got {}",
+                json_type(body)
+            ),
+        )]);
+    };
+    let errors: Vec<FieldError> = patch
+        .keys()
+        .filter(|key| !PATCHABLE.contains(&key.as_str()))
+        .map(|key| {
+            if NOT_PATCHABLE.contains(&key.as_str()) {
+                FieldError::new(key, "cannot be changed by PATCH (linked accounts and wallets have their own routes)")
+            } else {
+                FieldError::new(key, format!("unknown field; expected one of: {}", PATCHABLE.join(", ")))
+            }
+        })
+        .collect();
+    if errors.is_empty() {
+        Ok(patch.clone())
+    } else {
+        Err(errors)
+    }
+}
+
+/// Parses a batch body `{"users": [ … ]}`: the batch itself must be well formed (else the
+/// whole request is a 400); each item is parsed on its own, its errors named from the item.
+pub fn parse_batch(body: &Value) -> Result<Vec<Result<NewUser, Vec<FieldError>>>, Vec<FieldError>> {
+    let invalid = |message: String| vec![FieldError::new("users", message)];
+    let Some(object) = body.as_object() else {
+        return Err(vec![FieldError::new(
+            "",
+            "the body must be an object: {\"users\": [...]}",
+        )]);
+    };
+    if let Some(key) = object.keys().find(|key| *key != "users") {
+        return Err(vec![FieldError::new(key, "unknown field; expected users")]);
+    }
+    let users = object
+        .get("users")
+        .and_then(Value::as_array)
+        .ok_or_else(|| invalid("is required: an array of users to create".into()))?;
+    if users.is_empty() || users.len() > MAX_BATCH {
+        return Err(invalid(format!(
+            "must hold 1 to {MAX_BATCH} users, got {}",
+            users.len()
+        )));
+    }
+    Ok(users.iter().map(NewUser::parse).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn patches_name_fields_that_cannot_change_here() {
+        assert!(parse_patch(&json!({"email": null, "custom_metadata": {"a": null}})).is_ok());
+        let errors = parse_patch(&json!({"wallets": [], "nick": "x"})).unwrap_err();
+        let fields: Vec<_> = errors.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["wallets", "nick"]);
+        assert!(parse_patch(&json!([])).is_err());
+    }
+}
