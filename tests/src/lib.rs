@@ -7,6 +7,7 @@
 // A harness reports failures by panicking.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+pub mod backend;
 pub mod faults;
 pub mod raw_http;
 pub mod receiver;
@@ -21,10 +22,14 @@ use std::sync::Arc;
 use aws_sdk_dynamodb::types::AttributeValue;
 use lambda_http::{Body, Request, RequestExt, Response};
 use serde_json::Value;
-use shared::adapters::DynamoStore;
+use shared::adapters::{DynamoStore, MemoryStore};
 use shared::model::AppId;
 
 pub use aws_sdk_dynamodb;
+pub use backend::Backend;
+
+/// A DynamoDB item.
+pub type Item = HashMap<String, AttributeValue>;
 
 /// The variable naming the directory where tests capture their log lines, one file per test
 /// process (`scripts/test.sh` sets it, and scans the lines after the suite).
@@ -84,9 +89,10 @@ pub fn init_captured_logs() {
     });
 }
 
-/// A table of its own in DynamoDB Local, with one app and its API key.
-pub struct TestStack {
-    pub store: DynamoStore,
+/// A store of its own (by default a table of its own in DynamoDB Local), with one app and its
+/// API key.
+pub struct TestStack<S = DynamoStore> {
+    pub store: S,
     pub app: AppId,
     pub api_key: String,
 }
@@ -121,13 +127,26 @@ pub fn endpoint() -> String {
 impl TestStack {
     /// A fresh table with one app.
     pub async fn new() -> Self {
-        init_captured_logs();
         let client = shared::config::dynamodb_client(Some(&endpoint())).await;
         let table = format!("test-{}", uuid::Uuid::new_v4().simple());
         shared::adapters::dynamo::schema::ensure_table(&client, &table)
             .await
             .unwrap();
-        let store = DynamoStore::new(client, table);
+        Self::on(DynamoStore::new(client, table)).await
+    }
+}
+
+impl TestStack<MemoryStore> {
+    /// A fresh in-memory store with one app.
+    pub async fn memory() -> Self {
+        Self::on(MemoryStore::new()).await
+    }
+}
+
+impl<S: Backend> TestStack<S> {
+    /// `store` with one app.
+    pub async fn on(store: S) -> Self {
+        init_captured_logs();
         let (app, key) = shared::domain::apps::create_app(&store, "test")
             .await
             .unwrap();
@@ -138,7 +157,7 @@ impl TestStack {
         }
     }
 
-    /// Another app in the same table, with its key.
+    /// Another app in the same store, with its key.
     pub async fn other_app(&self) -> (AppId, String) {
         let (app, key) = shared::domain::apps::create_app(&self.store, "other")
             .await
@@ -146,6 +165,52 @@ impl TestStack {
         (app.app_id, key.token)
     }
 
+    /// Every item of the store, one line each, sorted: what a refused request must leave
+    /// unchanged.
+    pub async fn snapshot(&self) -> Vec<String> {
+        self.store.snapshot().await
+    }
+
+    /// An `events/` payload as a request, authenticated with this stack's key (an event
+    /// without credentials stays without).
+    pub fn event(&self, name: &str) -> Request {
+        with_api_key(load_event(name), &self.api_key)
+    }
+
+    /// How many users the store holds (every app's).
+    pub async fn user_count(&self) -> usize {
+        self.store.all_users().await.len()
+    }
+
+    /// How many identifier guards the store holds.
+    pub async fn guard_count(&self) -> usize {
+        self.store.all_guards().await.len()
+    }
+
+    /// Asserts the guard invariant: every guard belongs to an existing user of its app who
+    /// holds that identifier, and every identifier a user holds has its guard.
+    pub async fn assert_guards_match_users(&self) {
+        let mut expected: Vec<String> = Vec::new();
+        for (app, user) in self.store.all_users().await {
+            for identifier in user.identifiers() {
+                let guard = shared::adapters::dynamo::keys::guard_pk(&app, &identifier);
+                expected.push(format!("{guard} -> {}", user.id));
+            }
+        }
+        let mut actual: Vec<String> = self
+            .store
+            .all_guards()
+            .await
+            .into_iter()
+            .map(|(guard, holder)| format!("{guard} -> {holder}"))
+            .collect();
+        expected.sort();
+        actual.sort();
+        assert_eq!(actual, expected, "guards and users' identifiers differ");
+    }
+}
+
+impl TestStack {
     /// The local stack's services on this table: a fresh dev key-encryption key, and a
     /// delivery queue that gives a job `attempts` receives.
     pub fn services(&self, attempts: u32) -> local_api::Services {
@@ -159,12 +224,6 @@ impl TestStack {
     /// The table's name.
     pub fn table(&self) -> &str {
         self.store.table()
-    }
-
-    /// An `events/` payload as a request, authenticated with this stack's key (an event
-    /// without credentials stays without).
-    pub fn event(&self, name: &str) -> Request {
-        with_api_key(load_event(name), &self.api_key)
     }
 
     /// An `events/` payload as JSON text, with this stack's key in its `authorization` header.
@@ -228,48 +287,8 @@ impl TestStack {
             .count()
     }
 
-    /// How many identifier guards the table holds.
-    pub async fn guard_count(&self) -> usize {
-        self.items_with_sk(shared::adapters::dynamo::keys::SK_GUARD)
-            .await
-            .len()
-    }
-
-    /// Asserts the guard invariant: every guard belongs to an existing user of its app who
-    /// holds that identifier, and every identifier a user holds has its guard.
-    pub async fn assert_guards_match_users(&self) {
-        use shared::ports::UserStore;
-        let items = self.items().await;
-        let mut expected: Vec<String> = Vec::new();
-        for item in items.iter().filter(|i| i["sk"].as_s().unwrap() == "USER") {
-            let app = AppId::parse(item["app_id"].as_s().unwrap()).unwrap();
-            let id = shared::model::UserId::parse(item["id"].as_s().unwrap()).unwrap();
-            let user = self.store.get_user(&app, id).await.unwrap().unwrap();
-            for identifier in user.identifiers() {
-                expected.push(format!(
-                    "{} -> {id}",
-                    shared::adapters::dynamo::keys::guard_pk(&app, &identifier)
-                ));
-            }
-        }
-        let mut actual: Vec<String> = items
-            .iter()
-            .filter(|i| i["sk"].as_s().unwrap() == "GUARD")
-            .map(|i| {
-                format!(
-                    "{} -> {}",
-                    i["pk"].as_s().unwrap(),
-                    i["user_id"].as_s().unwrap()
-                )
-            })
-            .collect();
-        expected.sort();
-        actual.sort();
-        assert_eq!(actual, expected, "guards and users' identifiers differ");
-    }
-
     /// The user items in the table.
-    pub async fn user_items(&self) -> Vec<HashMap<String, AttributeValue>> {
+    pub async fn user_items(&self) -> Vec<Item> {
         self.items()
             .await
             .into_iter()

@@ -3,7 +3,9 @@
 pub mod dynamo;
 pub mod eventbridge;
 pub mod http_sender;
+pub mod memory;
 pub mod sealer;
 pub mod sqs;
 
 pub use dynamo::DynamoStore;
+pub use memory::MemoryStore;

@@ -3,10 +3,10 @@
 // Test helpers report failures by panicking.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use api_tests::{TestStack, assert_error, parts, request};
+use api_tests::{Backend, TestStack, assert_error, parts, request};
 use serde_json::{Value, json};
 
-async fn import(stack: &TestStack, body: Value) -> (u16, Value) {
+async fn import<S: Backend>(stack: &TestStack<S>, body: Value) -> (u16, Value) {
     parts(
         &import_users::handle(
             &stack.store,
@@ -16,9 +16,7 @@ async fn import(stack: &TestStack, body: Value) -> (u16, Value) {
     )
 }
 
-#[tokio::test]
-async fn a_batch_of_100_creates_each_user() {
-    let stack = TestStack::new().await;
+async fn a_batch_of_100_creates_each_user<S: Backend>(stack: TestStack<S>) {
     let users: Vec<Value> = (0..100)
         .map(|i| json!({"email": format!("u{i}@example.com")}))
         .collect();
@@ -31,13 +29,13 @@ async fn a_batch_of_100_creates_each_user() {
         assert_eq!(result["status"], 201, "{result}");
         assert_eq!(result["user"]["email"], format!("u{index}@example.com"));
     }
-    assert_eq!(stack.user_items().await.len(), 100);
+    assert_eq!(stack.user_count().await, 100);
     stack.assert_guards_match_users().await;
 }
 
-#[tokio::test]
-async fn bad_items_and_duplicates_are_reported_per_index_and_block_nothing() {
-    let stack = TestStack::new().await;
+async fn bad_items_and_duplicates_are_reported_per_index_and_block_nothing<S: Backend>(
+    stack: TestStack<S>,
+) {
     let (status, _) = import(&stack, json!({"users": [{"email": "taken@example.com"}]})).await;
     assert_eq!(status, 200);
     let (status, body) = import(
@@ -66,14 +64,12 @@ async fn bad_items_and_duplicates_are_reported_per_index_and_block_nothing() {
         results[4]["error"]["details"][0]["message"],
         "repeats users[3] of this batch"
     );
-    assert_eq!(stack.user_items().await.len(), 4);
+    assert_eq!(stack.user_count().await, 4);
     stack.assert_guards_match_users().await;
 }
 
-#[tokio::test]
-async fn a_malformed_batch_is_400_and_changes_nothing() {
-    let stack = TestStack::new().await;
-    let before = stack.items().await;
+async fn a_malformed_batch_is_400_and_changes_nothing<S: Backend>(stack: TestStack<S>) {
+    let before = stack.snapshot().await;
     let too_many: Vec<Value> = (0..101).map(|_| json!({})).collect();
     for body in [
         json!({"users": []}),
@@ -89,5 +85,11 @@ async fn a_malformed_batch_is_400_and_changes_nothing() {
         .await;
         assert_error(&response, 400, "validation_failed");
     }
-    assert_eq!(stack.items().await, before);
+    assert_eq!(stack.snapshot().await, before);
 }
+
+api_tests::on_every_store!(
+    a_batch_of_100_creates_each_user,
+    bad_items_and_duplicates_are_reported_per_index_and_block_nothing,
+    a_malformed_batch_is_400_and_changes_nothing,
+);

@@ -18,7 +18,7 @@ async fn creates_then_finds_the_same_user() {
     assert_eq!(status, 200, "{found}");
     assert_eq!(found["data"]["created"], false);
     assert_eq!(found["data"]["user"], created["data"]["user"]);
-    assert_eq!(stack.user_items().await.len(), 1);
+    assert_eq!(stack.user_count().await, 1);
 }
 
 #[tokio::test]

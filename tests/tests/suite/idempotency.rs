@@ -3,11 +3,11 @@
 // Test helpers report failures by panicking.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use api_tests::{TestStack, assert_error, request};
+use api_tests::{Backend, TestStack, assert_error, request};
 use futures::future::join_all;
 use lambda_http::{Body, Request, Response};
 use serde_json::{Value, json};
-use shared::edge::idempotency::{Claim, IdempotencyStore, KeyRecord, KeyState};
+use shared::edge::idempotency::{Claim, KeyRecord, KeyState};
 
 fn with_key(mut request: Request, key: &str) -> Request {
     request
@@ -16,7 +16,7 @@ fn with_key(mut request: Request, key: &str) -> Request {
     request
 }
 
-async fn create(stack: &TestStack, key: &str, body: &Value) -> Response<Body> {
+async fn create<S: Backend>(stack: &TestStack<S>, key: &str, body: &Value) -> Response<Body> {
     let request = with_key(
         request("POST", "/v1/users", &stack.api_key, Some(body)),
         key,
@@ -35,25 +35,23 @@ fn replayed(response: &Response<Body>) -> bool {
         .is_some_and(|v| v == "true")
 }
 
-#[tokio::test]
-async fn a_retry_replays_the_first_response_byte_for_byte_and_changes_nothing() {
-    let stack = TestStack::new().await;
+async fn a_retry_replays_the_first_response_byte_for_byte_and_changes_nothing<S: Backend>(
+    stack: TestStack<S>,
+) {
     let body = json!({"email": "retry@example.com"});
     let first = create(&stack, "order-1", &body).await;
     assert_eq!(first.status(), 201);
     assert!(!replayed(&first));
-    let before = stack.items().await;
+    let before = stack.snapshot().await;
     let second = create(&stack, "order-1", &body).await;
     assert_eq!(second.status(), 201);
     assert!(replayed(&second));
     assert_eq!(text(&second), text(&first));
-    assert_eq!(stack.items().await, before);
-    assert_eq!(stack.user_items().await.len(), 1);
+    assert_eq!(stack.snapshot().await, before);
+    assert_eq!(stack.user_count().await, 1);
 }
 
-#[tokio::test]
-async fn a_key_reused_for_another_body_or_route_is_422() {
-    let stack = TestStack::new().await;
+async fn a_key_reused_for_another_body_or_route_is_422<S: Backend>(stack: TestStack<S>) {
     let body = json!({"email": "a@example.com"});
     assert_eq!(create(&stack, "k-1", &body).await.status(), 201);
     let other_body = create(&stack, "k-1", &json!({"email": "b@example.com"})).await;
@@ -69,12 +67,10 @@ async fn a_key_reused_for_another_body_or_route_is_422() {
     );
     let response = find_or_create_user::handle(&stack.store, other_route).await;
     assert_error(&response, 422, "idempotency_key_reused");
-    assert_eq!(stack.user_items().await.len(), 1);
+    assert_eq!(stack.user_count().await, 1);
 }
 
-#[tokio::test]
-async fn keys_are_scoped_to_the_app() {
-    let stack = TestStack::new().await;
+async fn keys_are_scoped_to_the_app<S: Backend>(stack: TestStack<S>) {
     let (_, other_key) = stack.other_app().await;
     assert_eq!(create(&stack, "shared-key", &json!({})).await.status(), 201);
     let request = with_key(
@@ -84,12 +80,12 @@ async fn keys_are_scoped_to_the_app() {
     let response = create_user::handle(&stack.store, request).await;
     assert_eq!(response.status(), 201);
     assert!(!replayed(&response));
-    assert_eq!(stack.user_items().await.len(), 2);
+    assert_eq!(stack.user_count().await, 2);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn fifty_concurrent_posts_with_one_key_create_one_user_and_answer_alike() {
-    let stack = TestStack::new().await;
+async fn fifty_concurrent_posts_with_one_key_create_one_user_and_answer_alike<S: Backend>(
+    stack: TestStack<S>,
+) {
     let body = json!({"external_id": "once"});
     let responses = join_all((0..50).map(|_| create(&stack, "burst", &body))).await;
     let first = text(&responses[0]);
@@ -98,12 +94,10 @@ async fn fifty_concurrent_posts_with_one_key_create_one_user_and_answer_alike() 
         assert_eq!(text(response), first);
     }
     assert_eq!(responses.iter().filter(|r| !replayed(r)).count(), 1);
-    assert_eq!(stack.user_items().await.len(), 1);
+    assert_eq!(stack.user_count().await, 1);
 }
 
-#[tokio::test]
-async fn a_request_that_failed_validation_is_not_remembered() {
-    let stack = TestStack::new().await;
+async fn a_request_that_failed_validation_is_not_remembered<S: Backend>(stack: TestStack<S>) {
     let bad = create(&stack, "fix-and-retry", &json!({"email": "nope"})).await;
     assert_error(&bad, 400, "validation_failed");
     let fixed = create(
@@ -116,9 +110,7 @@ async fn a_request_that_failed_validation_is_not_remembered() {
     assert!(!replayed(&fixed));
 }
 
-#[tokio::test]
-async fn conflicts_are_remembered_like_any_outcome() {
-    let stack = TestStack::new().await;
+async fn conflicts_are_remembered_like_any_outcome<S: Backend>(stack: TestStack<S>) {
     assert_eq!(
         create(&stack, "a", &json!({"email": "taken@example.com"}))
             .await
@@ -133,14 +125,12 @@ async fn conflicts_are_remembered_like_any_outcome() {
     assert_eq!(text(&again), text(&conflict));
 }
 
-#[tokio::test]
-async fn malformed_keys_are_400() {
-    let stack = TestStack::new().await;
+async fn malformed_keys_are_400<S: Backend>(stack: TestStack<S>) {
     for key in [" leading", &"k".repeat(256)] {
         let response = create(&stack, key, &json!({})).await;
         assert_error(&response, 400, "validation_failed");
     }
-    assert!(stack.user_items().await.is_empty());
+    assert!(stack.user_count().await == 0);
 }
 
 fn in_progress(fingerprint: &str, locked_until_ms: u64, expires_at: u64) -> KeyRecord {
@@ -163,9 +153,11 @@ fn now_ms() -> u64 {
         .as_millis() as u64
 }
 
-#[tokio::test]
-async fn a_retry_while_the_first_runs_waits_then_is_409_and_a_dead_claim_is_reclaimed() {
-    let stack = TestStack::new().await;
+async fn a_retry_while_the_first_runs_waits_then_is_409_and_a_dead_claim_is_reclaimed<
+    S: Backend,
+>(
+    stack: TestStack<S>,
+) {
     let body = json!({"username": "patient"});
     let probe = request("POST", "/v1/users", &stack.api_key, Some(&body));
     let fingerprint = shared::edge::idempotency::fingerprint(&probe);
@@ -182,7 +174,7 @@ async fn a_retry_while_the_first_runs_waits_then_is_409_and_a_dead_claim_is_recl
     );
     let response = create(&stack, "busy", &body).await;
     assert_error(&response, 409, "idempotency_key_in_progress");
-    assert!(stack.user_items().await.is_empty());
+    assert!(stack.user_count().await == 0);
 
     // A claim whose function died: its lock ran out, so the same request takes it over.
     let dead = in_progress(&fingerprint, now - 1, now / 1000 + 3600);
@@ -198,9 +190,7 @@ async fn a_retry_while_the_first_runs_waits_then_is_409_and_a_dead_claim_is_recl
     assert_eq!(response.status(), 201);
 }
 
-#[tokio::test]
-async fn an_expired_record_is_ignored_even_before_ttl_deletes_it() {
-    let stack = TestStack::new().await;
+async fn an_expired_record_is_ignored_even_before_ttl_deletes_it<S: Backend>(stack: TestStack<S>) {
     let now = now_ms();
     let expired = KeyRecord {
         fingerprint: "another request".to_owned(),
@@ -223,12 +213,10 @@ async fn an_expired_record_is_ignored_even_before_ttl_deletes_it() {
     let response = create(&stack, "yesterday", &json!({"username": "today"})).await;
     assert_eq!(response.status(), 201);
     assert!(!replayed(&response));
-    assert_eq!(stack.user_items().await.len(), 1);
+    assert_eq!(stack.user_count().await, 1);
 }
 
-#[tokio::test]
-async fn add_wallet_and_find_or_create_honour_keys_too() {
-    let stack = TestStack::new().await;
+async fn add_wallet_and_find_or_create_honour_keys_too<S: Backend>(stack: TestStack<S>) {
     let body = json!({"email": "foc@example.com"});
     let foc = || {
         with_key(
@@ -272,3 +260,16 @@ async fn add_wallet_and_find_or_create_honour_keys_too() {
     );
     assert!(replayed(&second));
 }
+
+api_tests::on_every_store!(
+    a_retry_replays_the_first_response_byte_for_byte_and_changes_nothing,
+    a_key_reused_for_another_body_or_route_is_422,
+    keys_are_scoped_to_the_app,
+    fifty_concurrent_posts_with_one_key_create_one_user_and_answer_alike,
+    a_request_that_failed_validation_is_not_remembered,
+    conflicts_are_remembered_like_any_outcome,
+    malformed_keys_are_400,
+    a_retry_while_the_first_runs_waits_then_is_409_and_a_dead_claim_is_reclaimed,
+    an_expired_record_is_ignored_even_before_ttl_deletes_it,
+    add_wallet_and_find_or_create_honour_keys_too,
+);

@@ -4,11 +4,11 @@
 // Test helpers report failures by panicking.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use api_tests::{TestStack, assert_error, parts, request};
+use api_tests::{Backend, TestStack, assert_error, parts, request};
 use lambda_http::{Body, Request, Response};
 use serde_json::{Value, json};
 
-async fn create(stack: &TestStack, body: Value) -> Value {
+async fn create<S: Backend>(stack: &TestStack<S>, body: Value) -> Value {
     let response = create_user::handle(
         &stack.store,
         request("POST", "/v1/users", &stack.api_key, Some(&body)),
@@ -19,7 +19,12 @@ async fn create(stack: &TestStack, body: Value) -> Value {
     body["data"].clone()
 }
 
-fn patch_request(stack: &TestStack, id: &str, patch: &Value, if_match: Option<&str>) -> Request {
+fn patch_request<S: Backend>(
+    stack: &TestStack<S>,
+    id: &str,
+    patch: &Value,
+    if_match: Option<&str>,
+) -> Request {
     let mut request = request(
         "PATCH",
         &format!("/v1/users/{id}"),
@@ -38,8 +43,8 @@ fn patch_request(stack: &TestStack, id: &str, patch: &Value, if_match: Option<&s
     request
 }
 
-async fn patch(
-    stack: &TestStack,
+async fn patch<S: Backend>(
+    stack: &TestStack<S>,
     id: &str,
     patch: Value,
     if_match: Option<&str>,
@@ -47,7 +52,7 @@ async fn patch(
     update_user::handle(&stack.store, patch_request(stack, id, &patch, if_match)).await
 }
 
-async fn link(stack: &TestStack, id: &str, account: Value) -> Response<Body> {
+async fn link<S: Backend>(stack: &TestStack<S>, id: &str, account: Value) -> Response<Body> {
     let request = request(
         "POST",
         &format!("/v1/users/{id}/linked-accounts"),
@@ -57,14 +62,17 @@ async fn link(stack: &TestStack, id: &str, account: Value) -> Response<Body> {
     link_account::handle(&stack.store, request).await
 }
 
-async fn unlink(stack: &TestStack, id: &str, kind: &str, value: &str) -> Response<Body> {
+async fn unlink<S: Backend>(
+    stack: &TestStack<S>,
+    id: &str,
+    kind: &str,
+    value: &str,
+) -> Response<Body> {
     let path = format!("/v1/users/{id}/linked-accounts/{kind}/{value}");
     unlink_account::handle(&stack.store, request("DELETE", &path, &stack.api_key, None)).await
 }
 
-#[tokio::test]
-async fn a_merge_patch_changes_the_profile_and_moves_the_guards() {
-    let stack = TestStack::new().await;
+async fn a_merge_patch_changes_the_profile_and_moves_the_guards<S: Backend>(stack: TestStack<S>) {
     let user = create(
         &stack,
         json!({"email": "old@example.com", "external_id": "e-1", "username": "ada",
@@ -121,15 +129,13 @@ async fn a_merge_patch_changes_the_profile_and_moves_the_guards() {
     stack.assert_guards_match_users().await;
 }
 
-#[tokio::test]
-async fn a_taken_or_invalid_change_is_refused_and_changes_nothing() {
-    let stack = TestStack::new().await;
+async fn a_taken_or_invalid_change_is_refused_and_changes_nothing<S: Backend>(stack: TestStack<S>) {
     create(&stack, json!({"email": "taken@example.com"})).await;
     let id = create(&stack, json!({"email": "mine@example.com"})).await["id"]
         .as_str()
         .unwrap()
         .to_owned();
-    let before = stack.items().await;
+    let before = stack.snapshot().await;
     let body = assert_error(
         &patch(&stack, &id, json!({"email": "TAKEN@example.com"}), None).await,
         409,
@@ -161,13 +167,13 @@ async fn a_taken_or_invalid_change_is_refused_and_changes_nothing() {
         "authorization",
         format!("Bearer {other_key}").parse().unwrap(),
     );
-    let after_other_app = stack.items().await;
+    let after_other_app = stack.snapshot().await;
     assert_error(
         &update_user::handle(&stack.store, foreign).await,
         404,
         "not_found",
     );
-    assert_eq!(stack.items().await, after_other_app);
+    assert_eq!(stack.snapshot().await, after_other_app);
     assert_eq!(
         after_other_app.len(),
         before.len() + 2,
@@ -175,9 +181,7 @@ async fn a_taken_or_invalid_change_is_refused_and_changes_nothing() {
     );
 }
 
-#[tokio::test]
-async fn if_match_makes_changes_conditional() {
-    let stack = TestStack::new().await;
+async fn if_match_makes_changes_conditional<S: Backend>(stack: TestStack<S>) {
     let user = create(&stack, json!({"username": "first"})).await;
     let id = user["id"].as_str().unwrap();
     let etag = format!("\"{}\"", user["version"]);
@@ -194,9 +198,9 @@ async fn if_match_makes_changes_conditional() {
     assert_eq!(get.headers()["etag"], ok.headers()["etag"]);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn two_users_racing_to_one_new_email_get_one_200_and_one_409() {
-    let stack = TestStack::new().await;
+async fn two_users_racing_to_one_new_email_get_one_200_and_one_409<S: Backend>(
+    stack: TestStack<S>,
+) {
     let a = create(&stack, json!({})).await["id"]
         .as_str()
         .unwrap()
@@ -215,9 +219,7 @@ async fn two_users_racing_to_one_new_email_get_one_200_and_one_409() {
     stack.assert_guards_match_users().await;
 }
 
-#[tokio::test]
-async fn accounts_link_once_unlink_and_free_their_identifier() {
-    let stack = TestStack::new().await;
+async fn accounts_link_once_unlink_and_free_their_identifier<S: Backend>(stack: TestStack<S>) {
     let id = create(&stack, json!({"wallets": []})).await["id"]
         .as_str()
         .unwrap()
@@ -268,9 +270,7 @@ async fn accounts_link_once_unlink_and_free_their_identifier() {
     stack.assert_guards_match_users().await;
 }
 
-#[tokio::test]
-async fn wallets_unlink_by_address_in_any_case() {
-    let stack = TestStack::new().await;
+async fn wallets_unlink_by_address_in_any_case<S: Backend>(stack: TestStack<S>) {
     let wallet = json!({"type": "wallet", "chain_type": "ethereum", "address": "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed"});
     let id = create(&stack, json!({"linked_accounts": [wallet]})).await["id"]
         .as_str()
@@ -288,9 +288,9 @@ async fn wallets_unlink_by_address_in_any_case() {
     assert_eq!(stack.guard_count().await, 0);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn a_link_racing_a_create_for_one_address_gives_it_to_one_user() {
-    let stack = TestStack::new().await;
+async fn a_link_racing_a_create_for_one_address_gives_it_to_one_user<S: Backend>(
+    stack: TestStack<S>,
+) {
     let id = create(&stack, json!({})).await["id"]
         .as_str()
         .unwrap()
@@ -326,7 +326,7 @@ async fn a_link_racing_a_create_for_one_address_gives_it_to_one_user() {
     stack.assert_guards_match_users().await;
 }
 
-async fn delete(stack: &TestStack, key: &str, id: &str) -> Response<Body> {
+async fn delete<S: Backend>(stack: &TestStack<S>, key: &str, id: &str) -> Response<Body> {
     let retention = std::time::Duration::from_secs(30 * 24 * 3600);
     delete_user::handle(
         &stack.store,
@@ -336,7 +336,7 @@ async fn delete(stack: &TestStack, key: &str, id: &str) -> Response<Body> {
     .await
 }
 
-async fn get(stack: &TestStack, id: &str) -> Response<Body> {
+async fn get<S: Backend>(stack: &TestStack<S>, id: &str) -> Response<Body> {
     get_user::handle(
         &stack.store,
         request("GET", &format!("/v1/users/{id}"), &stack.api_key, None),
@@ -497,19 +497,17 @@ async fn a_restore_needs_the_retention_and_every_sealed_key() {
         before,
         "a refused restore writes nothing"
     );
-    assert_eq!(stack.user_items().await.len(), 0);
+    assert_eq!(stack.user_count().await, 0);
 }
 
-#[tokio::test]
-async fn deletes_are_tenant_isolated_and_idempotent() {
-    let stack = TestStack::new().await;
+async fn deletes_are_tenant_isolated_and_idempotent<S: Backend>(stack: TestStack<S>) {
     let id = create(&stack, json!({})).await["id"]
         .as_str()
         .unwrap()
         .to_owned();
     let (_, other_key) = stack.other_app().await;
     assert_error(&delete(&stack, &other_key, &id).await, 404, "not_found");
-    assert_eq!(stack.user_items().await.len(), 1);
+    assert_eq!(stack.user_count().await, 1);
     let keyed = || {
         let mut request = request("DELETE", &format!("/v1/users/{id}"), &stack.api_key, None);
         request
@@ -545,7 +543,7 @@ async fn a_delete_racing_an_update_leaves_no_half_state() {
             "{}",
             updated.status()
         );
-        assert!(stack.user_items().await.is_empty());
+        assert!(stack.user_count().await == 0);
         assert_eq!(
             stack.guard_count().await,
             0,
@@ -554,16 +552,16 @@ async fn a_delete_racing_an_update_leaves_no_half_state() {
     }
 }
 
-#[tokio::test]
-async fn links_and_unlinks_of_another_apps_user_are_404_and_change_nothing() {
-    let stack = TestStack::new().await;
+async fn links_and_unlinks_of_another_apps_user_are_404_and_change_nothing<S: Backend>(
+    stack: TestStack<S>,
+) {
     let phone = json!({"type": "phone", "number": "+14155550999"});
     let id = create(&stack, json!({"linked_accounts": [phone.clone()]})).await["id"]
         .as_str()
         .unwrap()
         .to_owned();
     let (_, other_key) = stack.other_app().await;
-    let before = stack.items().await;
+    let before = stack.snapshot().await;
     let twitter = json!({"type": "twitter", "subject": "1"});
     let linked = link_account::handle(
         &stack.store,
@@ -580,5 +578,17 @@ async fn links_and_unlinks_of_another_apps_user_are_404_and_change_nothing() {
     let unlinked =
         unlink_account::handle(&stack.store, request("DELETE", &path, &other_key, None)).await;
     assert_error(&unlinked, 404, "not_found");
-    assert_eq!(stack.items().await, before);
+    assert_eq!(stack.snapshot().await, before);
 }
+
+api_tests::on_every_store!(
+    a_merge_patch_changes_the_profile_and_moves_the_guards,
+    a_taken_or_invalid_change_is_refused_and_changes_nothing,
+    if_match_makes_changes_conditional,
+    two_users_racing_to_one_new_email_get_one_200_and_one_409,
+    accounts_link_once_unlink_and_free_their_identifier,
+    wallets_unlink_by_address_in_any_case,
+    a_link_racing_a_create_for_one_address_gives_it_to_one_user,
+    deletes_are_tenant_isolated_and_idempotent,
+    links_and_unlinks_of_another_apps_user_are_404_and_change_nothing,
+);

@@ -1,15 +1,15 @@
-//! `GET /v1/users?limit=&cursor=`: paging an app's users newest first, against DynamoDB Local.
+//! `GET /v1/users?limit=&cursor=`: paging an app's users newest first, on every store.
 
 // Test helpers report failures by panicking.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::HashSet;
 
-use api_tests::{TestStack, assert_error, parts, request};
+use api_tests::{Backend, TestStack, assert_error, parts, request};
 use futures::future::join_all;
 use serde_json::{Value, json};
 
-async fn create_many(stack: &TestStack, key: &str, count: usize) -> Vec<String> {
+async fn create_many<S: Backend>(stack: &TestStack<S>, key: &str, count: usize) -> Vec<String> {
     let mut ids = Vec::with_capacity(count);
     // In waves, so DynamoDB Local is kept busy but not flooded.
     for wave in (0..count).collect::<Vec<_>>().chunks(25) {
@@ -27,7 +27,7 @@ async fn create_many(stack: &TestStack, key: &str, count: usize) -> Vec<String> 
     ids
 }
 
-async fn page(stack: &TestStack, key: &str, query: &str) -> Value {
+async fn page<S: Backend>(stack: &TestStack<S>, key: &str, query: &str) -> Value {
     let response = get_user::handle(
         &stack.store,
         request("GET", &format!("/v1/users{query}"), key, None),
@@ -47,9 +47,7 @@ fn ids_of(page: &Value) -> Vec<String> {
         .collect()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn paging_while_users_are_created_never_skips_or_repeats() {
-    let stack = TestStack::new().await;
+async fn paging_while_users_are_created_never_skips_or_repeats<S: Backend>(stack: TestStack<S>) {
     let key = stack.api_key.clone();
     let existing: HashSet<String> = create_many(&stack, &key, 250).await.into_iter().collect();
 
@@ -98,9 +96,9 @@ async fn paging_while_users_are_created_never_skips_or_repeats() {
     assert!(pages >= 36, "{pages} pages for at least 250 users of 7");
 }
 
-#[tokio::test]
-async fn pages_end_with_a_null_cursor_and_show_only_the_apps_users() {
-    let stack = TestStack::new().await;
+async fn pages_end_with_a_null_cursor_and_show_only_the_apps_users<S: Backend>(
+    stack: TestStack<S>,
+) {
     let key = stack.api_key.clone();
     let empty = page(&stack, &key, "").await;
     assert_eq!(empty, json!({"users": [], "next_cursor": null}));
@@ -127,9 +125,7 @@ async fn pages_end_with_a_null_cursor_and_show_only_the_apps_users() {
     );
 }
 
-#[tokio::test]
-async fn foreign_tampered_and_out_of_range_queries_are_400() {
-    let stack = TestStack::new().await;
+async fn foreign_tampered_and_out_of_range_queries_are_400<S: Backend>(stack: TestStack<S>) {
     let key = stack.api_key.clone();
     create_many(&stack, &key, 3).await;
     let cursor = page(&stack, &key, "?limit=1").await["next_cursor"]
@@ -167,3 +163,9 @@ async fn foreign_tampered_and_out_of_range_queries_are_400() {
         assert_error(&response, 400, "validation_failed");
     }
 }
+
+api_tests::on_every_store!(
+    paging_while_users_are_created_never_skips_or_repeats,
+    pages_end_with_a_null_cursor_and_show_only_the_apps_users,
+    foreign_tampered_and_out_of_range_queries_are_400,
+);

@@ -4,15 +4,15 @@
 // Test helpers report failures by panicking.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use api_tests::{TestStack, assert_error, parts, request};
+use api_tests::{Backend, TestStack, assert_error, parts, request};
 use futures::future::join_all;
 use serde_json::{Value, json};
 
-async fn create(stack: &TestStack, key: &str, body: Value) -> (u16, Value) {
+async fn create<S: Backend>(stack: &TestStack<S>, key: &str, body: Value) -> (u16, Value) {
     parts(&create_user::handle(&stack.store, request("POST", "/v1/users", key, Some(&body))).await)
 }
 
-async fn find_or_create(stack: &TestStack, key: &str, body: Value) -> (u16, Value) {
+async fn find_or_create<S: Backend>(stack: &TestStack<S>, key: &str, body: Value) -> (u16, Value) {
     let request = request("POST", "/v1/users/find-or-create", key, Some(&body));
     parts(&find_or_create_user::handle(&stack.store, request).await)
 }
@@ -26,9 +26,9 @@ fn conflict_fields(body: &Value) -> Vec<&str> {
         .collect()
 }
 
-#[tokio::test]
-async fn every_taken_identifier_is_a_409_naming_it_and_changes_nothing() {
-    let stack = TestStack::new().await;
+async fn every_taken_identifier_is_a_409_naming_it_and_changes_nothing<S: Backend>(
+    stack: TestStack<S>,
+) {
     let key = stack.api_key.clone();
     let (status, _) = create(&stack, &key, json!({
         "external_id": "ext-1",
@@ -42,7 +42,7 @@ async fn every_taken_identifier_is_a_409_naming_it_and_changes_nothing() {
     }))
     .await;
     assert_eq!(status, 201);
-    let before = stack.items().await;
+    let before = stack.snapshot().await;
     let cases = [
         (json!({"email": "ADA@Example.com"}), vec!["email"]),
         (json!({"external_id": "ext-1"}), vec!["external_id"]),
@@ -76,12 +76,10 @@ async fn every_taken_identifier_is_a_409_naming_it_and_changes_nothing() {
         let error = assert_error(&response, 409, "conflict");
         assert_eq!(conflict_fields(&error), fields, "{body}");
     }
-    assert_eq!(stack.items().await, before);
+    assert_eq!(stack.snapshot().await, before);
 }
 
-#[tokio::test]
-async fn a_twitter_subject_and_a_github_subject_do_not_collide() {
-    let stack = TestStack::new().await;
+async fn a_twitter_subject_and_a_github_subject_do_not_collide<S: Backend>(stack: TestStack<S>) {
     let key = stack.api_key.clone();
     let (first, _) = create(
         &stack,
@@ -98,9 +96,7 @@ async fn a_twitter_subject_and_a_github_subject_do_not_collide() {
     assert_eq!((first, second), (201, 201), "{body}");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn fifty_racing_creates_with_one_email_make_one_user() {
-    let stack = TestStack::new().await;
+async fn fifty_racing_creates_with_one_email_make_one_user<S: Backend>(stack: TestStack<S>) {
     let key = stack.api_key.clone();
     let results = join_all((0..50).map(|i| {
         create(
@@ -120,14 +116,14 @@ async fn fifty_racing_creates_with_one_email_make_one_user() {
     for (_, body) in conflicts {
         assert_eq!(conflict_fields(body), ["email"]);
     }
-    assert_eq!(stack.user_items().await.len(), 1);
+    assert_eq!(stack.user_count().await, 1);
     // The winner's guards only: its email and external id; the losers left nothing.
     assert_eq!(stack.guard_count().await, 2);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn fifty_racing_find_or_creates_return_one_user_created_once() {
-    let stack = TestStack::new().await;
+async fn fifty_racing_find_or_creates_return_one_user_created_once<S: Backend>(
+    stack: TestStack<S>,
+) {
     let key = stack.api_key.clone();
     let body = json!({"email": "login@example.com", "linked_accounts": [{"type": "twitter", "subject": "77"}]});
     let results = join_all((0..50).map(|_| find_or_create(&stack, &key, body.clone()))).await;
@@ -152,12 +148,10 @@ async fn fifty_racing_find_or_creates_return_one_user_created_once() {
             .filter(|(_, b)| b["data"]["created"] == false)
             .all(|(s, _)| *s == 200)
     );
-    assert_eq!(stack.user_items().await.len(), 1);
+    assert_eq!(stack.user_count().await, 1);
 }
 
-#[tokio::test]
-async fn find_or_create_returns_a_partial_match_unchanged() {
-    let stack = TestStack::new().await;
+async fn find_or_create_returns_a_partial_match_unchanged<S: Backend>(stack: TestStack<S>) {
     let key = stack.api_key.clone();
     let (_, made) = create(
         &stack,
@@ -178,13 +172,11 @@ async fn find_or_create_returns_a_partial_match_unchanged() {
     assert_eq!(status, 201);
 }
 
-#[tokio::test]
-async fn identifiers_of_two_users_are_an_ambiguous_409() {
-    let stack = TestStack::new().await;
+async fn identifiers_of_two_users_are_an_ambiguous_409<S: Backend>(stack: TestStack<S>) {
     let key = stack.api_key.clone();
     let (_, a) = create(&stack, &key, json!({"email": "a@example.com"})).await;
     let (_, b) = create(&stack, &key, json!({"external_id": "b"})).await;
-    let before = stack.items().await;
+    let before = stack.snapshot().await;
     let request = request(
         "POST",
         "/v1/users/find-or-create",
@@ -199,12 +191,10 @@ async fn identifiers_of_two_users_are_an_ambiguous_409() {
         messages.contains(a["data"]["id"].as_str().unwrap())
             && messages.contains(b["data"]["id"].as_str().unwrap())
     );
-    assert_eq!(stack.items().await, before);
+    assert_eq!(stack.snapshot().await, before);
 }
 
-#[tokio::test]
-async fn apps_are_isolated_and_identifiers_are_unique_per_app() {
-    let stack = TestStack::new().await;
+async fn apps_are_isolated_and_identifiers_are_unique_per_app<S: Backend>(stack: TestStack<S>) {
     let (_, other_key) = stack.other_app().await;
     let body = json!({"email": "shared@example.com", "external_id": "same"});
     let (a_status, a) = create(&stack, &stack.api_key.clone(), body.clone()).await;
@@ -269,9 +259,7 @@ async fn an_app_may_hold_several_keys_and_revoke_one() {
     );
 }
 
-#[tokio::test]
-async fn responses_never_carry_the_api_key() {
-    let stack = TestStack::new().await;
+async fn responses_never_carry_the_api_key<S: Backend>(stack: TestStack<S>) {
     let key = stack.api_key.clone();
     let (_, body) = create(&stack, &key, json!({"email": "k@example.com"})).await;
     assert!(
@@ -300,11 +288,13 @@ async fn an_unreachable_store_is_a_503_that_names_no_internals() {
     for internal in ["dispatch", "127.0.0.1", "connect", "DynamoDB"] {
         assert!(!text.contains(internal), "{internal} leaked: {text}");
     }
-    assert!(stack.user_items().await.is_empty());
+    assert!(stack.user_count().await == 0);
 }
 
 /// The recorded last use of each of the app's keys, by key id.
-async fn last_uses(stack: &TestStack) -> std::collections::HashMap<String, Option<String>> {
+async fn last_uses<S: Backend>(
+    stack: &TestStack<S>,
+) -> std::collections::HashMap<String, Option<String>> {
     let keys = shared::domain::apps::list_api_keys(&stack.store, &stack.app)
         .await
         .unwrap();
@@ -333,9 +323,9 @@ async fn a_keys_last_use_is_recorded_to_the_hour() {
     );
 }
 
-#[tokio::test]
-async fn confusable_and_idn_spellings_of_an_email_are_the_same_user() {
-    let stack = TestStack::new().await;
+async fn confusable_and_idn_spellings_of_an_email_are_the_same_user<S: Backend>(
+    stack: TestStack<S>,
+) {
     let key = stack.api_key.clone();
     let (status, first) = create(&stack, &key, json!({"email": "ada@bücher.example"})).await;
     assert_eq!(status, 201, "{first}");
@@ -369,9 +359,11 @@ async fn confusable_and_idn_spellings_of_an_email_are_the_same_user() {
     stack.assert_guards_match_users().await;
 }
 
-#[tokio::test]
-async fn letters_that_only_look_alike_are_different_emails_and_respellings_are_the_same() {
-    let stack = TestStack::new().await;
+async fn letters_that_only_look_alike_are_different_emails_and_respellings_are_the_same<
+    S: Backend,
+>(
+    stack: TestStack<S>,
+) {
     let key = stack.api_key.clone();
     let (status, latin) = create(&stack, &key, json!({"email": "ada@example.com"})).await;
     assert_eq!(status, 201, "{latin}");
@@ -395,7 +387,7 @@ async fn letters_that_only_look_alike_are_different_emails_and_respellings_are_t
         request("PATCH", &format!("/v1/users/{user}"), &key, Some(&body))
     };
     let cyrillic = ids[1].as_str().unwrap();
-    let before = stack.items().await.len();
+    let before = stack.snapshot().await.len();
     for respelt in ["ADA@EXAMPLE.COM", "ａｄａ@ｅｘａｍｐｌｅ.ｃｏｍ"] {
         let response = update_user::handle(&stack.store, patch(respelt, cyrillic)).await;
         let body = assert_error(&response, 409, "conflict");
@@ -407,7 +399,11 @@ async fn letters_that_only_look_alike_are_different_emails_and_respellings_are_t
         (status, &body["data"]["email"]),
         (200, &json!("Ada@Example.com"))
     );
-    assert_eq!(stack.items().await.len(), before, "no guard gained or lost");
+    assert_eq!(
+        stack.snapshot().await.len(),
+        before,
+        "no guard gained or lost"
+    );
     // A fullwidth at sign is not the @ of an address.
     let (status, body) = create(&stack, &key, json!({"email": "ada＠example.com"})).await;
     assert_eq!(
@@ -416,3 +412,16 @@ async fn letters_that_only_look_alike_are_different_emails_and_respellings_are_t
     );
     stack.assert_guards_match_users().await;
 }
+
+api_tests::on_every_store!(
+    every_taken_identifier_is_a_409_naming_it_and_changes_nothing,
+    a_twitter_subject_and_a_github_subject_do_not_collide,
+    fifty_racing_creates_with_one_email_make_one_user,
+    fifty_racing_find_or_creates_return_one_user_created_once,
+    find_or_create_returns_a_partial_match_unchanged,
+    identifiers_of_two_users_are_an_ambiguous_409,
+    apps_are_isolated_and_identifiers_are_unique_per_app,
+    responses_never_carry_the_api_key,
+    confusable_and_idn_spellings_of_an_email_are_the_same_user,
+    letters_that_only_look_alike_are_different_emails_and_respellings_are_the_same,
+);

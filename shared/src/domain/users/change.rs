@@ -181,7 +181,7 @@ where
             return Ok(Next::Done((current, false)));
         }
         updated.version = current.version + 1;
-        updated.updated_at = clock::now_rfc3339();
+        updated.updated_at = clock::now_after(&current.updated_at);
         let (claim, release) = guard_changes(&current, &updated);
         let identifiers: Vec<Identifier> = claim.iter().map(|(_, id)| id.clone()).collect();
         match store

@@ -1,0 +1,91 @@
+//! Apps and their API keys, in memory.
+
+use super::MemoryStore;
+use crate::model::api_key::AppRecord;
+use crate::model::{ApiKeyRecord, AppId};
+use crate::ports::{AppAdmin, AppStore, StoreError};
+
+impl AppStore for MemoryStore {
+    async fn get_api_key(&self, key_id: &str) -> Result<Option<ApiKeyRecord>, StoreError> {
+        Ok(self.tables().api_keys.get(key_id).cloned())
+    }
+
+    async fn note_api_key_use(
+        &self,
+        key_id: &str,
+        now: &str,
+        cutoff: &str,
+    ) -> Result<(), StoreError> {
+        let mut tables = self.tables();
+        if let Some(record) = tables.api_keys.get_mut(key_id)
+            && record
+                .last_used_at
+                .as_deref()
+                .is_none_or(|last| last < cutoff)
+        {
+            record.last_used_at = Some(now.to_owned());
+        }
+        Ok(())
+    }
+}
+
+impl AppAdmin for MemoryStore {
+    async fn create_app(&self, app: &AppRecord) -> Result<(), StoreError> {
+        let mut tables = self.tables();
+        if tables.apps.contains_key(&app.app_id) {
+            return Err(StoreError::Other(format!("app {} exists", app.app_id)));
+        }
+        tables
+            .apps
+            .insert(app.app_id.clone(), (app.clone(), Vec::new()));
+        Ok(())
+    }
+
+    async fn get_app(&self, app_id: &AppId) -> Result<Option<AppRecord>, StoreError> {
+        Ok(self.tables().apps.get(app_id).map(|(app, _)| app.clone()))
+    }
+
+    async fn add_api_key(&self, record: &ApiKeyRecord) -> Result<(), StoreError> {
+        let mut tables = self.tables();
+        if tables.api_keys.contains_key(&record.key_id) {
+            return Err(StoreError::Other(format!("key {} exists", record.key_id)));
+        }
+        let Some((_, key_ids)) = tables.apps.get_mut(&record.app_id) else {
+            return Err(StoreError::Other(format!("no app {}", record.app_id)));
+        };
+        key_ids.push(record.key_id.clone());
+        tables
+            .api_keys
+            .insert(record.key_id.clone(), record.clone());
+        Ok(())
+    }
+
+    async fn list_api_keys(&self, app_id: &AppId) -> Result<Vec<ApiKeyRecord>, StoreError> {
+        let tables = self.tables();
+        let Some((_, key_ids)) = tables.apps.get(app_id) else {
+            return Ok(Vec::new());
+        };
+        let mut records: Vec<ApiKeyRecord> = key_ids
+            .iter()
+            .filter_map(|id| tables.api_keys.get(id).cloned())
+            .collect();
+        records.sort_by(|a, b| a.created_at.cmp(&b.created_at));
+        Ok(records)
+    }
+
+    async fn revoke_api_key(
+        &self,
+        app_id: &AppId,
+        key_id: &str,
+        now: &str,
+    ) -> Result<bool, StoreError> {
+        let mut tables = self.tables();
+        match tables.api_keys.get_mut(key_id) {
+            Some(record) if &record.app_id == app_id && record.revoked_at.is_none() => {
+                record.revoked_at = Some(now.to_owned());
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
+    }
+}

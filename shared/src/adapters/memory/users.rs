@@ -1,0 +1,336 @@
+//! Users, their identifier guards and their wallets, in memory: each write checks every
+//! condition its DynamoDB transaction carries before applying any of it.
+
+use super::{KeyEntry, MemoryStore, Tables, Tombstone, corrupt};
+use crate::model::{
+    AppId, ChainType, Identifier, SealedKey, User, UserId, WalletAddress, WalletStatus,
+};
+use crate::ports::commit::{self, Completion};
+use crate::ports::{StoreError, UserStore, WalletAttempt, WalletStore, WriteError};
+
+impl Tables {
+    /// The identifiers of `claim` another user holds, as `WriteError::Taken` reports them.
+    fn taken(
+        &self,
+        app: &AppId,
+        user: UserId,
+        claim: &[Identifier],
+    ) -> Vec<(usize, Option<UserId>)> {
+        claim
+            .iter()
+            .enumerate()
+            .filter_map(|(index, identifier)| {
+                let holder = *self.guards.get(&(app.clone(), identifier.clone()))?;
+                (holder != user).then_some((index, Some(holder)))
+            })
+            .collect()
+    }
+
+    /// Whether `user` holds the guard of `identifier`.
+    fn holds(&self, app: &AppId, user: UserId, identifier: &Identifier) -> bool {
+        self.guards.get(&(app.clone(), identifier.clone())) == Some(&user)
+    }
+
+    /// The user's pending wallet of `chain` at `index`, if that is what is there.
+    fn pending_wallet(
+        &mut self,
+        app: &AppId,
+        user: UserId,
+        index: usize,
+        chain: ChainType,
+    ) -> Option<&mut User> {
+        let found = self.users.get_mut(&(app.clone(), user))?;
+        let wallet = found.wallets.get(index)?;
+        (wallet.chain_type == chain && wallet.status == WalletStatus::Pending).then_some(found)
+    }
+}
+
+impl MemoryStore {
+    /// Runs a user write: `check` its conditions (the idempotency completion's first, as the
+    /// DynamoDB adapter decodes them), then `apply` it with its completion, all under one lock.
+    fn write_user(
+        &self,
+        user: &User,
+        check: impl FnOnce(&Tables) -> Result<(), WriteError>,
+        apply: impl FnOnce(&mut Tables),
+    ) -> Result<(), WriteError> {
+        let completion: Option<Completion> = commit::pending(user);
+        {
+            let mut tables = self.tables();
+            if let Some(completion) = &completion {
+                tables.check_completion(completion)?;
+            }
+            check(&tables)?;
+            apply(&mut tables);
+            if let Some(completion) = &completion {
+                tables.apply_completion(completion);
+            }
+        }
+        if let Some(completion) = &completion {
+            commit::committed(completion);
+        }
+        Ok(())
+    }
+}
+
+impl UserStore for MemoryStore {
+    async fn insert_user(
+        &self,
+        app: &AppId,
+        user: &User,
+        identifiers: &[Identifier],
+    ) -> Result<(), WriteError> {
+        let id = (app.clone(), user.id);
+        self.write_user(
+            user,
+            |tables| {
+                // A new user's id is fresh: an existing item is a bug.
+                if tables.users.contains_key(&id) {
+                    return Err(corrupt(format!("user {} exists", user.id)).into());
+                }
+                let taken = tables.taken(app, user.id, identifiers);
+                if taken.is_empty() {
+                    Ok(())
+                } else {
+                    Err(WriteError::Taken(taken))
+                }
+            },
+            |tables| {
+                tables.users.insert(id.clone(), user.clone());
+                for identifier in identifiers {
+                    tables
+                        .guards
+                        .insert((app.clone(), identifier.clone()), user.id);
+                }
+            },
+        )
+    }
+
+    async fn replace_user(
+        &self,
+        app: &AppId,
+        user: &User,
+        expected_version: u64,
+        claim: &[Identifier],
+        release: &[Identifier],
+    ) -> Result<(), WriteError> {
+        let id = (app.clone(), user.id);
+        self.write_user(
+            user,
+            |tables| {
+                let current = tables.users.get(&id).map(|u| u.version);
+                if current != Some(expected_version) {
+                    return Err(WriteError::Stale);
+                }
+                let taken = tables.taken(app, user.id, claim);
+                if !taken.is_empty() {
+                    return Err(WriteError::Taken(taken));
+                }
+                if !release
+                    .iter()
+                    .all(|identifier| tables.holds(app, user.id, identifier))
+                {
+                    return Err(corrupt(format!(
+                        "user {} released a guard it does not hold",
+                        user.id
+                    ))
+                    .into());
+                }
+                Ok(())
+            },
+            |tables| {
+                tables.users.insert(id.clone(), user.clone());
+                for identifier in claim {
+                    tables
+                        .guards
+                        .insert((app.clone(), identifier.clone()), user.id);
+                }
+                for identifier in release {
+                    tables.guards.remove(&(app.clone(), identifier.clone()));
+                }
+            },
+        )
+    }
+
+    async fn get_user(&self, app: &AppId, id: UserId) -> Result<Option<User>, StoreError> {
+        Ok(self.tables().users.get(&(app.clone(), id)).cloned())
+    }
+
+    async fn delete_user(
+        &self,
+        app: &AppId,
+        user: &User,
+        deleted_at: &str,
+        purge_at: u64,
+    ) -> Result<(), WriteError> {
+        let id = (app.clone(), user.id);
+        let identifiers = user.identifiers();
+        let keys: Vec<(AppId, UserId, ChainType)> = user
+            .wallets
+            .iter()
+            .filter(|w| w.address.is_some())
+            .map(|w| (app.clone(), user.id, w.chain_type))
+            .collect();
+        self.write_user(
+            user,
+            |tables| {
+                if tables.users.get(&id).map(|u| u.version) != Some(user.version) {
+                    return Err(WriteError::Stale);
+                }
+                // The positions DynamoDB reports for the other failed conditions (less one).
+                let mut taken = Vec::new();
+                for (index, identifier) in identifiers.iter().enumerate() {
+                    if !tables.holds(app, user.id, identifier) {
+                        taken.push((index + 1, None));
+                    }
+                }
+                for (index, key) in keys.iter().enumerate() {
+                    if !tables.wallet_keys.contains_key(key) {
+                        taken.push((identifiers.len() + 1 + index, None));
+                    }
+                }
+                if taken.is_empty() {
+                    Ok(())
+                } else {
+                    Err(WriteError::Taken(taken))
+                }
+            },
+            |tables| {
+                tables.users.remove(&id);
+                tables.tombstones.insert(
+                    id.clone(),
+                    Tombstone {
+                        user: user.clone(),
+                        deleted_at: deleted_at.to_owned(),
+                        purge_at,
+                    },
+                );
+                for identifier in &identifiers {
+                    tables.guards.remove(&(app.clone(), identifier.clone()));
+                }
+                // Sealed keys may control funds: kept, marked deleted, until the retention ends.
+                for key in &keys {
+                    if let Some(entry) = tables.wallet_keys.get_mut(key) {
+                        entry.deleted_at = Some(deleted_at.to_owned());
+                    }
+                }
+            },
+        )
+    }
+
+    async fn list_users(
+        &self,
+        app: &AppId,
+        before: Option<UserId>,
+        limit: usize,
+    ) -> Result<(Vec<User>, bool), StoreError> {
+        let tables = self.tables();
+        let mut users: Vec<User> = tables
+            .users
+            .iter()
+            .filter(|((owner, id), _)| owner == app && before.is_none_or(|before| *id < before))
+            .map(|(_, user)| user.clone())
+            .collect();
+        users.sort_by_key(|user| std::cmp::Reverse(user.id));
+        let more = users.len() > limit;
+        users.truncate(limit);
+        Ok((users, more))
+    }
+
+    async fn find_owner(
+        &self,
+        app: &AppId,
+        identifier: &Identifier,
+    ) -> Result<Option<UserId>, StoreError> {
+        Ok(self
+            .tables()
+            .guards
+            .get(&(app.clone(), identifier.clone()))
+            .copied())
+    }
+}
+
+impl WalletStore for MemoryStore {
+    async fn complete_wallet(
+        &self,
+        app: &AppId,
+        user: UserId,
+        index: usize,
+        address: &WalletAddress,
+        created_at: &str,
+        sealed: &SealedKey,
+    ) -> Result<bool, StoreError> {
+        let chain = address.chain();
+        let key = (app.clone(), user, chain);
+        let guard = (app.clone(), Identifier::Address(address.key()));
+        let mut tables = self.tables();
+        // The wallet is no longer pending, or its key exists: another delivery settled it.
+        if tables.wallet_keys.contains_key(&key)
+            || tables.pending_wallet(app, user, index, chain).is_none()
+        {
+            return Ok(false);
+        }
+        if tables.guards.contains_key(&guard) {
+            return Err(StoreError::Other(
+                "the generated address is already claimed".into(),
+            ));
+        }
+        tables.wallet_keys.insert(
+            key,
+            KeyEntry {
+                sealed: sealed.clone(),
+                deleted_at: None,
+            },
+        );
+        tables.guards.insert(guard, user);
+        let found = tables
+            .pending_wallet(app, user, index, chain)
+            .ok_or_else(|| corrupt("the pending wallet went"))?;
+        let wallet = &mut found.wallets[index];
+        wallet.status = WalletStatus::Ready;
+        wallet.address = Some(address.as_str().to_owned());
+        wallet.created_at = Some(created_at.to_owned());
+        wallet.last_error = None;
+        found.version += 1;
+        Ok(true)
+    }
+
+    async fn record_wallet_failure(
+        &self,
+        app: &AppId,
+        user: UserId,
+        index: usize,
+        chain: ChainType,
+        error_code: &str,
+        max_attempts: u32,
+    ) -> Result<WalletAttempt, StoreError> {
+        let mut tables = self.tables();
+        let Some(found) = tables.pending_wallet(app, user, index, chain) else {
+            return Ok(WalletAttempt::Settled);
+        };
+        let wallet = &mut found.wallets[index];
+        wallet.attempts += 1;
+        wallet.last_error = Some(error_code.to_owned());
+        let attempts = wallet.attempts;
+        let failed = attempts >= max_attempts;
+        if failed {
+            wallet.status = WalletStatus::Failed;
+        }
+        // Two writes in DynamoDB (count, then mark failed), each a version.
+        found.version += if failed { 2 } else { 1 };
+        Ok(WalletAttempt::Counted { attempts, failed })
+    }
+
+    async fn get_sealed_key(
+        &self,
+        app: &AppId,
+        user: UserId,
+        chain: ChainType,
+    ) -> Result<Option<SealedKey>, StoreError> {
+        Ok(self
+            .tables()
+            .wallet_keys
+            .get(&(app.clone(), user, chain))
+            .map(|entry| entry.sealed.clone()))
+    }
+}
