@@ -64,6 +64,6 @@ mod tests {
             stamped.as_str() > past && stamped.starts_with("20"),
             "{stamped}"
         );
-        assert!(now_after("not a time") > past.to_owned());
+        assert!(now_after("not a time").as_str() > past);
     }
 }

@@ -35,8 +35,7 @@ where
     Q: DeliveryQueue,
 {
     let request_id = api::request_id(&request);
-    let accepted = routes::resolve(request.method(), api::route_path(&request));
-    let resolved = match accepted {
+    let resolved = match routes::of_request(&request) {
         Ok(resolved) => resolved,
         Err(error) => return api::error_response(&request_id, &error),
     };
@@ -75,17 +74,12 @@ where
     K: KeySealer,
     Q: DeliveryQueue,
 {
-    // API Gateway's path parameters, else (a request built without them) the ones this
-    // resolution matched.
     let id = || {
-        api::path_param(request, "id")
-            .or_else(|| {
-                resolved
-                    .params
-                    .iter()
-                    .find(|(name, _)| name == "id")
-                    .map(|(_, value)| value.clone())
-            })
+        resolved
+            .params
+            .iter()
+            .find(|(name, _)| name == "id")
+            .map(|(_, value)| value.clone())
             .unwrap_or_default()
     };
     let store = context.store;

@@ -15,6 +15,7 @@ use serde_json::{Value, json};
 
 use crate::domain::users::Precondition;
 use crate::edge::error::ApiError;
+use crate::ports::fault;
 
 /// The largest request body accepted, in bytes.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -224,8 +225,12 @@ pub fn respond(request_id: &str, outcome: Result<Reply, ApiError>) -> Response<B
     }
 }
 
-/// Renders a failure as the envelope, with `Allow` on 405 and `Retry-After` on 503.
+/// Renders a failure as the envelope, with `Allow` on 405 and `Retry-After` on 503. A
+/// server-side failure's cause is logged here, once, with its whole chain.
 pub fn error_response(request_id: &str, error: &ApiError) -> Response<Body> {
+    if let Some(cause) = error.cause() {
+        tracing::error!(request_id, code = error.code(), error = %fault::chain(cause), "request failed");
+    }
     let body = json!({
         "success": false,
         "error": {
@@ -249,7 +254,9 @@ pub fn error_response(request_id: &str, error: &ApiError) -> Response<Body> {
                 headers.insert(header::ALLOW, value);
             }
         }
-        ApiError::Unavailable { retry_after_secs } => {
+        ApiError::Unavailable {
+            retry_after_secs, ..
+        } => {
             headers.insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_secs));
         }
         ApiError::Unauthorized => {

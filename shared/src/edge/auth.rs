@@ -47,10 +47,7 @@ pub async fn authenticate<S: AppStore>(store: &S, headers: &HeaderMap) -> Result
     let record = match cache::KEYS.get(key_id, now) {
         Some(record) => record,
         None => {
-            let record = store.get_api_key(key_id).await.map_err(|error| {
-                tracing::error!(error = %error, "api key lookup failed");
-                ApiError::from(error)
-            })?;
+            let record = store.get_api_key(key_id).await?;
             // An unknown key is not cached: it costs its sender a read each time, not us.
             let Some(record) = record else {
                 return Err(ApiError::Unauthorized);

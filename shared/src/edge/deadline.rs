@@ -79,12 +79,7 @@ where
     };
     let out_of_time = || {
         tracing::warn!(request_id, "out of time before the deadline: answering 503");
-        api::error_response(
-            request_id,
-            &ApiError::Unavailable {
-                retry_after_secs: 1,
-            },
-        )
+        api::error_response(request_id, &ApiError::unavailable(None))
     };
     match time_left(deadline_ms, SystemTime::now()) {
         None => out_of_time(),

@@ -1,12 +1,14 @@
 //! The API's error type: every failure a client can see, with its status, stable code and
-//! message. Internal causes are logged where they happen and never reach the client.
+//! message. A server-side failure keeps its cause (a [`Fault`] with the store's or SDK's
+//! chain of errors) for the one log line [`crate::edge::api::error_response`] writes; the
+//! client sees only the code and our message.
 
 use http::StatusCode;
 
 use crate::domain::users::UsersError;
 use crate::domain::webhooks::manage::WebhooksError;
 use crate::model::validation::FieldError;
-use crate::ports::StoreError;
+use crate::ports::{Fault, StoreError};
 
 /// A failure as the client sees it. Rendered once, by [`crate::edge::api`], into the JSON envelope.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -38,9 +40,12 @@ pub enum ApiError {
     #[error("the app already has {limit} {what}, the most it may have")]
     LimitReached { what: &'static str, limit: u32 },
     #[error("the service is temporarily unavailable; retry later")]
-    Unavailable { retry_after_secs: u32 },
+    Unavailable {
+        retry_after_secs: u32,
+        cause: Option<Fault>,
+    },
     #[error("an internal error occurred")]
-    Internal,
+    Internal { cause: Option<Fault> },
 }
 
 impl ApiError {
@@ -60,7 +65,7 @@ impl ApiError {
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
-            Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::Internal { .. } => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
@@ -81,7 +86,7 @@ impl ApiError {
             Self::PayloadTooLarge { .. } => "payload_too_large",
             Self::UnsupportedMediaType => "unsupported_media_type",
             Self::Unavailable { .. } => "service_unavailable",
-            Self::Internal => "internal_error",
+            Self::Internal { .. } => "internal_error",
         }
     }
 
@@ -94,16 +99,33 @@ impl ApiError {
             _ => &[],
         }
     }
+
+    /// What caused a server-side failure, for the log; `None` for the client's own mistakes.
+    pub fn cause(&self) -> Option<&Fault> {
+        match self {
+            Self::Unavailable { cause, .. } | Self::Internal { cause } => cause.as_ref(),
+            _ => None,
+        }
+    }
+
+    /// 503 with `Retry-After: 1`, caused by `cause` if given.
+    pub fn unavailable(cause: Option<Fault>) -> Self {
+        Self::Unavailable {
+            retry_after_secs: 1,
+            cause,
+        }
+    }
 }
 
 /// A store failure as the client sees it: a retryable 503, or a 500 that names nothing.
 impl From<StoreError> for ApiError {
     fn from(error: StoreError) -> Self {
-        match error {
-            StoreError::Unavailable(_) => ApiError::Unavailable {
-                retry_after_secs: 1,
-            },
-            StoreError::Other(_) | StoreError::Corrupt(_) => ApiError::Internal,
+        let retryable = matches!(error, StoreError::Unavailable(_));
+        let cause = Some(Fault::caused_by("the store failed", error));
+        if retryable {
+            ApiError::unavailable(cause)
+        } else {
+            ApiError::Internal { cause }
         }
     }
 }
@@ -129,14 +151,11 @@ impl From<UsersError> for ApiError {
             UsersError::Invalid(fields) => ApiError::Validation(fields),
             UsersError::PreconditionFailed => ApiError::PreconditionFailed,
             UsersError::NotLinked => ApiError::NotFound("linked account"),
-            UsersError::Contention => ApiError::Unavailable {
-                retry_after_secs: 1,
-            },
-            UsersError::Repeats(fields) => ApiError::Conflict(fields),
-            UsersError::Store(error) => {
-                tracing::error!(error = %error, "store failure");
-                ApiError::from(error)
+            UsersError::Contention => {
+                ApiError::unavailable(Some(Fault::new("writers kept colliding on one user")))
             }
+            UsersError::Repeats(fields) => ApiError::Conflict(fields),
+            UsersError::Store(error) => ApiError::from(error),
         }
     }
 }
@@ -150,19 +169,14 @@ impl From<WebhooksError> for ApiError {
                 what: "webhook endpoints",
                 limit,
             },
-            WebhooksError::Contention => ApiError::Unavailable {
-                retry_after_secs: 1,
-            },
-            WebhooksError::Store(error) => {
-                tracing::error!(%error, "store failure");
-                ApiError::from(error)
+            WebhooksError::Contention => {
+                ApiError::unavailable(Some(Fault::new("writers kept colliding on one endpoint")))
             }
-            other => {
-                tracing::error!(error = %other, "webhook operation failed");
-                ApiError::Unavailable {
-                    retry_after_secs: 1,
-                }
-            }
+            WebhooksError::Store(error) => ApiError::from(error),
+            other => ApiError::unavailable(Some(Fault::caused_by(
+                "the webhook operation failed",
+                other,
+            ))),
         }
     }
 }

@@ -11,6 +11,7 @@ use lambda_http::{Body, Request, Response};
 
 use super::{api, deadline};
 use crate::edge::error::ApiError;
+use crate::ports::Fault;
 
 /// Runs an HTTP handler under the Lambda runtime. A panic (a bug: request paths return
 /// errors) becomes an enveloped 500 and leaves the warm sandbox serving.
@@ -46,8 +47,8 @@ where
             Err(panic) => Err(panic),
         };
         finished.unwrap_or_else(|_| {
-            tracing::error!(request_id = %id, "handler panicked");
-            api::error_response(&id, &ApiError::Internal)
+            let cause = Fault::new("the handler panicked");
+            api::error_response(&id, &ApiError::Internal { cause: Some(cause) })
         })
     }
 }

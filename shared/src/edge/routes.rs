@@ -2,6 +2,8 @@
 //! 404/405 from, and the tests compare with `template.yaml`.
 
 use http::Method;
+use lambda_http::request::RequestContext;
+use lambda_http::{Request, RequestExt};
 
 use crate::edge::error::ApiError;
 
@@ -143,6 +145,33 @@ pub fn routes() -> [RouteSpec; 16] {
 pub struct Resolved {
     pub route: Route,
     pub params: Vec<(String, String)>,
+}
+
+/// The route a request came by: the one API Gateway matched (its `routeKey`, with the path
+/// parameters it extracted), or for a request that did not come through API Gateway (the
+/// local server, tests) the one its method and path resolve to.
+pub fn of_request(request: &Request) -> Result<Resolved, ApiError> {
+    let route_key = match request.request_context_ref() {
+        Some(RequestContext::ApiGatewayV2(context)) => context.route_key.as_deref(),
+        _ => None,
+    };
+    let matched = route_key.and_then(|key| {
+        let (method, path) = key.split_once(' ')?;
+        routes()
+            .into_iter()
+            .find(|spec| spec.method.as_str() == method && spec.path == path)
+    });
+    match matched {
+        Some(spec) => Ok(Resolved {
+            route: spec.route,
+            params: request
+                .path_parameters()
+                .iter()
+                .map(|(name, value)| (name.to_owned(), value.to_owned()))
+                .collect(),
+        }),
+        None => resolve(request.method(), crate::edge::api::route_path(request)),
+    }
 }
 
 /// Resolves `method` and `path` as API Gateway does: a literal segment beats a parameter.

@@ -8,6 +8,8 @@
 
 use std::future::Future;
 
+pub use fault::Fault;
+
 use crate::model::api_key::AppRecord;
 use crate::model::event::UserEvent;
 use crate::model::webhook::{Attempt, DeliveryClaim, Endpoint, LeaseRequest};
@@ -16,24 +18,52 @@ use crate::model::{
 };
 
 pub mod commit;
+pub mod fault;
 pub mod idempotency;
 pub mod publisher;
 pub mod queue;
 pub mod sealer;
 pub mod sender;
 
-/// A storage failure, classified by what the caller can do about it.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+/// A storage failure, classified by what the caller can do about it. Each keeps its
+/// [`Fault`]: our description, and the adapter's error that caused it.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum StoreError {
     /// Throttled, timed out or unreachable: the same request may succeed later.
-    #[error("store unavailable: {0}")]
-    Unavailable(String),
+    Unavailable(Fault),
     /// An item in the table does not have the shape we write.
-    #[error("corrupt item: {0}")]
-    Corrupt(String),
+    Corrupt(Fault),
     /// Anything else: a bug or a misconfiguration (missing table, missing permission).
-    #[error("store failure: {0}")]
-    Other(String),
+    Other(Fault),
+}
+
+impl StoreError {
+    /// The fault, whatever the class.
+    pub fn fault(&self) -> &Fault {
+        match self {
+            Self::Unavailable(fault) | Self::Corrupt(fault) | Self::Other(fault) => fault,
+        }
+    }
+}
+
+impl std::fmt::Display for StoreError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let class = match self {
+            Self::Unavailable(_) => "store unavailable",
+            Self::Corrupt(_) => "corrupt item",
+            Self::Other(_) => "store failure",
+        };
+        write!(f, "{class}: {}", self.fault())
+    }
+}
+
+/// The fault's cause is the source: the chain reads "store unavailable: what: cause...".
+impl std::error::Error for StoreError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.fault()
+            .cause()
+            .map(|cause| cause as &(dyn std::error::Error + 'static))
+    }
 }
 
 /// Why a user could not be written.

@@ -71,9 +71,9 @@ impl Cancellation {
         });
         let detail = format!("transaction cancelled: {codes:?}");
         if throttled {
-            StoreError::Unavailable(detail)
+            StoreError::Unavailable(detail.into())
         } else {
-            StoreError::Other(detail)
+            StoreError::Other(detail.into())
         }
     }
 }

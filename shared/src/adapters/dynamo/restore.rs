@@ -49,7 +49,7 @@ impl DynamoStore {
             });
         }
         let mut user: User = serde_json::from_str(&tombstone.user)
-            .map_err(|e| StoreError::Corrupt(format!("tombstone of {id}: {e}")))?;
+            .map_err(|e| StoreError::Corrupt(format!("tombstone of {id}: {e}").into()))?;
         user.version += 1;
         user.updated_at = now.to_owned();
         let identifiers = user.identifier_fields();

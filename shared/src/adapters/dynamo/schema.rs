@@ -28,7 +28,8 @@ pub async fn ensure_table(client: &Client, table: &str) -> Result<(), StoreError
             .attribute_type(ScalarAttributeType::S)
             .build()
     };
-    let schema_error = |e: aws_sdk_dynamodb::error::BuildError| StoreError::Other(e.to_string());
+    let schema_error =
+        |e: aws_sdk_dynamodb::error::BuildError| StoreError::Other(e.to_string().into());
     let created = client
         .create_table()
         .table_name(table)
@@ -64,7 +65,11 @@ pub async fn ensure_table(client: &Client, table: &str) -> Result<(), StoreError
     match created {
         Ok(_) => {}
         Err(error) if error.code() == Some("ResourceInUseException") => {}
-        Err(error) => return Err(StoreError::Other(DisplayErrorContext(&error).to_string())),
+        Err(error) => {
+            return Err(StoreError::Other(
+                DisplayErrorContext(&error).to_string().into(),
+            ));
+        }
     }
     for _ in 0..100 {
         let described = client
@@ -72,16 +77,16 @@ pub async fn ensure_table(client: &Client, table: &str) -> Result<(), StoreError
             .table_name(table)
             .send()
             .await
-            .map_err(|e| StoreError::Other(DisplayErrorContext(&e).to_string()))?;
+            .map_err(|e| StoreError::Other(DisplayErrorContext(&e).to_string().into()))?;
         let status = described.table().and_then(|t| t.table_status());
         if status == Some(&TableStatus::Active) {
             return enable_ttl(client, table).await;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    Err(StoreError::Unavailable(format!(
-        "table {table} did not become active"
-    )))
+    Err(StoreError::Unavailable(
+        format!("table {table} did not become active").into(),
+    ))
 }
 
 /// Lets DynamoDB delete expired items (idempotency keys) by their `ttl` attribute. Expiry is
@@ -91,7 +96,7 @@ async fn enable_ttl(client: &Client, table: &str) -> Result<(), StoreError> {
         .enabled(true)
         .attribute_name(TTL_ATTRIBUTE)
         .build()
-        .map_err(|e| StoreError::Other(e.to_string()))?;
+        .map_err(|e| StoreError::Other(e.to_string().into()))?;
     let result = client
         .update_time_to_live()
         .table_name(table)
@@ -102,6 +107,8 @@ async fn enable_ttl(client: &Client, table: &str) -> Result<(), StoreError> {
         Ok(_) => Ok(()),
         // Enabling it twice is refused; it is on either way.
         Err(error) if error.code() == Some("ValidationException") => Ok(()),
-        Err(error) => Err(StoreError::Other(DisplayErrorContext(&error).to_string())),
+        Err(error) => Err(StoreError::Other(
+            DisplayErrorContext(&error).to_string().into(),
+        )),
     }
 }

@@ -48,7 +48,7 @@ impl UserItem {
             username: user.username.clone(),
             linked_accounts: user.linked_accounts.clone(),
             custom_metadata: serde_json::to_string(&user.custom_metadata)
-                .map_err(|e| StoreError::Other(e.to_string()))?,
+                .map_err(|e| StoreError::Other(e.to_string().into()))?,
             wallets: user.wallets.clone(),
             created_at: user.created_at.clone(),
             updated_at: user.updated_at.clone(),
@@ -60,7 +60,7 @@ impl UserItem {
 
     pub(super) fn into_user(self) -> Result<User, StoreError> {
         let custom_metadata = serde_json::from_str(&self.custom_metadata).map_err(|e| {
-            StoreError::Corrupt(format!("custom_metadata of user {}: {e}", self.id))
+            StoreError::Corrupt(format!("custom_metadata of user {}: {e}", self.id).into())
         })?;
         Ok(User {
             id: self.id,
@@ -81,7 +81,7 @@ impl UserItem {
 /// events), as the API shows the user.
 pub fn user_from_image(image: serde_dynamo::Item) -> Result<(AppId, User), StoreError> {
     let item: UserItem =
-        serde_dynamo::from_item(image).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        serde_dynamo::from_item(image).map_err(|e| StoreError::Corrupt(e.to_string().into()))?;
     let app = item.app_id.clone();
     Ok((app, item.into_user()?))
 }
@@ -207,10 +207,9 @@ impl DynamoStore {
         } else if cancelled.conflicted() {
             Err(WriteError::Contention)
         } else if foreign_release {
-            Err(StoreError::Corrupt(format!(
-                "user {} released a guard it does not hold",
-                user.id
-            ))
+            Err(StoreError::Corrupt(
+                format!("user {} released a guard it does not hold", user.id).into(),
+            )
             .into())
         } else if !failed.is_empty() {
             // Every failed condition met our own items: an earlier attempt committed.
@@ -341,7 +340,7 @@ impl UserStore for DynamoStore {
         purge_at: u64,
     ) -> Result<(), WriteError> {
         let user_json =
-            serde_json::to_string(user).map_err(|e| StoreError::Other(e.to_string()))?;
+            serde_json::to_string(user).map_err(|e| StoreError::Other(e.to_string().into()))?;
         let delete_user = aws_sdk_dynamodb::types::Delete::builder()
             .table_name(&self.table)
             .key(PK, AttributeValue::S(keys::user_pk(app, user.id)))

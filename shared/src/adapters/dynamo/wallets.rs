@@ -142,7 +142,7 @@ impl WalletStore for DynamoStore {
             .and_then(|wallet| wallet.get("attempts"))
             .and_then(|attempts| attempts.as_n().ok())
             .and_then(|attempts| attempts.parse::<u32>().ok())
-            .ok_or_else(|| StoreError::Corrupt(format!("wallet attempts of user {user}")))?;
+            .ok_or_else(|| StoreError::Corrupt(format!("wallet attempts of user {user}").into()))?;
         if attempts < max_attempts {
             return Ok(WalletAttempt::Counted {
                 attempts,

@@ -232,7 +232,7 @@ impl WebhookStore for DynamoStore {
             app_id: event.event.app_id.clone(),
             user_id: event.user_id,
             event: serde_json::to_string(&event.event)
-                .map_err(|e| StoreError::Other(e.to_string()))?,
+                .map_err(|e| StoreError::Other(e.to_string().into()))?,
             ttl: expiry(),
         })?;
         let result = self
@@ -255,8 +255,8 @@ impl WebhookStore for DynamoStore {
         if &item.app_id != app {
             return Ok(None);
         }
-        let event: Event =
-            serde_json::from_str(&item.event).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let event: Event = serde_json::from_str(&item.event)
+            .map_err(|e| StoreError::Corrupt(e.to_string().into()))?;
         Ok(Some(UserEvent {
             user_id: item.user_id,
             event,

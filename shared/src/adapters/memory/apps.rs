@@ -33,7 +33,9 @@ impl AppAdmin for MemoryStore {
     async fn create_app(&self, app: &AppRecord) -> Result<(), StoreError> {
         let mut tables = self.tables();
         if tables.apps.contains_key(&app.app_id) {
-            return Err(StoreError::Other(format!("app {} exists", app.app_id)));
+            return Err(StoreError::Other(
+                format!("app {} exists", app.app_id).into(),
+            ));
         }
         tables
             .apps
@@ -48,10 +50,14 @@ impl AppAdmin for MemoryStore {
     async fn add_api_key(&self, record: &ApiKeyRecord) -> Result<(), StoreError> {
         let mut tables = self.tables();
         if tables.api_keys.contains_key(&record.key_id) {
-            return Err(StoreError::Other(format!("key {} exists", record.key_id)));
+            return Err(StoreError::Other(
+                format!("key {} exists", record.key_id).into(),
+            ));
         }
         let Some((_, key_ids)) = tables.apps.get_mut(&record.app_id) else {
-            return Err(StoreError::Other(format!("no app {}", record.app_id)));
+            return Err(StoreError::Other(
+                format!("no app {}", record.app_id).into(),
+            ));
         };
         key_ids.push(record.key_id.clone());
         tables

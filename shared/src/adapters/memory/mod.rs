@@ -156,5 +156,5 @@ impl MemoryStore {
 
 /// An item that does not hold what this store wrote.
 fn corrupt(what: impl Into<String>) -> StoreError {
-    StoreError::Corrupt(what.into())
+    StoreError::Corrupt(what.into().into())
 }

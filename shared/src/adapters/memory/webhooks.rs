@@ -23,7 +23,9 @@ impl WebhookStore for MemoryStore {
         }
         let id = (app.clone(), endpoint.id.clone());
         if tables.endpoints.contains_key(&id) {
-            return Err(StoreError::Other(format!("endpoint {} exists", endpoint.id)).into());
+            return Err(
+                StoreError::Other(format!("endpoint {} exists", endpoint.id).into()).into(),
+            );
         }
         tables.endpoints.insert(id, endpoint.clone());
         *tables.endpoint_counts.entry(app.clone()).or_default() += 1;

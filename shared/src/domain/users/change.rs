@@ -141,9 +141,9 @@ pub async fn request_wallet<S: UserStore>(
         .into_iter()
         .find(|w| w.chain_type == chain)
         .ok_or_else(|| {
-            UsersError::Store(StoreError::Corrupt(format!(
-                "user {id} lost its {chain} wallet"
-            )))
+            UsersError::Store(StoreError::Corrupt(
+                format!("user {id} lost its {chain} wallet").into(),
+            ))
         })?;
     let outcome = if changed {
         WalletRequest::Queued

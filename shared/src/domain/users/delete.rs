@@ -32,9 +32,10 @@ pub async fn delete_user<S: UserStore>(
             Ok(()) => Ok(Next::Done(())),
             // The user changed since we read it: delete what it is now.
             Err(WriteError::Stale | WriteError::Contention) => Ok(Next::BackOff),
-            Err(WriteError::Taken(_)) => {
-                Err(StoreError::Corrupt(format!("user {id} holds a guard it does not own")).into())
-            }
+            Err(WriteError::Taken(_)) => Err(StoreError::Corrupt(
+                format!("user {id} holds a guard it does not own").into(),
+            )
+            .into()),
             Err(WriteError::Store(error)) => Err(error.into()),
         }
     })

@@ -200,7 +200,8 @@ pub async fn deliver<S: WebhookStore, K: KeySealer, T: WebhookSender>(
                 .await?,
         );
     }
-    let body = serde_json::to_vec(&event.event).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let body =
+        serde_json::to_vec(&event.event).map_err(|e| StoreError::Corrupt(e.to_string().into()))?;
     // Claimed last, just before the send, so the lease covers the send and little else.
     let lease = LeaseRequest::new(sender.lease(), job.redelivery.is_some());
     match store

@@ -149,10 +149,7 @@ where
                 return run_claimed(store, in_flight, request_id, operation).await;
             }
             Ok(Claim::Held(held)) => held,
-            Err(error) => {
-                tracing::error!(%error, "claiming an idempotency key failed");
-                return api::error_response(request_id, &ApiError::from(error));
-            }
+            Err(error) => return api::error_response(request_id, &ApiError::from(error)),
         };
         if held.fingerprint != fingerprint {
             return api::error_response(request_id, &ApiError::IdempotencyKeyReused);
@@ -220,6 +217,7 @@ where
     if let Err(error) = saved {
         // The request itself succeeded or failed on its own; a retry with this key will wait
         // out the lock and run again.
+        let error = crate::ports::fault::chain(&error);
         tracing::error!(%error, "saving an idempotency key's outcome failed");
     }
     response
@@ -241,7 +239,7 @@ pub async fn committed_rows<S: IdempotencyStore>(
             continue;
         }
         let user = serde_json::from_str(&receipt.user)
-            .map_err(|e| StoreError::Corrupt(format!("a batch row's receipt: {e}")))?;
+            .map_err(|e| StoreError::Corrupt(format!("a batch row's receipt: {e}").into()))?;
         rows.insert(receipt.index, user);
     }
     Ok(rows)
