@@ -18,6 +18,7 @@ use serde_json::{Map, Value, json};
 use shared::domain::users::UsersError;
 use shared::domain::users::{self, Precondition};
 use shared::edge::api::bodies;
+use shared::model::linked_account::Account;
 use shared::model::{AppId, ChainType, Identifier, LinkedAccount, User, UserId, Wallet};
 use shared::ports::{StoreError, UserStore, WriteError};
 
@@ -102,8 +103,11 @@ fn users() -> Vec<User> {
         external_id: Some("user-123".into()),
         email: Some("Ada@Example.com".into()),
         username: Some("ada".into()),
-        linked_accounts: vec![LinkedAccount::Phone {
-            number: "+14155550123".into(),
+        linked_accounts: vec![LinkedAccount {
+            account: Account::Phone {
+                number: "+14155550123".into(),
+            },
+            linked_at: None,
         }],
         custom_metadata: json!({"plan": "pro", "nested": {"a": 1}})
             .as_object()

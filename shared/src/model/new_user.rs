@@ -63,7 +63,7 @@ impl NewUser {
             violations.check(check_text("external_id", text, 1, MAX_EXTERNAL_ID_CHARS))?;
             Some(text.to_owned())
         });
-        let email = present("email").and_then(|value| {
+        let mut email = present("email").and_then(|value| {
             let text = violations.check(expect_str("email", value))?;
             violations.check(EmailAddress::parse("email", text))
         });
@@ -76,6 +76,12 @@ impl NewUser {
         let linked_accounts = present("linked_accounts")
             .map(|value| parse_linked_accounts(value, &mut violations))
             .unwrap_or_default();
+        email = merge_linked_email(
+            email,
+            present("email").is_some(),
+            &linked_accounts,
+            &mut violations,
+        );
         let custom_metadata = present("custom_metadata")
             .and_then(|value| violations.check(parse_custom_metadata(value)))
             .unwrap_or_default();
@@ -121,11 +127,60 @@ impl NewUser {
                 Identifier::Email(email.key().to_owned()),
             ));
         }
+        // An `email` account is the email above; the others keep their request positions.
         for (index, account) in self.linked_accounts.iter().enumerate() {
-            identifiers.push((format!("linked_accounts[{index}]"), account.identifier()));
+            if account.email().is_none() {
+                identifiers.push((format!("linked_accounts[{index}]"), account.identifier()));
+            }
         }
         identifiers
     }
+
+    /// The linked accounts the user will hold: all but `email` accounts (the user's `email`).
+    pub fn held_accounts(&self) -> impl Iterator<Item = &LinkedAccount> {
+        self.linked_accounts
+            .iter()
+            .filter(|account| account.email().is_none())
+    }
+}
+
+/// The user's email, given as `email` or as an `email` linked account (Privy's way): one
+/// email per user, so two different ones are an error naming both.
+fn merge_linked_email(
+    email: Option<EmailAddress>,
+    email_given: bool,
+    accounts: &[LinkedAccount],
+    violations: &mut Violations,
+) -> Option<EmailAddress> {
+    let mut merged = email;
+    let mut from: Option<String> = email_given.then(|| "email".to_owned());
+    for (index, account) in accounts.iter().enumerate() {
+        let Some(address) = account.email() else {
+            continue;
+        };
+        let path = format!("linked_accounts[{index}].address");
+        let Some(linked) = violations.check(EmailAddress::parse(&path, address)) else {
+            continue;
+        };
+        match (&merged, &from) {
+            (Some(current), Some(first)) if current.key() != linked.key() => {
+                let message = format!("differs from {first}: a user has one email");
+                if first == "email" {
+                    violations.add(
+                        "email",
+                        format!("differs from {path}: a user has one email"),
+                    );
+                }
+                violations.add(&path, message);
+            }
+            (Some(_), _) => {}
+            (None, _) => {
+                merged = Some(linked);
+                from = Some(path);
+            }
+        }
+    }
+    merged
 }
 
 fn parse_linked_accounts(value: &Value, violations: &mut Violations) -> Vec<LinkedAccount> {
@@ -273,6 +328,36 @@ mod tests {
 
     fn fields(errors: &[FieldError]) -> Vec<&str> {
         errors.iter().map(|e| e.field.as_str()).collect()
+    }
+
+    #[test]
+    fn an_email_account_is_the_users_email_and_a_different_one_is_named() {
+        let privy = json!({"linked_accounts": [
+            {"type": "twitter", "subject": "1"},
+            {"type": "email", "address": "Ada@Example.com"},
+            {"type": "phone", "number": "+14155550123"}
+        ]});
+        let user = NewUser::parse(&privy).unwrap();
+        assert_eq!(
+            user.email.as_ref().map(|e| e.key()),
+            Some("ada@example.com")
+        );
+        let identifiers: Vec<String> = user.identifiers().into_iter().map(|(f, _)| f).collect();
+        // The others keep their request positions, so a conflict names the right one.
+        assert_eq!(
+            identifiers,
+            ["email", "linked_accounts[0]", "linked_accounts[2]"]
+        );
+        assert_eq!(user.held_accounts().count(), 2);
+
+        let same = json!({"email": "ada@example.com", "linked_accounts": [{"type": "email", "address": "ADA@example.com"}]});
+        assert!(NewUser::parse(&same).is_ok());
+        let differing = json!({"email": "ada@example.com", "linked_accounts": [{"type": "email", "address": "bob@example.com"}]});
+        let errors = NewUser::parse(&differing).unwrap_err();
+        assert_eq!(fields(&errors), ["email", "linked_accounts[0].address"]);
+        let two = json!({"linked_accounts": [{"type": "email", "address": "a@example.com"}, {"type": "email", "address": "b@example.com"}]});
+        let errors = NewUser::parse(&two).unwrap_err();
+        assert_eq!(fields(&errors), ["linked_accounts[1].address"]);
     }
 
     #[test]

@@ -22,7 +22,7 @@ async fn creates_a_user_with_pending_wallets() {
     assert_eq!(user["custom_metadata"], json!({"plan": "pro"}));
     assert_eq!(
         user["linked_accounts"][1],
-        json!({"type": "twitter", "subject": "1234", "username": "ada_l"})
+        json!({"type": "twitter", "subject": "1234", "username": "ada_l", "linked_at": user["created_at"]})
     );
     assert_eq!(
         user["wallets"],

@@ -227,7 +227,14 @@ async fn accounts_link_once_unlink_and_free_their_identifier<S: Backend>(stack: 
     let phone = json!({"type": "phone", "number": "+14155550123"});
     let linked = link(&stack, &id, phone.clone()).await;
     assert_eq!(linked.status(), 201);
-    assert_eq!(parts(&linked).1["data"]["linked_accounts"], json!([phone]));
+    let user = parts(&linked).1["data"].clone();
+    let mut shown = phone.clone();
+    shown["linked_at"] = user["updated_at"].clone();
+    assert_eq!(
+        user["linked_accounts"],
+        json!([shown]),
+        "linked when the user changed"
+    );
     let again = link(&stack, &id, phone.clone()).await;
     assert_eq!(again.status(), 200, "already linked: nothing changes");
     assert_eq!(
@@ -581,6 +588,151 @@ async fn links_and_unlinks_of_another_apps_user_are_404_and_change_nothing<S: Ba
     assert_eq!(stack.snapshot().await, before);
 }
 
+/// Privy's shapes: an email as a linked account is the user's email, passkeys and the newer
+/// providers are unique by their keys, and every account says when it was linked.
+async fn privy_emails_passkeys_and_newer_providers_are_linked_accounts<S: Backend>(
+    stack: TestStack<S>,
+) {
+    let passkey = json!({"type": "passkey", "credential_id": "Il5vP-3Tm3hNmDVBmDlREgXzIOJnZEaiVnT", "authenticator_name": "1Password"});
+    let user = create(
+        &stack,
+        json!({"linked_accounts": [
+            {"type": "email", "address": "Privy.User@Example.com"},
+            passkey.clone(),
+            {"type": "linkedin", "subject": "li-7"}
+        ]}),
+    )
+    .await;
+    let id = user["id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        user["email"], "Privy.User@Example.com",
+        "the email account is the email"
+    );
+    let accounts = user["linked_accounts"].as_array().unwrap();
+    let types: Vec<&str> = accounts
+        .iter()
+        .map(|a| a["type"].as_str().unwrap())
+        .collect();
+    assert_eq!(types, ["passkey", "linkedin"]);
+    for account in accounts {
+        assert_eq!(account["linked_at"], user["created_at"], "{account}");
+    }
+    let found = get_user::handle(
+        &stack.store,
+        request(
+            "GET",
+            "/v1/users?email=privy.user@example.com",
+            &stack.api_key,
+            None,
+        ),
+    )
+    .await;
+    assert_eq!(parts(&found).1["data"]["id"], id.as_str());
+
+    // Each is unique: another user with the passkey is a conflict naming its position.
+    let again = create_user::handle(
+        &stack.store,
+        request(
+            "POST",
+            "/v1/users",
+            &stack.api_key,
+            Some(&json!({"linked_accounts": [{"type": "line", "subject": "U1"}, passkey]})),
+        ),
+    )
+    .await;
+    let body = assert_error(&again, 409, "conflict");
+    assert_eq!(body["error"]["details"][0]["field"], "linked_accounts[1]");
+    let differing = create_user::handle(
+        &stack.store,
+        request(
+            "POST",
+            "/v1/users",
+            &stack.api_key,
+            Some(&json!({"email": "a@example.com", "linked_accounts": [{"type": "email", "address": "b@example.com"}]})),
+        ),
+    )
+    .await;
+    let body = assert_error(&differing, 400, "validation_failed");
+    let fields: Vec<&str> = body["error"]["details"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(fields, ["email", "linked_accounts[0].address"]);
+
+    // Linking an email sets a user's missing email; its own is a no-op, another a 400.
+    let other = create(&stack, json!({"wallets": []})).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let taken = link(
+        &stack,
+        &other,
+        json!({"type": "email", "address": "PRIVY.user@example.com"}),
+    )
+    .await;
+    assert_eq!(
+        assert_error(&taken, 409, "conflict")["error"]["details"][0]["field"],
+        "linked_account"
+    );
+    let linked = link(
+        &stack,
+        &other,
+        json!({"type": "email", "address": "second@example.com"}),
+    )
+    .await;
+    assert_eq!(linked.status(), 201);
+    assert_eq!(parts(&linked).1["data"]["email"], "second@example.com");
+    let same = link(
+        &stack,
+        &other,
+        json!({"type": "email", "address": "SECOND@example.com"}),
+    )
+    .await;
+    assert_eq!(same.status(), 200);
+    let another = link(
+        &stack,
+        &other,
+        json!({"type": "email", "address": "third@example.com"}),
+    )
+    .await;
+    assert_error(&another, 400, "validation_failed");
+
+    // Unlinking the email frees it; unlinking a passkey by its credential id frees that.
+    assert_error(
+        &unlink(&stack, &id, "email", "nobody@example.com").await,
+        404,
+        "not_found",
+    );
+    let unlinked = unlink(&stack, &id, "email", "privy.user%40example.com").await;
+    let (status, body) = parts(&unlinked);
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["data"]["email"], Value::Null);
+    let unlinked = unlink(
+        &stack,
+        &id,
+        "passkey",
+        "Il5vP-3Tm3hNmDVBmDlREgXzIOJnZEaiVnT",
+    )
+    .await;
+    assert_eq!(
+        parts(&unlinked).1["data"]["linked_accounts"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    let reused = link(
+        &stack,
+        &other,
+        json!({"type": "passkey", "credential_id": "Il5vP-3Tm3hNmDVBmDlREgXzIOJnZEaiVnT"}),
+    )
+    .await;
+    assert_eq!(reused.status(), 201, "the credential is free again");
+    stack.assert_guards_match_users().await;
+}
+
 api_tests::on_every_store!(
     a_merge_patch_changes_the_profile_and_moves_the_guards,
     a_taken_or_invalid_change_is_refused_and_changes_nothing,
@@ -591,4 +743,5 @@ api_tests::on_every_store!(
     a_link_racing_a_create_for_one_address_gives_it_to_one_user,
     deletes_are_tenant_isolated_and_idempotent,
     links_and_unlinks_of_another_apps_user_are_404_and_change_nothing,
+    privy_emails_passkeys_and_newer_providers_are_linked_accounts,
 );

@@ -12,8 +12,8 @@ use crate::domain::retry::{Next, retrying};
 use crate::model::new_user::MAX_LINKED_ACCOUNTS;
 use crate::model::validation::FieldError;
 use crate::model::{
-    AppId, ChainType, Identifier, LinkedAccount, NewUser, User, UserId, Wallet, WalletAddress,
-    WalletStatus,
+    AppId, ChainType, EmailAddress, Identifier, LinkedAccount, NewUser, User, UserId, Wallet,
+    WalletAddress, WalletStatus,
 };
 use crate::ports::{StoreError, UserStore, WriteError};
 
@@ -49,6 +49,9 @@ pub async fn link_account<S: UserStore>(
 ) -> Result<(User, bool), UsersError> {
     change_user(store, app, id, Precondition::None, |current| {
         let mut user = current.clone();
+        if let Some(address) = account.email() {
+            return link_email(user, address);
+        }
         if user
             .linked_accounts
             .iter()
@@ -62,6 +65,7 @@ pub async fn link_account<S: UserStore>(
                 format!("a user holds at most {MAX_LINKED_ACCOUNTS} linked accounts"),
             )]));
         }
+        // Stamped with the change's time by change_user.
         user.linked_accounts.push(account.clone());
         Ok(user)
     })
@@ -85,6 +89,9 @@ pub async fn unlink_account<S: UserStore>(
     let wanted = if kind == "wallet" {
         let address = WalletAddress::parse_any(value).ok_or(UsersError::NotFound)?;
         Identifier::Address(address.key())
+    } else if kind == "email" {
+        let email = EmailAddress::parse("email", value).map_err(|_| UsersError::NotFound)?;
+        Identifier::Email(email.key().to_owned())
     } else {
         let kind = crate::model::linked_account::LINKED_ACCOUNT_TYPES
             .iter()
@@ -97,6 +104,18 @@ pub async fn unlink_account<S: UserStore>(
     };
     change_user(store, app, id, Precondition::None, |current| {
         let mut user = current.clone();
+        if let Identifier::Email(key) = &wanted {
+            let held = user.email.as_deref().and_then(|email| {
+                EmailAddress::parse("email", email)
+                    .ok()
+                    .filter(|email| email.key() == key)
+            });
+            if held.is_none() {
+                return Err(UsersError::NotLinked);
+            }
+            user.email = None;
+            return Ok(user);
+        }
         let before = user.linked_accounts.len();
         user.linked_accounts.retain(|a| a.identifier() != wanted);
         if user.linked_accounts.len() == before {
@@ -106,6 +125,23 @@ pub async fn unlink_account<S: UserStore>(
     })
     .await
     .map(|(user, _)| user)
+}
+
+/// Links an `email` account: it becomes the user's email if the user has none, and is already
+/// linked if it is the user's email. A user has one email: another one is changed by PATCH.
+fn link_email(mut user: User, address: &str) -> Result<User, UsersError> {
+    let key = |text: &str| EmailAddress::parse("address", text).map(|e| e.key().to_owned());
+    match &user.email {
+        None => {
+            user.email = Some(address.to_owned());
+            Ok(user)
+        }
+        Some(current) if key(current).ok() == key(address).ok() => Ok(user),
+        Some(_) => Err(UsersError::Invalid(vec![FieldError::new(
+            "address",
+            "the user has another email; a user has one, changed with PATCH /v1/users/{id}",
+        )])),
+    }
 }
 
 /// What asking for a wallet did.
@@ -182,6 +218,12 @@ where
         }
         updated.version = current.version + 1;
         updated.updated_at = clock::now_after(&current.updated_at);
+        // Accounts this change links are linked when the user changed.
+        for account in &mut updated.linked_accounts {
+            if account.linked_at.is_none() && !current.linked_accounts.contains(account) {
+                account.linked_at = Some(updated.updated_at.clone());
+            }
+        }
         let (claim, release) = guard_changes(&current, &updated);
         let identifiers: Vec<Identifier> = claim.iter().map(|(_, id)| id.clone()).collect();
         match store

@@ -3,7 +3,7 @@
 use super::{MAX_ATTEMPTS, UsersError, taken_fields};
 use crate::clock;
 use crate::domain::retry::{Next, retrying};
-use crate::model::{AppId, Identifier, NewUser, User, UserId, Wallet};
+use crate::model::{AppId, Identifier, LinkedAccount, NewUser, User, UserId, Wallet};
 use crate::ports::{UserStore, WriteError};
 
 /// Creates a user from a valid request: 409-style `Taken` naming each identifier that another
@@ -90,7 +90,13 @@ fn new_user_record(request: &NewUser) -> User {
             .as_ref()
             .map(|email| email.as_str().to_owned()),
         username: request.username.clone(),
-        linked_accounts: request.linked_accounts.clone(),
+        linked_accounts: request
+            .held_accounts()
+            .map(|account| LinkedAccount {
+                linked_at: Some(now.clone()),
+                ..account.clone()
+            })
+            .collect(),
         custom_metadata: request.custom_metadata.clone(),
         wallets: request
             .wallets
