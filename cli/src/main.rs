@@ -153,8 +153,7 @@ async fn run(store: &DynamoStore, command: Command) -> Result<serde_json::Value,
         } => {
             let user_id = shared::model::UserId::parse(&user_id)
                 .ok_or_else(|| format!("not a user id: {user_id}"))?;
-            let user = store
-                .restore_user(&app_id(&id)?, user_id, &shared::clock::now_rfc3339())
+            let user = shared::domain::users::restore_user(store, &app_id(&id)?, user_id)
                 .await
                 .map_err(|e| e.to_string())?;
             json!({ "restored": user })

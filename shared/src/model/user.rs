@@ -123,3 +123,13 @@ impl User {
         identifiers
     }
 }
+
+/// What a deletion keeps of a user until its retention ends: enough to restore it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DeletedUser {
+    /// The user as it was.
+    pub user: User,
+    pub deleted_at: String,
+    /// When the retention ends (Unix seconds): the tombstone and sealed keys expire then.
+    pub purge_at: u64,
+}

@@ -12,6 +12,7 @@ pub use fault::Fault;
 
 use crate::model::api_key::AppRecord;
 use crate::model::event::UserEvent;
+use crate::model::user::DeletedUser;
 use crate::model::webhook::{Attempt, DeliveryClaim, Endpoint, LeaseRequest};
 use crate::model::{
     ApiKeyRecord, AppId, ChainType, Identifier, SealedKey, User, UserId, WalletAddress,
@@ -84,6 +85,25 @@ pub enum WriteError {
     Store(#[from] StoreError),
 }
 
+/// Why a deleted user could not be written back.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RestoreConflict {
+    /// The tombstone is gone, or past its retention at the moment of the write.
+    #[error("the tombstone is gone or past its retention")]
+    RetentionEnded,
+    /// The sealed keys of these chains are gone, or past their retention.
+    #[error("sealed keys gone: {0:?}")]
+    KeysGone(Vec<ChainType>),
+    /// Identifiers other users hold: indexes into the identifiers given.
+    #[error("{} identifier(s) taken", .0.len())]
+    Taken(Vec<usize>),
+    /// The user exists: it was restored already.
+    #[error("the user exists")]
+    Exists,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
 /// Users and their identifier guards.
 pub trait UserStore: Send + Sync {
     /// Writes `user` and claims every identifier for it, all or nothing.
@@ -137,6 +157,25 @@ pub trait UserStore: Send + Sync {
         app: &AppId,
         identifier: &Identifier,
     ) -> impl Future<Output = Result<Option<UserId>, StoreError>> + Send;
+
+    /// What a deletion of the user kept (until its retention ends), read consistently.
+    fn get_deleted_user(
+        &self,
+        app: &AppId,
+        id: UserId,
+    ) -> impl Future<Output = Result<Option<DeletedUser>, StoreError>> + Send;
+
+    /// Writes a deleted user back, all or nothing: the user (still absent) and a guard per
+    /// identifier (each free), the tombstone removed and the sealed keys of `sealed` unmarked,
+    /// both on condition that they are still there and inside their retention at `now_secs`.
+    fn restore_user(
+        &self,
+        app: &AppId,
+        user: &User,
+        identifiers: &[Identifier],
+        sealed: &[ChainType],
+        now_secs: u64,
+    ) -> impl Future<Output = Result<(), RestoreConflict>> + Send;
 }
 
 /// Apps and their API keys.

@@ -7,6 +7,7 @@
 use api_tests::{Backend, TestStack, assert_error, parts, request};
 use lambda_http::{Body, Request, Response};
 use serde_json::{Value, json};
+use shared::domain::users::{RestoreError, restore_user};
 
 async fn create<S: Backend>(stack: &TestStack<S>, body: Value) -> Value {
     let response = create_user::handle(
@@ -391,9 +392,7 @@ async fn a_delete_frees_identifiers_keeps_keys_and_can_be_restored() {
         .to_owned();
     let user_id = shared::model::UserId::parse(&id).unwrap();
     let before = stack.items().await;
-    let refused = stack
-        .store
-        .restore_user(&stack.app, user_id, "now")
+    let refused = restore_user(&stack.store, &stack.app, user_id)
         .await
         .unwrap_err();
     assert!(refused.to_string().contains("email"), "{refused}");
@@ -403,9 +402,7 @@ async fn a_delete_frees_identifiers_keeps_keys_and_can_be_restored() {
         delete(&stack, &stack.api_key, &squatter).await.status(),
         204
     );
-    let restored = stack
-        .store
-        .restore_user(&stack.app, user_id, "2026-11-23T00:00:00.000Z")
+    let restored = restore_user(&stack.store, &stack.app, user_id)
         .await
         .unwrap();
     assert_eq!(restored.version, ready["version"].as_u64().unwrap() + 1);
@@ -484,17 +481,14 @@ async fn a_restore_needs_the_retention_and_every_sealed_key() {
         .unwrap();
 
     let before = stack.items().await;
-    let expired = stack.store.restore_user(&stack.app, ids[0], "now").await;
+    let expired = restore_user(&stack.store, &stack.app, ids[0]).await;
     assert!(
-        matches!(
-            expired,
-            Err(shared::adapters::dynamo::RestoreError::RetentionEnded { .. })
-        ),
+        matches!(expired, Err(RestoreError::RetentionEnded { .. })),
         "{expired:?}"
     );
-    let keyless = stack.store.restore_user(&stack.app, ids[1], "now").await;
+    let keyless = restore_user(&stack.store, &stack.app, ids[1]).await;
     match keyless {
-        Err(shared::adapters::dynamo::RestoreError::KeysGone(chains)) => {
+        Err(RestoreError::KeysGone(chains)) => {
             assert_eq!(chains, ["ethereum"])
         }
         other => panic!("restored without its key: {other:?}"),
@@ -733,6 +727,52 @@ async fn privy_emails_passkeys_and_newer_providers_are_linked_accounts<S: Backen
     stack.assert_guards_match_users().await;
 }
 
+/// A deleted user comes back as it was, a version on, unless another user took one of its
+/// identifiers meanwhile (named, nothing changed) or it is not deleted.
+async fn a_deleted_user_is_restored_unless_its_identifiers_were_taken<S: Backend>(
+    stack: TestStack<S>,
+) {
+    let user = create(
+        &stack,
+        json!({"email": "back@example.com", "external_id": "back-1", "wallets": []}),
+    )
+    .await;
+    let id = shared::model::UserId::parse(user["id"].as_str().unwrap()).unwrap();
+    assert!(matches!(
+        restore_user(&stack.store, &stack.app, id).await,
+        Err(RestoreError::NotDeleted)
+    ));
+    assert_eq!(
+        delete(&stack, &stack.api_key, &id.to_string())
+            .await
+            .status(),
+        204
+    );
+    let squatter = create(&stack, json!({"external_id": "back-1"})).await;
+    let before = stack.snapshot().await;
+    match restore_user(&stack.store, &stack.app, id).await {
+        Err(RestoreError::Taken(fields)) => assert_eq!(fields, ["external_id"]),
+        other => panic!("restored over a taken identifier: {other:?}"),
+    }
+    assert_eq!(
+        stack.snapshot().await,
+        before,
+        "a refused restore writes nothing"
+    );
+    let squatter = squatter["id"].as_str().unwrap();
+    assert_eq!(delete(&stack, &stack.api_key, squatter).await.status(), 204);
+    let restored = restore_user(&stack.store, &stack.app, id).await.unwrap();
+    assert_eq!(restored.version, user["version"].as_u64().unwrap() + 1);
+    assert!(restored.updated_at.as_str() > user["updated_at"].as_str().unwrap());
+    let back = parts(&get(&stack, &id.to_string()).await).1["data"].clone();
+    assert_eq!(back["email"], "back@example.com");
+    assert!(matches!(
+        restore_user(&stack.store, &stack.app, id).await,
+        Err(RestoreError::NotDeleted)
+    ));
+    stack.assert_guards_match_users().await;
+}
+
 api_tests::on_every_store!(
     a_merge_patch_changes_the_profile_and_moves_the_guards,
     a_taken_or_invalid_change_is_refused_and_changes_nothing,
@@ -744,4 +784,5 @@ api_tests::on_every_store!(
     deletes_are_tenant_isolated_and_idempotent,
     links_and_unlinks_of_another_apps_user_are_404_and_change_nothing,
     privy_emails_passkeys_and_newer_providers_are_linked_accounts,
+    a_deleted_user_is_restored_unless_its_identifiers_were_taken,
 );

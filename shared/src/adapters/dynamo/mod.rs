@@ -14,7 +14,6 @@ mod wallets;
 mod webhooks;
 
 use cancellation::Cancellation;
-pub use restore::RestoreError;
 use sdk::classify;
 pub use users::user_from_image;
 

@@ -6,9 +6,11 @@ use serde::{Deserialize, Serialize};
 use super::sdk::{build_error, classify, conditional_put, from_item, plain_put, to_item};
 use super::{Cancellation, DynamoStore, Item};
 use crate::adapters::dynamo::keys::{self, PK, SK};
+use crate::model::ChainType;
+use crate::model::user::DeletedUser;
 use crate::model::{AppId, Identifier, LinkedAccount, User, UserId, Wallet};
 use crate::ports::commit::{self};
-use crate::ports::{StoreError, UserStore, WriteError};
+use crate::ports::{RestoreConflict, StoreError, UserStore, WriteError};
 
 /// A user as stored: the API's user plus keys, tenancy and a version. `custom_metadata` is
 /// kept as JSON text so it round-trips exactly (DynamoDB numbers would not).
@@ -446,5 +448,25 @@ impl UserStore for DynamoStore {
             .await?;
         item.map(|item| from_item::<GuardItem>(item).map(|guard| guard.user_id))
             .transpose()
+    }
+
+    async fn get_deleted_user(
+        &self,
+        app: &AppId,
+        id: UserId,
+    ) -> Result<Option<DeletedUser>, StoreError> {
+        self.read_tombstone(app, id).await
+    }
+
+    async fn restore_user(
+        &self,
+        app: &AppId,
+        user: &User,
+        identifiers: &[Identifier],
+        sealed: &[ChainType],
+        now_secs: u64,
+    ) -> Result<(), RestoreConflict> {
+        self.write_back(app, user, identifiers, sealed, now_secs)
+            .await
     }
 }

@@ -35,7 +35,9 @@ pub struct MemoryStore {
 #[derive(Debug, Clone)]
 struct KeyEntry {
     sealed: SealedKey,
+    /// Set by a deletion, with the end of the retention (Unix seconds).
     deleted_at: Option<String>,
+    purge_at: Option<u64>,
 }
 
 /// A user's remains after a deletion, kept for a restore.

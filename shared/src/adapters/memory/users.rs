@@ -2,11 +2,14 @@
 //! condition its DynamoDB transaction carries before applying any of it.
 
 use super::{KeyEntry, MemoryStore, Tables, Tombstone, corrupt};
+use crate::model::user::DeletedUser;
 use crate::model::{
     AppId, ChainType, Identifier, SealedKey, User, UserId, WalletAddress, WalletStatus,
 };
 use crate::ports::commit::{self, Completion};
-use crate::ports::{StoreError, UserStore, WalletAttempt, WalletStore, WriteError};
+use crate::ports::{
+    RestoreConflict, StoreError, UserStore, WalletAttempt, WalletStore, WriteError,
+};
 
 impl Tables {
     /// The identifiers of `claim` another user holds, as `WriteError::Taken` reports them.
@@ -212,6 +215,7 @@ impl UserStore for MemoryStore {
                 for key in &keys {
                     if let Some(entry) = tables.wallet_keys.get_mut(key) {
                         entry.deleted_at = Some(deleted_at.to_owned());
+                        entry.purge_at = Some(purge_at);
                     }
                 }
             },
@@ -248,6 +252,80 @@ impl UserStore for MemoryStore {
             .get(&(app.clone(), identifier.clone()))
             .copied())
     }
+
+    async fn get_deleted_user(
+        &self,
+        app: &AppId,
+        id: UserId,
+    ) -> Result<Option<DeletedUser>, StoreError> {
+        let tables = self.tables();
+        Ok(tables
+            .tombstones
+            .get(&(app.clone(), id))
+            .map(|tombstone| DeletedUser {
+                user: tombstone.user.clone(),
+                deleted_at: tombstone.deleted_at.clone(),
+                purge_at: tombstone.purge_at,
+            }))
+    }
+
+    async fn restore_user(
+        &self,
+        app: &AppId,
+        user: &User,
+        identifiers: &[Identifier],
+        sealed: &[ChainType],
+        now_secs: u64,
+    ) -> Result<(), RestoreConflict> {
+        let id = (app.clone(), user.id);
+        let mut tables = self.tables();
+        // The conditions in the order the DynamoDB adapter reports them.
+        if tables.users.contains_key(&id) {
+            return Err(RestoreConflict::Exists);
+        }
+        let live = |purge_at: Option<u64>| purge_at.is_some_and(|end| end > now_secs);
+        if !live(tables.tombstones.get(&id).map(|t| t.purge_at)) {
+            return Err(RestoreConflict::RetentionEnded);
+        }
+        let gone: Vec<ChainType> = sealed
+            .iter()
+            .copied()
+            .filter(|chain| {
+                let key = (app.clone(), user.id, *chain);
+                !live(
+                    tables
+                        .wallet_keys
+                        .get(&key)
+                        .and_then(|entry| entry.purge_at),
+                )
+            })
+            .collect();
+        if !gone.is_empty() {
+            return Err(RestoreConflict::KeysGone(gone));
+        }
+        let taken: Vec<usize> = tables
+            .taken(app, user.id, identifiers)
+            .into_iter()
+            .map(|(index, _)| index)
+            .collect();
+        if !taken.is_empty() {
+            return Err(RestoreConflict::Taken(taken));
+        }
+        tables.users.insert(id.clone(), user.clone());
+        for identifier in identifiers {
+            tables
+                .guards
+                .insert((app.clone(), identifier.clone()), user.id);
+        }
+        tables.tombstones.remove(&id);
+        for chain in sealed {
+            if let Some(entry) = tables.wallet_keys.get_mut(&(app.clone(), user.id, *chain)) {
+                entry.deleted_at = None;
+                entry.purge_at = None;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl WalletStore for MemoryStore {
@@ -280,6 +358,7 @@ impl WalletStore for MemoryStore {
             KeyEntry {
                 sealed: sealed.clone(),
                 deleted_at: None,
+                purge_at: None,
             },
         );
         tables.guards.insert(guard, user);

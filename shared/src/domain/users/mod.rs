@@ -1,5 +1,5 @@
 //! The user aggregate: create, find, find-or-create, list, change (profile, linked accounts,
-//! wallets), delete and batch import. Storage-agnostic: the operations run on any
+//! wallets), delete, restore and batch import. Storage-agnostic: the operations run on any
 //! [`UserStore`](crate::ports::UserStore), and their failures say what happened in domain
 //! terms. Every write is conditional; a lost race is retried through [`super::retry`].
 
@@ -8,6 +8,7 @@ mod change;
 mod create;
 mod delete;
 mod read;
+mod restore;
 
 pub use batch::{MAX_BATCH, create_users};
 pub use change::{
@@ -16,6 +17,7 @@ pub use change::{
 pub use create::{create_user, find_or_create_user};
 pub use delete::delete_user;
 pub use read::{UserPage, find_user, get_user, list_users};
+pub use restore::{RestoreError, restore_user};
 
 use crate::model::validation::FieldError;
 use crate::model::{Identifier, UserId};
