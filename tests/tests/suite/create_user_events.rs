@@ -37,6 +37,33 @@ async fn creates_a_user_with_pending_wallets() {
     assert_eq!(stack.guard_count().await, 4);
 }
 
+/// Privy's create body: the email arrives as a linked account and becomes the user's email;
+/// the passkey and farcaster accounts are kept, each with when it was linked.
+#[tokio::test]
+async fn privys_linked_accounts_create_a_user() {
+    let stack = TestStack::new().await;
+    let response =
+        create_user::handle(&stack.store, stack.event("create-user-privy-accounts")).await;
+    let (status, body) = parts(&response);
+    assert_eq!(status, 201, "{body}");
+    let user = &body["data"];
+    assert_eq!(user["email"], "payton@example.com");
+    let types: Vec<&str> = user["linked_accounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["type"].as_str().unwrap())
+        .collect();
+    assert_eq!(types, ["farcaster", "passkey"]);
+    assert_eq!(
+        user["linked_accounts"][1]["authenticator_name"],
+        "1Password"
+    );
+    assert_eq!(user["linked_accounts"][1]["linked_at"], user["created_at"]);
+    // The email, the fid and the credential id are each guarded.
+    assert_eq!(stack.guard_count().await, 3);
+}
+
 #[tokio::test]
 async fn an_empty_body_creates_a_user_with_one_ethereum_wallet() {
     let stack = TestStack::new().await;

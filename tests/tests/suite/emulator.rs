@@ -33,6 +33,7 @@ use Answer::{Failures, Status};
 const CASES: &[(&str, &str, Answer)] = &[
     ("create-user", "create-user", Status(201)),
     ("create-user-empty-body", "create-user", Status(201)),
+    ("create-user-privy-accounts", "create-user", Status(201)),
     ("create-user-invalid-fields", "create-user", Status(400)),
     ("create-user-malformed-json", "create-user", Status(400)),
     ("create-user-no-auth", "create-user", Status(401)),
