@@ -19,8 +19,9 @@ use shared::domain::users::UsersError;
 use shared::domain::users::{self, Precondition};
 use shared::edge::api::bodies;
 use shared::model::linked_account::Account;
+use shared::model::user::DeletedUser;
 use shared::model::{AppId, ChainType, Identifier, LinkedAccount, User, UserId, Wallet};
-use shared::ports::{StoreError, UserStore, WriteError};
+use shared::ports::{RestoreConflict, StoreError, UserStore, WriteError};
 
 /// A store holding one user, checking each replacement's guard changes.
 struct OneUser(Mutex<User>);
@@ -89,6 +90,25 @@ impl UserStore for OneUser {
 
     async fn find_owner(&self, _: &AppId, _: &Identifier) -> Result<Option<UserId>, StoreError> {
         Err(unsupported())
+    }
+
+    async fn get_deleted_user(
+        &self,
+        _: &AppId,
+        _: UserId,
+    ) -> Result<Option<DeletedUser>, StoreError> {
+        Err(unsupported())
+    }
+
+    async fn restore_user(
+        &self,
+        _: &AppId,
+        _: &User,
+        _: &[Identifier],
+        _: &[ChainType],
+        _: u64,
+    ) -> Result<(), RestoreConflict> {
+        Err(unsupported().into())
     }
 }
 
