@@ -18,6 +18,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use crate::model::api_key::AppRecord;
 use crate::model::event::UserEvent;
+use crate::model::user::DeletedUser;
 use crate::model::webhook::{Attempt, Endpoint};
 use crate::model::{ApiKeyRecord, AppId, ChainType, Identifier, SealedKey, User, UserId};
 use crate::ports::StoreError;
@@ -40,14 +41,6 @@ struct KeyEntry {
     purge_at: Option<u64>,
 }
 
-/// A user's remains after a deletion, kept for a restore.
-#[derive(Debug, Clone)]
-struct Tombstone {
-    user: User,
-    deleted_at: String,
-    purge_at: u64,
-}
-
 /// The (endpoint, event) pair's delivery record.
 #[derive(Debug, Clone, Default)]
 struct Delivery {
@@ -60,7 +53,7 @@ struct Delivery {
 struct Tables {
     users: HashMap<(AppId, UserId), User>,
     guards: HashMap<(AppId, Identifier), UserId>,
-    tombstones: HashMap<(AppId, UserId), Tombstone>,
+    tombstones: HashMap<(AppId, UserId), DeletedUser>,
     wallet_keys: HashMap<(AppId, UserId, ChainType), KeyEntry>,
     apps: HashMap<AppId, (AppRecord, Vec<String>)>,
     api_keys: HashMap<String, ApiKeyRecord>,

@@ -1,7 +1,7 @@
 //! Users, their identifier guards and their wallets, in memory: each write checks every
 //! condition its DynamoDB transaction carries before applying any of it.
 
-use super::{KeyEntry, MemoryStore, Tables, Tombstone, corrupt};
+use super::{KeyEntry, MemoryStore, Tables, corrupt};
 use crate::model::user::DeletedUser;
 use crate::model::{
     AppId, ChainType, Identifier, SealedKey, User, UserId, WalletAddress, WalletStatus,
@@ -202,7 +202,7 @@ impl UserStore for MemoryStore {
                 tables.users.remove(&id);
                 tables.tombstones.insert(
                     id.clone(),
-                    Tombstone {
+                    DeletedUser {
                         user: user.clone(),
                         deleted_at: deleted_at.to_owned(),
                         purge_at,
@@ -259,14 +259,7 @@ impl UserStore for MemoryStore {
         id: UserId,
     ) -> Result<Option<DeletedUser>, StoreError> {
         let tables = self.tables();
-        Ok(tables
-            .tombstones
-            .get(&(app.clone(), id))
-            .map(|tombstone| DeletedUser {
-                user: tombstone.user.clone(),
-                deleted_at: tombstone.deleted_at.clone(),
-                purge_at: tombstone.purge_at,
-            }))
+        Ok(tables.tombstones.get(&(app.clone(), id)).cloned())
     }
 
     async fn restore_user(
