@@ -71,7 +71,7 @@ fuzz_target!(|data: &[u8]| {
         .collect();
     match UsersQuery::from_query(&params) {
         Err(errors) => assert!(!errors.is_empty()),
-        Ok(UsersQuery::List { limit, cursor }) => {
+        Ok(UsersQuery::List { limit, cursor, .. }) => {
             assert!((1..=PAGE_LIMITS.1).contains(&limit));
             if let Some(cursor) = cursor {
                 check_cursor(&cursor);

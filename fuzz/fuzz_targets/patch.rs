@@ -20,7 +20,9 @@ use shared::domain::users::{self, Precondition};
 use shared::edge::api::bodies;
 use shared::model::linked_account::Account;
 use shared::model::user::DeletedUser;
-use shared::model::{AppId, ChainType, Identifier, LinkedAccount, User, UserId, Wallet};
+use shared::model::{
+    AppId, ChainType, Identifier, LinkedAccount, User, UserId, UserStatus, Wallet,
+};
 use shared::ports::{RestoreConflict, StoreError, UserStore, WriteError};
 
 /// A store holding one user, checking each replacement's guard changes.
@@ -84,6 +86,7 @@ impl UserStore for OneUser {
         _: &AppId,
         _: Option<UserId>,
         _: usize,
+        _: Option<UserStatus>,
     ) -> Result<(Vec<User>, bool), StoreError> {
         Err(unsupported())
     }
@@ -134,6 +137,9 @@ fn users() -> Vec<User> {
             .cloned()
             .unwrap_or_default(),
         wallets: vec![ready, Wallet::pending(ChainType::Solana)],
+        status: UserStatus::Disabled,
+        disabled_at: Some("2026-11-23T10:00:00.000Z".into()),
+        disabled_reason: Some("chargeback".into()),
         created_at: "2026-11-23T10:00:00.000Z".into(),
         updated_at: "2026-11-23T10:00:00.000Z".into(),
         version: 3,

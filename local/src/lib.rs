@@ -125,7 +125,9 @@ pub async fn dispatch(
         Route::GetUser | Route::LookupUser => get_user::handle(store, request).await,
         Route::FindOrCreateUser => find_or_create_user::handle(store, request).await,
         Route::AddWallet => add_wallet::handle(store, request).await,
-        Route::UpdateUser => update_user::handle(store, request).await,
+        Route::UpdateUser | Route::DisableUser | Route::EnableUser => {
+            update_user::handle(store, request).await
+        }
         Route::LinkAccount => link_account::handle(store, request).await,
         Route::UnlinkAccount => unlink_account::handle(store, request).await,
         Route::ImportUsers => import_users::handle(store, request).await,

@@ -30,8 +30,10 @@ async fn get<S: UserStore + AppStore>(store: &S, request: &Request) -> Result<Re
             http::StatusCode::OK,
             &users::find_user(store, &app, &lookup).await?,
         ),
-        UsersQuery::List { limit, cursor } => {
-            Reply::ok(users::list_users(store, &app, limit, cursor.as_deref()).await?)
-        }
+        UsersQuery::List {
+            limit,
+            cursor,
+            status,
+        } => Reply::ok(users::list_users(store, &app, limit, cursor.as_deref(), status).await?),
     })
 }

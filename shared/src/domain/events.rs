@@ -8,6 +8,7 @@
 //! | INSERT (created, imported, restored) | `user.created` |
 //! | MODIFY where a wallet became `ready` | `user.wallet_created` |
 //! | MODIFY where a wallet became `failed` | `user.wallet_failed` |
+//! | MODIFY where the user became `disabled` / `active` | `user.disabled` / `user.enabled` |
 //! | any other MODIFY the API can see (profile, linked accounts, a wallet requested) | `user.updated` |
 //! | REMOVE | `user.deleted` |
 //!
@@ -21,7 +22,7 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 use crate::model::change::{ChangeKind, ChangeRecord, PoisonRecord};
-use crate::model::{AppId, ChainType, User, UserId, Wallet, WalletStatus};
+use crate::model::{AppId, ChainType, User, UserId, UserStatus, Wallet, WalletStatus};
 
 /// The id of the event of `kind` about `user` at `version` (and `chain`, for wallet events).
 pub fn event_id(
@@ -96,8 +97,14 @@ fn changes(app: &AppId, old: &User, new: &User, committed_at: String) -> Vec<Use
         };
         events.push(wallet_event(app, new, wallet, kind, at));
     }
-    if events.is_empty() && visible(old) != visible(new) {
-        let at = new.updated_at.clone();
+    let at = new.updated_at.clone();
+    if old.status != new.status {
+        let kind = match new.status {
+            UserStatus::Disabled => EventType::UserDisabled,
+            UserStatus::Active => EventType::UserEnabled,
+        };
+        events.push(user_event(app, new, kind, at, None));
+    } else if events.is_empty() && visible(old) != visible(new) {
         events.push(user_event(app, new, EventType::UserUpdated, at, None));
     }
     events

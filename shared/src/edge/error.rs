@@ -21,6 +21,8 @@ pub enum ApiError {
     Unauthorized,
     #[error("{0} not found")]
     NotFound(&'static str),
+    #[error("the user is disabled: enable it (POST /v1/users/{{id}}/enable) first")]
+    UserDisabled,
     #[error("method not allowed")]
     MethodNotAllowed { allow: Vec<http::Method> },
     #[error("an identifier in the request belongs to another user")]
@@ -55,6 +57,7 @@ impl ApiError {
             Self::MalformedJson(_) | Self::Validation(_) => StatusCode::BAD_REQUEST,
             Self::Unauthorized => StatusCode::UNAUTHORIZED,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::UserDisabled => StatusCode::FORBIDDEN,
             Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             Self::Conflict(_)
             | Self::AmbiguousMatch(_)
@@ -76,6 +79,7 @@ impl ApiError {
             Self::Validation(_) => "validation_failed",
             Self::Unauthorized => "unauthorized",
             Self::NotFound(_) => "not_found",
+            Self::UserDisabled => "user_disabled",
             Self::MethodNotAllowed { .. } => "method_not_allowed",
             Self::Conflict(_) => "conflict",
             Self::AmbiguousMatch(_) => "ambiguous_match",
@@ -151,6 +155,7 @@ impl From<UsersError> for ApiError {
             UsersError::Invalid(fields) => ApiError::Validation(fields),
             UsersError::PreconditionFailed => ApiError::PreconditionFailed,
             UsersError::NotLinked => ApiError::NotFound("linked account"),
+            UsersError::Disabled => ApiError::UserDisabled,
             UsersError::Contention => {
                 ApiError::unavailable(Some(Fault::new("writers kept colliding on one user")))
             }

@@ -16,6 +16,8 @@ pub enum Route {
     FindOrCreateUser,
     AddWallet,
     UpdateUser,
+    DisableUser,
+    EnableUser,
     LinkAccount,
     UnlinkAccount,
     DeleteUser,
@@ -39,7 +41,7 @@ pub struct RouteSpec {
 }
 
 /// Every route of the API.
-pub fn routes() -> [RouteSpec; 16] {
+pub fn routes() -> [RouteSpec; 18] {
     [
         RouteSpec {
             method: Method::POST,
@@ -75,6 +77,18 @@ pub fn routes() -> [RouteSpec; 16] {
             method: Method::PATCH,
             path: "/v1/users/{id}",
             route: Route::UpdateUser,
+            function: "update-user",
+        },
+        RouteSpec {
+            method: Method::POST,
+            path: "/v1/users/{id}/disable",
+            route: Route::DisableUser,
+            function: "update-user",
+        },
+        RouteSpec {
+            method: Method::POST,
+            path: "/v1/users/{id}/enable",
+            route: Route::EnableUser,
             function: "update-user",
         },
         RouteSpec {

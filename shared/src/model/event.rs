@@ -14,6 +14,10 @@ pub enum EventType {
     UserUpdated,
     #[serde(rename = "user.deleted")]
     UserDeleted,
+    #[serde(rename = "user.disabled")]
+    UserDisabled,
+    #[serde(rename = "user.enabled")]
+    UserEnabled,
     #[serde(rename = "user.wallet_created")]
     WalletCreated,
     #[serde(rename = "user.wallet_failed")]
@@ -22,10 +26,12 @@ pub enum EventType {
 
 impl EventType {
     /// Every event type, in the order the documentation lists them.
-    pub const ALL: [EventType; 5] = [
+    pub const ALL: [EventType; 7] = [
         Self::UserCreated,
         Self::UserUpdated,
         Self::UserDeleted,
+        Self::UserDisabled,
+        Self::UserEnabled,
         Self::WalletCreated,
         Self::WalletFailed,
     ];
@@ -36,6 +42,8 @@ impl EventType {
             Self::UserCreated => "user.created",
             Self::UserUpdated => "user.updated",
             Self::UserDeleted => "user.deleted",
+            Self::UserDisabled => "user.disabled",
+            Self::UserEnabled => "user.enabled",
             Self::WalletCreated => "user.wallet_created",
             Self::WalletFailed => "user.wallet_failed",
         }

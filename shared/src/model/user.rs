@@ -34,11 +34,47 @@ pub struct User {
     pub linked_accounts: Vec<LinkedAccount>,
     pub custom_metadata: Map<String, Value>,
     pub wallets: Vec<Wallet>,
+    /// `disabled` by the app: still found, but refused what would extend it (see
+    /// [`UserStatus`]).
+    #[serde(default)]
+    pub status: UserStatus,
+    /// When the user was disabled; `None` while active.
+    #[serde(default)]
+    pub disabled_at: Option<String>,
+    /// Why, as the app said when disabling it.
+    #[serde(default)]
+    pub disabled_reason: Option<String>,
     pub created_at: String,
     pub updated_at: String,
     /// Bumped by every change to the user, wallets included: the basis of its ETag.
     pub version: u64,
 }
+
+/// Whether the app lets the user in. A disabled user is still found by every lookup and by
+/// find-or-create (which reports it, so the app can refuse the login), keeps its wallets and
+/// identifiers, and can be changed, unlinked, deleted and enabled again; it cannot gain a
+/// wallet or a linked account.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum UserStatus {
+    #[default]
+    Active,
+    Disabled,
+}
+
+impl UserStatus {
+    /// The status named `text` (`active`, `disabled`).
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "active" => Some(Self::Active),
+            "disabled" => Some(Self::Disabled),
+            _ => None,
+        }
+    }
+}
+
+/// The longest `disabled_reason`, in characters.
+pub const MAX_DISABLED_REASON: usize = 500;
 
 /// An embedded wallet the service provisions for the user, one per chain.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

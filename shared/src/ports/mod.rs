@@ -15,7 +15,7 @@ use crate::model::event::UserEvent;
 use crate::model::user::DeletedUser;
 use crate::model::webhook::{Attempt, DeliveryClaim, Endpoint, LeaseRequest};
 use crate::model::{
-    ApiKeyRecord, AppId, ChainType, Identifier, SealedKey, User, UserId, WalletAddress,
+    ApiKeyRecord, AppId, ChainType, Identifier, SealedKey, User, UserId, UserStatus, WalletAddress,
 };
 
 pub mod commit;
@@ -142,13 +142,14 @@ pub trait UserStore: Send + Sync {
         purge_at: u64,
     ) -> impl Future<Output = Result<(), WriteError>> + Send;
 
-    /// A page of the app's users, newest first: at most `limit`, all created before `before`
-    /// if given, and whether more follow.
+    /// A page of the app's users (of `status`, if given), newest first: at most `limit`, all
+    /// created before `before` if given, and whether more follow.
     fn list_users(
         &self,
         app: &AppId,
         before: Option<UserId>,
         limit: usize,
+        status: Option<UserStatus>,
     ) -> impl Future<Output = Result<(Vec<User>, bool), StoreError>> + Send;
 
     /// The user holding `identifier` in `app`, read consistently.

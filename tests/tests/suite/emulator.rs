@@ -55,6 +55,8 @@ const CASES: &[(&str, &str, Answer)] = &[
     ("unlink-account", "unlink-account", Status(200)),
     // The user asked for a solana wallet when created: it is pending already.
     ("add-wallet", "add-wallet", Status(200)),
+    ("disable-user", "update-user", Status(200)),
+    ("enable-user", "update-user", Status(200)),
     ("import-users", "import-users", Status(200)),
     // Its URL is made a documentation address (see `payload`): refused by the SSRF guard.
     ("create-webhook", "webhooks", Status(400)),

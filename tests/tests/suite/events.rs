@@ -68,6 +68,22 @@ async fn each_lifecycle_event_gets_its_status() {
             .contains("twitter")
     );
 
+    let (status, disabled) =
+        parts(&update_user::handle(&stack.store, event_for(&stack, "disable-user", &id)).await);
+    assert_eq!(status, 200, "{disabled}");
+    assert_eq!(disabled["data"]["status"], "disabled");
+    assert_eq!(
+        disabled["data"]["disabled_reason"],
+        "chargeback on order 1042"
+    );
+    let response = add_wallet::handle(&stack.store, event_for(&stack, "add-wallet", &id)).await;
+    assert_eq!(response.status(), 403, "a disabled user gains no wallet");
+    let (status, enabled) =
+        parts(&update_user::handle(&stack.store, event_for(&stack, "enable-user", &id)).await);
+    assert_eq!(status, 200, "{enabled}");
+    assert_eq!(enabled["data"]["status"], "active");
+    assert_eq!(enabled["data"]["disabled_at"], serde_json::Value::Null);
+
     let (status, batch) =
         parts(&import_users::handle(&stack.store, stack.event("import-users")).await);
     assert_eq!(status, 200);

@@ -167,7 +167,9 @@ async fn handler(stack: &TestStack, request: Request) -> Response<Body> {
     match route {
         Ok(Route::CreateUser) => create_user::handle(store, request).await,
         Ok(Route::FindOrCreateUser) => find_or_create_user::handle(store, request).await,
-        Ok(Route::UpdateUser) => update_user::handle(store, request).await,
+        Ok(Route::UpdateUser | Route::DisableUser | Route::EnableUser) => {
+            update_user::handle(store, request).await
+        }
         Ok(Route::ImportUsers) => import_users::handle(store, request).await,
         Ok(Route::LinkAccount) => link_account::handle(store, request).await,
         Ok(Route::GetUser | Route::LookupUser) => get_user::handle(store, request).await,

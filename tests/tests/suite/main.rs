@@ -20,6 +20,7 @@ mod lifecycle;
 mod listing;
 mod local_server;
 mod secrets;
+mod status;
 mod store_restart;
 mod template;
 mod users;

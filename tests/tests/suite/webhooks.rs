@@ -467,6 +467,16 @@ async fn one_event_per_committed_change_in_order_and_none_for_rejected_requests(
     );
     assert_eq!(status, 202);
     pipeline.drain(&stack, &sealer).await;
+    for (action, body) in [
+        ("disable", Some(json!({"reason": "fraud"}))),
+        ("enable", None),
+    ] {
+        let path = format!("/v1/users/{id}/{action}");
+        let change = request("POST", &path, &key, body.as_ref());
+        let (status, _) = send(update_user::handle(&stack.store, change).await);
+        assert_eq!(status, 200);
+        pipeline.drain(&stack, &sealer).await;
+    }
     let delete = request("DELETE", &format!("/v1/users/{id}"), &key, None);
     let status = delete_user::handle(&stack.store, Duration::from_secs(86400), delete)
         .await
@@ -484,6 +494,8 @@ async fn one_event_per_committed_change_in_order_and_none_for_rejected_requests(
             "user.updated",
             "user.updated",
             "user.wallet_created",
+            "user.disabled",
+            "user.enabled",
             "user.deleted"
         ]
     );
@@ -492,7 +504,7 @@ async fn one_event_per_committed_change_in_order_and_none_for_rejected_requests(
         .map(|e| e.data["version"].as_u64().unwrap())
         .collect();
     // Each change bumps the version; `user.deleted` shows the user as it last was.
-    assert_eq!(versions, [1, 2, 3, 4, 5, 5]);
+    assert_eq!(versions, [1, 2, 3, 4, 5, 6, 7, 7]);
     let mut ids: Vec<&str> = events.iter().map(|e| e.id.as_str()).collect();
     ids.sort();
     ids.dedup();

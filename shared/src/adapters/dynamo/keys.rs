@@ -23,11 +23,14 @@
 //! The `users-by-app` index lists an app's users newest first: `gsi1pk` is the app plus one of
 //! [`USER_LIST_SHARDS`] shards (chosen by the user id), `gsi1sk` the user id (a UUIDv7, so it
 //! sorts by creation). Sharding spreads an app's creates over several index partitions instead
-//! of one hot key; a page queries every shard and merges.
+//! of one hot key; a page queries every shard and merges. A disabled user moves to one more
+//! partition of the index, `APP#<app>#USERS#DISABLED` (disabling is rare; one key suffices):
+//! listing by status then queries only the partitions of that status, and a page of disabled
+//! users costs one query however many active users the app has.
 //!
 //! A guard's value comes last, so a `#` inside it cannot be confused with a separator.
 
-use crate::model::{AppId, ChainType, Identifier, UserId};
+use crate::model::{AppId, ChainType, Identifier, UserId, UserStatus};
 
 /// The partition key attribute.
 pub const PK: &str = "pk";
@@ -59,7 +62,10 @@ pub const GSI1_SK: &str = "gsi1sk";
 pub const USER_LIST_SHARDS: u8 = 8;
 
 /// The listing index partition of a user.
-pub fn user_list_pk(app: &AppId, id: UserId) -> String {
+pub fn user_list_pk(app: &AppId, id: UserId, status: UserStatus) -> String {
+    if status == UserStatus::Disabled {
+        return disabled_users_pk(app);
+    }
     let shard = id
         .as_bytes()
         .iter()
@@ -68,7 +74,12 @@ pub fn user_list_pk(app: &AppId, id: UserId) -> String {
     user_list_shard_pk(app, shard)
 }
 
-/// The listing index partition `shard` of an app.
+/// The listing index partition of an app's disabled users.
+pub fn disabled_users_pk(app: &AppId) -> String {
+    format!("APP#{app}#USERS#DISABLED")
+}
+
+/// The listing index partition `shard` of an app's active users.
 pub fn user_list_shard_pk(app: &AppId, shard: u8) -> String {
     format!("APP#{app}#USERS#{shard}")
 }

@@ -8,7 +8,7 @@ use super::{Cancellation, DynamoStore, Item};
 use crate::adapters::dynamo::keys::{self, PK, SK};
 use crate::model::ChainType;
 use crate::model::user::DeletedUser;
-use crate::model::{AppId, Identifier, LinkedAccount, User, UserId, Wallet};
+use crate::model::{AppId, Identifier, LinkedAccount, User, UserId, UserStatus, Wallet};
 use crate::ports::commit::{self};
 use crate::ports::{RestoreConflict, StoreError, UserStore, WriteError};
 
@@ -30,6 +30,12 @@ pub(super) struct UserItem {
     pub(super) linked_accounts: Vec<LinkedAccount>,
     pub(super) custom_metadata: String,
     pub(super) wallets: Vec<Wallet>,
+    #[serde(default)]
+    pub(super) status: UserStatus,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) disabled_at: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) disabled_reason: Option<String>,
     pub(super) created_at: String,
     pub(super) updated_at: String,
     pub(super) version: u64,
@@ -52,10 +58,13 @@ impl UserItem {
             custom_metadata: serde_json::to_string(&user.custom_metadata)
                 .map_err(|e| StoreError::Other(e.to_string().into()))?,
             wallets: user.wallets.clone(),
+            status: user.status,
+            disabled_at: user.disabled_at.clone(),
+            disabled_reason: user.disabled_reason.clone(),
             created_at: user.created_at.clone(),
             updated_at: user.updated_at.clone(),
             version: user.version,
-            gsi1pk: keys::user_list_pk(app, user.id),
+            gsi1pk: keys::user_list_pk(app, user.id, user.status),
             gsi1sk: user.id.to_string(),
         })
     }
@@ -72,6 +81,9 @@ impl UserItem {
             linked_accounts: self.linked_accounts,
             custom_metadata,
             wallets: self.wallets,
+            status: self.status,
+            disabled_at: self.disabled_at,
+            disabled_reason: self.disabled_reason,
             created_at: self.created_at,
             updated_at: self.updated_at,
             version: self.version,
@@ -400,10 +412,18 @@ impl UserStore for DynamoStore {
         app: &AppId,
         before: Option<UserId>,
         limit: usize,
+        status: Option<UserStatus>,
     ) -> Result<(Vec<User>, bool), StoreError> {
-        // Each shard's newest `limit + 1` below the cursor; merged, the newest `limit + 1` of
-        // the app are among them, and the extra one says whether another page follows.
-        let shards = (0..keys::USER_LIST_SHARDS).map(|shard| {
+        // Each partition's newest `limit + 1` below the cursor; merged, the newest `limit + 1`
+        // of the app (of that status) are among them, and the extra one says whether another
+        // page follows.
+        let active = (0..keys::USER_LIST_SHARDS).map(|shard| keys::user_list_shard_pk(app, shard));
+        let partitions: Vec<String> = match status {
+            Some(UserStatus::Active) => active.collect(),
+            Some(UserStatus::Disabled) => vec![keys::disabled_users_pk(app)],
+            None => active.chain([keys::disabled_users_pk(app)]).collect(),
+        };
+        let queries = partitions.into_iter().map(|partition| {
             let mut query = self
                 .client
                 .query()
@@ -411,10 +431,7 @@ impl UserStore for DynamoStore {
                 .index_name(keys::USERS_BY_APP_INDEX)
                 .scan_index_forward(false)
                 .limit(limit as i32 + 1)
-                .expression_attribute_values(
-                    ":pk",
-                    AttributeValue::S(keys::user_list_shard_pk(app, shard)),
-                );
+                .expression_attribute_values(":pk", AttributeValue::S(partition));
             query = match before {
                 Some(before) => query
                     .key_condition_expression("gsi1pk = :pk AND gsi1sk < :before")
@@ -423,7 +440,7 @@ impl UserStore for DynamoStore {
             };
             query.send()
         });
-        let pages = futures::future::try_join_all(shards)
+        let pages = futures::future::try_join_all(queries)
             .await
             .map_err(classify)?;
         let mut users = Vec::new();

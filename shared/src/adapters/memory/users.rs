@@ -4,7 +4,7 @@
 use super::{KeyEntry, MemoryStore, Tables, corrupt};
 use crate::model::user::DeletedUser;
 use crate::model::{
-    AppId, ChainType, Identifier, SealedKey, User, UserId, WalletAddress, WalletStatus,
+    AppId, ChainType, Identifier, SealedKey, User, UserId, UserStatus, WalletAddress, WalletStatus,
 };
 use crate::ports::commit::{self, Completion};
 use crate::ports::{
@@ -227,12 +227,17 @@ impl UserStore for MemoryStore {
         app: &AppId,
         before: Option<UserId>,
         limit: usize,
+        status: Option<UserStatus>,
     ) -> Result<(Vec<User>, bool), StoreError> {
         let tables = self.tables();
         let mut users: Vec<User> = tables
             .users
             .iter()
-            .filter(|((owner, id), _)| owner == app && before.is_none_or(|before| *id < before))
+            .filter(|((owner, id), user)| {
+                owner == app
+                    && before.is_none_or(|before| *id < before)
+                    && status.is_none_or(|status| user.status == status)
+            })
             .map(|(_, user)| user.clone())
             .collect();
         users.sort_by_key(|user| std::cmp::Reverse(user.id));

@@ -6,14 +6,14 @@
 
 use serde_json::{Map, Value, json};
 
-use super::{MAX_ATTEMPTS, UsersError, taken_fields};
+use super::{MAX_ATTEMPTS, UsersError, require_active, taken_fields};
 use crate::clock;
 use crate::domain::retry::{Next, retrying};
 use crate::model::new_user::MAX_LINKED_ACCOUNTS;
 use crate::model::validation::FieldError;
 use crate::model::{
-    AppId, ChainType, EmailAddress, Identifier, LinkedAccount, NewUser, User, UserId, Wallet,
-    WalletAddress, WalletStatus,
+    AppId, ChainType, EmailAddress, Identifier, LinkedAccount, NewUser, User, UserId, UserStatus,
+    Wallet, WalletAddress, WalletStatus,
 };
 use crate::ports::{StoreError, UserStore, WriteError};
 
@@ -48,6 +48,7 @@ pub async fn link_account<S: UserStore>(
     account: &LinkedAccount,
 ) -> Result<(User, bool), UsersError> {
     change_user(store, app, id, Precondition::None, |current| {
+        require_active(current)?;
         let mut user = current.clone();
         if let Some(address) = account.email() {
             return link_email(user, address);
@@ -163,6 +164,7 @@ pub async fn request_wallet<S: UserStore>(
     chain: ChainType,
 ) -> Result<(Wallet, WalletRequest), UsersError> {
     let (user, changed) = change_user(store, app, id, Precondition::None, |current| {
+        require_active(current)?;
         let mut user = current.clone();
         match user.wallets.iter().position(|w| w.chain_type == chain) {
             Some(index) if user.wallets[index].status != WalletStatus::Failed => {}
@@ -192,7 +194,7 @@ pub async fn request_wallet<S: UserStore>(
 /// Reads the user, derives its new state with `change`, and writes it with the guard
 /// differences, retrying from a fresh read if another change came first (unless the client
 /// pinned a version). Returns the user and whether anything changed.
-async fn change_user<S, F>(
+pub(super) async fn change_user<S, F>(
     store: &S,
     app: &AppId,
     id: &str,
@@ -218,6 +220,9 @@ where
         }
         updated.version = current.version + 1;
         updated.updated_at = clock::now_after(&current.updated_at);
+        if updated.status == UserStatus::Disabled && current.status == UserStatus::Active {
+            updated.disabled_at = Some(updated.updated_at.clone());
+        }
         // Accounts this change links are linked when the user changed.
         for account in &mut updated.linked_accounts {
             if account.linked_at.is_none() && !current.linked_accounts.contains(account) {

@@ -3,7 +3,7 @@
 use super::{MAX_ATTEMPTS, UsersError, taken_fields};
 use crate::clock;
 use crate::domain::retry::{Next, retrying};
-use crate::model::{AppId, Identifier, LinkedAccount, NewUser, User, UserId, Wallet};
+use crate::model::{AppId, Identifier, LinkedAccount, NewUser, User, UserId, UserStatus, Wallet};
 use crate::ports::{UserStore, WriteError};
 
 /// Creates a user from a valid request: 409-style `Taken` naming each identifier that another
@@ -104,6 +104,9 @@ fn new_user_record(request: &NewUser) -> User {
             .copied()
             .map(Wallet::pending)
             .collect(),
+        status: UserStatus::Active,
+        disabled_at: None,
+        disabled_reason: None,
         created_at: now.clone(),
         updated_at: now,
         version: 1,

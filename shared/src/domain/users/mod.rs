@@ -1,5 +1,5 @@
 //! The user aggregate: create, find, find-or-create, list, change (profile, linked accounts,
-//! wallets), delete, restore and batch import. Storage-agnostic: the operations run on any
+//! wallets), disable and enable, delete, restore and batch import. Storage-agnostic: the operations run on any
 //! [`UserStore`](crate::ports::UserStore), and their failures say what happened in domain
 //! terms. Every write is conditional; a lost race is retried through [`super::retry`].
 
@@ -9,6 +9,7 @@ mod create;
 mod delete;
 mod read;
 mod restore;
+mod status;
 
 pub use batch::{MAX_BATCH, create_users};
 pub use change::{
@@ -18,9 +19,10 @@ pub use create::{create_user, find_or_create_user};
 pub use delete::delete_user;
 pub use read::{UserPage, find_user, get_user, list_users};
 pub use restore::{RestoreError, restore_user};
+pub use status::{disable_user, enable_user};
 
 use crate::model::validation::FieldError;
-use crate::model::{Identifier, UserId};
+use crate::model::{Identifier, User, UserId, UserStatus};
 use crate::ports::StoreError;
 
 /// How often an operation retries after a transaction conflict before answering 503. Each
@@ -44,6 +46,9 @@ pub enum UsersError {
     /// `If-Match` named a version that is no longer current.
     #[error("the user changed since the given version")]
     PreconditionFailed,
+    /// The user is disabled: it cannot gain a wallet or a linked account.
+    #[error("the user is disabled")]
+    Disabled,
     /// The linked account to unlink is not linked to the user.
     #[error("not linked")]
     NotLinked,
@@ -60,6 +65,14 @@ pub enum UsersError {
 /// The unique identifier a lookup names.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Lookup(pub Identifier);
+
+/// Refuses what would extend a disabled user (a wallet, a linked account).
+fn require_active(user: &User) -> Result<(), UsersError> {
+    match user.status {
+        UserStatus::Active => Ok(()),
+        UserStatus::Disabled => Err(UsersError::Disabled),
+    }
+}
 
 /// The request fields of the identifiers a write found taken (`taken` indexes into `fields`).
 fn taken_fields(

@@ -3,7 +3,7 @@
 use super::{Lookup, UsersError};
 use crate::domain::paging;
 use crate::model::validation::FieldError;
-use crate::model::{AppId, User, UserId};
+use crate::model::{AppId, User, UserId, UserStatus};
 use crate::ports::UserStore;
 
 /// A page of users, newest first, and the cursor of the next page (`None` at the end).
@@ -33,7 +33,7 @@ pub async fn find_user<S: UserStore>(
         .ok_or(UsersError::NotFound)
 }
 
-/// A page of the app's users. A cursor another app issued, or an altered one, is refused.
+/// A page of the app's users (of `status`, if given). A cursor another app issued, or an altered one, is refused.
 /// Paging only moves towards older users, so users created while a client pages never shift
 /// the pages: no user that existed when paging began is skipped or repeated.
 pub async fn list_users<S: UserStore>(
@@ -41,6 +41,7 @@ pub async fn list_users<S: UserStore>(
     app: &AppId,
     limit: usize,
     cursor: Option<&str>,
+    status: Option<UserStatus>,
 ) -> Result<UserPage, UsersError> {
     let before = match cursor {
         Some(cursor) => Some(paging::decode(app, cursor).ok_or_else(|| {
@@ -51,7 +52,7 @@ pub async fn list_users<S: UserStore>(
         })?),
         None => None,
     };
-    let (users, more) = store.list_users(app, before, limit).await?;
+    let (users, more) = store.list_users(app, before, limit, status).await?;
     let next_cursor = match users.last() {
         Some(last) if more => Some(paging::encode(app, last.id)),
         _ => None,

@@ -6,13 +6,13 @@ use serde_json::{Map, Value};
 use crate::domain::paging;
 use crate::domain::users::{Lookup, MAX_BATCH};
 use crate::model::new_user::MAX_EXTERNAL_ID_CHARS;
-use crate::model::validation::{FieldError, check_text, json_type};
-use crate::model::{EmailAddress, Identifier, NewUser, WalletAddress};
+use crate::model::validation::{FieldError, check_text, expect_str, json_type};
+use crate::model::{EmailAddress, Identifier, NewUser, UserStatus, WalletAddress};
 
 /// The query parameters a lookup may name, one at a time.
 pub const LOOKUP_PARAMS: [&str; 3] = ["email", "external_id", "address"];
 /// The query parameters of a listing.
-pub const LIST_PARAMS: [&str; 2] = ["limit", "cursor"];
+pub const LIST_PARAMS: [&str; 3] = ["limit", "cursor", "status"];
 /// The default and largest page sizes.
 pub const PAGE_LIMITS: (usize, usize) = (20, 100);
 
@@ -23,13 +23,15 @@ pub enum UsersQuery {
     List {
         limit: usize,
         cursor: Option<String>,
+        /// Only users of this status.
+        status: Option<UserStatus>,
     },
 }
 
 impl UsersQuery {
     /// Parses the query: exactly one of `email`, `external_id` or `address` (a lookup; an
     /// address may be of either chain, in any hex case for ethereum), or else `limit` (1-100,
-    /// default 20) and `cursor` (a listing). Unknown or mixed parameters are refused.
+    /// default 20), `cursor` and `status` (a listing). Unknown or mixed parameters are refused.
     pub fn from_query(params: &[(String, String)]) -> Result<Self, Vec<FieldError>> {
         let known = |name: &str| LOOKUP_PARAMS.contains(&name) || LIST_PARAMS.contains(&name);
         let unknown: Vec<FieldError> = params
@@ -61,14 +63,23 @@ impl UsersQuery {
         let (default, max) = PAGE_LIMITS;
         let mut limit = default;
         let mut cursor = None;
+        let mut status = None;
         for (name, value) in params {
-            if name == "limit" {
-                limit = paging::parse_limit(value, max).map_err(|error| vec![error])?;
-            } else {
-                cursor = Some(value.clone());
+            match name.as_str() {
+                "limit" => limit = paging::parse_limit(value, max).map_err(|error| vec![error])?,
+                "status" => {
+                    status = Some(UserStatus::parse(value).ok_or_else(|| {
+                        vec![FieldError::new("status", "must be active or disabled")]
+                    })?)
+                }
+                _ => cursor = Some(value.clone()),
             }
         }
-        Ok(Self::List { limit, cursor })
+        Ok(Self::List {
+            limit,
+            cursor,
+            status,
+        })
     }
 }
 
@@ -90,10 +101,13 @@ fn lookup_identifier(name: &str, value: &str) -> Result<Identifier, FieldError> 
 /// The fields a merge patch may change.
 pub const PATCHABLE: [&str; 4] = ["username", "email", "external_id", "custom_metadata"];
 /// Fields of a user that exist but change elsewhere (or never).
-const NOT_PATCHABLE: [&str; 6] = [
+const NOT_PATCHABLE: [&str; 9] = [
     "id",
     "linked_accounts",
     "wallets",
+    "status",
+    "disabled_at",
+    "disabled_reason",
     "created_at",
     "updated_at",
     "version",
@@ -115,7 +129,7 @@ pub fn parse_patch(body: &Value) -> Result<Map<String, Value>, Vec<FieldError>> 
         .filter(|key| !PATCHABLE.contains(&key.as_str()))
         .map(|key| {
             if NOT_PATCHABLE.contains(&key.as_str()) {
-                FieldError::new(key, "cannot be changed by PATCH (linked accounts and wallets have their own routes)")
+                FieldError::new(key, "cannot be changed by PATCH (linked accounts, wallets and the status have their own routes)")
             } else {
                 FieldError::new(key, format!("unknown field; expected one of: {}", PATCHABLE.join(", ")))
             }
@@ -125,6 +139,41 @@ pub fn parse_patch(body: &Value) -> Result<Map<String, Value>, Vec<FieldError>> 
         Ok(patch.clone())
     } else {
         Err(errors)
+    }
+}
+
+/// Parses a disable body: `{}` (or none) or `{"reason": "…"}`. The reason's length is the
+/// domain's rule.
+pub fn parse_disable(body: &Value) -> Result<Option<String>, Vec<FieldError>> {
+    let Some(object) = body.as_object() else {
+        return Err(vec![FieldError::new(
+            "",
+            format!("the body must be an object, got {}", json_type(body)),
+        )]);
+    };
+    if let Some(key) = object.keys().find(|key| *key != "reason") {
+        return Err(vec![FieldError::new(key, "unknown field; expected reason")]);
+    }
+    match object.get("reason") {
+        None | Some(Value::Null) => Ok(None),
+        Some(reason) => expect_str("reason", reason)
+            .map(|reason| Some(reason.to_owned()))
+            .map_err(|error| vec![error]),
+    }
+}
+
+/// Checks a body that must say nothing: absent or `{}`.
+pub fn parse_empty(body: &Value) -> Result<(), Vec<FieldError>> {
+    match body.as_object() {
+        Some(object) if object.is_empty() => Ok(()),
+        Some(object) => Err(object
+            .keys()
+            .map(|key| FieldError::new(key, "unknown field; this route takes no body"))
+            .collect()),
+        None => Err(vec![FieldError::new(
+            "",
+            format!("the body must be empty or {{}}, got {}", json_type(body)),
+        )]),
     }
 }
 
