@@ -23,6 +23,7 @@ use shared::model::user::DeletedUser;
 use shared::model::{
     AppId, ChainType, Identifier, LinkedAccount, User, UserId, UserStatus, Wallet,
 };
+use shared::ports::access::Admission;
 use shared::ports::{RestoreConflict, StoreError, UserStore, WriteError};
 
 /// A store holding one user, checking each replacement's guard changes.
@@ -33,7 +34,13 @@ fn unsupported() -> StoreError {
 }
 
 impl UserStore for OneUser {
-    async fn insert_user(&self, _: &AppId, _: &User, _: &[Identifier]) -> Result<(), WriteError> {
+    async fn insert_user(
+        &self,
+        _: &AppId,
+        _: &User,
+        _: &[Identifier],
+        _: &Admission,
+    ) -> Result<(), WriteError> {
         Err(unsupported().into())
     }
 
@@ -44,7 +51,9 @@ impl UserStore for OneUser {
         expected_version: u64,
         claim: &[Identifier],
         release: &[Identifier],
+        admission: &Admission,
     ) -> Result<(), WriteError> {
+        assert_eq!(admission, &Admission::NONE, "a patch claims nothing");
         let mut current = self.0.lock().unwrap_or_else(|e| e.into_inner());
         assert_eq!(current.version, expected_version);
         assert_eq!(user.version, expected_version + 1);
@@ -140,6 +149,8 @@ fn users() -> Vec<User> {
         status: UserStatus::Disabled,
         disabled_at: Some("2026-11-23T10:00:00.000Z".into()),
         disabled_reason: Some("chargeback".into()),
+        onboarding: None,
+        users_onboarded: 4,
         created_at: "2026-11-23T10:00:00.000Z".into(),
         updated_at: "2026-11-23T10:00:00.000Z".into(),
         version: 3,

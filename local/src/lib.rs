@@ -146,6 +146,16 @@ pub async fn dispatch(
             };
             webhooks::handle(&webhooks, request).await
         }
+        Route::GetSettings
+        | Route::ChangeSettings
+        | Route::AddAllowEntry
+        | Route::ListAllowEntries
+        | Route::DeleteAllowEntry
+        | Route::CreateInvitation
+        | Route::ListInvitations
+        | Route::RevokeInvitation
+        | Route::InviteAsUser
+        | Route::ListUserInvitations => access::handle(store, request).await,
     }
 }
 

@@ -8,12 +8,14 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use shared::adapters::dynamo::keys;
 use shared::adapters::{DynamoStore, MemoryStore};
 use shared::model::{AppId, User, UserId};
+use shared::ports::access::AccessStore;
 use shared::ports::idempotency::IdempotencyStore;
 use shared::ports::{AppAdmin, AppStore, UserStore, WalletStore, WebhookStore};
 
 /// A store the behaviour suite runs on: every store port, and a snapshot of what it holds.
 pub trait Backend:
     UserStore
+    + AccessStore
     + AppStore
     + AppAdmin
     + IdempotencyStore

@@ -8,12 +8,13 @@ use shared::edge::auth;
 use shared::edge::error::ApiError;
 use shared::edge::idempotency::{self, IdempotencyStore};
 use shared::model::{AppId, NewUser, User};
+use shared::ports::access::AccessStore;
 use shared::ports::{AppStore, UserStore};
 
 /// Handles one request: 201 with the new user, or the error envelope.
 pub async fn handle<S>(store: &S, request: Request) -> Response<Body>
 where
-    S: UserStore + AppStore + IdempotencyStore,
+    S: UserStore + AccessStore + AppStore + IdempotencyStore,
 {
     let request_id = api::request_id(&request);
     let (app, new_user) = match accept(store, &request).await {

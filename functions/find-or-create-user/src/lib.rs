@@ -9,12 +9,14 @@ use shared::edge::auth;
 use shared::edge::error::ApiError;
 use shared::edge::idempotency::{self, IdempotencyStore};
 use shared::model::{AppId, NewUser, User};
+use shared::ports::access::AccessStore;
 use shared::ports::{AppStore, UserStore};
 
-/// Handles one request: `{"user":…,"created":bool}` with 200 or 201, or the error envelope.
+/// Handles one request: `{"user":…,"created":bool,"on_allowlist":bool}` with 200 or 201, or
+/// the error envelope.
 pub async fn handle<S>(store: &S, request: Request) -> Response<Body>
 where
-    S: UserStore + AppStore + IdempotencyStore,
+    S: UserStore + AccessStore + AppStore + IdempotencyStore,
 {
     let request_id = api::request_id(&request);
     let (app, new_user) = match accept(store, &request).await {
@@ -22,18 +24,19 @@ where
         Err(error) => return api::error_response(&request_id, &error),
     };
     // The only write is the create: found users are read, never written.
-    let reply = |user: &User, created: bool| {
-        let data = json!({ "user": user, "created": created });
+    let reply = |user: &User, created: bool, on_allowlist: bool| {
+        let data = json!({ "user": user, "created": created, "on_allowlist": on_allowlist });
         if created {
             Reply::created(data)
         } else {
             Reply::ok(data)
         }
     };
-    let on_commit = idempotency::on_commit(move |user| reply(user, true));
+    let on_commit =
+        idempotency::on_commit_noted(move |user, notes| reply(user, true, notes.on_allowlist));
     idempotency::run(store, &app, &request, &request_id, on_commit, || async {
-        let (user, created) = users::find_or_create_user(store, &app, &new_user).await?;
-        Ok(reply(&user, created))
+        let found = users::find_or_create_user(store, &app, &new_user).await?;
+        Ok(reply(&found.user, found.created, found.on_allowlist))
     })
     .await
 }

@@ -12,12 +12,13 @@ use shared::edge::error::ApiError;
 use shared::edge::idempotency::{self, IdempotencyStore};
 use shared::model::validation::FieldError;
 use shared::model::{AppId, NewUser};
+use shared::ports::access::AccessStore;
 use shared::ports::{AppStore, UserStore};
 
 /// Handles one request: 200 with per-item results, or the error envelope.
 pub async fn handle<S>(store: &S, request: Request) -> Response<Body>
 where
-    S: UserStore + AppStore + IdempotencyStore,
+    S: UserStore + AccessStore + AppStore + IdempotencyStore,
 {
     let request_id = api::request_id(&request);
     let (app, items) = match accept(store, &request).await {

@@ -11,12 +11,13 @@ use shared::edge::error::ApiError;
 use shared::edge::idempotency::{self, IdempotencyStore};
 use shared::model::validation::Violations;
 use shared::model::{AppId, LinkedAccount};
+use shared::ports::access::AccessStore;
 use shared::ports::{AppStore, UserStore};
 
 /// Handles one request: 201 (linked) or 200 (already linked) with the user, or the envelope.
 pub async fn handle<S>(store: &S, request: Request) -> Response<Body>
 where
-    S: UserStore + AppStore + IdempotencyStore,
+    S: UserStore + AccessStore + AppStore + IdempotencyStore,
 {
     let request_id = api::request_id(&request);
     let (app, id, account) = match accept(store, &request).await {

@@ -27,6 +27,7 @@ pub async fn create_app<S: AppAdmin>(
         app_id: AppId::generate(),
         name: name.to_owned(),
         created_at: clock::now_rfc3339(),
+        settings: Default::default(),
     };
     store.create_app(&app).await?;
     let key = issue_api_key(store, &app.app_id).await?;

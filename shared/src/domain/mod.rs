@@ -1,6 +1,7 @@
 //! The domain: the operations on users, apps, wallets, events and webhooks, on the ports
 //! alone. No HTTP type and no SDK type appears here.
 
+pub mod access;
 pub mod apps;
 pub mod events;
 pub mod paging;

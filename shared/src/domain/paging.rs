@@ -1,4 +1,4 @@
-//! Page cursors for listing users: opaque to clients, bound to the app that received them.
+//! Page cursors for listing users (and allowlist entries and invitations): opaque to clients, bound to the app that received them.
 //!
 //! A cursor names the last user of the previous page; the next page holds the users created
 //! before it. Its checksum rejects an edited or truncated cursor, and the app inside it rejects
@@ -25,6 +25,16 @@ pub fn parse_limit(value: &str, max: usize) -> Result<usize, FieldError> {
 
 /// Encodes the position after `last` for `app`.
 pub fn encode(app: &AppId, last: UserId) -> String {
+    encode_position(app, &last.to_string())
+}
+
+/// Decodes a cursor `app` issued; `None` if it was altered, is another app's, or is not one.
+pub fn decode(app: &AppId, cursor: &str) -> Option<UserId> {
+    UserId::parse(&decode_position(app, cursor)?)
+}
+
+/// Encodes the position after the item with id `last` (no `|` in it) for `app`.
+pub fn encode_position(app: &AppId, last: &str) -> String {
     let payload = format!("{VERSION}|{app}|{last}");
     format!(
         "{}.{}",
@@ -33,8 +43,8 @@ pub fn encode(app: &AppId, last: UserId) -> String {
     )
 }
 
-/// Decodes a cursor `app` issued; `None` if it was altered, is another app's, or is not one.
-pub fn decode(app: &AppId, cursor: &str) -> Option<UserId> {
+/// The id a cursor of `app` names; `None` if it was altered, is another app's, or is not one.
+pub fn decode_position(app: &AppId, cursor: &str) -> Option<String> {
     let (encoded, sum) = cursor.split_once('.')?;
     let payload = String::from_utf8(URL_SAFE_NO_PAD.decode(encoded).ok()?).ok()?;
     if checksum(&payload) != sum {
@@ -45,7 +55,7 @@ pub fn decode(app: &AppId, cursor: &str) -> Option<UserId> {
     if version != VERSION || owner != app.as_str() || parts.next().is_some() {
         return None;
     }
-    UserId::parse(last)
+    Some(last.to_owned())
 }
 
 fn checksum(payload: &str) -> String {

@@ -5,6 +5,7 @@
 
 use http::StatusCode;
 
+use crate::domain::access::AccessError;
 use crate::domain::users::UsersError;
 use crate::domain::webhooks::manage::WebhooksError;
 use crate::model::validation::FieldError;
@@ -23,6 +24,8 @@ pub enum ApiError {
     NotFound(&'static str),
     #[error("the user is disabled: enable it (POST /v1/users/{{id}}/enable) first")]
     UserDisabled,
+    #[error("this app admits only users on its allowlist, and none of these identifiers is")]
+    NotAllowlisted,
     #[error("method not allowed")]
     MethodNotAllowed { allow: Vec<http::Method> },
     #[error("an identifier in the request belongs to another user")]
@@ -57,7 +60,7 @@ impl ApiError {
             Self::MalformedJson(_) | Self::Validation(_) => StatusCode::BAD_REQUEST,
             Self::Unauthorized => StatusCode::UNAUTHORIZED,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
-            Self::UserDisabled => StatusCode::FORBIDDEN,
+            Self::UserDisabled | Self::NotAllowlisted => StatusCode::FORBIDDEN,
             Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             Self::Conflict(_)
             | Self::AmbiguousMatch(_)
@@ -80,6 +83,7 @@ impl ApiError {
             Self::Unauthorized => "unauthorized",
             Self::NotFound(_) => "not_found",
             Self::UserDisabled => "user_disabled",
+            Self::NotAllowlisted => "not_allowlisted",
             Self::MethodNotAllowed { .. } => "method_not_allowed",
             Self::Conflict(_) => "conflict",
             Self::AmbiguousMatch(_) => "ambiguous_match",
@@ -156,6 +160,7 @@ impl From<UsersError> for ApiError {
             UsersError::PreconditionFailed => ApiError::PreconditionFailed,
             UsersError::NotLinked => ApiError::NotFound("linked account"),
             UsersError::Disabled => ApiError::UserDisabled,
+            UsersError::NotAllowlisted => ApiError::NotAllowlisted,
             UsersError::Contention => {
                 ApiError::unavailable(Some(Fault::new("writers kept colliding on one user")))
             }
@@ -182,6 +187,35 @@ impl From<WebhooksError> for ApiError {
                 "the webhook operation failed",
                 other,
             ))),
+        }
+    }
+}
+
+impl From<AccessError> for ApiError {
+    fn from(error: AccessError) -> Self {
+        match error {
+            AccessError::Invalid(fields) => ApiError::Validation(fields),
+            AccessError::NotFound(what) => ApiError::NotFound(what),
+            AccessError::AlreadyInvited(open) => ApiError::Conflict(vec![FieldError::new(
+                "identifier",
+                format!("has an open invitation already: {}", open.id),
+            )]),
+            AccessError::AlreadyUser => ApiError::Conflict(vec![FieldError::new(
+                "identifier",
+                "already belongs to a user",
+            )]),
+            AccessError::NotOpen(invitation) => ApiError::Conflict(vec![FieldError::new(
+                "id",
+                format!(
+                    "the invitation is {}, no longer open",
+                    serde_json::to_value(invitation.status)
+                        .ok()
+                        .and_then(|status| status.as_str().map(str::to_owned))
+                        .unwrap_or_default()
+                ),
+            )]),
+            AccessError::UserDisabled => ApiError::UserDisabled,
+            AccessError::Store(error) => ApiError::from(error),
         }
     }
 }

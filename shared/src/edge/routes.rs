@@ -28,6 +28,16 @@ pub enum Route {
     RotateWebhookSecret,
     ListDeliveries,
     RedeliverEvent,
+    GetSettings,
+    ChangeSettings,
+    AddAllowEntry,
+    ListAllowEntries,
+    DeleteAllowEntry,
+    CreateInvitation,
+    ListInvitations,
+    RevokeInvitation,
+    InviteAsUser,
+    ListUserInvitations,
 }
 
 /// One route: method, path template (API Gateway syntax) and the function that serves it.
@@ -41,7 +51,7 @@ pub struct RouteSpec {
 }
 
 /// Every route of the API.
-pub fn routes() -> [RouteSpec; 18] {
+pub fn routes() -> [RouteSpec; 28] {
     [
         RouteSpec {
             method: Method::POST,
@@ -150,6 +160,66 @@ pub fn routes() -> [RouteSpec; 18] {
             path: "/v1/events/{id}/redeliver",
             route: Route::RedeliverEvent,
             function: "webhooks",
+        },
+        RouteSpec {
+            method: Method::GET,
+            path: "/v1/app/settings",
+            route: Route::GetSettings,
+            function: "access",
+        },
+        RouteSpec {
+            method: Method::PATCH,
+            path: "/v1/app/settings",
+            route: Route::ChangeSettings,
+            function: "access",
+        },
+        RouteSpec {
+            method: Method::POST,
+            path: "/v1/allowlist",
+            route: Route::AddAllowEntry,
+            function: "access",
+        },
+        RouteSpec {
+            method: Method::GET,
+            path: "/v1/allowlist",
+            route: Route::ListAllowEntries,
+            function: "access",
+        },
+        RouteSpec {
+            method: Method::DELETE,
+            path: "/v1/allowlist/{id}",
+            route: Route::DeleteAllowEntry,
+            function: "access",
+        },
+        RouteSpec {
+            method: Method::POST,
+            path: "/v1/invitations",
+            route: Route::CreateInvitation,
+            function: "access",
+        },
+        RouteSpec {
+            method: Method::GET,
+            path: "/v1/invitations",
+            route: Route::ListInvitations,
+            function: "access",
+        },
+        RouteSpec {
+            method: Method::DELETE,
+            path: "/v1/invitations/{id}",
+            route: Route::RevokeInvitation,
+            function: "access",
+        },
+        RouteSpec {
+            method: Method::POST,
+            path: "/v1/users/{id}/invitations",
+            route: Route::InviteAsUser,
+            function: "access",
+        },
+        RouteSpec {
+            method: Method::GET,
+            path: "/v1/users/{id}/invitations",
+            route: Route::ListUserInvitations,
+            function: "access",
         },
     ]
 }

@@ -17,6 +17,16 @@ pub struct AppRecord {
     pub app_id: AppId,
     pub name: String,
     pub created_at: String,
+    #[serde(default)]
+    pub settings: AppSettings,
+}
+
+/// What an app decides for itself.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AppSettings {
+    /// Only users matching an allowlist entry may be created.
+    #[serde(default)]
+    pub allowlist_required: bool,
 }
 
 /// A key as stored: never the key itself, only its hash.

@@ -405,7 +405,7 @@ fn parse_oauth(
 
 /// E.164: a plus sign and 8 to 15 digits, the first not zero. Spaces, dashes and brackets are
 /// not stripped: a number is unique only in one spelling, so we accept only the canonical one.
-fn parse_phone(path: &str, number: &str) -> Result<String, FieldError> {
+pub(crate) fn parse_phone(path: &str, number: &str) -> Result<String, FieldError> {
     let digits = number.strip_prefix('+').unwrap_or("");
     let valid = (8..=15).contains(&digits.len())
         && digits.bytes().all(|b| b.is_ascii_digit())

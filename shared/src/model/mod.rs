@@ -1,6 +1,7 @@
 //! The domain model: validated newtypes (an `EmailAddress` that exists is valid), the user as
 //! stored and shown, and the unique identifiers whose guards keep users distinct per app.
 
+pub mod access;
 pub mod address;
 pub mod api_key;
 pub mod change;

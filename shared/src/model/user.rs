@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use super::access::Onboarding;
 use super::{ChainType, Identifier, LinkedAccount, UserId, WalletAddress};
 
 /// Why a wallet creation attempt failed, as the API reports it in `last_error`.
@@ -44,6 +45,12 @@ pub struct User {
     /// Why, as the app said when disabling it.
     #[serde(default)]
     pub disabled_reason: Option<String>,
+    /// The invitation the user claimed when it came in; `None` if it was not invited.
+    #[serde(default)]
+    pub onboarding: Option<Onboarding>,
+    /// How many users claimed an invitation this user made.
+    #[serde(default)]
+    pub users_onboarded: u64,
     pub created_at: String,
     pub updated_at: String,
     /// Bumped by every change to the user, wallets included: the basis of its ETag.

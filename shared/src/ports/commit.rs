@@ -17,10 +17,20 @@ use super::idempotency::Rendered;
 pub use super::idempotency::RowReceipt;
 use crate::model::{AppId, User};
 
+/// What an operation learnt before its write that its success shows besides the user.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Notes {
+    /// Whether the user matches an allowlist entry (find-or-create shows it).
+    pub on_allowlist: bool,
+}
+
+/// Renders the success of a write of the user.
+pub type Render = dyn Fn(&User, &Notes) -> Rendered + Send + Sync;
+
 /// How an operation's success follows from the user its write commits (or deletes).
 pub enum OnCommit {
     /// The success of any write this operation commits, as it is sent.
-    Reply(Box<dyn Fn(&User) -> Rendered + Send + Sync>),
+    Reply(Box<Render>),
     /// A batch: each row's write commits a receipt of the user it created.
     Rows,
     /// Writes that carry nothing: the key is completed after the operation returns.
@@ -52,6 +62,17 @@ pub(crate) struct InFlight {
     pub(crate) on_commit: OnCommit,
     /// The success a write committed, once one did.
     pub(crate) committed: Mutex<Option<Rendered>>,
+    /// What the operation noted for its success.
+    pub(crate) notes: Mutex<Notes>,
+}
+
+/// Notes, for the success of the write that follows, whether the user is on the allowlist.
+pub fn note_on_allowlist(on_allowlist: bool) {
+    let _ = IN_FLIGHT.try_with(|in_flight| {
+        if let Ok(mut notes) = in_flight.notes.lock() {
+            notes.on_allowlist = on_allowlist;
+        }
+    });
 }
 
 tokio::task_local! {
@@ -77,7 +98,10 @@ pub fn pending(user: &User) -> Option<Completion> {
                 app: in_flight.app.clone(),
                 key: in_flight.key.clone(),
                 token: in_flight.token.clone(),
-                rendered: render(user),
+                rendered: render(
+                    user,
+                    &in_flight.notes.lock().map(|n| *n).unwrap_or_default(),
+                ),
             }),
             OnCommit::Rows => {
                 let index = ROW.try_with(|index| *index).ok()?;

@@ -18,6 +18,7 @@ use crate::model::{
     ApiKeyRecord, AppId, ChainType, Identifier, SealedKey, User, UserId, UserStatus, WalletAddress,
 };
 
+pub mod access;
 pub mod commit;
 pub mod fault;
 pub mod idempotency;
@@ -81,6 +82,13 @@ pub enum WriteError {
     /// The user changed (or went) since it was read: read again.
     #[error("the user changed since it was read")]
     Stale,
+    /// What the write's [`access::Admission`] was read from changed: an invitation is no longer
+    /// open, or an allowlist entry is gone. Read the admission again.
+    #[error("the admission changed since it was read")]
+    AdmissionChanged,
+    /// The inviter to count the claim on is gone: claim without counting.
+    #[error("the inviter is gone")]
+    InviterGone,
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -106,16 +114,18 @@ pub enum RestoreConflict {
 
 /// Users and their identifier guards.
 pub trait UserStore: Send + Sync {
-    /// Writes `user` and claims every identifier for it, all or nothing.
+    /// Writes `user` and claims every identifier for it, with its admission, all or nothing.
     fn insert_user(
         &self,
         app: &AppId,
         user: &User,
         identifiers: &[Identifier],
+        admission: &access::Admission,
     ) -> impl Future<Output = Result<(), WriteError>> + Send;
 
     /// Replaces the user with `user` if it is still at `expected_version`, claiming the
-    /// identifiers it gains and releasing those it loses, all or nothing.
+    /// identifiers it gains and releasing those it loses, with its admission (an invitation a
+    /// link claims), all or nothing.
     fn replace_user(
         &self,
         app: &AppId,
@@ -123,6 +133,7 @@ pub trait UserStore: Send + Sync {
         expected_version: u64,
         claim: &[Identifier],
         release: &[Identifier],
+        admission: &access::Admission,
     ) -> impl Future<Output = Result<(), WriteError>> + Send;
 
     /// The user with `id` in `app`, read consistently.

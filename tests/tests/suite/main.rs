@@ -2,6 +2,7 @@
 //! tests on its `events/` payloads, against DynamoDB Local. One binary links the AWS SDK once,
 //! instead of once per test file.
 
+mod access;
 mod batch;
 mod contract;
 mod create_user_binary;

@@ -15,6 +15,9 @@
 //! | event      | `EVENT#<event id>`                      | `EVENT`  |
 //! | delivery lease and mark | `WEBHOOK#<endpoint id>`    | `DELIVERED#<event id>` |
 //! | delivery attempt | `WEBHOOK#<endpoint id>`           | `ATTEMPT#<time>#<event id>` |
+//! | allowlist entry | `APP#<app>#ALLOWLIST`              | `<entry id>` |
+//! | invitation | `APP#<app>#INVITATIONS`                 | `<invitation id>` |
+//! | open invitation of an identifier | `APP#<app>#INVITE#<kind>#<value>` | `INVITE` |
 //!
 //! An app's endpoints share its partition (a handful of small items, read together). Events
 //! get a partition each: they are written at the rate users change. An endpoint's attempts
@@ -30,6 +33,7 @@
 //!
 //! A guard's value comes last, so a `#` inside it cannot be confused with a separator.
 
+use crate::model::access::AccessKey;
 use crate::model::{AppId, ChainType, Identifier, UserId, UserStatus};
 
 /// The partition key attribute.
@@ -133,6 +137,30 @@ pub fn endpoint_pk(id: &str) -> String {
 pub fn event_pk(id: &str) -> String {
     format!("EVENT#{id}")
 }
+
+/// The partition of an app's allowlist (entries sort by id: a digest of their identifier).
+pub fn allowlist_pk(app: &AppId) -> String {
+    format!("APP#{app}#ALLOWLIST")
+}
+
+/// The partition of an app's invitations (ids are UUIDv7s: they sort by creation).
+pub fn invitations_pk(app: &AppId) -> String {
+    format!("APP#{app}#INVITATIONS")
+}
+
+/// The listing index partition of the invitations one user made.
+pub fn inviter_pk(app: &AppId, inviter: UserId) -> String {
+    format!("APP#{app}#INVITER#{inviter}")
+}
+
+/// The partition of the open invitation of an identifier: at most one, read with the
+/// allowlist in one batch when a user comes in.
+pub fn open_invitation_pk(app: &AppId, key: &AccessKey) -> String {
+    format!("APP#{app}#INVITE#{}#{}", key.kind.as_str(), key.value)
+}
+
+/// The sort key of an open invitation's item.
+pub const SK_OPEN_INVITATION: &str = "INVITE";
 
 /// The key read at start-up to open the connection: no item ever has it.
 pub const WARM_UP_PK: &str = "WARMUP";

@@ -1,6 +1,7 @@
 //! The DynamoDB implementation of the store traits, plus the admin operations the CLI uses,
 //! one module per aggregate.
 
+mod access;
 mod apps;
 mod cancellation;
 mod idempotency;

@@ -80,7 +80,10 @@ impl DynamoStore {
             // Index 0 is a fresh put of the user: it exists only if a restore came first.
             Err(WriteError::Stale) => return Err(RestoreConflict::Exists),
             Err(WriteError::Taken(taken)) => taken,
-            Err(WriteError::Contention) => {
+            // A restore commits no admission: only a conflict gets here.
+            Err(
+                WriteError::Contention | WriteError::AdmissionChanged | WriteError::InviterGone,
+            ) => {
                 return Err(
                     StoreError::Unavailable("a restore met a concurrent write".into()).into(),
                 );

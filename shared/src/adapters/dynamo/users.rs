@@ -7,8 +7,10 @@ use super::sdk::{build_error, classify, conditional_put, from_item, plain_put, t
 use super::{Cancellation, DynamoStore, Item};
 use crate::adapters::dynamo::keys::{self, PK, SK};
 use crate::model::ChainType;
+use crate::model::access::Onboarding;
 use crate::model::user::DeletedUser;
 use crate::model::{AppId, Identifier, LinkedAccount, User, UserId, UserStatus, Wallet};
+use crate::ports::access::Admission;
 use crate::ports::commit::{self};
 use crate::ports::{RestoreConflict, StoreError, UserStore, WriteError};
 
@@ -36,6 +38,10 @@ pub(super) struct UserItem {
     pub(super) disabled_at: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(super) disabled_reason: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) onboarding: Option<Onboarding>,
+    #[serde(default)]
+    pub(super) users_onboarded: u64,
     pub(super) created_at: String,
     pub(super) updated_at: String,
     pub(super) version: u64,
@@ -61,6 +67,8 @@ impl UserItem {
             status: user.status,
             disabled_at: user.disabled_at.clone(),
             disabled_reason: user.disabled_reason.clone(),
+            onboarding: user.onboarding.clone(),
+            users_onboarded: user.users_onboarded,
             created_at: user.created_at.clone(),
             updated_at: user.updated_at.clone(),
             version: user.version,
@@ -84,6 +92,8 @@ impl UserItem {
             status: self.status,
             disabled_at: self.disabled_at,
             disabled_reason: self.disabled_reason,
+            onboarding: self.onboarding,
+            users_onboarded: self.users_onboarded,
             created_at: self.created_at,
             updated_at: self.updated_at,
             version: self.version,
@@ -129,6 +139,16 @@ impl GuardItem {
     }
 }
 
+/// How a user write's items are laid out after the user's: claimed guards, released guards,
+/// then the admission's items.
+struct WriteShape {
+    claimed: usize,
+    released: usize,
+    admission: usize,
+    /// The admission's last item counts the claim on the inviter.
+    counts_inviter: bool,
+}
+
 /// What remains of a deleted user until its retention ends: enough to restore it.
 #[derive(Serialize, Deserialize)]
 pub(super) struct TombstoneItem {
@@ -154,6 +174,7 @@ impl DynamoStore {
         expected_version: Option<u64>,
         claim: &[Identifier],
         release: &[Identifier],
+        admission: &Admission,
     ) -> Result<(), WriteError> {
         let user_item = to_item(&UserItem::new(app, user)?)?;
         let mut items = Vec::with_capacity(1 + claim.len() + release.len());
@@ -180,30 +201,56 @@ impl DynamoStore {
         for identifier in release {
             items.push(self.delete_guard(app, identifier, user.id)?);
         }
+        let admitted = self.admission_items(app, user.id, admission)?;
+        let shape = WriteShape {
+            claimed: claim.len(),
+            released: release.len(),
+            admission: admitted.len(),
+            counts_inviter: admission
+                .claim
+                .as_ref()
+                .is_some_and(|c| c.count_on.is_some()),
+        };
+        items.extend(admitted);
         // The token makes the SDK's own retries of this call idempotent: if a first attempt
         // committed but its response was lost, the retry reports success instead of a conflict.
         self.send_user_write(items, user, |cancelled| {
-            Self::decode_user_write(cancelled, user, expected_version, claim.len())
+            Self::decode_user_write(cancelled, user, expected_version, &shape)
         })
         .await
     }
 
-    /// Why a user write was cancelled: the user item first, then the `claimed` guards, then
-    /// the released ones.
+    /// Why a user write was cancelled: the user item first, then the claimed guards, the
+    /// released ones, and the admission's items (the inviter's count last).
     fn decode_user_write(
         cancelled: &Cancellation,
         user: &User,
         expected_version: Option<u64>,
-        claimed: usize,
+        shape: &WriteShape,
     ) -> Result<(), WriteError> {
         let failed = cancelled.failed_conditions();
+        let claimed = shape.claimed;
+        let admission_from = 1 + shape.claimed + shape.released;
+        let admission_end = admission_from + shape.admission;
+        if failed.contains(&0) && expected_version.is_none() {
+            // A new user's id is fresh, so only our own earlier commit can exist: what else
+            // failed (its guards, its claim) failed on what that commit wrote.
+            return Ok(());
+        }
         let mut taken = Vec::new();
         let mut stale = false;
         let mut foreign_release = false;
+        let mut admission_changed = false;
+        let mut inviter_gone = false;
         for &index in &failed {
             if index == 0 {
-                // A new user's id is fresh, so only our own earlier commit can exist.
-                stale = expected_version.is_some();
+                stale = true;
+            } else if index >= admission_from && index < admission_end {
+                if shape.counts_inviter && index == admission_end - 1 {
+                    inviter_gone = true;
+                } else {
+                    admission_changed = true;
+                }
             } else if index <= claimed {
                 let owner = cancelled.holder(index);
                 // A guard already ours: an earlier attempt of this write committed.
@@ -218,6 +265,10 @@ impl DynamoStore {
             Err(WriteError::Stale)
         } else if !taken.is_empty() {
             Err(WriteError::Taken(taken))
+        } else if admission_changed {
+            Err(WriteError::AdmissionChanged)
+        } else if inviter_gone {
+            Err(WriteError::InviterGone)
         } else if cancelled.conflicted() {
             Err(WriteError::Contention)
         } else if foreign_release {
@@ -323,8 +374,10 @@ impl UserStore for DynamoStore {
         app: &AppId,
         user: &User,
         identifiers: &[Identifier],
+        admission: &Admission,
     ) -> Result<(), WriteError> {
-        self.write_user(app, user, None, identifiers, &[]).await
+        self.write_user(app, user, None, identifiers, &[], admission)
+            .await
     }
 
     async fn replace_user(
@@ -334,8 +387,9 @@ impl UserStore for DynamoStore {
         expected_version: u64,
         claim: &[Identifier],
         release: &[Identifier],
+        admission: &Admission,
     ) -> Result<(), WriteError> {
-        self.write_user(app, user, Some(expected_version), claim, release)
+        self.write_user(app, user, Some(expected_version), claim, release, admission)
             .await
     }
 

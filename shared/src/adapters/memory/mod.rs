@@ -8,6 +8,7 @@
 //! lock serialises them), TTL expiry, and the stream (nothing here produces change records).
 //! For tests, local tools and examples; no function ships with it.
 
+mod access;
 mod apps;
 mod idempotency;
 mod users;
@@ -16,6 +17,7 @@ mod webhooks;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard};
 
+use crate::model::access::{AccessKey, AllowEntry, Invitation};
 use crate::model::api_key::AppRecord;
 use crate::model::event::UserEvent;
 use crate::model::user::DeletedUser;
@@ -64,6 +66,10 @@ struct Tables {
     events: HashMap<String, UserEvent>,
     deliveries: HashMap<(String, String), Delivery>,
     attempts: HashMap<String, Vec<Attempt>>,
+    allowlist: BTreeMap<(AppId, String), AllowEntry>,
+    invitations: BTreeMap<(AppId, String), Invitation>,
+    /// The open invitation of each identifier.
+    open_invitations: HashMap<(AppId, AccessKey), String>,
 }
 
 impl MemoryStore {
@@ -132,6 +138,19 @@ impl MemoryStore {
         );
         lines.extend(tables.receipts.values().map(|r| format!("row {r:?}")));
         lines.extend(tables.endpoints.values().map(|e| format!("endpoint {e:?}")));
+        lines.extend(tables.allowlist.values().map(|e| format!("allow {e:?}")));
+        lines.extend(
+            tables
+                .invitations
+                .values()
+                .map(|i| format!("invitation {i:?}")),
+        );
+        lines.extend(
+            tables
+                .open_invitations
+                .iter()
+                .map(|(k, id)| format!("open invitation {k:?} {id}")),
+        );
         lines.extend(
             tables
                 .apps

@@ -6,6 +6,7 @@ use crate::model::user::DeletedUser;
 use crate::model::{
     AppId, ChainType, Identifier, SealedKey, User, UserId, UserStatus, WalletAddress, WalletStatus,
 };
+use crate::ports::access::Admission;
 use crate::ports::commit::{self, Completion};
 use crate::ports::{
     RestoreConflict, StoreError, UserStore, WalletAttempt, WalletStore, WriteError,
@@ -82,6 +83,7 @@ impl UserStore for MemoryStore {
         app: &AppId,
         user: &User,
         identifiers: &[Identifier],
+        admission: &Admission,
     ) -> Result<(), WriteError> {
         let id = (app.clone(), user.id);
         self.write_user(
@@ -92,11 +94,10 @@ impl UserStore for MemoryStore {
                     return Err(corrupt(format!("user {} exists", user.id)).into());
                 }
                 let taken = tables.taken(app, user.id, identifiers);
-                if taken.is_empty() {
-                    Ok(())
-                } else {
-                    Err(WriteError::Taken(taken))
+                if !taken.is_empty() {
+                    return Err(WriteError::Taken(taken));
                 }
+                tables.check_admission(app, admission)
             },
             |tables| {
                 tables.users.insert(id.clone(), user.clone());
@@ -105,6 +106,7 @@ impl UserStore for MemoryStore {
                         .guards
                         .insert((app.clone(), identifier.clone()), user.id);
                 }
+                tables.apply_admission(app, user.id, admission);
             },
         )
     }
@@ -116,6 +118,7 @@ impl UserStore for MemoryStore {
         expected_version: u64,
         claim: &[Identifier],
         release: &[Identifier],
+        admission: &Admission,
     ) -> Result<(), WriteError> {
         let id = (app.clone(), user.id);
         self.write_user(
@@ -139,7 +142,7 @@ impl UserStore for MemoryStore {
                     ))
                     .into());
                 }
-                Ok(())
+                tables.check_admission(app, admission)
             },
             |tables| {
                 tables.users.insert(id.clone(), user.clone());
@@ -151,6 +154,7 @@ impl UserStore for MemoryStore {
                 for identifier in release {
                     tables.guards.remove(&(app.clone(), identifier.clone()));
                 }
+                tables.apply_admission(app, user.id, admission);
             },
         )
     }

@@ -8,6 +8,7 @@ use super::{UsersError, create_user};
 use crate::model::validation::FieldError;
 use crate::model::{AppId, Identifier, NewUser, User};
 use crate::ports::UserStore;
+use crate::ports::access::AccessStore;
 use crate::ports::commit;
 
 /// The most users one batch may create.
@@ -20,7 +21,7 @@ const BATCH_CONCURRENCY: usize = 10;
 /// in `committed` were created by an earlier run of the same request: their users are
 /// returned as they were, not created again. Each row's create runs as that row
 /// ([`commit::row`]), so under an idempotency key it commits a receipt of itself.
-pub async fn create_users<S: UserStore>(
+pub async fn create_users<S: UserStore + AccessStore>(
     store: &S,
     app: &AppId,
     items: &[Result<NewUser, Vec<FieldError>>],

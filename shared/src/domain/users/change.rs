@@ -6,15 +6,21 @@
 
 use serde_json::{Map, Value, json};
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use super::create::retry_after;
 use super::{MAX_ATTEMPTS, UsersError, require_active, taken_fields};
 use crate::clock;
+use crate::domain::access;
 use crate::domain::retry::{Next, retrying};
+use crate::model::access::{self as access_model, AccessKey};
 use crate::model::new_user::MAX_LINKED_ACCOUNTS;
 use crate::model::validation::FieldError;
 use crate::model::{
     AppId, ChainType, EmailAddress, Identifier, LinkedAccount, NewUser, User, UserId, UserStatus,
     Wallet, WalletAddress, WalletStatus,
 };
+use crate::ports::access::{AccessStore, Admission};
 use crate::ports::{StoreError, UserStore, WriteError};
 
 /// The `If-Match` precondition: the version the client last saw.
@@ -41,13 +47,14 @@ pub async fn update_user<S: UserStore>(
 }
 
 /// Links an account to the user. `true` if newly linked, `false` if it already was.
-pub async fn link_account<S: UserStore>(
+pub async fn link_account<S: UserStore + AccessStore>(
     store: &S,
     app: &AppId,
     id: &str,
     account: &LinkedAccount,
 ) -> Result<(User, bool), UsersError> {
-    change_user(store, app, id, Precondition::None, |current| {
+    let claims = InvitationClaims(store);
+    change_admitting(store, &claims, app, id, Precondition::None, |current| {
         require_active(current)?;
         let mut user = current.clone();
         if let Some(address) = account.email() {
@@ -205,8 +212,77 @@ where
     S: UserStore,
     F: Fn(&User) -> Result<User, UsersError>,
 {
+    change_admitting(store, &NoClaims, app, id, precondition, change).await
+}
+
+/// How a change finds the invitation a user claims by gaining identifiers.
+pub(super) trait Claims: Sync {
+    /// The claim (and the onboarding it gives) of a user changing from `current` to `updated`.
+    fn claim(
+        &self,
+        app: &AppId,
+        current: &User,
+        updated: &User,
+        inviter_gone: bool,
+    ) -> impl Future<Output = Result<Admission, StoreError>> + Send;
+}
+
+/// Changes that claim nothing (a profile, a status, a wallet).
+struct NoClaims;
+
+impl Claims for NoClaims {
+    async fn claim(&self, _: &AppId, _: &User, _: &User, _: bool) -> Result<Admission, StoreError> {
+        Ok(Admission::NONE)
+    }
+}
+
+/// Changes that claim the earliest open invitation of an identifier the user gains, if the
+/// user was not onboarded yet: one batched read, only when it gains identifiers.
+struct InvitationClaims<'a, S>(&'a S);
+
+impl<S: AccessStore> Claims for InvitationClaims<'_, S> {
+    async fn claim(
+        &self,
+        app: &AppId,
+        current: &User,
+        updated: &User,
+        inviter_gone: bool,
+    ) -> Result<Admission, StoreError> {
+        let held = access_model::keys_of(current);
+        let gained: Vec<AccessKey> = access_model::keys_of(updated)
+            .into_iter()
+            .filter(|key| !held.contains(key))
+            .collect();
+        if gained.is_empty() || updated.onboarding.is_some() {
+            return Ok(Admission::NONE);
+        }
+        let read = self.0.read_admission(app, &gained).await?;
+        let claim =
+            access::claim_for_existing(&read, updated, &gained, &updated.updated_at, inviter_gone);
+        Ok(Admission {
+            accept: Vec::new(),
+            claim,
+        })
+    }
+}
+
+/// [`change_user`], with the claims the change makes.
+async fn change_admitting<S, C, F>(
+    store: &S,
+    claims: &C,
+    app: &AppId,
+    id: &str,
+    precondition: Precondition,
+    change: F,
+) -> Result<(User, bool), UsersError>
+where
+    S: UserStore,
+    C: Claims,
+    F: Fn(&User) -> Result<User, UsersError>,
+{
     let id = UserId::parse(id).ok_or(UsersError::NotFound)?;
     let change = &change;
+    let inviter_gone = &AtomicBool::new(false);
     retrying(MAX_ATTEMPTS, UsersError::Contention, |_| async move {
         let current = store.get_user(app, id).await?.ok_or(UsersError::NotFound)?;
         if let Precondition::Version(version) = precondition
@@ -229,10 +305,28 @@ where
                 account.linked_at = Some(updated.updated_at.clone());
             }
         }
+        let admission = claims
+            .claim(
+                app,
+                &current,
+                &updated,
+                inviter_gone.load(Ordering::Relaxed),
+            )
+            .await?;
+        if let Some(claim) = &admission.claim {
+            updated.onboarding = Some(access::onboarding_of(claim));
+        }
         let (claim, release) = guard_changes(&current, &updated);
         let identifiers: Vec<Identifier> = claim.iter().map(|(_, id)| id.clone()).collect();
         match store
-            .replace_user(app, &updated, current.version, &identifiers, &release)
+            .replace_user(
+                app,
+                &updated,
+                current.version,
+                &identifiers,
+                &release,
+                &admission,
+            )
             .await
         {
             Ok(()) => Ok(Next::Done((updated, true))),
@@ -240,8 +334,7 @@ where
             Err(WriteError::Stale) if precondition != Precondition::None => {
                 Err(UsersError::PreconditionFailed)
             }
-            Err(WriteError::Stale | WriteError::Contention) => Ok(Next::BackOff),
-            Err(WriteError::Store(error)) => Err(error.into()),
+            Err(error) => retry_after(error, inviter_gone),
         }
     })
     .await

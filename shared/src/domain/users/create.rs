@@ -1,53 +1,81 @@
-//! Creating users: create, and find-or-create.
+//! Creating users: create, and find-or-create. A new user is admitted first (the app's
+//! allowlist, an open invitation to claim): one batched read, then one transaction that writes
+//! the user, its guards and its admission together.
+
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use super::{MAX_ATTEMPTS, UsersError, taken_fields};
 use crate::clock;
+use crate::domain::access::{self, Admitted, Refusal};
 use crate::domain::retry::{Next, retrying};
+use crate::model::access::AccessKey;
 use crate::model::{AppId, Identifier, LinkedAccount, NewUser, User, UserId, UserStatus, Wallet};
-use crate::ports::{UserStore, WriteError};
+use crate::ports::access::{AccessStore, AdmissionRead};
+use crate::ports::{UserStore, WriteError, commit};
 
 /// Creates a user from a valid request: 409-style `Taken` naming each identifier that another
-/// user holds. Either the user and all its guards are written, or nothing is.
-pub async fn create_user<S: UserStore>(
+/// user holds, `NotAllowlisted` if the app requires an allowlist match it lacks. Either the
+/// user, all its guards and its admission are written, or nothing is.
+pub async fn create_user<S: UserStore + AccessStore>(
     store: &S,
     app: &AppId,
     request: &NewUser,
 ) -> Result<User, UsersError> {
-    let user = &new_user_record(request);
+    let base = &new_user_record(request);
     let fields = &request.identifiers();
     let identifiers = &identifiers_of(fields);
+    let inviter_gone = &AtomicBool::new(false);
     retrying(MAX_ATTEMPTS, UsersError::Contention, |_| async move {
-        match store.insert_user(app, user, identifiers).await {
-            Ok(()) => Ok(Next::Done(user.clone())),
+        let (keys, read) = access::read_for(store, app, base).await?;
+        let (user, admitted) = admitted_user(base, &read, &keys, inviter_gone)?;
+        match store
+            .insert_user(app, &user, identifiers, &admitted.admission)
+            .await
+        {
+            Ok(()) => Ok(Next::Done(user)),
             Err(WriteError::Taken(taken)) => Err(taken_fields(fields, taken)),
-            Err(WriteError::Contention | WriteError::Stale) => Ok(Next::BackOff),
-            Err(WriteError::Store(error)) => Err(error.into()),
+            Err(error) => retry_after(error, inviter_gone),
         }
     })
     .await
 }
 
-/// Returns the one existing user the request's identifiers match (`false`), or creates one
-/// (`true`). Identifiers matching two users are `Ambiguous`. An existing user is returned
-/// as it is: find-or-create never modifies a user.
+/// What find-or-create answers.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FoundOrCreated {
+    pub user: User,
+    /// The user is new.
+    pub created: bool,
+    /// Any of the user's identifiers matches an allowlist entry.
+    pub on_allowlist: bool,
+}
+
+/// Returns the one existing user the request's identifiers match, or creates one (admitted as
+/// a create is). Identifiers matching two users are `Ambiguous`. An existing user is returned
+/// as it is: find-or-create never modifies a user (it marks the allowlist entries it is the
+/// first to match accepted).
 ///
 /// Racing calls converge: the loser of the create transaction re-reads the guards and returns
-/// the winner, so every caller gets the same user and exactly one sees `true`.
-pub async fn find_or_create_user<S: UserStore>(
+/// the winner, so every caller gets the same user and exactly one sees `created`.
+pub async fn find_or_create_user<S: UserStore + AccessStore>(
     store: &S,
     app: &AppId,
     request: &NewUser,
-) -> Result<(User, bool), UsersError> {
+) -> Result<FoundOrCreated, UsersError> {
     let fields = &request.identifiers();
     let identifiers = &identifiers_of(fields);
-    let user = &new_user_record(request);
+    let base = &new_user_record(request);
+    let inviter_gone = &AtomicBool::new(false);
     retrying(MAX_ATTEMPTS, UsersError::Contention, |_| async move {
+        // The admission is read beside the guards: a create needs it, and a found user's
+        // allowlist match is read from it.
         let owners = futures::future::try_join_all(
             identifiers
                 .iter()
                 .map(|identifier| store.find_owner(app, identifier)),
-        )
-        .await?;
+        );
+        let (owners, (keys, read)) =
+            futures::future::try_join(owners, access::read_for(store, app, base)).await?;
         let matches: Vec<(String, UserId)> = fields
             .iter()
             .zip(&owners)
@@ -57,22 +85,113 @@ pub async fn find_or_create_user<S: UserStore>(
         distinct.sort();
         distinct.dedup();
         match distinct.as_slice() {
-            [] => match store.insert_user(app, user, identifiers).await {
-                Ok(()) => Ok(Next::Done((user.clone(), true))),
-                // Someone else claimed an identifier since we read: read again to find them.
-                Err(WriteError::Taken(_)) => Ok(Next::ReadAgain),
-                Err(WriteError::Contention | WriteError::Stale) => Ok(Next::BackOff),
-                Err(WriteError::Store(error)) => Err(error.into()),
-            },
+            [] => {
+                let (user, admitted) = admitted_user(base, &read, &keys, inviter_gone)?;
+                commit::note_on_allowlist(admitted.on_allowlist);
+                match store
+                    .insert_user(app, &user, identifiers, &admitted.admission)
+                    .await
+                {
+                    Ok(()) => Ok(Next::Done(FoundOrCreated {
+                        user,
+                        created: true,
+                        on_allowlist: admitted.on_allowlist,
+                    })),
+                    // Someone else claimed an identifier since we read: read again to find them.
+                    Err(WriteError::Taken(_)) => Ok(Next::ReadAgain),
+                    Err(error) => retry_after(error, inviter_gone),
+                }
+            }
             // The owner may have been deleted between the two reads: then look again.
             [owner] => Ok(match store.get_user(app, *owner).await? {
-                Some(existing) => Next::Done((existing, false)),
+                Some(existing) => {
+                    let on_allowlist =
+                        found_on_allowlist(store, app, &existing, &keys, &read).await?;
+                    Next::Done(FoundOrCreated {
+                        user: existing,
+                        created: false,
+                        on_allowlist,
+                    })
+                }
                 None => Next::ReadAgain,
             }),
             _ => Err(UsersError::Ambiguous(matches)),
         }
     })
     .await
+}
+
+/// Whether a found user is on the allowlist, marking the entries it is the first to match
+/// accepted. The entries of identifiers the request did not name take one more read, only
+/// when those it named matched none.
+async fn found_on_allowlist<S: AccessStore>(
+    store: &S,
+    app: &AppId,
+    user: &User,
+    named: &[AccessKey],
+    read: &AdmissionRead,
+) -> Result<bool, UsersError> {
+    let (mut on_allowlist, mut unaccepted) = access::allowlist_of_found(read, user);
+    if !on_allowlist {
+        let others: Vec<AccessKey> = crate::model::access::keys_of(user)
+            .into_iter()
+            .filter(|key| !named.contains(key))
+            .collect();
+        if !others.is_empty() {
+            let read = store.read_admission(app, &others).await?;
+            (on_allowlist, unaccepted) = access::allowlist_of_found(&read, user);
+        }
+    }
+    if !unaccepted.is_empty() {
+        // Best effort: a failure leaves them for the next find, which tries again.
+        if let Err(error) = store
+            .accept_entries(app, &unaccepted, &clock::now_rfc3339())
+            .await
+        {
+            tracing::warn!(error = %error, "could not mark allowlist entries accepted");
+        }
+    }
+    Ok(on_allowlist)
+}
+
+/// The new user as admitted: refused, or with its onboarding and what its write commits.
+fn admitted_user(
+    base: &User,
+    read: &AdmissionRead,
+    keys: &[AccessKey],
+    inviter_gone: &AtomicBool,
+) -> Result<(User, Admitted), UsersError> {
+    let admitted = access::admit_new(
+        read,
+        keys,
+        &base.created_at,
+        inviter_gone.load(Ordering::Relaxed),
+    )
+    .map_err(|Refusal::NotAllowlisted| UsersError::NotAllowlisted)?;
+    let user = User {
+        onboarding: admitted.onboarding.clone(),
+        ..base.clone()
+    };
+    Ok((user, admitted))
+}
+
+/// What a failed write of a new user leads to, besides a taken identifier.
+pub(super) fn retry_after<T>(
+    error: WriteError,
+    inviter_gone: &AtomicBool,
+) -> Result<Next<T>, UsersError> {
+    match error {
+        WriteError::Contention | WriteError::Stale => Ok(Next::BackOff),
+        // An invitation was claimed or revoked, or an entry removed, since the read.
+        WriteError::AdmissionChanged => Ok(Next::ReadAgain),
+        // The invitation is still claimed; there is no one left to count it on.
+        WriteError::InviterGone => {
+            inviter_gone.store(true, Ordering::Relaxed);
+            Ok(Next::ReadAgain)
+        }
+        WriteError::Taken(_) => Ok(Next::ReadAgain),
+        WriteError::Store(error) => Err(error.into()),
+    }
 }
 
 fn identifiers_of(fields: &[(String, Identifier)]) -> Vec<Identifier> {
@@ -107,6 +226,8 @@ fn new_user_record(request: &NewUser) -> User {
         status: UserStatus::Active,
         disabled_at: None,
         disabled_reason: None,
+        onboarding: None,
+        users_onboarded: 0,
         created_at: now.clone(),
         updated_at: now,
         version: 1,

@@ -15,7 +15,7 @@ pub use batch::{MAX_BATCH, create_users};
 pub use change::{
     Precondition, WalletRequest, link_account, request_wallet, unlink_account, update_user,
 };
-pub use create::{create_user, find_or_create_user};
+pub use create::{FoundOrCreated, create_user, find_or_create_user};
 pub use delete::delete_user;
 pub use read::{UserPage, find_user, get_user, list_users};
 pub use restore::{RestoreError, restore_user};
@@ -46,6 +46,9 @@ pub enum UsersError {
     /// `If-Match` named a version that is no longer current.
     #[error("the user changed since the given version")]
     PreconditionFailed,
+    /// The app requires an allowlist match for new users, and this one has none.
+    #[error("not on the allowlist")]
+    NotAllowlisted,
     /// The user is disabled: it cannot gain a wallet or a linked account.
     #[error("the user is disabled")]
     Disabled,

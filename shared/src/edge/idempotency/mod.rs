@@ -60,7 +60,17 @@ pub const WAIT_FOR_FIRST: Duration = Duration::from_secs(3);
 pub fn on_commit(
     reply: impl Fn(&crate::model::User) -> Reply + Send + Sync + 'static,
 ) -> commit::OnCommit {
-    commit::OnCommit::Reply(Box::new(move |user| api::render(&reply(user))))
+    commit::OnCommit::Reply(Box::new(move |user, _| api::render(&reply(user))))
+}
+
+/// As [`on_commit`], for a success that also shows what the operation noted
+/// ([`commit::Notes`]).
+pub fn on_commit_noted(
+    reply: impl Fn(&crate::model::User, &commit::Notes) -> Reply + Send + Sync + 'static,
+) -> commit::OnCommit {
+    commit::OnCommit::Reply(Box::new(move |user, notes| {
+        api::render(&reply(user, notes))
+    }))
 }
 
 /// The request's key: `None` without the header, a 400 for a malformed one.
@@ -145,6 +155,7 @@ where
                     expires_at: record.expires_at,
                     on_commit,
                     committed: Mutex::new(None),
+                    notes: Mutex::new(commit::Notes::default()),
                 });
                 return run_claimed(store, in_flight, request_id, operation).await;
             }

@@ -1,0 +1,37 @@
+//! An app's settings, as the app reads and changes them.
+
+use super::AccessError;
+use crate::model::AppId;
+use crate::model::api_key::AppSettings;
+use crate::ports::access::AccessStore;
+
+/// A change of settings: each field given replaces the current one.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SettingsChange {
+    pub allowlist_required: Option<bool>,
+}
+
+/// The app's settings.
+pub async fn get_settings<S: AccessStore>(
+    store: &S,
+    app: &AppId,
+) -> Result<AppSettings, AccessError> {
+    Ok(store.read_admission(app, &[]).await?.settings)
+}
+
+/// Applies `change` to the app's settings. The last change wins: settings are the app's own,
+/// changed by its administrators, not by racing users.
+pub async fn change_settings<S: AccessStore>(
+    store: &S,
+    app: &AppId,
+    change: &SettingsChange,
+) -> Result<AppSettings, AccessError> {
+    let mut settings = get_settings(store, app).await?;
+    if let Some(required) = change.allowlist_required {
+        settings.allowlist_required = required;
+    }
+    if !store.put_settings(app, &settings).await? {
+        return Err(AccessError::NotFound("app"));
+    }
+    Ok(settings)
+}
