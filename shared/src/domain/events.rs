@@ -9,6 +9,7 @@
 //! | MODIFY where a wallet became `ready` | `user.wallet_created` |
 //! | MODIFY where a wallet became `failed` | `user.wallet_failed` |
 //! | MODIFY where the user became `disabled` / `active` | `user.disabled` / `user.enabled` |
+//! | INSERT or MODIFY where the user claimed an invitation | `invitation.accepted`, after the above |
 //! | any other MODIFY the API can see (profile, linked accounts, a wallet requested) | `user.updated` |
 //! | REMOVE | `user.deleted` |
 //!
@@ -50,13 +51,15 @@ pub fn events_of(record: &ChangeRecord) -> Result<Vec<UserEvent>, PoisonRecord> 
     Ok(match (change.kind, change.old, change.new) {
         (ChangeKind::Insert, _, Some((app, user))) => {
             let created_at = user.created_at.clone();
-            vec![user_event(
+            let mut events = vec![user_event(
                 &app,
                 &user,
                 EventType::UserCreated,
                 created_at,
                 None,
-            )]
+            )];
+            events.extend(accepted(&app, None, &user));
+            events
         }
         (ChangeKind::Remove, Some((app, user)), _) => vec![user_event(
             &app,
@@ -66,7 +69,9 @@ pub fn events_of(record: &ChangeRecord) -> Result<Vec<UserEvent>, PoisonRecord> 
             None,
         )],
         (ChangeKind::Modify, Some((_, old)), Some((app, new))) => {
-            changes(&app, &old, &new, change.committed_at)
+            let mut events = changes(&app, &old, &new, change.committed_at);
+            events.extend(accepted(&app, Some(&old), &new));
+            events
         }
         (kind, _, _) => return Err(record.poison(format!("a {kind:?} record without its images"))),
     })
@@ -108,6 +113,23 @@ fn changes(app: &AppId, old: &User, new: &User, committed_at: String) -> Vec<Use
         events.push(user_event(app, new, EventType::UserUpdated, at, None));
     }
     events
+}
+
+/// `invitation.accepted` if the user claimed an invitation in this change.
+fn accepted(app: &AppId, old: Option<&User>, new: &User) -> Option<UserEvent> {
+    let onboarding = new.onboarding.as_ref()?;
+    if old.is_some_and(|old| old.onboarding.is_some()) {
+        return None;
+    }
+    let mut event = user_event(
+        app,
+        new,
+        EventType::InvitationAccepted,
+        onboarding.accepted_at.clone(),
+        None,
+    );
+    event.event.data = json!({"user_id": new.id, "version": new.version, "onboarding": onboarding});
+    Some(event)
 }
 
 /// What the API shows of a user, less the bookkeeping of wallet attempts and the version.

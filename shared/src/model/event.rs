@@ -18,6 +18,8 @@ pub enum EventType {
     UserDisabled,
     #[serde(rename = "user.enabled")]
     UserEnabled,
+    #[serde(rename = "invitation.accepted")]
+    InvitationAccepted,
     #[serde(rename = "user.wallet_created")]
     WalletCreated,
     #[serde(rename = "user.wallet_failed")]
@@ -26,7 +28,7 @@ pub enum EventType {
 
 impl EventType {
     /// Every event type, in the order the documentation lists them.
-    pub const ALL: [EventType; 7] = [
+    pub const ALL: [EventType; 8] = [
         Self::UserCreated,
         Self::UserUpdated,
         Self::UserDeleted,
@@ -34,6 +36,7 @@ impl EventType {
         Self::UserEnabled,
         Self::WalletCreated,
         Self::WalletFailed,
+        Self::InvitationAccepted,
     ];
 
     /// The type's name on the wire (`user.created`).
@@ -44,6 +47,7 @@ impl EventType {
             Self::UserDeleted => "user.deleted",
             Self::UserDisabled => "user.disabled",
             Self::UserEnabled => "user.enabled",
+            Self::InvitationAccepted => "invitation.accepted",
             Self::WalletCreated => "user.wallet_created",
             Self::WalletFailed => "user.wallet_failed",
         }

@@ -541,3 +541,59 @@ api_tests::on_every_store!(
     a_claim_whose_inviter_is_gone_is_still_claimed,
     racing_invitees_are_counted_exactly_once,
 );
+
+/// From the table's stream: the invitee's `user.created` then `invitation.accepted`, and the
+/// inviter's `user.updated` with its new count; a link that claims one, `invitation.accepted`.
+#[tokio::test]
+async fn claims_are_events_from_the_stream() {
+    use shared::model::event::EventType;
+    let stack = TestStack::new().await;
+    let sealer = api_tests::wallets::test_sealer();
+    let mut pipeline = api_tests::wallets::Pipeline::new(&stack).await;
+    let inviter = created(&stack, json!({"wallets": []})).await;
+    let invite_path = format!("/v1/users/{}/invitations", id_of(&inviter));
+    let invitation = ok(
+        &stack,
+        "POST",
+        &invite_path,
+        Some(
+            json!({"identifier": {"type": "email", "value": "bob@example.com"}, "campaign": "c1"}),
+        ),
+        201,
+    )
+    .await;
+    pipeline.drain(&stack, &sealer).await;
+    let bob = created(&stack, json!({"email": "bob@example.com", "wallets": []})).await;
+    pipeline.drain(&stack, &sealer).await;
+
+    let events = pipeline.publisher.events.lock().unwrap().clone();
+    let seen: Vec<(&str, &str)> = events
+        .iter()
+        .map(|e| {
+            let user = e.data["user_id"].as_str().or(e.data["id"].as_str());
+            (e.event_type.as_str(), user.unwrap())
+        })
+        .collect();
+    let (inviter_id, bob_id) = (id_of(&inviter), id_of(&bob));
+    assert!(
+        seen.contains(&("user.created", bob_id.as_str())),
+        "{seen:?}"
+    );
+    assert!(
+        seen.contains(&("invitation.accepted", bob_id.as_str())),
+        "{seen:?}"
+    );
+    assert!(
+        seen.contains(&("user.updated", inviter_id.as_str())),
+        "{seen:?}"
+    );
+    let accepted = pipeline.publisher.of_type(EventType::InvitationAccepted);
+    assert_eq!(accepted.len(), 1);
+    assert_eq!(
+        accepted[0].data["onboarding"]["invitation_id"],
+        invitation["id"]
+    );
+    assert_eq!(accepted[0].data["onboarding"]["invited_by"], inviter["id"]);
+    let updated = pipeline.publisher.of_type(EventType::UserUpdated);
+    assert_eq!(updated.last().unwrap().data["users_onboarded"], 1);
+}

@@ -304,10 +304,71 @@ async fn every_route_answers_as_the_contract_says() {
     let redeliver = "/v1/events/evt_00000000000000000000000000000000/redeliver";
     api.send("post", "/v1/events/{id}/redeliver", redeliver, None)
         .await;
+    for action in ["disable", "enable"] {
+        let template = format!("/v1/users/{{id}}/{action}");
+        api.send("post", &template, &format!("{by_id}/{action}"), None)
+            .await;
+    }
+    api.send("get", "/v1/users", "/v1/users?status=disabled", None)
+        .await;
+
+    let settings = "/v1/app/settings";
+    api.send("get", settings, settings, None).await;
+    api.send(
+        "patch",
+        settings,
+        settings,
+        Some(json!({"allowlist_required": false})),
+    )
+    .await;
+    api.send("patch", settings, settings, Some(json!({"x": 1})))
+        .await;
+    let allow = "/v1/allowlist";
+    let entry = json!({"type": "email_domain", "value": "example.com"});
+    let added = api.send("post", allow, allow, Some(entry.clone())).await;
+    api.send("post", allow, allow, Some(entry)).await;
+    api.send("get", allow, "/v1/allowlist?limit=1", None).await;
+    let entry_id = added["data"]["id"].as_str().unwrap().to_owned();
+    let by_entry = format!("/v1/allowlist/{entry_id}");
+    api.send("delete", "/v1/allowlist/{id}", &by_entry, None)
+        .await;
+    api.send("delete", "/v1/allowlist/{id}", &by_entry, None)
+        .await;
+    let invitation =
+        json!({"identifier": {"type": "email", "value": "inv@example.com"}, "campaign": "c"});
+    let invites = "/v1/invitations";
+    let invited = api
+        .send("post", invites, invites, Some(invitation.clone()))
+        .await;
+    api.send("post", invites, invites, Some(invitation)).await;
+    api.send("get", invites, invites, None).await;
+    let user_invites = "/v1/users/{id}/invitations";
+    let mine = format!("{by_id}/invitations");
+    let phone = json!({"identifier": {"type": "phone", "value": "+14155550199"}});
+    api.send("post", user_invites, &mine, Some(phone)).await;
+    api.send("get", user_invites, &mine, None).await;
+    let revoke = format!(
+        "/v1/invitations/{}",
+        invited["data"]["id"].as_str().unwrap()
+    );
+    api.send("delete", "/v1/invitations/{id}", &revoke, None)
+        .await;
+    api.send("delete", "/v1/invitations/{id}", &revoke, None)
+        .await;
+    let found = api
+        .send(
+            "post",
+            find,
+            find,
+            Some(json!({"email": "inv@example.com"})),
+        )
+        .await;
+    assert_eq!(found["data"]["user"]["onboarding"], Value::Null);
+
     api.send("delete", "/v1/users/{id}", &by_id, None).await;
     api.send("delete", "/v1/webhooks/{id}", &by_endpoint, None)
         .await;
-    assert!(api.checked.len() >= 22, "{:?}", api.checked);
+    assert!(api.checked.len() >= 42, "{:?}", api.checked);
 
     // Without a key: 401 in the envelope.
     let unauthorised = shared::tls::reqwest_builder()

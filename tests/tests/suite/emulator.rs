@@ -57,6 +57,17 @@ const CASES: &[(&str, &str, Answer)] = &[
     ("add-wallet", "add-wallet", Status(200)),
     ("disable-user", "update-user", Status(200)),
     ("enable-user", "update-user", Status(200)),
+    ("get-settings", "access", Status(200)),
+    ("change-settings", "access", Status(200)),
+    ("add-allow-entry", "access", Status(201)),
+    ("list-allow-entries", "access", Status(200)),
+    ("delete-allow-entry", "access", Status(204)),
+    ("create-invitation", "access", Status(201)),
+    ("list-invitations", "access", Status(200)),
+    // The sample id names no invitation (ids are made when inviting).
+    ("revoke-invitation", "access", Status(404)),
+    ("invite-as-user", "access", Status(201)),
+    ("list-user-invitations", "access", Status(200)),
     ("import-users", "import-users", Status(200)),
     // Its URL is made a documentation address (see `payload`): refused by the SSRF guard.
     ("create-webhook", "webhooks", Status(400)),

@@ -184,3 +184,51 @@ async fn the_stream_and_queue_payloads_feed_their_functions() {
     let response = deliver_webhooks::handle(&context, message).await;
     assert!(response.batch_item_failures.is_empty());
 }
+
+/// The access routes' payloads through the `access` handler: settings, an allowlist entry
+/// added, listed and removed, invitations made (by the app and by the sample user), listed and
+/// revoked (by the id the invitation got).
+#[tokio::test]
+async fn each_access_event_gets_its_status() {
+    let stack = TestStack::new().await;
+    let id = ada(&stack).await;
+    let status = |name: &'static str| {
+        let stack = &stack;
+        let id = id.clone();
+        async move {
+            let request = if name.contains("user") {
+                event_for(stack, name, &id)
+            } else {
+                stack.event(name)
+            };
+            parts(&access::handle(&stack.store, request).await)
+        }
+    };
+    for (name, expected) in [
+        ("get-settings", 200),
+        ("change-settings", 200),
+        ("add-allow-entry", 201),
+        ("list-allow-entries", 200),
+        ("delete-allow-entry", 204),
+        ("invite-as-user", 201),
+        ("list-user-invitations", 200),
+    ] {
+        let (got, body) = status(name).await;
+        assert_eq!(got, expected, "{name}: {body}");
+    }
+    let (got, invitation) = status("create-invitation").await;
+    assert_eq!(got, 201, "{invitation}");
+    let (_, listed) = status("list-invitations").await;
+    assert_eq!(
+        listed["data"]["invitations"][0]["id"],
+        invitation["data"]["id"]
+    );
+    let revoke = event_for(
+        &stack,
+        "revoke-invitation",
+        invitation["data"]["id"].as_str().unwrap(),
+    );
+    let (got, revoked) = parts(&access::handle(&stack.store, revoke).await);
+    assert_eq!(got, 200, "{revoked}");
+    assert_eq!(revoked["data"]["status"], "revoked");
+}
