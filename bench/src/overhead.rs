@@ -199,4 +199,39 @@ const ROUTES: &[Route] = &[
         },
         handle: |s, r| Box::pin(update_user::handle(&s.store, r)),
     },
+    Route {
+        name: "POST /v1/allowlist",
+        request: |_, n| {
+            let body = json!({"type": "email", "value": format!("allowed{n}@example.com")});
+            ("POST", "/v1/allowlist".to_owned(), Some(body), 201)
+        },
+        handle: |s, r| Box::pin(access::handle(&s.store, r)),
+    },
+    Route {
+        name: "GET /v1/allowlist (page of 20)",
+        request: |_, _| ("GET", "/v1/allowlist?limit=20".to_owned(), None, 200),
+        handle: |s, r| Box::pin(access::handle(&s.store, r)),
+    },
+    Route {
+        name: "POST /v1/users/{id}/invitations",
+        request: |id, n| {
+            let body = json!({"identifier": {"type": "email", "value": format!("invited{n}@example.com")}});
+            (
+                "POST",
+                format!("/v1/users/{id}/invitations"),
+                Some(body),
+                201,
+            )
+        },
+        handle: |s, r| Box::pin(access::handle(&s.store, r)),
+    },
+    // Last: it leaves the users disabled.
+    Route {
+        name: "POST /v1/users/{id}/disable",
+        request: |id, n| {
+            let body = json!({"reason": format!("review {n}")});
+            ("POST", format!("/v1/users/{id}/disable"), Some(body), 200)
+        },
+        handle: |s, r| Box::pin(update_user::handle(&s.store, r)),
+    },
 ];

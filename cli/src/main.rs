@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use serde_json::json;
 use shared::adapters::DynamoStore;
+use shared::domain::access::settings;
 use shared::domain::apps;
 use shared::model::AppId;
 
@@ -51,6 +52,20 @@ enum Command {
         app_id: String,
         #[arg(long)]
         user_id: String,
+    },
+    /// Prints an app's settings: whether it requires the allowlist, and its networks.
+    GetSettings {
+        #[arg(long)]
+        app_id: String,
+    },
+    /// Replaces an app's networks with the JSON array given (as `PATCH /v1/app/settings`
+    /// takes it), e.g. `[{"chain_type":"ethereum","chain_id":137,"name":"Polygon",
+    /// "explorer_url":"https://polygonscan.com/address/{address}"}]`.
+    SetNetworks {
+        #[arg(long)]
+        app_id: String,
+        #[arg(long)]
+        networks: String,
     },
     /// Revokes one of an app's keys.
     RevokeKey {
@@ -157,6 +172,34 @@ async fn run(store: &DynamoStore, command: Command) -> Result<serde_json::Value,
                 .await
                 .map_err(|e| e.to_string())?;
             json!({ "restored": user })
+        }
+        Command::GetSettings { app_id: id } => {
+            let settings = settings::get_settings(store, &app_id(&id)?)
+                .await
+                .map_err(|e| e.to_string())?;
+            json!({ "app_id": id, "settings": settings })
+        }
+        Command::SetNetworks {
+            app_id: id,
+            networks,
+        } => {
+            let value: serde_json::Value = serde_json::from_str(&networks)
+                .map_err(|e| format!("--networks is not JSON: {e}"))?;
+            let networks = shared::model::network::parse_networks(&value).map_err(|errors| {
+                errors
+                    .iter()
+                    .map(|e| format!("{}: {}", e.field, e.message))
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            })?;
+            let change = settings::SettingsChange {
+                networks: Some(networks),
+                ..Default::default()
+            };
+            let settings = settings::change_settings(store, &app_id(&id)?, &change)
+                .await
+                .map_err(|e| e.to_string())?;
+            json!({ "app_id": id, "settings": settings })
         }
         Command::RevokeKey { app_id: id, key_id } => {
             apps::revoke_api_key(store, &app_id(&id)?, &key_id)

@@ -7,11 +7,12 @@ use aws_lambda_events::event::streams::DynamoDbEventResponse;
 use shared::domain::wallets::KeySealer;
 use shared::domain::wallets::provision;
 use shared::ports::WalletStore;
+use shared::ports::access::AccessStore;
 
 /// Handles one batch of stream records.
 pub async fn handle<S, K>(store: &S, sealer: &K, event: Event) -> DynamoDbEventResponse
 where
-    S: WalletStore,
+    S: WalletStore + AccessStore,
     K: KeySealer,
 {
     shared::adapters::dynamo::stream::batch_response(

@@ -27,6 +27,10 @@ pub struct AppSettings {
     /// Only users matching an allowlist entry may be created.
     #[serde(default)]
     pub allowlist_required: bool,
+    /// The networks the app operates on; none declared means the default (Ethereum mainnet):
+    /// see [`super::network::effective`].
+    #[serde(default)]
+    pub networks: Vec<super::network::Network>,
 }
 
 /// A key as stored: never the key itself, only its hash.

@@ -10,6 +10,7 @@ pub mod event;
 pub mod identifier;
 pub mod ids;
 pub mod linked_account;
+pub mod network;
 pub mod new_user;
 pub mod sealed_key;
 pub mod user;

@@ -35,6 +35,9 @@ pub struct NewUser {
     pub custom_metadata: Map<String, Value>,
     /// The chains to provision embedded wallets on, without repeats.
     pub wallets: Vec<ChainType>,
+    /// Whether the request said which wallets; if not, `wallets` is the default (ethereum),
+    /// and a create gives one wallet per chain type of the app's networks instead.
+    pub wallets_given: bool,
 }
 
 impl NewUser {
@@ -85,6 +88,7 @@ impl NewUser {
         let custom_metadata = present("custom_metadata")
             .and_then(|value| violations.check(parse_custom_metadata(value)))
             .unwrap_or_default();
+        let wallets_given = present("wallets").is_some();
         let wallets = match present("wallets") {
             Some(value) => parse_wallets(value, &mut violations),
             None => vec![ChainType::Ethereum],
@@ -97,6 +101,7 @@ impl NewUser {
             linked_accounts,
             custom_metadata,
             wallets,
+            wallets_given,
         })
     }
 

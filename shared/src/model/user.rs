@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::access::Onboarding;
+use super::network::WalletNetwork;
 use super::{ChainType, Identifier, LinkedAccount, UserId, WalletAddress};
 
 /// Why a wallet creation attempt failed, as the API reports it in `last_error`.
@@ -98,6 +99,10 @@ pub struct Wallet {
     /// The code of the last failed attempt (never internals): see [`WalletError`].
     #[serde(default)]
     pub last_error: Option<String>,
+    /// Once ready: each network of its chain type the app operated on when it was created,
+    /// with the explorer URL of its address.
+    #[serde(default)]
+    pub networks: Vec<WalletNetwork>,
 }
 
 /// Where an embedded wallet is in its life.
@@ -122,6 +127,7 @@ impl Wallet {
             created_at: None,
             attempts: 0,
             last_error: None,
+            networks: Vec::new(),
         }
     }
 }

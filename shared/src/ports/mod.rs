@@ -12,6 +12,7 @@ pub use fault::Fault;
 
 use crate::model::api_key::AppRecord;
 use crate::model::event::UserEvent;
+use crate::model::network::WalletNetwork;
 use crate::model::user::DeletedUser;
 use crate::model::webhook::{Attempt, DeliveryClaim, Endpoint, LeaseRequest};
 use crate::model::{
@@ -249,6 +250,16 @@ pub enum WalletAttempt {
     Settled,
 }
 
+/// A created wallet, as a store completes it.
+#[derive(Debug, Clone, Copy)]
+pub struct ReadyWallet<'a> {
+    pub address: &'a WalletAddress,
+    pub created_at: &'a str,
+    pub sealed: &'a SealedKey,
+    /// The networks it shows (see [`crate::model::network::for_wallet`]).
+    pub networks: &'a [WalletNetwork],
+}
+
 /// Embedded wallets: their state on the user item, and their sealed keys.
 pub trait WalletStore: Send + Sync {
     /// Makes the pending wallet at `index` ready, all or nothing: stores the sealed key,
@@ -259,9 +270,7 @@ pub trait WalletStore: Send + Sync {
         app: &AppId,
         user: UserId,
         index: usize,
-        address: &WalletAddress,
-        created_at: &str,
-        sealed: &SealedKey,
+        ready: &ReadyWallet<'_>,
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 
     /// Counts a failed attempt on the pending wallet at `index`, recording `error_code`; marks

@@ -203,7 +203,7 @@ async fn a_required_allowlist_refuses_unmatched_new_users_and_writes_nothing<S: 
     stack: TestStack<S>,
 ) {
     let settings = ok(&stack, "GET", "/v1/app/settings", None, 200).await;
-    assert_eq!(settings, json!({"allowlist_required": false}));
+    assert_eq!(settings["allowlist_required"], false);
     let before_required = created(&stack, json!({"email": "early@example.com"})).await;
     ok(
         &stack,
@@ -221,7 +221,7 @@ async fn a_required_allowlist_refuses_unmatched_new_users_and_writes_nothing<S: 
         200,
     )
     .await;
-    assert_eq!(settings, json!({"allowlist_required": true}));
+    assert_eq!(settings["allowlist_required"], true);
 
     let before = stack.snapshot().await;
     let envelope = assert_error(
@@ -534,7 +534,60 @@ async fn racing_invitees_are_counted_exactly_once<S: Backend>(stack: TestStack<S
     stack.assert_guards_match_users().await;
 }
 
+async fn an_apps_networks_choose_new_users_wallets<S: Backend>(stack: TestStack<S>) {
+    let settings = ok(&stack, "GET", "/v1/app/settings", None, 200).await;
+    assert_eq!(
+        settings["networks"],
+        json!([{"chain_type": "ethereum", "chain_id": 1, "name": "Ethereum",
+                "explorer_url": "https://etherscan.io/address/{address}"}])
+    );
+    let networks = json!([
+        {"chain_type": "ethereum", "chain_id": 137, "name": "Polygon", "explorer_url": "https://polygonscan.com/address/{address}"},
+        {"chain_type": "solana", "cluster": "devnet", "name": "Solana devnet", "explorer_url": "https://explorer.solana.com/address/{address}?cluster=devnet"},
+        {"chain_type": "ethereum", "chain_id": 8453, "name": "Base", "explorer_url": "https://basescan.org/address/{address}"}
+    ]);
+    let changed = ok(
+        &stack,
+        "PATCH",
+        "/v1/app/settings",
+        Some(json!({"networks": networks})),
+        200,
+    )
+    .await;
+    assert_eq!(changed["networks"], networks);
+    assert_eq!(changed["allowlist_required"], false, "kept");
+    // One wallet per chain type of the app's networks, unless the request says otherwise.
+    let user = created(&stack, json!({})).await;
+    let chains: Vec<&str> = user["wallets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w["chain_type"].as_str().unwrap())
+        .collect();
+    assert_eq!(chains, ["ethereum", "solana"]);
+    assert_eq!(
+        user["wallets"][0]["networks"],
+        json!([]),
+        "none until ready"
+    );
+    let none = created(&stack, json!({"wallets": []})).await;
+    assert_eq!(none["wallets"], json!([]));
+
+    let before = stack.snapshot().await;
+    for body in [
+        json!({"networks": []}),
+        json!({"networks": [{"chain_type": "ethereum", "name": "x", "explorer_url": "https://x.example/{address}"}]}),
+        json!({"networks": [{"chain_type": "solana", "cluster": "devnet", "name": "x", "explorer_url": "https://x.example/"}]}),
+        json!({"networks": "ethereum"}),
+    ] {
+        let response = call(&stack, "PATCH", "/v1/app/settings", Some(body)).await;
+        assert_error(&response, 400, "validation_failed");
+    }
+    assert_eq!(stack.snapshot().await, before);
+}
+
 api_tests::on_every_store!(
+    an_apps_networks_choose_new_users_wallets,
     entries_match_identifiers_as_uniqueness_normalises_them,
     a_required_allowlist_refuses_unmatched_new_users_and_writes_nothing,
     an_invitation_is_claimed_once_by_the_first_user_holding_it,
@@ -596,4 +649,62 @@ async fn claims_are_events_from_the_stream() {
     assert_eq!(accepted[0].data["onboarding"]["invited_by"], inviter["id"]);
     let updated = pipeline.publisher.of_type(EventType::UserUpdated);
     assert_eq!(updated.last().unwrap().data["users_onboarded"], 1);
+}
+
+/// A wallet made ready shows each network of its chain type, with the explorer URL of its
+/// address; an app that declared none shows Ethereum mainnet.
+#[tokio::test]
+async fn ready_wallets_show_their_networks() {
+    let stack = TestStack::new().await;
+    let sealer = api_tests::wallets::test_sealer();
+    let mut pipeline = api_tests::wallets::Pipeline::new(&stack).await;
+    let plain = created(&stack, json!({})).await;
+    pipeline.drain(&stack, &sealer).await;
+    let plain = user(&stack, &id_of(&plain)).await;
+    let wallet = &plain["wallets"][0];
+    let address = wallet["address"].as_str().unwrap();
+    assert_eq!(
+        wallet["networks"],
+        json!([{"chain_id": 1, "name": "Ethereum",
+                "explorer_url": format!("https://etherscan.io/address/{address}")}])
+    );
+
+    let networks = json!([
+        {"chain_type": "ethereum", "chain_id": 137, "name": "Polygon", "explorer_url": "https://polygonscan.com/address/{address}"},
+        {"chain_type": "ethereum", "chain_id": 8453, "name": "Base", "explorer_url": "https://basescan.org/address/{address}"},
+        {"chain_type": "solana", "cluster": "devnet", "name": "Solana devnet", "explorer_url": "https://explorer.solana.com/address/{address}?cluster=devnet"}
+    ]);
+    ok(
+        &stack,
+        "PATCH",
+        "/v1/app/settings",
+        Some(json!({"networks": networks})),
+        200,
+    )
+    .await;
+    let multi = created(&stack, json!({})).await;
+    pipeline.drain(&stack, &sealer).await;
+    let multi = user(&stack, &id_of(&multi)).await;
+    let evm = &multi["wallets"][0];
+    let address = evm["address"].as_str().unwrap();
+    let chain_ids: Vec<u64> = evm["networks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["chain_id"].as_u64().unwrap())
+        .collect();
+    assert_eq!(chain_ids, [137, 8453]);
+    assert_eq!(
+        evm["networks"][1]["explorer_url"],
+        format!("https://basescan.org/address/{address}")
+    );
+    let sol = &multi["wallets"][1];
+    assert_eq!(sol["status"], "ready");
+    assert_eq!(sol["networks"][0]["cluster"], "devnet");
+    assert!(
+        sol["networks"][0]["explorer_url"]
+            .as_str()
+            .unwrap()
+            .contains(sol["address"].as_str().unwrap())
+    );
 }

@@ -9,8 +9,8 @@ use super::sdk::{applied, build_error, classify, conditional_put, from_item, to_
 use super::users::GuardItem;
 use crate::adapters::dynamo::keys::{self, PK, SK};
 use crate::model::SealedKey;
-use crate::model::{AppId, ChainType, Identifier, UserId, WalletAddress};
-use crate::ports::{StoreError, WalletAttempt, WalletStore};
+use crate::model::{AppId, ChainType, Identifier, UserId};
+use crate::ports::{ReadyWallet, StoreError, WalletAttempt, WalletStore};
 
 /// A sealed private key as stored, beside its user.
 #[derive(Serialize, Deserialize)]
@@ -33,11 +33,17 @@ impl WalletStore for DynamoStore {
         app: &AppId,
         user: UserId,
         index: usize,
-        address: &WalletAddress,
-        created_at: &str,
-        sealed: &SealedKey,
+        ready: &ReadyWallet<'_>,
     ) -> Result<bool, StoreError> {
+        let ReadyWallet {
+            address,
+            created_at,
+            sealed,
+            networks,
+        } = *ready;
         let chain = address.chain();
+        let networks = serde_dynamo::to_attribute_value(networks)
+            .map_err(|e| StoreError::Other(e.to_string().into()))?;
         let key_item = to_item(&WalletKeyItem {
             pk: keys::user_pk(app, user),
             sk: keys::wallet_key_sk(chain),
@@ -59,7 +65,7 @@ impl WalletStore for DynamoStore {
             .update_expression(format!(
                 "SET wallets[{index}].#status = :ready, wallets[{index}].address = :address, \
                  wallets[{index}].created_at = :created_at, wallets[{index}].last_error = :null, \
-                 version = version + :one"
+                 wallets[{index}].networks = :networks, version = version + :one"
             ))
             .condition_expression(pending_at(index))
             .expression_attribute_names("#status", "status")
@@ -67,6 +73,7 @@ impl WalletStore for DynamoStore {
             .expression_attribute_values(":address", AttributeValue::S(address.as_str().to_owned()))
             .expression_attribute_values(":created_at", AttributeValue::S(created_at.to_owned()))
             .expression_attribute_values(":null", AttributeValue::Null(true))
+            .expression_attribute_values(":networks", networks)
             .expression_attribute_values(":one", AttributeValue::N("1".into()))
             .expression_attribute_values(":chain", AttributeValue::S(chain.to_string()))
             .expression_attribute_values(":pending", AttributeValue::S("pending".into()))

@@ -4,8 +4,9 @@
 use super::{KeyEntry, MemoryStore, Tables, corrupt};
 use crate::model::user::DeletedUser;
 use crate::model::{
-    AppId, ChainType, Identifier, SealedKey, User, UserId, UserStatus, WalletAddress, WalletStatus,
+    AppId, ChainType, Identifier, SealedKey, User, UserId, UserStatus, WalletStatus,
 };
+use crate::ports::ReadyWallet;
 use crate::ports::access::Admission;
 use crate::ports::commit::{self, Completion};
 use crate::ports::{
@@ -336,10 +337,14 @@ impl WalletStore for MemoryStore {
         app: &AppId,
         user: UserId,
         index: usize,
-        address: &WalletAddress,
-        created_at: &str,
-        sealed: &SealedKey,
+        ready: &ReadyWallet<'_>,
     ) -> Result<bool, StoreError> {
+        let ReadyWallet {
+            address,
+            created_at,
+            sealed,
+            networks,
+        } = *ready;
         let chain = address.chain();
         let key = (app.clone(), user, chain);
         let guard = (app.clone(), Identifier::Address(address.key()));
@@ -372,6 +377,7 @@ impl WalletStore for MemoryStore {
         wallet.address = Some(address.as_str().to_owned());
         wallet.created_at = Some(created_at.to_owned());
         wallet.last_error = None;
+        wallet.networks = networks.to_vec();
         found.version += 1;
         Ok(true)
     }

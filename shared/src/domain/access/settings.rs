@@ -3,20 +3,24 @@
 use super::AccessError;
 use crate::model::AppId;
 use crate::model::api_key::AppSettings;
+use crate::model::network::{self, Network};
 use crate::ports::access::AccessStore;
 
 /// A change of settings: each field given replaces the current one.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SettingsChange {
     pub allowlist_required: Option<bool>,
+    pub networks: Option<Vec<Network>>,
 }
 
-/// The app's settings.
+/// The app's settings, with the networks that apply (the default if it declared none).
 pub async fn get_settings<S: AccessStore>(
     store: &S,
     app: &AppId,
 ) -> Result<AppSettings, AccessError> {
-    Ok(store.read_admission(app, &[]).await?.settings)
+    let mut settings = store.read_admission(app, &[]).await?.settings;
+    settings.networks = network::effective(&settings.networks);
+    Ok(settings)
 }
 
 /// Applies `change` to the app's settings. The last change wins: settings are the app's own,
@@ -29,6 +33,9 @@ pub async fn change_settings<S: AccessStore>(
     let mut settings = get_settings(store, app).await?;
     if let Some(required) = change.allowlist_required {
         settings.allowlist_required = required;
+    }
+    if let Some(networks) = &change.networks {
+        settings.networks = networks.clone();
     }
     if !store.put_settings(app, &settings).await? {
         return Err(AccessError::NotFound("app"));

@@ -9,6 +9,7 @@ use crate::clock;
 use crate::domain::access::{self, Admitted, Refusal};
 use crate::domain::retry::{Next, retrying};
 use crate::model::access::AccessKey;
+use crate::model::network;
 use crate::model::{AppId, Identifier, LinkedAccount, NewUser, User, UserId, UserStatus, Wallet};
 use crate::ports::access::{AccessStore, AdmissionRead};
 use crate::ports::{UserStore, WriteError, commit};
@@ -27,6 +28,7 @@ pub async fn create_user<S: UserStore + AccessStore>(
     let inviter_gone = &AtomicBool::new(false);
     retrying(MAX_ATTEMPTS, UsersError::Contention, |_| async move {
         let (keys, read) = access::read_for(store, app, base).await?;
+        let base = &with_default_wallets(base, request, &read);
         let (user, admitted) = admitted_user(base, &read, &keys, inviter_gone)?;
         match store
             .insert_user(app, &user, identifiers, &admitted.admission)
@@ -86,6 +88,7 @@ pub async fn find_or_create_user<S: UserStore + AccessStore>(
         distinct.dedup();
         match distinct.as_slice() {
             [] => {
+                let base = &with_default_wallets(base, request, &read);
                 let (user, admitted) = admitted_user(base, &read, &keys, inviter_gone)?;
                 commit::note_on_allowlist(admitted.on_allowlist);
                 match store
@@ -152,6 +155,22 @@ async fn found_on_allowlist<S: AccessStore>(
         }
     }
     Ok(on_allowlist)
+}
+
+/// The user with one wallet per chain type of the app's networks, if the request did not say
+/// which wallets it wants.
+fn with_default_wallets(base: &User, request: &NewUser, read: &AdmissionRead) -> User {
+    if request.wallets_given {
+        return base.clone();
+    }
+    let networks = network::effective(&read.settings.networks);
+    User {
+        wallets: network::chain_types(&networks)
+            .into_iter()
+            .map(Wallet::pending)
+            .collect(),
+        ..base.clone()
+    }
 }
 
 /// The new user as admitted: refused, or with its onboarding and what its write commits.

@@ -16,8 +16,13 @@ use super::seal::{DataKey, KeySealer, associated_data};
 use super::stream::{WalletWork, wallet_work};
 use crate::clock;
 use crate::model::change::ChangeRecord;
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use crate::model::network::{self, Network};
 use crate::model::{AppId, ChainType, UserId, WalletError};
-use crate::ports::{WalletAttempt, WalletStore};
+use crate::ports::access::AccessStore;
+use crate::ports::{ReadyWallet, StoreError, WalletAttempt, WalletStore};
 
 /// Failed attempts before a wallet is marked `failed`. The event source mapping's own retry
 /// bound is set higher, so the function, not the mapping, decides when a wallet has failed.
@@ -29,17 +34,19 @@ const CONCURRENCY: usize = 16;
 /// number): those with work left that a retry can do, and poison records.
 pub async fn process_batch<S, K>(store: &S, sealer: &K, records: &[ChangeRecord]) -> Vec<String>
 where
-    S: WalletStore,
+    S: WalletStore + AccessStore,
     K: KeySealer,
 {
     // One data key per batch: KMS is called once per batch, not once per wallet, and the key
     // seals at most a batch's worth of wallets.
     let data_key = OnceCell::new();
+    // Each app's networks, read once per batch.
+    let networks = Networks::default();
     // The futures are built before they are streamed: a closure inside the stream combinator
     // would make the batch future's `Send` bound unprovable for the Lambda runtime.
     let pending: Vec<_> = records
         .iter()
-        .map(|record| process_record(store, sealer, &data_key, record))
+        .map(|record| process_record(store, sealer, &data_key, &networks, record))
         .collect();
     let outcomes: Vec<bool> = futures::stream::iter(pending)
         .buffered(CONCURRENCY)
@@ -58,10 +65,11 @@ async fn process_record<S, K>(
     store: &S,
     sealer: &K,
     data_key: &OnceCell<DataKey>,
+    networks: &Networks,
     record: &ChangeRecord,
 ) -> bool
 where
-    S: WalletStore,
+    S: WalletStore + AccessStore,
     K: KeySealer,
 {
     let work = match wallet_work(record) {
@@ -77,11 +85,50 @@ where
         user_id,
         to_create,
     } = work;
+    let networks = match networks.of(store, &app).await {
+        Ok(networks) => networks,
+        Err(error) => {
+            tracing::error!(%error, "reading the app's networks failed; will retry");
+            return false;
+        }
+    };
     let mut done = true;
     for (index, chain) in to_create {
-        done &= create_wallet(store, sealer, data_key, &app, user_id, index, chain).await;
+        let wallet = Pending {
+            app: &app,
+            user: user_id,
+            index,
+            chain,
+        };
+        done &= create_wallet(store, sealer, data_key, &networks, wallet).await;
     }
     done
+}
+
+/// The networks of each app a batch touches, read once.
+#[derive(Default)]
+struct Networks(Mutex<HashMap<AppId, Vec<Network>>>);
+
+impl Networks {
+    async fn of<S: AccessStore>(&self, store: &S, app: &AppId) -> Result<Vec<Network>, StoreError> {
+        if let Some(known) = self.0.lock().ok().and_then(|known| known.get(app).cloned()) {
+            return Ok(known);
+        }
+        let settings = store.read_admission(app, &[]).await?.settings;
+        let networks = network::effective(&settings.networks);
+        if let Ok(mut known) = self.0.lock() {
+            known.insert(app.clone(), networks.clone());
+        }
+        Ok(networks)
+    }
+}
+
+/// A wallet to create: the user's entry at `index`, on `chain`.
+struct Pending<'a> {
+    app: &'a AppId,
+    user: UserId,
+    index: usize,
+    chain: ChainType,
 }
 
 /// Creates one wallet. `true` when settled (ready, failed for good, or settled elsewhere).
@@ -89,11 +136,15 @@ async fn create_wallet<S: WalletStore, K: KeySealer>(
     store: &S,
     sealer: &K,
     data_key: &OnceCell<DataKey>,
-    app: &AppId,
-    user: UserId,
-    index: usize,
-    chain: ChainType,
+    networks: &[Network],
+    wallet: Pending<'_>,
 ) -> bool {
+    let Pending {
+        app,
+        user,
+        index,
+        chain,
+    } = wallet;
     let sealed = async {
         let key = super::generate(chain).map_err(|_| WalletError::KeyGenerationFailed)?;
         let data_key = data_key
@@ -112,8 +163,19 @@ async fn create_wallet<S: WalletStore, K: KeySealer>(
     match sealed {
         Ok((address, sealed)) => {
             let now = clock::now_rfc3339();
+            let shown = network::for_wallet(networks, chain, address.as_str());
             match store
-                .complete_wallet(app, user, index, &address, &now, &sealed)
+                .complete_wallet(
+                    app,
+                    user,
+                    index,
+                    &ReadyWallet {
+                        address: &address,
+                        created_at: &now,
+                        sealed: &sealed,
+                        networks: &shown,
+                    },
+                )
                 .await
             {
                 Ok(true) => {
