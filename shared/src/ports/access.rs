@@ -6,7 +6,7 @@ use std::future::Future;
 use super::StoreError;
 use crate::model::access::{AccessKey, AllowEntry, Invitation};
 use crate::model::api_key::AppSettings;
-use crate::model::{AppId, UserId};
+use crate::model::{AppId, Identifier, UserId};
 
 /// What one batched read finds for the keys a user holds: the app's settings, the allowlist
 /// entries naming any of the keys, and the open invitations naming any of them.
@@ -83,6 +83,16 @@ pub trait AccessStore: Send + Sync {
         app: &AppId,
         keys: &[AccessKey],
     ) -> impl Future<Output = Result<AdmissionRead, StoreError>> + Send;
+
+    /// The user holding each of `identifiers` (as [`crate::ports::UserStore::find_owner`]
+    /// reads them) and the admission of `keys`, in the same one batched read: what a login
+    /// (find-or-create) needs before it finds or creates.
+    fn read_owners_and_admission(
+        &self,
+        app: &AppId,
+        identifiers: &[Identifier],
+        keys: &[AccessKey],
+    ) -> impl Future<Output = Result<(Vec<Option<UserId>>, AdmissionRead), StoreError>> + Send;
 
     /// Sets `accepted_at` on entries that have none (a found user's first match).
     fn accept_entries(

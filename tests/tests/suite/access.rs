@@ -387,6 +387,27 @@ async fn an_invitation_is_claimed_once_by_the_first_user_holding_it<S: Backend>(
     assert_eq!(dave["onboarding"], Value::Null);
     assert_eq!(user(&stack, &inviter_id).await["users_onboarded"], 1);
 
+    // A batch import claims too, row by row.
+    let erin_invite = ok(
+        &stack,
+        "POST",
+        &invite_path,
+        Some(json!({"identifier": {"type": "email", "value": "erin@example.com"}})),
+        201,
+    )
+    .await;
+    let body = json!({"users": [{"email": "erin@example.com"}, {"email": "frank@example.com"}]});
+    let request_ = request("POST", "/v1/users/batch", &stack.api_key, Some(&body));
+    let (status, batch) = parts(&import_users::handle(&stack.store, request_).await);
+    assert_eq!(status, 200, "{batch}");
+    let rows = &batch["data"]["results"];
+    assert_eq!(
+        rows[0]["user"]["onboarding"]["invitation_id"],
+        erin_invite["id"]
+    );
+    assert_eq!(rows[1]["user"]["onboarding"], Value::Null);
+    assert_eq!(user(&stack, &inviter_id).await["users_onboarded"], 2);
+
     // Newest first, app-wide; bad requests are named.
     let all = ok(&stack, "GET", "/v1/invitations?limit=2", None, 200).await;
     let ids: Vec<String> = all["invitations"]
@@ -395,7 +416,7 @@ async fn an_invitation_is_claimed_once_by_the_first_user_holding_it<S: Backend>(
         .iter()
         .map(id_of)
         .collect();
-    assert_eq!(ids, [id_of(&dave_invite), id_of(&phone)]);
+    assert_eq!(ids, [id_of(&erin_invite), id_of(&dave_invite)]);
     assert!(all["next_cursor"].is_string());
     let before = stack.snapshot().await;
     for body in [

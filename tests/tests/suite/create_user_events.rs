@@ -27,8 +27,8 @@ async fn creates_a_user_with_pending_wallets() {
     assert_eq!(
         user["wallets"],
         json!([
-            {"chain_type": "ethereum", "address": null, "status": "pending", "created_at": null, "attempts": 0, "last_error": null},
-            {"chain_type": "solana", "address": null, "status": "pending", "created_at": null, "attempts": 0, "last_error": null}
+            {"chain_type": "ethereum", "address": null, "status": "pending", "created_at": null, "attempts": 0, "last_error": null, "networks": []},
+            {"chain_type": "solana", "address": null, "status": "pending", "created_at": null, "attempts": 0, "last_error": null, "networks": []}
         ])
     );
     assert_eq!(user["created_at"], user["updated_at"]);

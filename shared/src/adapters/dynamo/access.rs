@@ -16,11 +16,12 @@ use aws_sdk_dynamodb::types::{
 use serde::{Deserialize, Serialize};
 
 use super::sdk::{applied, build_error, classify, from_item, to_item};
+use super::users::GuardItem;
 use super::{DynamoStore, Item};
 use crate::adapters::dynamo::keys::{self, PK, SK};
-use crate::model::access::{self, AccessKey, AllowEntry, Invitation, InvitationStatus};
+use crate::model::access::{self, AccessKey, AccessKind, AllowEntry, Invitation, InvitationStatus};
 use crate::model::api_key::{AppRecord, AppSettings};
-use crate::model::{AppId, UserId};
+use crate::model::{AppId, Identifier, UserId};
 use crate::ports::StoreError;
 use crate::ports::access::{AccessStore, Admission, AdmissionRead, InviteConflict, RevokeConflict};
 
@@ -221,20 +222,49 @@ impl AccessStore for DynamoStore {
         app: &AppId,
         keys_held: &[AccessKey],
     ) -> Result<AdmissionRead, StoreError> {
-        let mut wanted = vec![key_of(keys::app_pk(app), keys::SK_APP)];
+        Ok(self.read_owners_and_admission(app, &[], keys_held).await?.1)
+    }
+
+    async fn read_owners_and_admission(
+        &self,
+        app: &AppId,
+        identifiers: &[Identifier],
+        keys_held: &[AccessKey],
+    ) -> Result<(Vec<Option<UserId>>, AdmissionRead), StoreError> {
+        let guard_pks: Vec<String> = identifiers
+            .iter()
+            .map(|identifier| keys::guard_pk(app, identifier))
+            .collect();
+        let mut wanted: Vec<_> = guard_pks
+            .iter()
+            .map(|pk| key_of(pk.clone(), keys::SK_GUARD))
+            .collect();
+        wanted.push(key_of(keys::app_pk(app), keys::SK_APP));
         for key in keys_held {
             wanted.push(key_of(
                 keys::allowlist_pk(app),
                 &access::allow_entry_id(key),
             ));
-            wanted.push(key_of(
-                keys::open_invitation_pk(app, key),
-                keys::SK_OPEN_INVITATION,
-            ));
+            // A domain is never invited: only its allowlist entry can exist.
+            if key.kind != AccessKind::EmailDomain {
+                wanted.push(key_of(
+                    keys::open_invitation_pk(app, key),
+                    keys::SK_OPEN_INVITATION,
+                ));
+            }
         }
+        let mut owners = vec![None; identifiers.len()];
         let mut read = AdmissionRead::default();
         for item in self.batch_get(wanted).await? {
             match item.get("entity") {
+                Some(AttributeValue::S(entity)) if entity == "guard" => {
+                    let guard = from_item::<GuardItem>(item)?;
+                    for (index, pk) in guard_pks.iter().enumerate() {
+                        if *pk == guard.pk {
+                            owners[index] = Some(guard.user_id);
+                        }
+                    }
+                }
                 Some(AttributeValue::S(entity)) if entity == "app" => {
                     read.settings = from_item::<AppSettingsItem>(item)?.app.settings;
                 }
@@ -255,7 +285,7 @@ impl AccessStore for DynamoStore {
         // A batch returns items in no particular order.
         read.entries.sort_by(|a, b| a.id.cmp(&b.id));
         read.invitations.sort_by(|a, b| a.id.cmp(&b.id));
-        Ok(read)
+        Ok((owners, read))
     }
 
     async fn accept_entries(

@@ -113,12 +113,12 @@ pub fn user_from_image(image: serde_dynamo::Item) -> Result<(AppId, User), Store
 /// The item that reserves one identifier for one user.
 #[derive(Serialize, Deserialize)]
 pub(super) struct GuardItem {
-    pk: String,
+    pub(super) pk: String,
     sk: String,
     entity: String,
     app_id: AppId,
     kind: String,
-    user_id: UserId,
+    pub(super) user_id: UserId,
 }
 
 impl GuardItem {

@@ -4,7 +4,7 @@
 use super::{MemoryStore, Tables};
 use crate::model::access::{AccessKey, AllowEntry, Invitation, InvitationStatus};
 use crate::model::api_key::AppSettings;
-use crate::model::{AppId, UserId};
+use crate::model::{AppId, Identifier, UserId};
 use crate::ports::access::{AccessStore, Admission, AdmissionRead, InviteConflict, RevokeConflict};
 use crate::ports::{StoreError, WriteError};
 
@@ -102,6 +102,27 @@ impl AccessStore for MemoryStore {
             entries,
             invitations,
         })
+    }
+
+    async fn read_owners_and_admission(
+        &self,
+        app: &AppId,
+        identifiers: &[Identifier],
+        keys: &[AccessKey],
+    ) -> Result<(Vec<Option<UserId>>, AdmissionRead), StoreError> {
+        let owners = {
+            let tables = self.tables();
+            identifiers
+                .iter()
+                .map(|identifier| {
+                    tables
+                        .guards
+                        .get(&(app.clone(), identifier.clone()))
+                        .copied()
+                })
+                .collect()
+        };
+        Ok((owners, self.read_admission(app, keys).await?))
     }
 
     async fn accept_entries(

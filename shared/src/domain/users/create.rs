@@ -69,15 +69,12 @@ pub async fn find_or_create_user<S: UserStore + AccessStore>(
     let base = &new_user_record(request);
     let inviter_gone = &AtomicBool::new(false);
     retrying(MAX_ATTEMPTS, UsersError::Contention, |_| async move {
-        // The admission is read beside the guards: a create needs it, and a found user's
-        // allowlist match is read from it.
-        let owners = futures::future::try_join_all(
-            identifiers
-                .iter()
-                .map(|identifier| store.find_owner(app, identifier)),
-        );
-        let (owners, (keys, read)) =
-            futures::future::try_join(owners, access::read_for(store, app, base)).await?;
+        // The admission is read with the guards, in one batch: a create needs it, and a found
+        // user's allowlist match is read from it.
+        let keys = crate::model::access::keys_of(base);
+        let (owners, read) = store
+            .read_owners_and_admission(app, identifiers, &keys)
+            .await?;
         let matches: Vec<(String, UserId)> = fields
             .iter()
             .zip(&owners)
