@@ -67,6 +67,12 @@ enum Command {
         #[arg(long)]
         networks: String,
     },
+    /// Counts every accepted invitation not yet counted on its inviter (a count that neither
+    /// the request nor the event publisher could make): prints how many it counted.
+    SettleCounts {
+        #[arg(long)]
+        app_id: String,
+    },
     /// Revokes one of an app's keys.
     RevokeKey {
         #[arg(long)]
@@ -200,6 +206,12 @@ async fn run(store: &DynamoStore, command: Command) -> Result<serde_json::Value,
                 .await
                 .map_err(|e| e.to_string())?;
             json!({ "app_id": id, "settings": settings })
+        }
+        Command::SettleCounts { app_id: id } => {
+            let counted = shared::domain::access::settle_counts(store, &app_id(&id)?)
+                .await
+                .map_err(|e| e.to_string())?;
+            json!({ "app_id": id, "counted": counted })
         }
         Command::RevokeKey { app_id: id, key_id } => {
             apps::revoke_api_key(store, &app_id(&id)?, &key_id)

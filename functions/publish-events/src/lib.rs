@@ -6,6 +6,7 @@ use aws_lambda_events::event::dynamodb::Event;
 use aws_lambda_events::event::streams::DynamoDbEventResponse;
 use shared::domain::webhooks::fanout;
 use shared::ports::WebhookStore;
+use shared::ports::access::AccessStore;
 use shared::ports::publisher::EventPublisher;
 use shared::ports::queue::DeliveryQueue;
 
@@ -17,7 +18,7 @@ pub async fn handle<S, P, Q>(
     event: Event,
 ) -> DynamoDbEventResponse
 where
-    S: WebhookStore,
+    S: WebhookStore + AccessStore,
     P: EventPublisher,
     Q: DeliveryQueue,
 {

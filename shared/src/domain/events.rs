@@ -58,7 +58,10 @@ pub fn events_of(record: &ChangeRecord) -> Result<Vec<UserEvent>, PoisonRecord> 
                 created_at,
                 None,
             )];
-            events.extend(accepted(&app, None, &user));
+            // A restore (a later version) brings back a claim already announced.
+            if user.version == 1 {
+                events.extend(accepted(&app, None, &user));
+            }
             events
         }
         (ChangeKind::Remove, Some((app, user)), _) => vec![user_event(

@@ -23,6 +23,8 @@ pub struct Admission {
     /// Allowlist entries the user is the first to match: their `accepted_at` is set (kept if
     /// another write set it first). Each must still exist.
     pub accept: Vec<String>,
+    /// Allowlist entries that admit the user (the app requires a match) and must still exist.
+    pub hold: Vec<String>,
     /// The open invitation the user claims, if any: it must still be open.
     pub claim: Option<Claim>,
 }
@@ -31,6 +33,7 @@ impl Admission {
     /// Commits nothing besides the user.
     pub const NONE: Admission = Admission {
         accept: Vec::new(),
+        hold: Vec::new(),
         claim: None,
     };
 }
@@ -44,9 +47,6 @@ pub struct Claim {
     pub key: AccessKey,
     /// When it is claimed (the user's write time).
     pub at: String,
-    /// The inviter whose `users_onboarded` goes up by one; `None` if no user invited, or the
-    /// inviter is gone.
-    pub count_on: Option<UserId>,
 }
 
 /// Why an invitation could not be created.
@@ -93,6 +93,26 @@ pub trait AccessStore: Send + Sync {
         identifiers: &[Identifier],
         keys: &[AccessKey],
     ) -> impl Future<Output = Result<(Vec<Option<UserId>>, AdmissionRead), StoreError>> + Send;
+
+    /// Counts an accepted invitation on its inviter (`users_onboarded` + 1, a new version),
+    /// once: `true` if counted now, `false` if it was counted already, or its inviter is gone
+    /// (then it is marked counted without one). A claim is counted after the transaction that
+    /// claims it, so that a popular inviter's item is never in new users' transactions.
+    fn count_claim(
+        &self,
+        app: &AppId,
+        invitation_id: &str,
+        inviter: UserId,
+        at: &str,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// Accepted invitations of the app not counted yet (a count that failed after its claim
+    /// committed), at most `limit`.
+    fn uncounted_claims(
+        &self,
+        app: &AppId,
+        limit: usize,
+    ) -> impl Future<Output = Result<Vec<Invitation>, StoreError>> + Send;
 
     /// Sets `accepted_at` on entries that have none (a found user's first match).
     fn accept_entries(

@@ -87,9 +87,6 @@ pub enum WriteError {
     /// open, or an allowlist entry is gone. Read the admission again.
     #[error("the admission changed since it was read")]
     AdmissionChanged,
-    /// The inviter to count the claim on is gone: claim without counting.
-    #[error("the inviter is gone")]
-    InviterGone,
     #[error(transparent)]
     Store(#[from] StoreError),
 }

@@ -7,7 +7,7 @@
 use std::time::Duration;
 
 use api_tests::{Backend, TestStack, assert_error, parts, request};
-use futures::future::join_all;
+use futures::StreamExt;
 use lambda_http::{Body, Response};
 use serde_json::{Value, json};
 
@@ -504,31 +504,50 @@ async fn racing_invitees_are_counted_exactly_once<S: Backend>(stack: TestStack<S
         )
         .await;
     }
-    let creates = (0..INVITEES).map(|n| {
-        let stack = &stack;
-        let email = email(n);
-        async move {
-            let response = create(stack, json!({"email": email})).await;
+    // Every create, and a find-or-create of every other invitee beside it, racing it for the
+    // same email. At most 25 requests are in flight: past that, DynamoDB Local on two cores
+    // (one JVM serving the whole suite) takes longer than the SDK's 2 s per attempt.
+    type Race<'a> = std::pin::Pin<Box<dyn Future<Output = ()> + Send + 'a>>;
+    let mut races: Vec<Race<'_>> = Vec::new();
+    for n in 0..INVITEES {
+        let on = &stack;
+        races.push(Box::pin(async move {
+            let response = create(on, json!({"email": email(n)})).await;
             // A racing find-or-create may have made the user first.
-            assert!(
-                matches!(response.status().as_u16(), 201 | 409),
-                "{:?}",
-                parts(&response)
-            );
+            let (status, body) = parts(&response);
+            assert!(matches!(status, 201 | 409), "{status} {body}");
+        }));
+        if n % 2 == 0 {
+            races.push(Box::pin(async move {
+                let body = json!({"email": email(n)});
+                let request = request("POST", "/v1/users/find-or-create", &on.api_key, Some(&body));
+                let (status, body) = parts(&find_or_create_user::handle(&on.store, request).await);
+                assert!(matches!(status, 200 | 201), "{status} {body}");
+            }));
         }
-    });
-    let finds = (0..INVITEES).step_by(2).map(|n| {
-        let stack = &stack;
-        let email = email(n);
-        async move {
-            let (status, data) = find_or_create(stack, json!({"email": email})).await;
-            assert!(matches!(status, 200 | 201), "{data}");
-        }
-    });
-    futures::join!(join_all(creates), join_all(finds));
+    }
+    futures::stream::iter(races)
+        .buffer_unordered(25)
+        .collect::<Vec<()>>()
+        .await;
 
+    // Each claim committed with its invitee; its count on the inviter followed it, retried
+    // while other counts held the inviter's item. A count that ran out of attempts is left
+    // for the event publisher (not running here) and the sweep, which finds the rest: with
+    // the counts the requests made, exactly one per invitee, and nothing on a second sweep.
+    let settled = shared::domain::access::settle_counts(&stack.store, &stack.app)
+        .await
+        .unwrap();
     let ada = user(&stack, &inviter_id).await;
-    assert_eq!(ada["users_onboarded"], INVITEES as u64);
+    assert_eq!(ada["users_onboarded"], INVITEES as u64, "{settled} settled");
+    let again = shared::domain::access::settle_counts(&stack.store, &stack.app)
+        .await
+        .unwrap();
+    assert_eq!(again, 0);
+    assert_eq!(
+        user(&stack, &inviter_id).await["users_onboarded"],
+        INVITEES as u64
+    );
     assert_eq!(stack.user_count().await, INVITEES + 1);
     let mut claimed = Vec::new();
     let mut path = format!("{invite_path}?limit=100");
@@ -607,7 +626,50 @@ async fn an_apps_networks_choose_new_users_wallets<S: Backend>(stack: TestStack<
     assert_eq!(stack.snapshot().await, before);
 }
 
+/// A claim whose count did not follow it (the request ran out of attempts, or died) is
+/// counted by the sweep, once.
+async fn a_claim_left_uncounted_is_counted_once_by_the_sweep<S: Backend>(stack: TestStack<S>) {
+    let inviter = created(&stack, json!({"email": "ada@example.com"})).await;
+    let invite_path = format!("/v1/users/{}/invitations", id_of(&inviter));
+    ok(
+        &stack,
+        "POST",
+        &invite_path,
+        Some(json!({"identifier": {"type": "email", "value": "bob@example.com"}})),
+        201,
+    )
+    .await;
+    let bob: shared::model::User = serde_json::from_value(json!({
+        "id": "0196a0b2-1c3d-7e4f-8a5b-6c7d8e9f0a1b", "external_id": null,
+        "email": "bob@example.com", "username": null, "linked_accounts": [],
+        "custom_metadata": {}, "wallets": [],
+        "created_at": "2026-12-01T00:00:00.000Z", "updated_at": "2026-12-01T00:00:00.000Z",
+        "version": 1
+    }))
+    .unwrap();
+    // The claim committed through the store alone: no count followed it.
+    let read = shared::domain::access::read_for(&stack.store, &stack.app, &bob)
+        .await
+        .unwrap();
+    let admitted =
+        shared::domain::access::admit_new(&read.1, &read.0, "2026-12-01T00:00:00.000Z").unwrap();
+    assert!(admitted.admission.claim.is_some());
+    stack
+        .store
+        .insert_user(&stack.app, &bob, &bob.identifiers(), &admitted.admission)
+        .await
+        .unwrap();
+    assert_eq!(user(&stack, &id_of(&inviter)).await["users_onboarded"], 0);
+    let settle = || shared::domain::access::settle_counts(&stack.store, &stack.app);
+    assert_eq!(settle().await.unwrap(), 1);
+    assert_eq!(user(&stack, &id_of(&inviter)).await["users_onboarded"], 1);
+    assert_eq!(settle().await.unwrap(), 0);
+    assert_eq!(user(&stack, &id_of(&inviter)).await["users_onboarded"], 1);
+}
+
 api_tests::on_every_store!(
+    a_claim_left_uncounted_is_counted_once_by_the_sweep,
+    a_write_whose_admitting_entry_went_is_refused,
     an_apps_networks_choose_new_users_wallets,
     entries_match_identifiers_as_uniqueness_normalises_them,
     a_required_allowlist_refuses_unmatched_new_users_and_writes_nothing,
@@ -670,6 +732,102 @@ async fn claims_are_events_from_the_stream() {
     assert_eq!(accepted[0].data["onboarding"]["invited_by"], inviter["id"]);
     let updated = pipeline.publisher.of_type(EventType::UserUpdated);
     assert_eq!(updated.last().unwrap().data["users_onboarded"], 1);
+
+    // A claim whose count did not follow it is counted by the event publisher, once.
+    let carol_invite = ok(
+        &stack,
+        "POST",
+        &invite_path,
+        Some(json!({"identifier": {"type": "email", "value": "carol@example.com"}})),
+        201,
+    )
+    .await;
+    let carol: shared::model::User = serde_json::from_value(json!({
+        "id": "0196a0b2-1c3d-7e4f-8a5b-6c7d8e9f0a1c", "external_id": null,
+        "email": "carol@example.com", "username": null, "linked_accounts": [],
+        "custom_metadata": {}, "wallets": [],
+        "created_at": "2026-12-01T00:00:00.000Z", "updated_at": "2026-12-01T00:00:00.000Z",
+        "version": 1
+    }))
+    .unwrap();
+    let (keys, read) = shared::domain::access::read_for(&stack.store, &stack.app, &carol)
+        .await
+        .unwrap();
+    let admitted = shared::domain::access::admit_new(&read, &keys, &carol.created_at).unwrap();
+    let claimed = shared::model::User {
+        onboarding: admitted.onboarding.clone(),
+        ..carol.clone()
+    };
+    shared::ports::UserStore::insert_user(
+        &stack.store,
+        &stack.app,
+        &claimed,
+        &carol.identifiers(),
+        &admitted.admission,
+    )
+    .await
+    .unwrap();
+    assert_eq!(user(&stack, &inviter_id).await["users_onboarded"], 1);
+    pipeline.drain(&stack, &sealer).await;
+    assert_eq!(user(&stack, &inviter_id).await["users_onboarded"], 2);
+    pipeline.drain(&stack, &sealer).await;
+    assert_eq!(user(&stack, &inviter_id).await["users_onboarded"], 2);
+    let accepted = pipeline.publisher.of_type(EventType::InvitationAccepted);
+    assert_eq!(
+        accepted[1].data["onboarding"]["invitation_id"],
+        carol_invite["id"]
+    );
+
+    // Deleted and restored, Bob is created again, but his claim is not announced again.
+    let path = format!("/v1/users/{bob_id}");
+    let delete = request("DELETE", &path, &stack.api_key, None);
+    let deleted = delete_user::handle(&stack.store, Duration::from_secs(86400), delete).await;
+    assert_eq!(deleted.status(), 204);
+    let id = shared::model::UserId::parse(&bob_id).unwrap();
+    shared::domain::users::restore_user(&stack.store, &stack.app, id)
+        .await
+        .unwrap();
+    pipeline.drain(&stack, &sealer).await;
+    assert_eq!(pipeline.publisher.of_type(EventType::UserCreated).len(), 4);
+    assert_eq!(
+        pipeline
+            .publisher
+            .of_type(EventType::InvitationAccepted)
+            .len(),
+        2
+    );
+}
+
+/// A write admitted by an allowlist entry that is gone by the time it commits is refused as
+/// changed, on every store: the operation reads again (and is refused if nothing else admits).
+async fn a_write_whose_admitting_entry_went_is_refused<S: Backend>(stack: TestStack<S>) {
+    use shared::ports::WriteError;
+    use shared::ports::access::Admission;
+    let user: shared::model::User = serde_json::from_value(json!({
+        "id": "0196a0b2-1c3d-7e4f-8a5b-6c7d8e9f0a1b", "external_id": null, "email": null,
+        "username": null, "linked_accounts": [], "custom_metadata": {}, "wallets": [],
+        "created_at": "2026-12-01T00:00:00.000Z", "updated_at": "2026-12-01T00:00:00.000Z",
+        "version": 1
+    }))
+    .unwrap();
+    let gone = "alw_00000000000000000000000000000000".to_owned();
+    for admission in [
+        Admission {
+            hold: vec![gone.clone()],
+            ..Admission::NONE
+        },
+        Admission {
+            accept: vec![gone.clone()],
+            ..Admission::NONE
+        },
+    ] {
+        let written = stack
+            .store
+            .insert_user(&stack.app, &user, &[], &admission)
+            .await;
+        assert_eq!(written, Err(WriteError::AdmissionChanged));
+    }
+    assert_eq!(stack.user_count().await, 0);
 }
 
 /// A wallet made ready shows each network of its chain type, with the explorer URL of its

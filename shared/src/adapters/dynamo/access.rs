@@ -80,7 +80,7 @@ fn text(value: &str) -> AttributeValue {
 
 impl DynamoStore {
     /// The items a user write commits of its admission, after the user's own: the entries it
-    /// accepts, then for a claim, the open copy's deletion, the record's acceptance and the
+    /// accepts, those that must still admit it, then for a claim, the open copy's deletion, the record's acceptance and the
     /// inviter's count. Each is conditioned on what the admission was read from.
     pub(super) fn admission_items(
         &self,
@@ -105,6 +105,15 @@ impl DynamoStore {
                 .map_err(build_error)?;
             items.push(TransactWriteItem::builder().update(update).build());
         }
+        for id in &admission.hold {
+            let check = ConditionCheck::builder()
+                .table_name(&self.table)
+                .set_key(Some(key_of(keys::allowlist_pk(app), id)))
+                .condition_expression("attribute_exists(pk)")
+                .build()
+                .map_err(build_error)?;
+            items.push(TransactWriteItem::builder().condition_check(check).build());
+        }
         let Some(claim) = &admission.claim else {
             return Ok(items);
         };
@@ -119,40 +128,36 @@ impl DynamoStore {
             .build()
             .map_err(build_error)?;
         items.push(TransactWriteItem::builder().delete(delete).build());
-        let accept = Update::builder()
+        // An invitation a user made waits, marked `to_count`, for its count on the inviter
+        // (see `count_claim`): the inviter's item is not part of this transaction.
+        let mut accept = Update::builder()
             .table_name(&self.table)
             .set_key(Some(key_of(
                 keys::invitations_pk(app),
                 &claim.invitation.id,
             )))
-            .update_expression("SET #status = :accepted, accepted_at = :at, invitee = :invitee")
             .condition_expression("#status = :open")
             .expression_attribute_names("#status", "status")
             .expression_attribute_values(":accepted", text("accepted"))
             .expression_attribute_values(":open", text("open"))
             .expression_attribute_values(":at", text(&claim.at))
-            .expression_attribute_values(":invitee", text(&invitee.to_string()))
-            .build()
-            .map_err(build_error)?;
-        items.push(TransactWriteItem::builder().update(accept).build());
-        if let Some(inviter) = claim.count_on {
-            // A change the inviter's readers can see: its version moves, so a write
-            // conditioned on the version it had is refused, not silently overwriting the count.
-            let count = Update::builder()
-                .table_name(&self.table)
-                .set_key(Some(key_of(keys::user_pk(app, inviter), keys::SK_USER)))
+            .expression_attribute_values(":invitee", text(&invitee.to_string()));
+        accept = match claim.invitation.invited_by {
+            Some(inviter) => accept
                 .update_expression(
-                    "SET users_onboarded = if_not_exists(users_onboarded, :zero) + :one, \
-                     version = version + :one, updated_at = :at",
+                    "SET #status = :accepted, accepted_at = :at, invitee = :invitee, \
+                     to_count = :inviter",
                 )
-                .condition_expression("attribute_exists(pk)")
-                .expression_attribute_values(":zero", AttributeValue::N("0".into()))
-                .expression_attribute_values(":one", AttributeValue::N("1".into()))
-                .expression_attribute_values(":at", text(&claim.at))
-                .build()
-                .map_err(build_error)?;
-            items.push(TransactWriteItem::builder().update(count).build());
-        }
+                .expression_attribute_values(":inviter", text(&inviter.to_string())),
+            None => accept.update_expression(
+                "SET #status = :accepted, accepted_at = :at, invitee = :invitee",
+            ),
+        };
+        items.push(
+            TransactWriteItem::builder()
+                .update(accept.build().map_err(build_error)?)
+                .build(),
+        );
         Ok(items)
     }
 
@@ -177,8 +182,12 @@ impl DynamoStore {
                     .map_err(build_error)?,
             );
             // Unprocessed keys (throttling) are asked again, a bounded number of times.
-            for _ in 0..8 {
+            for attempt in 0..8u64 {
                 let Some(request) = pending.take() else { break };
+                if attempt > 0 {
+                    // Throttled: give the partition a moment, more each time.
+                    tokio::time::sleep(std::time::Duration::from_millis(10 << attempt)).await;
+                }
                 let output = self
                     .client
                     .batch_get_item()
@@ -286,6 +295,105 @@ impl AccessStore for DynamoStore {
         read.entries.sort_by(|a, b| a.id.cmp(&b.id));
         read.invitations.sort_by(|a, b| a.id.cmp(&b.id));
         Ok((owners, read))
+    }
+
+    async fn count_claim(
+        &self,
+        app: &AppId,
+        invitation_id: &str,
+        inviter: UserId,
+        at: &str,
+    ) -> Result<bool, StoreError> {
+        let record_key = key_of(keys::invitations_pk(app), invitation_id);
+        let counted = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(record_key.clone()))
+            .update_expression("REMOVE to_count SET counted_at = :at")
+            .condition_expression("to_count = :inviter")
+            .expression_attribute_values(":inviter", text(&inviter.to_string()))
+            .expression_attribute_values(":at", text(at))
+            .build()
+            .map_err(build_error)?;
+        // A change the inviter's readers can see: its version moves, so a write conditioned
+        // on the version it had is refused rather than overwriting the count.
+        let count = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(key_of(keys::user_pk(app, inviter), keys::SK_USER)))
+            .update_expression(
+                "SET users_onboarded = if_not_exists(users_onboarded, :zero) + :one, \
+                 version = version + :one, updated_at = :at",
+            )
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_values(":zero", AttributeValue::N("0".into()))
+            .expression_attribute_values(":one", AttributeValue::N("1".into()))
+            .expression_attribute_values(":at", text(at))
+            .build()
+            .map_err(build_error)?;
+        let items = vec![
+            TransactWriteItem::builder().update(counted).build(),
+            TransactWriteItem::builder().update(count).build(),
+        ];
+        let Some(cancelled) = self.send_transaction(items).await? else {
+            return Ok(true);
+        };
+        if cancelled.condition_failed(0) {
+            // Counted already.
+            return Ok(false);
+        }
+        if cancelled.condition_failed(1) {
+            // The inviter is gone: the claim stays, with no one to count it on.
+            let result = self
+                .client
+                .update_item()
+                .table_name(&self.table)
+                .set_key(Some(record_key.clone()))
+                .update_expression("REMOVE to_count SET counted_at = :at")
+                .condition_expression("to_count = :inviter")
+                .expression_attribute_values(":inviter", text(&inviter.to_string()))
+                .expression_attribute_values(":at", text(at))
+                .send()
+                .await;
+            applied(result)?;
+            return Ok(false);
+        }
+        if cancelled.conflicted() {
+            return Err(StoreError::Unavailable(
+                "a count met a concurrent write of its inviter".into(),
+            ));
+        }
+        Err(cancelled.unexplained())
+    }
+
+    async fn uncounted_claims(
+        &self,
+        app: &AppId,
+        limit: usize,
+    ) -> Result<Vec<Invitation>, StoreError> {
+        let mut found = Vec::new();
+        let mut start = None;
+        // The filter reads the app's invitations a page at a time until `limit` are found.
+        loop {
+            let output = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .consistent_read(true)
+                .key_condition_expression("pk = :pk")
+                .filter_expression("attribute_exists(to_count)")
+                .expression_attribute_values(":pk", text(&keys::invitations_pk(app)))
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(classify)?;
+            for item in output.items.unwrap_or_default() {
+                found.push(from_item::<InvitationItem>(item)?.invitation);
+            }
+            start = output.last_evaluated_key;
+            if start.is_none() || found.len() >= limit {
+                found.truncate(limit);
+                return Ok(found);
+            }
+        }
     }
 
     async fn accept_entries(

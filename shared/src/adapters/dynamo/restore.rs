@@ -81,9 +81,7 @@ impl DynamoStore {
             Err(WriteError::Stale) => return Err(RestoreConflict::Exists),
             Err(WriteError::Taken(taken)) => taken,
             // A restore commits no admission: only a conflict gets here.
-            Err(
-                WriteError::Contention | WriteError::AdmissionChanged | WriteError::InviterGone,
-            ) => {
+            Err(WriteError::Contention | WriteError::AdmissionChanged) => {
                 return Err(
                     StoreError::Unavailable("a restore met a concurrent write".into()).into(),
                 );

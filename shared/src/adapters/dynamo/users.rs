@@ -145,8 +145,6 @@ struct WriteShape {
     claimed: usize,
     released: usize,
     admission: usize,
-    /// The admission's last item counts the claim on the inviter.
-    counts_inviter: bool,
 }
 
 /// What remains of a deleted user until its retention ends: enough to restore it.
@@ -206,10 +204,6 @@ impl DynamoStore {
             claimed: claim.len(),
             released: release.len(),
             admission: admitted.len(),
-            counts_inviter: admission
-                .claim
-                .as_ref()
-                .is_some_and(|c| c.count_on.is_some()),
         };
         items.extend(admitted);
         // The token makes the SDK's own retries of this call idempotent: if a first attempt
@@ -221,7 +215,7 @@ impl DynamoStore {
     }
 
     /// Why a user write was cancelled: the user item first, then the claimed guards, the
-    /// released ones, and the admission's items (the inviter's count last).
+    /// released ones, and the admission's items.
     fn decode_user_write(
         cancelled: &Cancellation,
         user: &User,
@@ -241,16 +235,11 @@ impl DynamoStore {
         let mut stale = false;
         let mut foreign_release = false;
         let mut admission_changed = false;
-        let mut inviter_gone = false;
         for &index in &failed {
             if index == 0 {
                 stale = true;
             } else if index >= admission_from && index < admission_end {
-                if shape.counts_inviter && index == admission_end - 1 {
-                    inviter_gone = true;
-                } else {
-                    admission_changed = true;
-                }
+                admission_changed = true;
             } else if index <= claimed {
                 let owner = cancelled.holder(index);
                 // A guard already ours: an earlier attempt of this write committed.
@@ -267,8 +256,6 @@ impl DynamoStore {
             Err(WriteError::Taken(taken))
         } else if admission_changed {
             Err(WriteError::AdmissionChanged)
-        } else if inviter_gone {
-            Err(WriteError::InviterGone)
         } else if cancelled.conflicted() {
             Err(WriteError::Contention)
         } else if foreign_release {

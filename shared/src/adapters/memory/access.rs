@@ -9,7 +9,7 @@ use crate::ports::access::{AccessStore, Admission, AdmissionRead, InviteConflict
 use crate::ports::{StoreError, WriteError};
 
 impl Tables {
-    /// The conditions a user write's admission puts on it: each entry to accept still exists,
+    /// The conditions a user write's admission puts on it: each entry to accept or hold exists,
     /// the claimed invitation is still the open one of its key, and the inviter still exists.
     pub(super) fn check_admission(
         &self,
@@ -19,6 +19,7 @@ impl Tables {
         let entries_exist = admission
             .accept
             .iter()
+            .chain(&admission.hold)
             .all(|id| self.allowlist.contains_key(&(app.clone(), id.clone())));
         if !entries_exist {
             return Err(WriteError::AdmissionChanged);
@@ -27,11 +28,6 @@ impl Tables {
             let open = self.open_invitations.get(&(app.clone(), claim.key.clone()));
             if open != Some(&claim.invitation.id) {
                 return Err(WriteError::AdmissionChanged);
-            }
-            if let Some(inviter) = claim.count_on
-                && !self.users.contains_key(&(app.clone(), inviter))
-            {
-                return Err(WriteError::InviterGone);
             }
         }
         Ok(())
@@ -63,12 +59,10 @@ impl Tables {
             invitation.accepted_at = Some(claim.at.clone());
             invitation.invitee = Some(invitee);
         }
-        if let Some(inviter) = claim.count_on
-            && let Some(user) = self.users.get_mut(&(app.clone(), inviter))
-        {
-            user.users_onboarded += 1;
-            user.version += 1;
-            user.updated_at = claim.at.clone();
+        // Counted on the inviter after this write, by `count_claim`.
+        if claim.invitation.invited_by.is_some() {
+            self.to_count
+                .insert((app.clone(), claim.invitation.id.clone()));
         }
     }
 }
@@ -123,6 +117,47 @@ impl AccessStore for MemoryStore {
                 .collect()
         };
         Ok((owners, self.read_admission(app, keys).await?))
+    }
+
+    async fn count_claim(
+        &self,
+        app: &AppId,
+        invitation_id: &str,
+        inviter: UserId,
+        at: &str,
+    ) -> Result<bool, StoreError> {
+        let mut tables = self.tables();
+        if !tables
+            .to_count
+            .remove(&(app.clone(), invitation_id.to_owned()))
+        {
+            return Ok(false);
+        }
+        match tables.users.get_mut(&(app.clone(), inviter)) {
+            Some(user) => {
+                user.users_onboarded += 1;
+                user.version += 1;
+                user.updated_at = at.to_owned();
+                Ok(true)
+            }
+            // The inviter is gone: the claim stays, with no one to count it on.
+            None => Ok(false),
+        }
+    }
+
+    async fn uncounted_claims(
+        &self,
+        app: &AppId,
+        limit: usize,
+    ) -> Result<Vec<Invitation>, StoreError> {
+        let tables = self.tables();
+        Ok(tables
+            .to_count
+            .iter()
+            .filter(|(owner, _)| owner == app)
+            .filter_map(|key| tables.invitations.get(key).cloned())
+            .take(limit)
+            .collect())
     }
 
     async fn accept_entries(

@@ -70,6 +70,8 @@ struct Tables {
     invitations: BTreeMap<(AppId, String), Invitation>,
     /// The open invitation of each identifier.
     open_invitations: HashMap<(AppId, AccessKey), String>,
+    /// Accepted invitations not counted on their inviter yet.
+    to_count: std::collections::BTreeSet<(AppId, String)>,
 }
 
 impl MemoryStore {
@@ -151,6 +153,7 @@ impl MemoryStore {
                 .iter()
                 .map(|(k, id)| format!("open invitation {k:?} {id}")),
         );
+        lines.extend(tables.to_count.iter().map(|k| format!("to count {k:?}")));
         lines.extend(
             tables
                 .apps

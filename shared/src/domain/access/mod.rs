@@ -8,9 +8,11 @@ pub mod allowlist;
 pub mod invitations;
 pub mod settings;
 
+use crate::clock;
+use crate::domain::retry::{Next, retrying};
 use crate::model::access::{self, AccessKey, Invitation, Onboarding};
 use crate::model::validation::FieldError;
-use crate::model::{AppId, User};
+use crate::model::{AppId, User, UserId};
 use crate::ports::StoreError;
 use crate::ports::access::{AccessStore, Admission, AdmissionRead, Claim};
 
@@ -69,24 +71,34 @@ pub async fn read_for<S: AccessStore>(
 
 /// Decides the admission of a new `user` written at `at`: refused if the app requires an
 /// allowlist match it lacks; else the entries to accept and the invitation to claim (the
-/// earliest open one naming any of its identifiers; counted on the inviter unless
-/// `inviter_gone`).
-pub fn admit_new(
-    read: &AdmissionRead,
-    keys: &[AccessKey],
-    at: &str,
-    inviter_gone: bool,
-) -> Result<Admitted, Refusal> {
+/// earliest open one naming any of its identifiers).
+pub fn admit_new(read: &AdmissionRead, keys: &[AccessKey], at: &str) -> Result<Admitted, Refusal> {
     let on_allowlist = !read.entries.is_empty();
-    if read.settings.allowlist_required && !on_allowlist {
+    let required = read.settings.allowlist_required;
+    if required && !on_allowlist {
         return Err(Refusal::NotAllowlisted);
     }
     let accept = unaccepted(read);
-    let claim = earliest_claim(read, keys, at, inviter_gone);
+    // When the allowlist admits the user, the entries that do must still exist as it is
+    // written (those it accepts are conditioned already).
+    let hold = if required {
+        read.entries
+            .iter()
+            .filter(|entry| entry.accepted_at.is_some())
+            .map(|entry| entry.id.clone())
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let claim = earliest_claim(read, keys, at, None);
     let onboarding = claim.as_ref().map(onboarding_of);
     Ok(Admitted {
         on_allowlist,
-        admission: Admission { accept, claim },
+        admission: Admission {
+            accept,
+            hold,
+            claim,
+        },
         onboarding,
     })
 }
@@ -98,13 +110,11 @@ pub fn claim_for_existing(
     user: &User,
     keys: &[AccessKey],
     at: &str,
-    inviter_gone: bool,
 ) -> Option<Claim> {
     if user.onboarding.is_some() {
         return None;
     }
-    earliest_claim(read, keys, at, inviter_gone)
-        .filter(|claim| claim.invitation.invited_by != Some(user.id))
+    earliest_claim(read, keys, at, Some(user.id))
 }
 
 /// What the user record shows of a claim.
@@ -143,14 +153,16 @@ fn unaccepted(read: &AdmissionRead) -> Vec<String> {
         .collect()
 }
 
+/// The earliest open invitation naming one of `keys` (not one `claimant` made itself).
 fn earliest_claim(
     read: &AdmissionRead,
     keys: &[AccessKey],
     at: &str,
-    inviter_gone: bool,
+    claimant: Option<UserId>,
 ) -> Option<Claim> {
     read.invitations
         .iter()
+        .filter(|invitation| claimant.is_none() || invitation.invited_by != claimant)
         .filter_map(|invitation| {
             let key = invitation.key()?;
             keys.contains(&key).then_some((invitation, key))
@@ -160,6 +172,54 @@ fn earliest_claim(
             invitation: invitation.clone(),
             key,
             at: at.to_owned(),
-            count_on: invitation.invited_by.filter(|_| !inviter_gone),
         })
 }
+
+/// Counts a committed claim on its inviter, retrying a conflict (a popular inviter's item is
+/// written by each of its invitees' counts) a bounded number of times. A count still not made
+/// is left to the event publisher, which counts every claim its stream records carry, and to
+/// [`settle_counts`]: the invitee's request does not fail for it.
+pub async fn count_after_claim<S: AccessStore>(store: &S, app: &AppId, claim: &Claim) {
+    let Some(inviter) = claim.invitation.invited_by else {
+        return;
+    };
+    let id = claim.invitation.id.as_str();
+    let counted = retrying(COUNT_ATTEMPTS, (), |_| async move {
+        match store.count_claim(app, id, inviter, &claim.at).await {
+            Ok(_) => Ok(Next::Done(())),
+            Err(StoreError::Unavailable(_)) => Ok(Next::BackOff),
+            Err(_) => Err(()),
+        }
+    })
+    .await;
+    if counted.is_err() {
+        tracing::warn!(
+            invitation = claim.invitation.id.as_str(),
+            "the claim's count is left to the event publisher"
+        );
+    }
+}
+
+/// Counts every accepted invitation of the app not counted yet; returns how many it counted.
+pub async fn settle_counts<S: AccessStore>(store: &S, app: &AppId) -> Result<usize, StoreError> {
+    let mut counted = 0;
+    loop {
+        let waiting = store.uncounted_claims(app, 100).await?;
+        if waiting.is_empty() {
+            return Ok(counted);
+        }
+        for invitation in &waiting {
+            // Only invitations a user made wait for a count.
+            let Some(inviter) = invitation.invited_by else {
+                continue;
+            };
+            let at = clock::now_rfc3339();
+            if store.count_claim(app, &invitation.id, inviter, &at).await? {
+                counted += 1;
+            }
+        }
+    }
+}
+
+/// Attempts at a count before it is left to the event publisher.
+const COUNT_ATTEMPTS: u32 = 3;

@@ -30,7 +30,9 @@ pub async fn change_settings<S: AccessStore>(
     app: &AppId,
     change: &SettingsChange,
 ) -> Result<AppSettings, AccessError> {
-    let mut settings = get_settings(store, app).await?;
+    // The settings as declared: an app that declared no networks keeps the default, not a
+    // copy of it.
+    let mut settings = store.read_admission(app, &[]).await?.settings;
     if let Some(required) = change.allowlist_required {
         settings.allowlist_required = required;
     }
@@ -40,5 +42,6 @@ pub async fn change_settings<S: AccessStore>(
     if !store.put_settings(app, &settings).await? {
         return Err(AccessError::NotFound("app"));
     }
+    settings.networks = network::effective(&settings.networks);
     Ok(settings)
 }

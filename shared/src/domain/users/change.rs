@@ -6,8 +6,6 @@
 
 use serde_json::{Map, Value, json};
 
-use std::sync::atomic::{AtomicBool, Ordering};
-
 use super::create::retry_after;
 use super::{MAX_ATTEMPTS, UsersError, require_active, taken_fields};
 use crate::clock;
@@ -20,7 +18,7 @@ use crate::model::{
     AppId, ChainType, EmailAddress, Identifier, LinkedAccount, NewUser, User, UserId, UserStatus,
     Wallet, WalletAddress, WalletStatus,
 };
-use crate::ports::access::{AccessStore, Admission};
+use crate::ports::access::{AccessStore, Admission, Claim};
 use crate::ports::{StoreError, UserStore, WriteError};
 
 /// The `If-Match` precondition: the version the client last saw.
@@ -223,17 +221,21 @@ pub(super) trait Claims: Sync {
         app: &AppId,
         current: &User,
         updated: &User,
-        inviter_gone: bool,
     ) -> impl Future<Output = Result<Admission, StoreError>> + Send;
+
+    /// Counts a committed claim on its inviter.
+    fn count(&self, app: &AppId, claim: &Claim) -> impl Future<Output = ()> + Send;
 }
 
 /// Changes that claim nothing (a profile, a status, a wallet).
 struct NoClaims;
 
 impl Claims for NoClaims {
-    async fn claim(&self, _: &AppId, _: &User, _: &User, _: bool) -> Result<Admission, StoreError> {
+    async fn claim(&self, _: &AppId, _: &User, _: &User) -> Result<Admission, StoreError> {
         Ok(Admission::NONE)
     }
+
+    async fn count(&self, _: &AppId, _: &Claim) {}
 }
 
 /// Changes that claim the earliest open invitation of an identifier the user gains, if the
@@ -246,7 +248,6 @@ impl<S: AccessStore> Claims for InvitationClaims<'_, S> {
         app: &AppId,
         current: &User,
         updated: &User,
-        inviter_gone: bool,
     ) -> Result<Admission, StoreError> {
         let held = access_model::keys_of(current);
         let gained: Vec<AccessKey> = access_model::keys_of(updated)
@@ -257,12 +258,15 @@ impl<S: AccessStore> Claims for InvitationClaims<'_, S> {
             return Ok(Admission::NONE);
         }
         let read = self.0.read_admission(app, &gained).await?;
-        let claim =
-            access::claim_for_existing(&read, updated, &gained, &updated.updated_at, inviter_gone);
+        let claim = access::claim_for_existing(&read, updated, &gained, &updated.updated_at);
         Ok(Admission {
-            accept: Vec::new(),
             claim,
+            ..Admission::NONE
         })
+    }
+
+    async fn count(&self, app: &AppId, claim: &Claim) {
+        access::count_after_claim(self.0, app, claim).await;
     }
 }
 
@@ -282,7 +286,6 @@ where
 {
     let id = UserId::parse(id).ok_or(UsersError::NotFound)?;
     let change = &change;
-    let inviter_gone = &AtomicBool::new(false);
     retrying(MAX_ATTEMPTS, UsersError::Contention, |_| async move {
         let current = store.get_user(app, id).await?.ok_or(UsersError::NotFound)?;
         if let Precondition::Version(version) = precondition
@@ -305,14 +308,7 @@ where
                 account.linked_at = Some(updated.updated_at.clone());
             }
         }
-        let admission = claims
-            .claim(
-                app,
-                &current,
-                &updated,
-                inviter_gone.load(Ordering::Relaxed),
-            )
-            .await?;
+        let admission = claims.claim(app, &current, &updated).await?;
         if let Some(claim) = &admission.claim {
             updated.onboarding = Some(access::onboarding_of(claim));
         }
@@ -329,12 +325,17 @@ where
             )
             .await
         {
-            Ok(()) => Ok(Next::Done((updated, true))),
+            Ok(()) => {
+                if let Some(claim) = &admission.claim {
+                    claims.count(app, claim).await;
+                }
+                Ok(Next::Done((updated, true)))
+            }
             Err(WriteError::Taken(taken)) => Err(taken_fields(&claim, taken)),
             Err(WriteError::Stale) if precondition != Precondition::None => {
                 Err(UsersError::PreconditionFailed)
             }
-            Err(error) => retry_after(error, inviter_gone),
+            Err(error) => retry_after(error),
         }
     })
     .await

@@ -2,8 +2,6 @@
 //! allowlist, an open invitation to claim): one batched read, then one transaction that writes
 //! the user, its guards and its admission together.
 
-use std::sync::atomic::{AtomicBool, Ordering};
-
 use super::{MAX_ATTEMPTS, UsersError, taken_fields};
 use crate::clock;
 use crate::domain::access::{self, Admitted, Refusal};
@@ -25,18 +23,22 @@ pub async fn create_user<S: UserStore + AccessStore>(
     let base = &new_user_record(request);
     let fields = &request.identifiers();
     let identifiers = &identifiers_of(fields);
-    let inviter_gone = &AtomicBool::new(false);
     retrying(MAX_ATTEMPTS, UsersError::Contention, |_| async move {
         let (keys, read) = access::read_for(store, app, base).await?;
         let base = &with_default_wallets(base, request, &read);
-        let (user, admitted) = admitted_user(base, &read, &keys, inviter_gone)?;
+        let (user, admitted) = admitted_user(base, &read, &keys)?;
         match store
             .insert_user(app, &user, identifiers, &admitted.admission)
             .await
         {
-            Ok(()) => Ok(Next::Done(user)),
+            Ok(()) => {
+                if let Some(claim) = &admitted.admission.claim {
+                    access::count_after_claim(store, app, claim).await;
+                }
+                Ok(Next::Done(user))
+            }
             Err(WriteError::Taken(taken)) => Err(taken_fields(fields, taken)),
-            Err(error) => retry_after(error, inviter_gone),
+            Err(error) => retry_after(error),
         }
     })
     .await
@@ -67,7 +69,6 @@ pub async fn find_or_create_user<S: UserStore + AccessStore>(
     let fields = &request.identifiers();
     let identifiers = &identifiers_of(fields);
     let base = &new_user_record(request);
-    let inviter_gone = &AtomicBool::new(false);
     retrying(MAX_ATTEMPTS, UsersError::Contention, |_| async move {
         // The admission is read with the guards, in one batch: a create needs it, and a found
         // user's allowlist match is read from it.
@@ -86,20 +87,25 @@ pub async fn find_or_create_user<S: UserStore + AccessStore>(
         match distinct.as_slice() {
             [] => {
                 let base = &with_default_wallets(base, request, &read);
-                let (user, admitted) = admitted_user(base, &read, &keys, inviter_gone)?;
+                let (user, admitted) = admitted_user(base, &read, &keys)?;
                 commit::note_on_allowlist(admitted.on_allowlist);
                 match store
                     .insert_user(app, &user, identifiers, &admitted.admission)
                     .await
                 {
-                    Ok(()) => Ok(Next::Done(FoundOrCreated {
-                        user,
-                        created: true,
-                        on_allowlist: admitted.on_allowlist,
-                    })),
+                    Ok(()) => {
+                        if let Some(claim) = &admitted.admission.claim {
+                            access::count_after_claim(store, app, claim).await;
+                        }
+                        Ok(Next::Done(FoundOrCreated {
+                            user,
+                            created: true,
+                            on_allowlist: admitted.on_allowlist,
+                        }))
+                    }
                     // Someone else claimed an identifier since we read: read again to find them.
                     Err(WriteError::Taken(_)) => Ok(Next::ReadAgain),
-                    Err(error) => retry_after(error, inviter_gone),
+                    Err(error) => retry_after(error),
                 }
             }
             // The owner may have been deleted between the two reads: then look again.
@@ -175,15 +181,9 @@ fn admitted_user(
     base: &User,
     read: &AdmissionRead,
     keys: &[AccessKey],
-    inviter_gone: &AtomicBool,
 ) -> Result<(User, Admitted), UsersError> {
-    let admitted = access::admit_new(
-        read,
-        keys,
-        &base.created_at,
-        inviter_gone.load(Ordering::Relaxed),
-    )
-    .map_err(|Refusal::NotAllowlisted| UsersError::NotAllowlisted)?;
+    let admitted = access::admit_new(read, keys, &base.created_at)
+        .map_err(|Refusal::NotAllowlisted| UsersError::NotAllowlisted)?;
     let user = User {
         onboarding: admitted.onboarding.clone(),
         ..base.clone()
@@ -191,20 +191,13 @@ fn admitted_user(
     Ok((user, admitted))
 }
 
-/// What a failed write of a new user leads to, besides a taken identifier.
-pub(super) fn retry_after<T>(
-    error: WriteError,
-    inviter_gone: &AtomicBool,
-) -> Result<Next<T>, UsersError> {
+/// What a failed write of a user leads to, besides a taken identifier.
+pub(super) fn retry_after<T>(error: WriteError) -> Result<Next<T>, UsersError> {
     match error {
         WriteError::Contention | WriteError::Stale => Ok(Next::BackOff),
         // An invitation was claimed or revoked, or an entry removed, since the read.
         WriteError::AdmissionChanged => Ok(Next::ReadAgain),
         // The invitation is still claimed; there is no one left to count it on.
-        WriteError::InviterGone => {
-            inviter_gone.store(true, Ordering::Relaxed);
-            Ok(Next::ReadAgain)
-        }
         WriteError::Taken(_) => Ok(Next::ReadAgain),
         WriteError::Store(error) => Err(error.into()),
     }

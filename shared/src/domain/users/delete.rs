@@ -31,13 +31,10 @@ pub async fn delete_user<S: UserStore>(
         {
             Ok(()) => Ok(Next::Done(())),
             // The user changed since we read it: delete what it is now.
-            // (A deletion commits no admission: the last two do not happen.)
-            Err(
-                WriteError::Stale
-                | WriteError::Contention
-                | WriteError::AdmissionChanged
-                | WriteError::InviterGone,
-            ) => Ok(Next::BackOff),
+            // (A deletion commits no admission: the last does not happen.)
+            Err(WriteError::Stale | WriteError::Contention | WriteError::AdmissionChanged) => {
+                Ok(Next::BackOff)
+            }
             Err(WriteError::Taken(_)) => Err(StoreError::Corrupt(
                 format!("user {id} holds a guard it does not own").into(),
             )

@@ -14,8 +14,10 @@ use tokio::sync::Mutex;
 use super::delivery::DeliveryJob;
 use super::endpoint::Endpoint;
 use crate::domain::events::{UserEvent, events_of};
-use crate::model::AppId;
 use crate::model::change::ChangeRecord;
+use crate::model::event::EventType;
+use crate::model::{AppId, UserId};
+use crate::ports::access::AccessStore;
 use crate::ports::publisher::EventPublisher;
 use crate::ports::queue::DeliveryQueue;
 use crate::ports::{StoreError, WebhookStore};
@@ -32,7 +34,7 @@ pub async fn process_batch<S, P, Q>(
     batch: &[ChangeRecord],
 ) -> Vec<String>
 where
-    S: WebhookStore,
+    S: WebhookStore + AccessStore,
     P: EventPublisher,
     Q: DeliveryQueue,
 {
@@ -57,6 +59,14 @@ where
     failed.into_iter().flatten().collect()
 }
 
+/// The invitation and inviter of an `invitation.accepted` event's data, if a user invited.
+fn claim_of(data: &serde_json::Value) -> Option<(String, UserId)> {
+    let onboarding = data.get("onboarding")?;
+    let invitation = onboarding.get("invitation_id")?.as_str()?.to_owned();
+    let inviter = UserId::parse(onboarding.get("invited_by")?.as_str()?)?;
+    Some((invitation, inviter))
+}
+
 /// The records of one item, in order; on the first failure, it and the rest are reported.
 async fn process_user<S, P, Q>(
     store: &S,
@@ -66,7 +76,7 @@ async fn process_user<S, P, Q>(
     records: Vec<&ChangeRecord>,
 ) -> Vec<String>
 where
-    S: WebhookStore,
+    S: WebhookStore + AccessStore,
     P: EventPublisher,
     Q: DeliveryQueue,
 {
@@ -102,13 +112,24 @@ async fn process_record<S, P, Q>(
     record: &ChangeRecord,
 ) -> Result<(), FanoutError>
 where
-    S: WebhookStore,
+    S: WebhookStore + AccessStore,
     P: EventPublisher,
     Q: DeliveryQueue,
 {
     let events = events_of(record).map_err(|poison| FanoutError::Poison(poison.reason))?;
     if events.is_empty() {
         return Ok(());
+    }
+    // The outbox counts every claim on its inviter, once: a count the invitee's request could
+    // not make (its inviter's item busy) is made here, or the record is retried.
+    for UserEvent { event, .. } in &events {
+        if event.event_type == EventType::InvitationAccepted
+            && let Some((invitation, inviter)) = claim_of(&event.data)
+        {
+            store
+                .count_claim(&event.app_id, &invitation, inviter, &event.created_at)
+                .await?;
+        }
     }
     for event in &events {
         store.put_event(event).await?;
