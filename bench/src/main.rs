@@ -54,6 +54,12 @@ async fn main() {
         "{:<10} {:<52} {:>22}  target",
         "group", "measure", "median / p99"
     );
+    // `--overhead`: only each route's handler overhead and capacity (a few minutes, no
+    // function binaries needed), e.g. after changing a route. Writes nothing.
+    if args.iter().any(|arg| arg == "--overhead") {
+        overhead::run(&mut report, if quick { 10 } else { 300 }).await;
+        return;
+    }
     cold_start::run(
         &mut report,
         if quick { 2 } else { 15 },
