@@ -20,7 +20,7 @@ use super::users::GuardItem;
 use super::{DynamoStore, Item};
 use crate::adapters::dynamo::keys::{self, PK, SK};
 use crate::model::access::{self, AccessKey, AccessKind, AllowEntry, Invitation, InvitationStatus};
-use crate::model::api_key::{AppRecord, AppSettings};
+use crate::model::api_key::AppSettings;
 use crate::model::{AppId, Identifier, UserId};
 use crate::ports::StoreError;
 use crate::ports::access::{AccessStore, Admission, AdmissionRead, InviteConflict, RevokeConflict};
@@ -60,11 +60,11 @@ struct OpenInvitationItem {
     invitation: Invitation,
 }
 
-/// The app item's settings (the rest of it is the admin's).
+/// The app item's settings (the rest of it is the admin's, and is not decoded).
 #[derive(Deserialize)]
 struct AppSettingsItem {
-    #[serde(flatten)]
-    app: AppRecord,
+    #[serde(default)]
+    settings: AppSettings,
 }
 
 fn key_of(pk: String, sk: &str) -> HashMap<String, AttributeValue> {
@@ -275,7 +275,7 @@ impl AccessStore for DynamoStore {
                     }
                 }
                 Some(AttributeValue::S(entity)) if entity == "app" => {
-                    read.settings = from_item::<AppSettingsItem>(item)?.app.settings;
+                    read.settings = from_item::<AppSettingsItem>(item)?.settings;
                 }
                 Some(AttributeValue::S(entity)) if entity == "allow_entry" => {
                     read.entries.push(from_item::<AllowItem>(item)?.entry);

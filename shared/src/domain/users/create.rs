@@ -25,8 +25,7 @@ pub async fn create_user<S: UserStore + AccessStore>(
     let identifiers = &identifiers_of(fields);
     retrying(MAX_ATTEMPTS, UsersError::Contention, |_| async move {
         let (keys, read) = access::read_for(store, app, base).await?;
-        let base = &with_default_wallets(base, request, &read);
-        let (user, admitted) = admitted_user(base, &read, &keys)?;
+        let (user, admitted) = admitted_user(base, request, &read, &keys)?;
         match store
             .insert_user(app, &user, identifiers, &admitted.admission)
             .await
@@ -86,8 +85,7 @@ pub async fn find_or_create_user<S: UserStore + AccessStore>(
         distinct.dedup();
         match distinct.as_slice() {
             [] => {
-                let base = &with_default_wallets(base, request, &read);
-                let (user, admitted) = admitted_user(base, &read, &keys)?;
+                let (user, admitted) = admitted_user(base, request, &read, &keys)?;
                 commit::note_on_allowlist(admitted.on_allowlist);
                 match store
                     .insert_user(app, &user, identifiers, &admitted.admission)
@@ -160,34 +158,26 @@ async fn found_on_allowlist<S: AccessStore>(
     Ok(on_allowlist)
 }
 
-/// The user with one wallet per chain type of the app's networks, if the request did not say
-/// which wallets it wants.
-fn with_default_wallets(base: &User, request: &NewUser, read: &AdmissionRead) -> User {
-    if request.wallets_given {
-        return base.clone();
-    }
-    let networks = network::effective(&read.settings.networks);
-    User {
-        wallets: network::chain_types(&networks)
-            .into_iter()
-            .map(Wallet::pending)
-            .collect(),
-        ..base.clone()
-    }
-}
-
-/// The new user as admitted: refused, or with its onboarding and what its write commits.
+/// The new user as admitted: refused, or with its onboarding and what its write commits,
+/// and one wallet per chain type of the app's networks if the request did not name its
+/// wallets.
 fn admitted_user(
     base: &User,
+    request: &NewUser,
     read: &AdmissionRead,
     keys: &[AccessKey],
 ) -> Result<(User, Admitted), UsersError> {
     let admitted = access::admit_new(read, keys, &base.created_at)
         .map_err(|Refusal::NotAllowlisted| UsersError::NotAllowlisted)?;
-    let user = User {
-        onboarding: admitted.onboarding.clone(),
-        ..base.clone()
-    };
+    let mut user = base.clone();
+    user.onboarding = admitted.onboarding.clone();
+    if !request.wallets_given {
+        let networks = network::effective(&read.settings.networks);
+        user.wallets = network::chain_types(&networks)
+            .into_iter()
+            .map(Wallet::pending)
+            .collect();
+    }
     Ok((user, admitted))
 }
 
