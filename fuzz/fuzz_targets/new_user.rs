@@ -31,14 +31,18 @@ fn as_body(user: &NewUser) -> Value {
         .iter()
         .map(|chain| json!({"chain_type": chain}))
         .collect();
-    json!({
+    let mut body = json!({
         "external_id": user.external_id,
         "email": user.email.as_ref().map(|email| email.as_str()),
         "username": user.username,
         "linked_accounts": user.linked_accounts,
         "custom_metadata": user.custom_metadata,
-        "wallets": wallets,
-    })
+    });
+    // Wallets named, or left to the app's networks: the body says which, as the request did.
+    if user.wallets_given {
+        body["wallets"] = Value::Array(wallets);
+    }
+    body
 }
 
 fuzz_target!(|data: &[u8]| {
