@@ -26,16 +26,8 @@ pub async fn create_user<S: UserStore + AccessStore>(
     retrying(MAX_ATTEMPTS, UsersError::Contention, |_| async move {
         let (keys, read) = access::read_for(store, app, base).await?;
         let (user, admitted) = admitted_user(base, request, &read, &keys)?;
-        match store
-            .insert_user(app, &user, identifiers, &admitted.admission)
-            .await
-        {
-            Ok(()) => {
-                if let Some(claim) = &admitted.admission.claim {
-                    access::count_after_claim(store, app, claim).await;
-                }
-                Ok(Next::Done(user))
-            }
+        match insert_admitted(store, app, &user, identifiers, &admitted).await {
+            Ok(()) => Ok(Next::Done(user)),
             Err(WriteError::Taken(taken)) => Err(taken_fields(fields, taken)),
             Err(error) => retry_after(error),
         }
@@ -87,20 +79,12 @@ pub async fn find_or_create_user<S: UserStore + AccessStore>(
             [] => {
                 let (user, admitted) = admitted_user(base, request, &read, &keys)?;
                 commit::note_on_allowlist(admitted.on_allowlist);
-                match store
-                    .insert_user(app, &user, identifiers, &admitted.admission)
-                    .await
-                {
-                    Ok(()) => {
-                        if let Some(claim) = &admitted.admission.claim {
-                            access::count_after_claim(store, app, claim).await;
-                        }
-                        Ok(Next::Done(FoundOrCreated {
-                            user,
-                            created: true,
-                            on_allowlist: admitted.on_allowlist,
-                        }))
-                    }
+                match insert_admitted(store, app, &user, identifiers, &admitted).await {
+                    Ok(()) => Ok(Next::Done(FoundOrCreated {
+                        user,
+                        created: true,
+                        on_allowlist: admitted.on_allowlist,
+                    })),
                     // Someone else claimed an identifier since we read: read again to find them.
                     Err(WriteError::Taken(_)) => Ok(Next::ReadAgain),
                     Err(error) => retry_after(error),
@@ -179,6 +163,23 @@ fn admitted_user(
             .collect();
     }
     Ok((user, admitted))
+}
+
+/// Writes a new user with its admission, then counts its claim (if any) on the inviter.
+async fn insert_admitted<S: UserStore + AccessStore>(
+    store: &S,
+    app: &AppId,
+    user: &User,
+    identifiers: &[Identifier],
+    admitted: &Admitted,
+) -> Result<(), WriteError> {
+    store
+        .insert_user(app, user, identifiers, &admitted.admission)
+        .await?;
+    if let Some(claim) = &admitted.admission.claim {
+        access::count_after_claim(store, app, claim).await;
+    }
+    Ok(())
 }
 
 /// What a failed write of a user leads to, besides a taken identifier.
