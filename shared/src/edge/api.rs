@@ -175,6 +175,51 @@ pub fn path_param(request: &Request, name: &str) -> Option<String> {
 
 pub use crate::ports::idempotency::Rendered;
 
+/// How an API surface writes its answers: the native envelope, or a dialect of another
+/// service's API (which only translates). Idempotency replays and committed successes are
+/// rendered through it, so a retry gets the dialect's bytes back.
+pub trait Envelope: Sync {
+    /// A success as sent.
+    fn render(&self, reply: &Reply) -> Rendered;
+    /// A failure's status and body, as sent.
+    fn failure(&self, request_id: &str, error: &ApiError) -> Rendered;
+    /// The request header that carries an idempotency key.
+    fn idempotency_header(&self) -> &'static str {
+        crate::edge::idempotency::HEADER
+    }
+    /// The scheme a 401 names in `WWW-Authenticate`.
+    fn auth_scheme(&self) -> &'static str {
+        "Bearer"
+    }
+}
+
+/// This API's own envelope: `{"success":true,"data":…}` and the error object.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Native;
+
+impl Envelope for Native {
+    fn render(&self, reply: &Reply) -> Rendered {
+        render(reply)
+    }
+
+    fn failure(&self, request_id: &str, error: &ApiError) -> Rendered {
+        let body = json!({
+            "success": false,
+            "error": {
+                "code": error.code(),
+                "message": error.to_string(),
+                "details": error.details(),
+                "request_id": request_id,
+            }
+        });
+        Rendered {
+            status: error.status().as_u16(),
+            body: body.to_string(),
+            etag: None,
+        }
+    }
+}
+
 /// Renders a success as the envelope's text.
 pub fn render(reply: &Reply) -> Rendered {
     let body = if reply.status == StatusCode::NO_CONTENT {
@@ -219,32 +264,26 @@ pub fn rendered_response(request_id: &str, rendered: &Rendered) -> Response<Body
 
 /// Renders an outcome as the envelope.
 pub fn respond(request_id: &str, outcome: Result<Reply, ApiError>) -> Response<Body> {
-    match outcome {
-        Ok(reply) => rendered_response(request_id, &render(&reply)),
-        Err(error) => error_response(request_id, &error),
-    }
+    respond_in(&Native, request_id, outcome)
 }
 
 /// Renders a failure as the envelope, with `Allow` on 405 and `Retry-After` on 503. A
 /// server-side failure's cause is logged here, once, with its whole chain.
 pub fn error_response(request_id: &str, error: &ApiError) -> Response<Body> {
+    error_response_in(&Native, request_id, error)
+}
+
+/// Renders a failure in `envelope`'s words, with the headers every surface sends: `Allow` on
+/// 405, `Retry-After` on 503, `WWW-Authenticate` on 401. The cause is logged here, once.
+pub fn error_response_in<E: Envelope + ?Sized>(
+    envelope: &E,
+    request_id: &str,
+    error: &ApiError,
+) -> Response<Body> {
     if let Some(cause) = error.cause() {
         tracing::error!(request_id, code = error.code(), error = %fault::chain(cause), "request failed");
     }
-    let body = json!({
-        "success": false,
-        "error": {
-            "code": error.code(),
-            "message": error.to_string(),
-            "details": error.details(),
-            "request_id": request_id,
-        }
-    });
-    let rendered = Rendered {
-        status: error.status().as_u16(),
-        body: body.to_string(),
-        etag: None,
-    };
+    let rendered = envelope.failure(request_id, error);
     let mut response = rendered_response(request_id, &rendered);
     let headers = response.headers_mut();
     match error {
@@ -260,11 +299,26 @@ pub fn error_response(request_id: &str, error: &ApiError) -> Response<Body> {
             headers.insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_secs));
         }
         ApiError::Unauthorized => {
-            headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            headers.insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static(envelope.auth_scheme()),
+            );
         }
         _ => {}
     }
     response
+}
+
+/// Renders an outcome in `envelope`'s words.
+pub fn respond_in<E: Envelope + ?Sized>(
+    envelope: &E,
+    request_id: &str,
+    outcome: Result<Reply, ApiError>,
+) -> Response<Body> {
+    match outcome {
+        Ok(reply) => rendered_response(request_id, &envelope.render(&reply)),
+        Err(error) => error_response_in(envelope, request_id, &error),
+    }
 }
 
 /// The ETag of a user version.

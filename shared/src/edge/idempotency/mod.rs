@@ -27,7 +27,7 @@ use http::HeaderValue;
 use lambda_http::{Body, Request, Response};
 use sha2::{Digest, Sha256};
 
-use crate::edge::api::{self, Reply};
+use crate::edge::api::{self, Envelope, Reply};
 use crate::edge::error::ApiError;
 use crate::model::AppId;
 use crate::model::validation::FieldError;
@@ -60,7 +60,15 @@ pub const WAIT_FOR_FIRST: Duration = Duration::from_secs(3);
 pub fn on_commit(
     reply: impl Fn(&crate::model::User) -> Reply + Send + Sync + 'static,
 ) -> commit::OnCommit {
-    commit::OnCommit::Reply(Box::new(move |user, _| api::render(&reply(user))))
+    on_commit_noted_in(&api::Native, move |user, _| reply(user))
+}
+
+/// As [`on_commit`], rendered in `envelope`'s words.
+pub fn on_commit_in<E: Envelope>(
+    envelope: &'static E,
+    reply: impl Fn(&crate::model::User) -> Reply + Send + Sync + 'static,
+) -> commit::OnCommit {
+    on_commit_noted_in(envelope, move |user, _| reply(user))
 }
 
 /// As [`on_commit`], for a success that also shows what the operation noted
@@ -68,19 +76,32 @@ pub fn on_commit(
 pub fn on_commit_noted(
     reply: impl Fn(&crate::model::User, &commit::Notes) -> Reply + Send + Sync + 'static,
 ) -> commit::OnCommit {
+    on_commit_noted_in(&api::Native, reply)
+}
+
+/// As [`on_commit_noted`], rendered in `envelope`'s words.
+pub fn on_commit_noted_in<E: Envelope>(
+    envelope: &'static E,
+    reply: impl Fn(&crate::model::User, &commit::Notes) -> Reply + Send + Sync + 'static,
+) -> commit::OnCommit {
     commit::OnCommit::Reply(Box::new(move |user, notes| {
-        api::render(&reply(user, notes))
+        envelope.render(&reply(user, notes))
     }))
 }
 
 /// The request's key: `None` without the header, a 400 for a malformed one.
 pub fn key_of(request: &Request) -> Result<Option<String>, ApiError> {
-    let Some(value) = request.headers().get(HEADER) else {
+    key_in(request, HEADER)
+}
+
+/// The key in `header` (a dialect's own name for it).
+fn key_in(request: &Request, header: &'static str) -> Result<Option<String>, ApiError> {
+    let Some(value) = request.headers().get(header) else {
         return Ok(None);
     };
     let invalid = || {
         ApiError::Validation(vec![FieldError::new(
-            "Idempotency-Key",
+            header,
             format!("must be 1 to {MAX_KEY_CHARS} visible ASCII characters"),
         )])
     };
@@ -125,10 +146,39 @@ where
     F: FnOnce() -> Fut,
     Fut: Future<Output = Result<Reply, ApiError>>,
 {
-    let key = match key_of(request) {
+    run_in(
+        &api::Native,
+        store,
+        app,
+        request,
+        request_id,
+        on_commit,
+        operation,
+    )
+    .await
+}
+
+/// As [`run`], for a surface that answers in `envelope`'s words (and may name the key's header
+/// otherwise).
+pub async fn run_in<E, S, F, Fut>(
+    envelope: &E,
+    store: &S,
+    app: &AppId,
+    request: &Request,
+    request_id: &str,
+    on_commit: commit::OnCommit,
+    operation: F,
+) -> Response<Body>
+where
+    E: Envelope,
+    S: IdempotencyStore,
+    F: FnOnce() -> Fut,
+    Fut: Future<Output = Result<Reply, ApiError>>,
+{
+    let key = match key_in(request, envelope.idempotency_header()) {
         Ok(Some(key)) => key,
-        Ok(None) => return api::respond(request_id, operation().await),
-        Err(error) => return api::error_response(request_id, &error),
+        Ok(None) => return api::respond_in(envelope, request_id, operation().await),
+        Err(error) => return api::error_response_in(envelope, request_id, &error),
     };
     let fingerprint = fingerprint(request);
     let token = uuid::Uuid::new_v4().to_string();
@@ -157,13 +207,13 @@ where
                     committed: Mutex::new(None),
                     notes: Mutex::new(commit::Notes::default()),
                 });
-                return run_claimed(store, in_flight, request_id, operation).await;
+                return run_claimed(envelope, store, in_flight, request_id, operation).await;
             }
             Ok(Claim::Held(held)) => held,
-            Err(error) => return api::error_response(request_id, &ApiError::from(error)),
+            Err(error) => return api::error_response_in(envelope, request_id, &ApiError::from(error)),
         };
         if held.fingerprint != fingerprint {
-            return api::error_response(request_id, &ApiError::IdempotencyKeyReused);
+            return api::error_response_in(envelope, request_id, &ApiError::IdempotencyKeyReused);
         }
         if let (KeyState::Completed, Some(status), Some(body)) =
             (held.state, held.status, held.body)
@@ -176,19 +226,25 @@ where
             return replay(request_id, &rendered);
         }
         if waiting_since.elapsed() >= WAIT_FOR_FIRST {
-            return api::error_response(request_id, &ApiError::IdempotencyKeyInProgress);
+            return api::error_response_in(
+                envelope,
+                request_id,
+                &ApiError::IdempotencyKeyInProgress,
+            );
         }
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
 }
 
-async fn run_claimed<S, F, Fut>(
+async fn run_claimed<E, S, F, Fut>(
+    envelope: &E,
     store: &S,
     in_flight: Arc<commit::InFlight>,
     request_id: &str,
     operation: F,
 ) -> Response<Body>
 where
+    E: Envelope,
     S: IdempotencyStore,
     F: FnOnce() -> Fut,
     Fut: Future<Output = Result<Reply, ApiError>>,
@@ -206,12 +262,12 @@ where
     }
     let (response, rendered, remembered) = match outcome {
         Ok(reply) => {
-            let rendered = api::render(&reply);
+            let rendered = envelope.render(&reply);
             let response = api::rendered_response(request_id, &rendered);
             (response, rendered, !reply.transient)
         }
         Err(error) => {
-            let response = api::error_response(request_id, &error);
+            let response = api::error_response_in(envelope, request_id, &error);
             let rendered = Rendered {
                 status: response.status().as_u16(),
                 body: String::from_utf8_lossy(response.body().as_ref()).into_owned(),
