@@ -143,14 +143,16 @@ fn layer(module: &str) -> &str {
 }
 
 /// What each layer may import besides itself. Imports point down only: model <- ports <-
-/// domain <- adapters and edge; `config` wires adapters for the functions; `clock`,
+/// domain <- adapters and edge; a dialect is an edge of another service's API, built on the
+/// native edge's parts (auth, envelope, idempotency) and never imported by it; `config` wires adapters for the functions; `clock`,
 /// `telemetry` and `tls` are the platform every layer may use.
-const MAY_IMPORT: [(&str, &[&str]); 10] = [
+const MAY_IMPORT: [(&str, &[&str]); 11] = [
     ("model", &["clock"]),
     ("ports", &["model", "clock"]),
     ("domain", &["model", "ports", "clock"]),
     ("adapters", &["model", "ports", "domain", "clock", "tls"]),
     ("edge", &["model", "ports", "domain", "clock"]),
+    ("dialects", &["model", "ports", "domain", "edge", "clock"]),
     ("config", &["model", "ports", "adapters", "tls"]),
     ("clock", &[]),
     ("telemetry", &[]),

@@ -7,6 +7,7 @@
 pub mod adapters;
 pub mod clock;
 pub mod config;
+pub mod dialects;
 pub mod domain;
 pub mod edge;
 pub mod model;

@@ -1,8 +1,10 @@
 //! App administration: creating apps and issuing, listing and revoking their API keys.
 
 use crate::clock;
-use crate::model::api_key::{self, AppRecord, IssueError, IssuedKey};
+use crate::domain::wallets::seal;
+use crate::model::api_key::{self, AppRecord, ClientSecret, IssueError, IssuedKey};
 use crate::model::{ApiKeyRecord, AppId};
+use crate::ports::sealer::{KeySealer, SealError};
 use crate::ports::{AppAdmin, StoreError};
 
 /// What went wrong administering apps.
@@ -14,13 +16,16 @@ pub enum AppsError {
     NoSuchKey { app_id: AppId, key_id: String },
     #[error(transparent)]
     Issue(#[from] IssueError),
+    #[error("sealing the client secret: {0}")]
+    Seal(#[from] SealError),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
 
 /// Creates an app named `name` with its first API key.
-pub async fn create_app<S: AppAdmin>(
+pub async fn create_app<S: AppAdmin, K: KeySealer>(
     store: &S,
+    sealer: &K,
     name: &str,
 ) -> Result<(AppRecord, IssuedKey), AppsError> {
     let app = AppRecord {
@@ -30,18 +35,51 @@ pub async fn create_app<S: AppAdmin>(
         settings: Default::default(),
     };
     store.create_app(&app).await?;
-    let key = issue_api_key(store, &app.app_id).await?;
+    let key = issue_api_key(store, sealer, &app.app_id).await?;
     Ok((app, key))
 }
 
-/// Issues another key for an existing app (several may be live at once, for rotation).
-pub async fn issue_api_key<S: AppAdmin>(store: &S, app_id: &AppId) -> Result<IssuedKey, AppsError> {
+/// Issues another key for an existing app (several may be live at once, for rotation), with
+/// its client secret sealed beside it.
+pub async fn issue_api_key<S: AppAdmin, K: KeySealer>(
+    store: &S,
+    sealer: &K,
+    app_id: &AppId,
+) -> Result<IssuedKey, AppsError> {
     if store.get_app(app_id).await?.is_none() {
         return Err(AppsError::NoSuchApp(app_id.clone()));
     }
-    let key = api_key::issue_key(app_id, &clock::now_rfc3339())?;
+    let mut key = api_key::issue_key(app_id, &clock::now_rfc3339())?;
+    let secret = ClientSecret::generate()?;
+    let aad = client_secret_aad(&key.record.key_id);
+    key.record.client_secret = Some(
+        sealer
+            .data_key()
+            .await?
+            .seal(secret.reveal().as_bytes(), &aad)?,
+    );
+    key.client_secret = Some(secret);
     store.add_api_key(&key.record).await?;
     Ok(key)
+}
+
+/// What binds a sealed client secret to its key.
+pub fn client_secret_aad(key_id: &str) -> Vec<u8> {
+    format!("wallet-users/v1/client-secret/{key_id}").into_bytes()
+}
+
+/// The client secret of a key, opened; `None` for a key issued without one.
+pub async fn open_client_secret<K: KeySealer>(
+    sealer: &K,
+    record: &ApiKeyRecord,
+) -> Result<Option<ClientSecret>, SealError> {
+    let Some(sealed) = &record.client_secret else {
+        return Ok(None);
+    };
+    let opened = seal::open(sealer, sealed, &client_secret_aad(&record.key_id)).await?;
+    ClientSecret::from_opened(&opened)
+        .map(Some)
+        .ok_or(SealError::Open)
 }
 
 /// Every key of an app, oldest first.

@@ -41,8 +41,29 @@ pub fn presented_key(headers: &HeaderMap) -> Result<&str, ApiError> {
 
 /// Authenticates a request: the app whose live key it presents.
 pub async fn authenticate<S: AppStore>(store: &S, headers: &HeaderMap) -> Result<AppId, ApiError> {
-    let token = presented_key(headers)?;
+    authenticate_key(store, presented_key(headers)?).await
+}
+
+/// The app whose live key `token` is (however the request carried it: a dialect reads it
+/// from its own header).
+pub async fn authenticate_key<S: AppStore>(store: &S, token: &str) -> Result<AppId, ApiError> {
     let key_id = key_id_of(token).ok_or(ApiError::Unauthorized)?;
+    let record = live_key(store, key_id).await?;
+    let matches: bool = hash_key(token)
+        .as_bytes()
+        .ct_eq(record.key_hash.as_bytes())
+        .into();
+    if matches {
+        note_use(store, &record).await;
+        Ok(record.app_id)
+    } else {
+        Err(ApiError::Unauthorized)
+    }
+}
+
+/// The record of the live key `key_id` (cached briefly), or 401 for an unknown or revoked
+/// one. The caller still has to check what the request proves against it.
+pub async fn live_key<S: AppStore>(store: &S, key_id: &str) -> Result<ApiKeyRecord, ApiError> {
     let now = std::time::Instant::now();
     let record = match cache::KEYS.get(key_id, now) {
         Some(record) => record,
@@ -56,16 +77,10 @@ pub async fn authenticate<S: AppStore>(store: &S, headers: &HeaderMap) -> Result
             record
         }
     };
-    let matches: bool = hash_key(token)
-        .as_bytes()
-        .ct_eq(record.key_hash.as_bytes())
-        .into();
-    if matches && record.revoked_at.is_none() {
-        note_use(store, &record).await;
-        Ok(record.app_id)
-    } else {
-        Err(ApiError::Unauthorized)
+    if record.revoked_at.is_some() {
+        return Err(ApiError::Unauthorized);
     }
+    Ok(record)
 }
 
 /// How stale a key's recorded last use may get before a request records it again.
@@ -73,7 +88,7 @@ const LAST_USE_RESOLUTION: time::Duration = time::Duration::HOUR;
 
 /// Records a key's use when the recorded one is over an hour old: one write per key per hour,
 /// not per request. Best effort: a failure here never fails the request.
-async fn note_use<S: AppStore>(store: &S, record: &ApiKeyRecord) {
+pub async fn note_use<S: AppStore>(store: &S, record: &ApiKeyRecord) {
     let now = time::OffsetDateTime::now_utc();
     let cutoff = crate::clock::format_rfc3339(now - LAST_USE_RESOLUTION);
     if record

@@ -261,29 +261,43 @@ pub fn of_request(request: &Request) -> Result<Resolved, ApiError> {
 /// Resolves `method` and `path` as API Gateway does: a literal segment beats a parameter.
 /// A known path with another method is 405 (naming the allowed ones); anything else is 404.
 pub fn resolve(method: &Method, path: &str) -> Result<Resolved, ApiError> {
+    let table: Vec<(Method, &'static str, Route)> = routes()
+        .into_iter()
+        .map(|spec| (spec.method, spec.path, spec.route))
+        .collect();
+    let (route, params) = resolve_in(&table, method, path)?;
+    Ok(Resolved { route, params })
+}
+
+/// Resolves `method` and `path` against a table of (method, path template, route), as
+/// [`resolve`] does for the native API: each dialect has its own small table.
+pub fn resolve_in<R: Copy>(
+    table: &[(Method, &'static str, R)],
+    method: &Method,
+    path: &str,
+) -> Result<(R, Vec<(String, String)>), ApiError> {
     let path = path
         .strip_suffix('/')
         .filter(|p| !p.is_empty())
         .unwrap_or(path);
-    let mut matching: Vec<(RouteSpec, Vec<(String, String)>)> = routes()
-        .into_iter()
-        .filter_map(|spec| match_template(spec.path, path).map(|params| (spec, params)))
+    let mut matching: Vec<(&Method, R, Vec<(String, String)>)> = table
+        .iter()
+        .filter_map(|(m, template, route)| {
+            match_template(template, path).map(|params| (m, *route, params))
+        })
         .collect();
     // Fewer parameters first: the most specific template wins.
-    matching.sort_by_key(|(_, params)| params.len());
-    if let Some((spec, params)) = matching.iter().find(|(spec, _)| spec.method == method) {
-        return Ok(Resolved {
-            route: spec.route,
-            params: params.clone(),
-        });
+    matching.sort_by_key(|(_, _, params)| params.len());
+    if let Some((_, route, params)) = matching.iter().find(|(m, _, _)| *m == method) {
+        return Ok((*route, params.clone()));
     }
     if matching.is_empty() {
         return Err(ApiError::NotFound("route"));
     }
     let mut allow: Vec<Method> = Vec::new();
-    for (spec, _) in &matching {
-        if !allow.contains(&spec.method) {
-            allow.push(spec.method.clone());
+    for (m, _, _) in &matching {
+        if !allow.contains(m) {
+            allow.push((*m).clone());
         }
     }
     Err(ApiError::MethodNotAllowed { allow })

@@ -45,6 +45,50 @@ pub struct ApiKeyRecord {
     /// When the key last authenticated a request, to the hour.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_used_at: Option<String>,
+    /// The key's client secret, sealed: what Original's and OST's clients sign with, so the
+    /// server must be able to read it (a hash would itself sign). Absent on keys issued before
+    /// the dialects, which then speak only the dialects that present the key itself.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_secret: Option<super::SealedKey>,
+}
+
+/// The secret the HMAC-signing dialects (Original's JWT, OST's request signature) sign with:
+/// `wucs_` and 256 random bits in hex. Zeroed on drop, never shown by `{:?}`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ClientSecret(zeroize::Zeroizing<String>);
+
+/// The prefix every client secret starts with (for secret scanners).
+pub const CLIENT_SECRET_PREFIX: &str = "wucs_";
+
+impl ClientSecret {
+    /// A new random secret.
+    pub fn generate() -> Result<Self, IssueError> {
+        let mut random = zeroize::Zeroizing::new([0u8; SECRET_HEX / 2]);
+        getrandom::fill(random.as_mut()).map_err(|e| IssueError::Random(e.to_string()))?;
+        Ok(Self(zeroize::Zeroizing::new(format!(
+            "{CLIENT_SECRET_PREFIX}{}",
+            hex::encode(random.as_ref())
+        ))))
+    }
+
+    /// A secret as opened from its sealed form; `None` unless it is one this API issued.
+    pub fn from_opened(bytes: &[u8]) -> Option<Self> {
+        let text = std::str::from_utf8(bytes).ok()?;
+        let digits = text.strip_prefix(CLIENT_SECRET_PREFIX)?;
+        (digits.len() == SECRET_HEX && digits.bytes().all(|b| b.is_ascii_hexdigit()))
+            .then(|| Self(zeroize::Zeroizing::new(text.to_owned())))
+    }
+
+    /// The secret itself: what an HMAC is keyed with, and what the client is configured with.
+    pub fn reveal(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for ClientSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ClientSecret(..)")
+    }
 }
 
 /// The prefix every key starts with.
@@ -58,6 +102,8 @@ const KEY_LEN: usize = KEY_PREFIX.len() + KEY_ID_HEX + 1 + SECRET_HEX + CHECKSUM
 pub struct IssuedKey {
     pub token: String,
     pub record: ApiKeyRecord,
+    /// The client secret sealed in the record, shown once with the key.
+    pub client_secret: Option<ClientSecret>,
 }
 
 impl std::fmt::Debug for IssuedKey {
@@ -91,8 +137,13 @@ pub fn issue_key(app_id: &AppId, now: &str) -> Result<IssuedKey, IssueError> {
         created_at: now.to_owned(),
         revoked_at: None,
         last_used_at: None,
+        client_secret: None,
     };
-    Ok(IssuedKey { token, record })
+    Ok(IssuedKey {
+        token,
+        record,
+        client_secret: None,
+    })
 }
 
 /// The key id of a well-formed key with a valid checksum; `None` for anything else.
@@ -125,6 +176,10 @@ mod tests {
         let app = AppId::generate();
         let issued = issue_key(&app, "2026-01-01T00:00:00.000Z").unwrap();
         assert!(issued.token.starts_with(KEY_PREFIX));
+        let secret = ClientSecret::generate().unwrap();
+        assert_eq!(ClientSecret::from_opened(secret.reveal().as_bytes()), Some(secret.clone()));
+        assert!(!format!("{secret:?}").contains(secret.reveal()));
+        assert_eq!(ClientSecret::from_opened(b"wucs_12"), None);
         assert_eq!(
             key_id_of(&issued.token),
             Some(issued.record.key_id.as_str())

@@ -204,6 +204,17 @@ pub trait AppStore: Send + Sync {
         now: &str,
         cutoff: &str,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Records the first sighting of a signed request (`digest` of its signature) under
+    /// `key_id`, remembered until `expires_at` (Unix seconds): `true` the first time, `false`
+    /// for a replay. One conditional write, so two racing copies cannot both be first.
+    fn first_sighting(
+        &self,
+        key_id: &str,
+        digest: &str,
+        expires_at: u64,
+        now_secs: u64,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 }
 
 /// Creating apps and managing their keys: the admin CLI's operations.

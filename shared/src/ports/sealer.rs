@@ -28,6 +28,9 @@ pub enum KeyPurpose {
     /// Webhook signing secrets (`wallet-users-webhook-secret`): sealed by the API, opened by
     /// the delivery function.
     WebhookSecrets,
+    /// API keys' client secrets (`wallet-users-client-secret`): sealed by whoever issues keys,
+    /// opened by the dialects that verify an HMAC (Original, OST).
+    ClientSecrets,
 }
 
 impl KeyPurpose {
@@ -36,6 +39,7 @@ impl KeyPurpose {
         match self {
             Self::WalletKeys => "wallet-users-data-key",
             Self::WebhookSecrets => "wallet-users-webhook-secret",
+            Self::ClientSecrets => "wallet-users-client-secret",
         }
     }
 }

@@ -152,4 +152,28 @@ impl AppStore for DynamoStore {
         item.map(|item| from_item::<ApiKeyItem>(item).map(|i| i.record))
             .transpose()
     }
+
+    async fn first_sighting(
+        &self,
+        key_id: &str,
+        digest: &str,
+        expires_at: u64,
+        now_secs: u64,
+    ) -> Result<bool, StoreError> {
+        // An expired sighting counts as unseen: TTL deletion can lag by days.
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .item(PK, AttributeValue::S(keys::sighting_pk(key_id, digest)))
+            .item(SK, AttributeValue::S(keys::SK_SIGHTING.to_owned()))
+            .item("entity", AttributeValue::S("sighting".to_owned()))
+            .item("ttl", AttributeValue::N(expires_at.to_string()))
+            .condition_expression("attribute_not_exists(pk) OR #ttl < :now")
+            .expression_attribute_names("#ttl", "ttl")
+            .expression_attribute_values(":now", AttributeValue::N(now_secs.to_string()))
+            .send()
+            .await;
+        applied(result)
+    }
 }

@@ -123,6 +123,14 @@ pub fn api_key_pk(key_id: &str) -> String {
     format!("APIKEY#{key_id}")
 }
 
+/// The partition key of a signed request seen under a key (its signature's digest).
+pub fn sighting_pk(key_id: &str, digest: &str) -> String {
+    format!("APIKEY#{key_id}#SEEN#{digest}")
+}
+
+/// The sort key of a sighting.
+pub const SK_SIGHTING: &str = "SEEN";
+
 /// The sort key of an app's endpoint.
 pub fn endpoint_sk(id: &str) -> String {
     format!("WEBHOOK#{id}")

@@ -27,6 +27,24 @@ impl AppStore for MemoryStore {
         }
         Ok(())
     }
+
+    async fn first_sighting(
+        &self,
+        key_id: &str,
+        digest: &str,
+        expires_at: u64,
+        now_secs: u64,
+    ) -> Result<bool, StoreError> {
+        let mut tables = self.tables();
+        let id = (key_id.to_owned(), digest.to_owned());
+        match tables.sightings.get(&id) {
+            Some(&until) if until >= now_secs => Ok(false),
+            _ => {
+                tables.sightings.insert(id, expires_at);
+                Ok(true)
+            }
+        }
+    }
 }
 
 impl AppAdmin for MemoryStore {

@@ -59,6 +59,8 @@ struct Tables {
     wallet_keys: HashMap<(AppId, UserId, ChainType), KeyEntry>,
     apps: HashMap<AppId, (AppRecord, Vec<String>)>,
     api_keys: HashMap<String, ApiKeyRecord>,
+    /// Signed requests seen, by key id and signature digest: until when each is remembered.
+    sightings: HashMap<(String, String), u64>,
     idempotency: HashMap<(AppId, String), KeyRecord>,
     receipts: BTreeMap<(AppId, String, usize), RowReceipt>,
     endpoints: BTreeMap<(AppId, String), Endpoint>,

@@ -96,6 +96,7 @@ mod tests {
             created_at: "2026-01-01T00:00:00.000Z".into(),
             revoked_at: None,
             last_used_at: None,
+            client_secret: None,
         }
     }
 
