@@ -17,6 +17,9 @@ use crate::domain::users::Precondition;
 use crate::edge::error::ApiError;
 use crate::ports::fault;
 
+/// The request header that carries an idempotency key (see `edge::idempotency`).
+pub const IDEMPOTENCY_HEADER: &str = "idempotency-key";
+
 /// The largest request body accepted, in bytes.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
@@ -185,7 +188,7 @@ pub trait Envelope: Sync {
     fn failure(&self, request_id: &str, error: &ApiError) -> Rendered;
     /// The request header that carries an idempotency key.
     fn idempotency_header(&self) -> &'static str {
-        crate::edge::idempotency::HEADER
+        IDEMPOTENCY_HEADER
     }
     /// The scheme a 401 names in `WWW-Authenticate`.
     fn auth_scheme(&self) -> &'static str {

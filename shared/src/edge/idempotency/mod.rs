@@ -36,7 +36,7 @@ pub use crate::ports::commit;
 pub use crate::ports::idempotency::{Claim, IdempotencyStore, KeyRecord, KeyState, Rendered};
 
 /// The request header.
-pub const HEADER: &str = "idempotency-key";
+pub const HEADER: &str = api::IDEMPOTENCY_HEADER;
 /// The response header marking a replay.
 pub const REPLAYED_HEADER: &str = "idempotent-replayed";
 /// The longest key accepted.
