@@ -33,9 +33,10 @@ pub async fn metered_stack(meter: &Meter) -> TestStack {
         .await
         .unwrap();
     let store = shared::adapters::DynamoStore::new(client, table);
-    let (app, key) = shared::domain::apps::create_app(&store, "bench")
-        .await
-        .unwrap();
+    let (app, key) =
+        shared::domain::apps::create_app(&store, &api_tests::wallets::stack_sealer(), "bench")
+            .await
+            .unwrap();
     TestStack {
         store,
         app: app.app_id,

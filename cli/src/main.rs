@@ -6,9 +6,11 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use serde_json::json;
 use shared::adapters::DynamoStore;
+use shared::adapters::sealer::{KmsSealer, LOCAL_KEK_VAR, LocalSealer, Sealer};
 use shared::domain::access::settings;
 use shared::domain::apps;
 use shared::model::AppId;
+use shared::ports::sealer::KeyPurpose;
 
 #[derive(Parser)]
 #[command(version, about)]
@@ -19,6 +21,10 @@ struct Cli {
     /// A DynamoDB endpoint such as DynamoDB Local's (default: AWS, from the usual credentials).
     #[arg(long, env = "DYNAMODB_ENDPOINT")]
     endpoint: Option<String>,
+    /// The KMS key that seals API keys' client secrets (the stack's WalletKeyArn output); needed
+    /// by create-app and create-key outside the local stack.
+    #[arg(long, env = "KMS_KEY_ID")]
+    kms_key_id: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -28,13 +34,13 @@ enum Command {
     /// Creates the table (with its stream) if it does not exist. For local use: in AWS the
     /// SAM template owns the table.
     CreateTable,
-    /// Creates an app and its first API key: prints {"app_id", "api_key", "key_id"}. The key
-    /// is shown only this once.
+    /// Creates an app and its first API key: prints {"app_id", "api_key", "key_id", "clients"}
+    /// (`clients`: what each dialect's client is configured with). Shown only this once.
     CreateApp {
         #[arg(long, default_value = "my app")]
         name: String,
     },
-    /// Issues another API key for an app (for rotation).
+    /// Issues another API key for an app (for rotation): prints as create-app does.
     CreateKey {
         #[arg(long)]
         app_id: String,
@@ -84,6 +90,8 @@ enum Command {
 
 /// The file `local-api --demo-app` writes: the local stack's table and endpoint.
 const LOCAL_STACK_FILE: &str = ".local/local-stack.env";
+/// The local stack's dev key-encryption key (`scripts/run-local.sh` makes it).
+const LOCAL_KEK_FILE: &str = ".local/dev-kek";
 
 /// The table and endpoint to use: those given, or with neither given, the local stack's.
 fn target(table: Option<String>, endpoint: Option<String>) -> Option<(String, Option<String>)> {
@@ -113,9 +121,13 @@ async fn main() -> ExitCode {
         );
         return ExitCode::FAILURE;
     };
-    let client = shared::config::dynamodb_client(endpoint.as_deref()).await;
-    let store = DynamoStore::new(client, table);
-    match run(&store, cli.command).await {
+    let config = shared::config::sdk_config(endpoint.as_deref()).await;
+    let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&config), table);
+    let keys = KeyService {
+        config,
+        kms_key_id: cli.kms_key_id,
+    };
+    match run(&store, &keys, cli.command).await {
         Ok(output) => {
             println!("{output:#}");
             ExitCode::SUCCESS
@@ -127,7 +139,51 @@ async fn main() -> ExitCode {
     }
 }
 
-async fn run(store: &DynamoStore, command: Command) -> Result<serde_json::Value, String> {
+/// Where the key service that seals client secrets comes from: KMS when a key is given, else
+/// the local stack's dev key-encryption key.
+struct KeyService {
+    config: aws_config::SdkConfig,
+    kms_key_id: Option<String>,
+}
+
+impl KeyService {
+    fn sealer(&self) -> Result<Sealer, String> {
+        if let Some(key_id) = &self.kms_key_id {
+            return Ok(Sealer::Kms(KmsSealer::new(
+                aws_sdk_kms::Client::new(&self.config),
+                key_id.clone(),
+                KeyPurpose::ClientSecrets,
+            )));
+        }
+        let kek = std::env::var(LOCAL_KEK_VAR)
+            .or_else(|_| std::fs::read_to_string(LOCAL_KEK_FILE))
+            .map_err(|_| {
+                format!(
+                    "no key service: give --kms-key-id (the stack's WalletKeyArn output), or run \
+                     scripts/run-local.sh to use the local stack's ({LOCAL_KEK_FILE})"
+                )
+            })?;
+        LocalSealer::from_hex(&kek)
+            .map(Sealer::Local)
+            .map_err(|e| e.to_string())
+    }
+}
+
+/// What a new key prints: the key, and what each dialect's client is configured with.
+fn issued(app: &AppId, key: &shared::model::api_key::IssuedKey) -> serde_json::Value {
+    json!({
+        "app_id": app,
+        "api_key": key.token,
+        "key_id": key.record.key_id,
+        "clients": shared::dialects::credentials::clients(app, key),
+    })
+}
+
+async fn run(
+    store: &DynamoStore,
+    keys: &KeyService,
+    command: Command,
+) -> Result<serde_json::Value, String> {
     let app_id = |text: &str| AppId::parse(text).ok_or_else(|| format!("not an app id: {text}"));
     let failed = |error: apps::AppsError| error.to_string();
     Ok(match command {
@@ -138,18 +194,19 @@ async fn run(store: &DynamoStore, command: Command) -> Result<serde_json::Value,
             json!({ "table": store.table() })
         }
         Command::CreateApp { name } => {
-            let (app, key) = apps::create_app(store, &name).await.map_err(failed)?;
-            json!({
-                "app_id": app.app_id,
-                "name": app.name,
-                "api_key": key.token,
-                "key_id": key.record.key_id,
-            })
+            let (app, key) = apps::create_app(store, &keys.sealer()?, &name)
+                .await
+                .map_err(failed)?;
+            let mut shown = issued(&app.app_id, &key);
+            shown["name"] = json!(app.name);
+            shown
         }
         Command::CreateKey { app_id: id } => {
             let app = app_id(&id)?;
-            let key = apps::issue_api_key(store, &app).await.map_err(failed)?;
-            json!({ "app_id": app, "api_key": key.token, "key_id": key.record.key_id })
+            let key = apps::issue_api_key(store, &keys.sealer()?, &app)
+                .await
+                .map_err(failed)?;
+            issued(&app, &key)
         }
         Command::ListKeys { app_id: id } => {
             let keys = apps::list_api_keys(store, &app_id(&id)?)

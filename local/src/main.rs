@@ -28,6 +28,8 @@ const API_KEY_FILE: &str = ".local/api-key";
 const APP_ID_FILE: &str = ".local/app-id";
 /// Where the local stack says which table and endpoint it runs on: the admin CLI reads it.
 const STACK_FILE: &str = ".local/local-stack.env";
+/// Where the demo key's credentials for each dialect's client are saved.
+const CLIENTS_FILE: &str = ".local/clients.json";
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -85,7 +87,7 @@ async fn run() -> Result<(), String> {
     }
 
     if demo_app {
-        let (app, key) = shared::domain::apps::create_app(&store, "demo")
+        let (app, key) = shared::domain::apps::create_app(&store, &services.sealer, "demo")
             .await
             .map_err(|e| format!("creating the demo app: {e}"))?;
         std::fs::create_dir_all(".local").map_err(|e| e.to_string())?;
@@ -93,11 +95,21 @@ async fn run() -> Result<(), String> {
         std::fs::write(APP_ID_FILE, app.app_id.as_str()).map_err(|e| e.to_string())?;
         let stack = format!("TABLE_NAME={table}\nDYNAMODB_ENDPOINT={endpoint}\n");
         std::fs::write(STACK_FILE, stack).map_err(|e| e.to_string())?;
+        let clients = shared::dialects::credentials::clients(&app.app_id, &key);
+        std::fs::write(CLIENTS_FILE, format!("{clients:#}\n")).map_err(|e| e.to_string())?;
         println!(
             "{}",
-            serde_json::json!({"app_id": app.app_id, "api_key": key.token, "key_id": key.record.key_id})
+            serde_json::json!({
+                "app_id": app.app_id,
+                "api_key": key.token,
+                "key_id": key.record.key_id,
+                "clients": clients,
+            })
         );
-        println!("demo API key saved to {API_KEY_FILE}, its app id to {APP_ID_FILE}");
+        println!(
+            "demo API key saved to {API_KEY_FILE}, its app id to {APP_ID_FILE}, what each \
+             dialect's client is configured with to {CLIENTS_FILE}"
+        );
     }
 
     let listener = TcpListener::bind(addr)

@@ -147,7 +147,7 @@ impl<S: Backend> TestStack<S> {
     /// `store` with one app.
     pub async fn on(store: S) -> Self {
         init_captured_logs();
-        let (app, key) = shared::domain::apps::create_app(&store, "test")
+        let (app, key) = shared::domain::apps::create_app(&store, &wallets::stack_sealer(), "test")
             .await
             .unwrap();
         Self {
@@ -159,9 +159,10 @@ impl<S: Backend> TestStack<S> {
 
     /// Another app in the same store, with its key.
     pub async fn other_app(&self) -> (AppId, String) {
-        let (app, key) = shared::domain::apps::create_app(&self.store, "other")
-            .await
-            .unwrap();
+        let (app, key) =
+            shared::domain::apps::create_app(&self.store, &wallets::stack_sealer(), "other")
+                .await
+                .unwrap();
         (app.app_id, key.token)
     }
 
@@ -216,7 +217,7 @@ impl TestStack {
     pub fn services(&self, attempts: u32) -> local_api::Services {
         local_api::Services {
             store: self.store.clone(),
-            sealer: wallets::test_sealer(),
+            sealer: wallets::stack_sealer(),
             queue: std::sync::Arc::new(local_api::queue::LocalQueue::new(attempts)),
         }
     }

@@ -16,6 +16,13 @@ use shared::ports::publisher::{EventPublisher, PublishError};
 use zeroize::Zeroizing;
 
 /// A local sealer with a fresh random key-encryption key.
+/// The sealer every [`crate::TestStack`] issues its keys' client secrets with (and its local
+/// services open them with): one fixed dev key-encryption key, as a local stack has one.
+pub fn stack_sealer() -> LocalSealer {
+    LocalSealer::from_hex(&"5e".repeat(32)).unwrap()
+}
+
+/// A sealer with a fresh random key-encryption key.
 pub fn test_sealer() -> LocalSealer {
     let mut kek = [0u8; 32];
     getrandom::fill(&mut kek).unwrap();

@@ -240,8 +240,10 @@ pub async fn ost<S: AppStore, K: KeySealer>(
 /// What OST's client signs: `endpoint?` and the parameters but `signature`, sorted by name
 /// then value, encoded as Python's `quote_plus` encodes them.
 pub fn ost_string_to_sign(endpoint: &str, params: &[(String, String)]) -> String {
-    let mut sorted: Vec<&(String, String)> =
-        params.iter().filter(|(name, _)| name != "signature").collect();
+    let mut sorted: Vec<&(String, String)> = params
+        .iter()
+        .filter(|(name, _)| name != "signature")
+        .collect();
     sorted.sort();
     let pairs: Vec<String> = sorted
         .iter()
@@ -270,7 +272,9 @@ fn quote_plus(text: &str) -> String {
         .remove(b'-')
         .remove(b'~')
         .remove(b' ');
-    utf8_percent_encode(text, KEEP).to_string().replace(' ', "+")
+    utf8_percent_encode(text, KEEP)
+        .to_string()
+        .replace(' ', "+")
 }
 
 #[cfg(test)]
@@ -282,7 +286,10 @@ mod tests {
         // Values from `urllib.parse.quote_plus` (Python 3.11).
         assert_eq!(quote_plus("Alice Bob~é&x"), "Alice+Bob~%C3%A9%26x");
         assert_eq!(quote_plus("a*b+c/d"), "a%2Ab%2Bc%2Fd");
-        assert_eq!(quote_plus("name=\"Alice, Bob\""), "name%3D%22Alice%2C+Bob%22");
+        assert_eq!(
+            quote_plus("name=\"Alice, Bob\""),
+            "name%3D%22Alice%2C+Bob%22"
+        );
     }
 
     #[test]

@@ -177,7 +177,10 @@ mod tests {
         let issued = issue_key(&app, "2026-01-01T00:00:00.000Z").unwrap();
         assert!(issued.token.starts_with(KEY_PREFIX));
         let secret = ClientSecret::generate().unwrap();
-        assert_eq!(ClientSecret::from_opened(secret.reveal().as_bytes()), Some(secret.clone()));
+        assert_eq!(
+            ClientSecret::from_opened(secret.reveal().as_bytes()),
+            Some(secret.clone())
+        );
         assert!(!format!("{secret:?}").contains(secret.reveal()));
         assert_eq!(ClientSecret::from_opened(b"wucs_12"), None);
         assert_eq!(

@@ -66,9 +66,10 @@ async fn a_store_crash_mid_load_loses_nothing_and_duplicates_nothing() {
         .await
         .unwrap();
     let store = shared::adapters::DynamoStore::new(client, table);
-    let (app, key) = shared::domain::apps::create_app(&store, "restart")
-        .await
-        .unwrap();
+    let (app, key) =
+        shared::domain::apps::create_app(&store, &api_tests::wallets::stack_sealer(), "restart")
+            .await
+            .unwrap();
     let stack = Arc::new(TestStack {
         store,
         app: app.app_id,

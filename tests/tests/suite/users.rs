@@ -212,9 +212,13 @@ async fn apps_are_isolated_and_identifiers_are_unique_per_app<S: Backend>(stack:
 #[tokio::test]
 async fn an_app_may_hold_several_keys_and_revoke_one() {
     let stack = TestStack::new().await;
-    let second = shared::domain::apps::issue_api_key(&stack.store, &stack.app)
-        .await
-        .unwrap();
+    let second = shared::domain::apps::issue_api_key(
+        &stack.store,
+        &api_tests::wallets::stack_sealer(),
+        &stack.app,
+    )
+    .await
+    .unwrap();
     let keys = shared::domain::apps::list_api_keys(&stack.store, &stack.app)
         .await
         .unwrap();
@@ -306,9 +310,13 @@ async fn last_uses<S: Backend>(
 #[tokio::test]
 async fn a_keys_last_use_is_recorded_to_the_hour() {
     let stack = TestStack::new().await;
-    let unused = shared::domain::apps::issue_api_key(&stack.store, &stack.app)
-        .await
-        .unwrap();
+    let unused = shared::domain::apps::issue_api_key(
+        &stack.store,
+        &api_tests::wallets::stack_sealer(),
+        &stack.app,
+    )
+    .await
+    .unwrap();
     let key = stack.api_key.clone();
     let used_id = shared::edge::auth::key_id_of(&key).unwrap().to_owned();
     create(&stack, &key, json!({})).await;

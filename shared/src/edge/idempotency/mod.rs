@@ -210,7 +210,9 @@ where
                 return run_claimed(envelope, store, in_flight, request_id, operation).await;
             }
             Ok(Claim::Held(held)) => held,
-            Err(error) => return api::error_response_in(envelope, request_id, &ApiError::from(error)),
+            Err(error) => {
+                return api::error_response_in(envelope, request_id, &ApiError::from(error));
+            }
         };
         if held.fingerprint != fingerprint {
             return api::error_response_in(envelope, request_id, &ApiError::IdempotencyKeyReused);
