@@ -114,6 +114,10 @@ pub async fn dispatch(
     request: Request,
 ) -> Response<Body> {
     let store = &services.store;
+    let path = api::route_path(&request);
+    if path.starts_with(onboarding::PREFIX) {
+        return onboarding::handle(store, request).await;
+    }
     let resolved = match routes::resolve(request.method(), api::route_path(&request)) {
         Ok(resolved) => resolved,
         Err(_) => return fallback::handle(&request),

@@ -4,3 +4,67 @@
 //! and writes the domain's outcome (and every error) as its service would. No rule lives here.
 
 pub mod credentials;
+pub mod onboarding;
+
+use crate::edge::error::ApiError;
+use crate::model::validation::FieldError;
+
+/// How a dialect names the native fields it fills: a native path (or the prefix of one, such
+/// as `linked_accounts[0]`) and the dialect's field.
+pub type FieldNames<'a> = &'a [(&'a str, &'a str)];
+
+/// `error` with the native fields it names put in the dialect's words, so a client's error
+/// names a field it sent.
+pub fn renamed(error: ApiError, names: FieldNames<'_>) -> ApiError {
+    let rename = |fields: Vec<FieldError>| -> Vec<FieldError> {
+        fields
+            .into_iter()
+            .map(|mut error| {
+                if let Some((_, theirs)) = names.iter().find(|(native, _)| {
+                    error.field == *native
+                        || error
+                            .field
+                            .strip_prefix(native)
+                            .is_some_and(|rest| rest.starts_with(['.', '[']))
+                }) {
+                    error.field = (*theirs).to_owned();
+                }
+                error
+            })
+            .collect()
+    };
+    match error {
+        ApiError::Validation(fields) => ApiError::Validation(rename(fields)),
+        ApiError::Conflict(fields) => ApiError::Conflict(rename(fields)),
+        ApiError::AmbiguousMatch(fields) => ApiError::AmbiguousMatch(rename(fields)),
+        other => other,
+    }
+}
+
+/// A success whose `data` is the whole body, as the dialect writes it (no native envelope).
+pub fn verbatim(reply: &crate::edge::api::Reply) -> crate::edge::api::Rendered {
+    crate::edge::api::Rendered {
+        status: reply.status.as_u16(),
+        body: if reply.status == http::StatusCode::NO_CONTENT {
+            String::new()
+        } else {
+            reply.data.to_string()
+        },
+        etag: None,
+    }
+}
+
+/// One line per failing field, `field: message`, for dialects whose errors carry text only.
+pub fn field_lines(error: &ApiError) -> Vec<String> {
+    error
+        .details()
+        .iter()
+        .map(|detail| {
+            if detail.field.is_empty() {
+                detail.message.clone()
+            } else {
+                format!("{}: {}", detail.field, detail.message)
+            }
+        })
+        .collect()
+}
