@@ -20,6 +20,7 @@ use hyper_util::rt::TokioIo;
 use lambda_http::{Body, Request, RequestExt, Response};
 use shared::adapters::DynamoStore;
 use shared::adapters::sealer::LocalSealer;
+use shared::dialects::credentials::ClientSecrets;
 use shared::domain::webhooks::destination::DestinationPolicy;
 use shared::edge::api;
 use shared::edge::error::ApiError;
@@ -117,6 +118,15 @@ pub async fn dispatch(
     let path = api::route_path(&request);
     if path.starts_with(onboarding::PREFIX) {
         return onboarding::handle(store, request).await;
+    }
+    if path.starts_with(original::PREFIX) {
+        // Opening a secret under the local key is microseconds: no cache across requests.
+        let secrets = ClientSecrets::new(services.sealer.clone());
+        let context = original::Original {
+            store,
+            secrets: &secrets,
+        };
+        return original::handle(&context, request).await;
     }
     let resolved = match routes::resolve(request.method(), api::route_path(&request)) {
         Ok(resolved) => resolved,

@@ -5,6 +5,7 @@
 
 pub mod credentials;
 pub mod onboarding;
+pub mod original;
 
 use crate::edge::error::ApiError;
 use crate::model::validation::FieldError;
