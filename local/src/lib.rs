@@ -128,6 +128,14 @@ pub async fn dispatch(
         };
         return original::handle(&context, request).await;
     }
+    if path.starts_with(ost::MOUNT) {
+        let secrets = ClientSecrets::new(services.sealer.clone());
+        let context = ost::Ost {
+            store,
+            secrets: &secrets,
+        };
+        return ost::handle(&context, request).await;
+    }
     let resolved = match routes::resolve(request.method(), api::route_path(&request)) {
         Ok(resolved) => resolved,
         Err(_) => return fallback::handle(&request),

@@ -6,6 +6,7 @@
 pub mod credentials;
 pub mod onboarding;
 pub mod original;
+pub mod ost;
 
 use crate::edge::error::ApiError;
 use crate::model::validation::FieldError;
