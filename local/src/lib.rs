@@ -128,6 +128,10 @@ pub async fn dispatch(
         };
         return original::handle(&context, request).await;
     }
+    if path.starts_with(privy::PREFIX) {
+        let context = privy::Privy { store, retention };
+        return privy::handle(&context, request).await;
+    }
     if path.starts_with(ost::MOUNT) {
         let secrets = ClientSecrets::new(services.sealer.clone());
         let context = ost::Ost {

@@ -7,6 +7,7 @@ pub mod credentials;
 pub mod onboarding;
 pub mod original;
 pub mod ost;
+pub mod privy;
 
 use crate::edge::error::ApiError;
 use crate::model::validation::FieldError;

@@ -44,6 +44,27 @@ pub async fn update_user<S: UserStore>(
     .map(|(user, _)| user)
 }
 
+/// Replaces the user's custom metadata whole (Privy's "set"; a merge patch merges instead),
+/// validated as a create's is.
+pub async fn set_custom_metadata<S: UserStore>(
+    store: &S,
+    app: &AppId,
+    id: &str,
+    metadata: &Map<String, Value>,
+) -> Result<User, UsersError> {
+    let mut patch = Map::new();
+    patch.insert("custom_metadata".into(), Value::Object(metadata.clone()));
+    change_user(store, app, id, Precondition::None, |current| {
+        let cleared = User {
+            custom_metadata: Map::new(),
+            ..current.clone()
+        };
+        apply_patch(&cleared, &patch).map_err(UsersError::Invalid)
+    })
+    .await
+    .map(|(user, _)| user)
+}
+
 /// Links an account to the user. `true` if newly linked, `false` if it already was.
 pub async fn link_account<S: UserStore + AccessStore>(
     store: &S,

@@ -13,7 +13,8 @@ mod status;
 
 pub use batch::{MAX_BATCH, create_users};
 pub use change::{
-    Precondition, WalletRequest, link_account, request_wallet, unlink_account, update_user,
+    Precondition, WalletRequest, link_account, request_wallet, set_custom_metadata, unlink_account,
+    update_user,
 };
 pub use create::{FoundOrCreated, create_user, find_or_create_user};
 pub use delete::delete_user;
