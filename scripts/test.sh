@@ -11,6 +11,10 @@ scripts/dynamodb-local.sh install
 # Python tools the tests run: the reference webhook verifier, cfn-lint and SAM.
 PYTHON_TOOLS_BIN="$(scripts/python-tools.sh)"
 export PYTHON_TOOLS_BIN
+# The seed services' own clients (original-sdk, ost-kit-python, @privy-io/node), which the
+# dialect tests run unchanged against the local API.
+SEED_CLIENTS_PYTHON="$(scripts/seed-clients.sh)"
+export SEED_CLIENTS_PYTHON
 # The TypeScript client's packages (its quick start runs against the local API in the tests).
 npm ci --prefix clients/typescript --no-audit --no-fund --silent
 # Build first, so DynamoDB Local is not left idling through a long compile. This also builds

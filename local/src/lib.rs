@@ -93,7 +93,7 @@ async fn handle(
                 let route = |request| dispatch(&context.services, context.retention, request);
                 shared::edge::lambda::catch_panics(&route, request).await
             }
-            Err(error) => api::error_response(&api::new_request_id(), &error),
+            Err(error) => refuse(&path, &api::new_request_id(), &error),
         }
     };
     tracing::info!(
@@ -105,6 +105,22 @@ async fn handle(
     );
     let (parts, body) = response.into_parts();
     hyper::Response::from_parts(parts, Full::new(Bytes::copy_from_slice(body.as_ref())))
+}
+
+/// A request refused before its function runs (a body over the limit), in the words of the
+/// surface its path belongs to, as that function would have refused it.
+fn refuse(path: &str, request_id: &str, error: &ApiError) -> Response<Body> {
+    if path.starts_with(onboarding::PREFIX) {
+        onboarding::refuse(path, request_id, error)
+    } else if path.starts_with(original::PREFIX) {
+        original::refuse(request_id, error)
+    } else if path.starts_with(privy::PREFIX) {
+        privy::refuse(request_id, error)
+    } else if path.starts_with(ost::MOUNT) {
+        ost::refuse(request_id, error)
+    } else {
+        api::error_response(request_id, error)
+    }
 }
 
 /// Routes one request (shaped as `lambda_http` shapes an API Gateway event) to the handler

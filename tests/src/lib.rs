@@ -222,6 +222,21 @@ impl TestStack {
         }
     }
 
+    /// The local API on a free port of this table, with the wallet creator on its stream: its
+    /// address (`http://127.0.0.1:<port>`) and services.
+    pub async fn serve(&self) -> (String, local_api::Services) {
+        let services = self.services(7);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(local_api::serve(listener, services.clone()));
+        tokio::spawn(local_api::workers::run_wallet_creator(
+            services.clone(),
+            endpoint(),
+            wallets::test_sealer(),
+        ));
+        (address, services)
+    }
+
     /// The table's name.
     pub fn table(&self) -> &str {
         self.store.table()

@@ -44,13 +44,19 @@ where
         .and_then(|rest| routes::resolve_in(&ROUTES, request.method(), rest));
     match route {
         Ok((Route::FindOrCreate, _)) => find_or_create(store, &request, &request_id).await,
-        Err(error) => {
-            let envelope = OnboardingEnvelope {
-                path: Cow::Owned(path.trim_start_matches('/').to_owned()),
-            };
-            api::error_response_in(&envelope, &request_id, &error)
-        }
+        Err(error) => refuse(path, &request_id, &error),
     }
+}
+
+/// `error` in the API's words, for a request to `path`.
+pub fn refuse(path: &str, request_id: &str, error: &ApiError) -> Response<Body> {
+    if path.strip_prefix(PREFIX) == Some(ROUTES[0].1) {
+        return api::error_response_in(&FIND_OR_CREATE, request_id, error);
+    }
+    let envelope = OnboardingEnvelope {
+        path: Cow::Owned(path.trim_start_matches('/').to_owned()),
+    };
+    api::error_response_in(&envelope, request_id, error)
 }
 
 async fn find_or_create<S>(store: &S, request: &Request, request_id: &str) -> Response<Body>

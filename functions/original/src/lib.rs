@@ -20,6 +20,11 @@ pub const PREFIX: &str = "/original";
 
 static ENVELOPE: OriginalEnvelope = OriginalEnvelope;
 
+/// `error` in the dialect's words.
+pub fn refuse(request_id: &str, error: &ApiError) -> Response<Body> {
+    api::error_response_in(&ENVELOPE, request_id, error)
+}
+
 #[derive(Debug, Clone, Copy)]
 enum Route {
     Create,

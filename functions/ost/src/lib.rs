@@ -22,6 +22,11 @@ pub const PREFIX: &str = "/ost/v1";
 
 static ENVELOPE: OstEnvelope = OstEnvelope;
 
+/// `error` in the dialect's words.
+pub fn refuse(request_id: &str, error: &ApiError) -> Response<Body> {
+    api::error_response_in(&ENVELOPE, request_id, error)
+}
+
 #[derive(Debug, Clone, Copy)]
 enum Route {
     Create,

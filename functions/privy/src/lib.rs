@@ -93,7 +93,16 @@ pub async fn handle<S>(context: &Privy<'_, S>, request: Request) -> Response<Bod
 where
     S: UserStore + AccessStore + AppStore + IdempotencyStore,
 {
-    let mut response = answer(context, request).await;
+    retry_hint(answer(context, request).await)
+}
+
+/// `error` in Privy's words.
+pub fn refuse(request_id: &str, error: &ApiError) -> Response<Body> {
+    retry_hint(api::error_response_in(&ENVELOPE, request_id, error))
+}
+
+/// `response`, telling Privy's client not to retry what a retry cannot mend.
+fn retry_hint(mut response: Response<Body>) -> Response<Body> {
     if !privy::should_retry(response.status()) {
         response
             .headers_mut()

@@ -224,6 +224,9 @@ pub fn routes() -> [RouteSpec; 28] {
     ]
 }
 
+/// A request's path parameters, by name, in the template's order.
+pub type Params = Vec<(String, String)>;
+
 /// A resolved request: its route and path parameters.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Resolved {
@@ -275,12 +278,12 @@ pub fn resolve_in<R: Copy>(
     table: &[(Method, &'static str, R)],
     method: &Method,
     path: &str,
-) -> Result<(R, Vec<(String, String)>), ApiError> {
+) -> Result<(R, Params), ApiError> {
     let path = path
         .strip_suffix('/')
         .filter(|p| !p.is_empty())
         .unwrap_or(path);
-    let mut matching: Vec<(&Method, R, Vec<(String, String)>)> = table
+    let mut matching: Vec<(&Method, R, Params)> = table
         .iter()
         .filter_map(|(m, template, route)| {
             match_template(template, path).map(|params| (m, *route, params))

@@ -11,10 +11,8 @@ use std::time::Duration;
 
 use api_tests::TestStack;
 use api_tests::receiver::Receiver;
-use api_tests::wallets::test_sealer;
 use jsonschema::Registry;
 use serde_json::{Value, json};
-use tokio::net::TcpListener;
 use yaml_rust2::{Yaml, YamlLoader};
 
 fn root() -> PathBuf {
@@ -119,16 +117,7 @@ impl Contract {
 
 /// The local API on a free port, with the wallet creator running; its address.
 async fn serve(stack: &TestStack) -> (String, local_api::Services) {
-    let services = stack.services(7);
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let address = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(local_api::serve(listener, services.clone()));
-    tokio::spawn(local_api::workers::run_wallet_creator(
-        services.clone(),
-        api_tests::endpoint(),
-        test_sealer(),
-    ));
-    (address, services)
+    stack.serve().await
 }
 
 #[tokio::test]

@@ -8,6 +8,7 @@ mod contract;
 mod create_user_binary;
 mod create_user_events;
 mod create_wallets_events;
+mod dialects;
 mod emulator;
 mod events;
 mod fallback_events;

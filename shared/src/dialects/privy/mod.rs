@@ -79,7 +79,7 @@ fn invalid(field: &str, message: impl Into<String>) -> ApiError {
     ApiError::Validation(vec![FieldError::new(field, message)])
 }
 
-fn object<'v>(body: &'v Value) -> Result<&'v Map<String, Value>, ApiError> {
+fn object(body: &Value) -> Result<&Map<String, Value>, ApiError> {
     body.as_object().ok_or_else(|| {
         invalid(
             "",
