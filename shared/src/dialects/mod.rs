@@ -10,6 +10,15 @@ pub mod ost;
 pub mod privy;
 
 use crate::edge::error::ApiError;
+
+/// Where each dialect is mounted (API Gateway routes `ANY <mount>/{proxy+}` to it) and the
+/// function that serves it.
+pub const MOUNTS: [(&str, &str); 4] = [
+    ("/onboarding", "onboarding"),
+    ("/original", "original"),
+    ("/ost", "ost"),
+    ("/privy", "privy"),
+];
 use crate::model::validation::FieldError;
 
 /// How a dialect names the native fields it fills: a native path (or the prefix of one, such
