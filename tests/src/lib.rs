@@ -8,6 +8,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 pub mod backend;
+pub mod dialects;
 pub mod faults;
 pub mod raw_http;
 pub mod receiver;

@@ -68,6 +68,25 @@ const CASES: &[(&str, &str, Answer)] = &[
     ("revoke-invitation", "access", Status(404)),
     ("invite-as-user", "access", Status(201)),
     ("list-user-invitations", "access", Status(200)),
+    // The dialects, each on its own function, on the user create-user made.
+    ("onboarding-find-or-create", "onboarding", Status(201)),
+    ("original-create-user", "original", Status(201)),
+    ("original-get-user", "original", Status(200)),
+    ("original-get-user-by-email", "original", Status(200)),
+    ("privy-create-user", "privy", Status(200)),
+    ("privy-get-user", "privy", Status(200)),
+    ("privy-list-users", "privy", Status(200)),
+    ("privy-get-user-by-email", "privy", Status(200)),
+    ("privy-pregenerate-wallets", "privy", Status(200)),
+    ("privy-set-custom-metadata", "privy", Status(200)),
+    ("privy-unlink-account", "privy", Status(200)),
+    ("privy-invite-to-allowlist", "privy", Status(200)),
+    ("privy-get-allowlist", "privy", Status(200)),
+    ("privy-remove-from-allowlist", "privy", Status(200)),
+    ("ost-create-user", "ost", Status(200)),
+    ("ost-update-user", "ost", Status(200)),
+    ("ost-retrieve-user", "ost", Status(200)),
+    ("ost-list-users", "ost", Status(200)),
     ("import-users", "import-users", Status(200)),
     // Its URL is made a documentation address (see `payload`): refused by the SSRF guard.
     ("create-webhook", "webhooks", Status(400)),
@@ -79,6 +98,8 @@ const CASES: &[(&str, &str, Answer)] = &[
     ("fallback-not-found", "fallback", Status(404)),
     ("fallback-method-not-allowed", "fallback", Status(405)),
     ("delete-user", "delete-user", Status(204)),
+    // The same user, deleted above.
+    ("privy-delete-user", "privy", Status(404)),
     ("create-wallets-insert", "create-wallets", Failures(0)),
     ("create-wallets-duplicate", "create-wallets", Failures(0)),
     ("create-wallets-malformed", "create-wallets", Failures(1)),
@@ -97,16 +118,30 @@ const LOCAL_KEK: &str = "0000000000000000000000000000000000000000000000000000000
 /// a documentation address (TEST-NET-1) is refused the same everywhere.
 const SAMPLE_WEBHOOK_HOST: (&str, &str) = ("https://hooks.example.com/", "https://192.0.2.10/");
 
-/// Payloads with the stack's key, and (HTTP events after the first create) the created user's
-/// id; every payload is otherwise exactly as in `events/`, but for the webhook URL's host.
-fn payload(stack: &TestStack, event: &str, user_id: Option<&str>) -> String {
-    let text = stack
-        .event_text(event)
-        .replace(SAMPLE_WEBHOOK_HOST.0, SAMPLE_WEBHOOK_HOST.1);
-    match user_id {
+/// Payloads with the stack's key (a dialect's: its credentials for `clients`, an OST request
+/// signed now), and (HTTP events after the first create) the created user's id; every payload
+/// is otherwise exactly as in `events/`, but for the webhook URL's host.
+fn payload(stack: &TestStack, clients: &Value, event: &str, user_id: Option<&str>) -> String {
+    let dialect = shared::dialects::MOUNTS
+        .iter()
+        .any(|(mount, _)| event.starts_with(&mount[1..]));
+    let text = if dialect {
+        api_tests::read_event(event)
+    } else {
+        stack.event_text(event)
+    };
+    let text = match user_id {
         Some(id) if text.contains("\"routeKey\"") => text.replace(SAMPLE_USER_ID, id),
         _ => text,
-    }
+    };
+    // A dialect's credentials go in last: OST's signature covers the path, user id and all.
+    let text = if dialect {
+        let now = shared::clock::now_ms() / 1000;
+        api_tests::dialects::sendable(&text, clients, now)
+    } else {
+        text
+    };
+    text.replace(SAMPLE_WEBHOOK_HOST.0, SAMPLE_WEBHOOK_HOST.1)
 }
 
 fn created_id(answer: &Value) -> Option<String> {
@@ -288,13 +323,40 @@ async fn every_event_payload_answers_the_same_under_cargo_lambdas_emulator_and_i
     );
     let emulated_stack = TestStack::new().await;
     let handler_stack = TestStack::new().await;
+    // Keys whose client secrets each side can open: the binaries with the emulator's dev key,
+    // the handlers with the stack's.
+    let key_for = |stack: &TestStack, sealer: shared::adapters::sealer::LocalSealer| {
+        let (store, app) = (stack.store.clone(), stack.app.clone());
+        async move {
+            let key = shared::domain::apps::issue_api_key(&store, &sealer, &app)
+                .await
+                .unwrap();
+            shared::dialects::credentials::clients(&app, &key)
+        }
+    };
+    let emulated_clients = key_for(
+        &emulated_stack,
+        shared::adapters::sealer::LocalSealer::from_hex(LOCAL_KEK).unwrap(),
+    )
+    .await;
+    let handler_clients = key_for(&handler_stack, api_tests::wallets::stack_sealer()).await;
     let emulator = Emulator::start(&emulated_stack).await;
     let (mut emulated_user, mut handler_user) = (None, None);
     let mut wrong = Vec::new();
     for (event, function, expected) in CASES {
-        let text = payload(&emulated_stack, event, emulated_user.as_deref());
+        let text = payload(
+            &emulated_stack,
+            &emulated_clients,
+            event,
+            emulated_user.as_deref(),
+        );
         let (emulated, answer) = emulator.invoke(function, event, &text).await;
-        let text = payload(&handler_stack, event, handler_user.as_deref());
+        let text = payload(
+            &handler_stack,
+            &handler_clients,
+            event,
+            handler_user.as_deref(),
+        );
         let (handled, response) = in_process(&handler_stack, function, &text).await;
         if *event == "create-user" {
             emulated_user = created_id(&answer);
