@@ -138,7 +138,7 @@ where
         .filter(|rest| rest.starts_with('/'))
         .ok_or(ApiError::NotFound("route"))?;
     let (route, path_params) = routes::resolve_in(&ROUTES, request.method(), endpoint)?;
-    let params = ost::params(request)?;
+    let params = ost::params(request).await?;
     let signed = OstSigned {
         endpoint,
         params: &params,

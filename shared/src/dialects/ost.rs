@@ -91,9 +91,10 @@ impl Envelope for OstEnvelope {
     }
 }
 
-/// Every parameter of the request as its client signed it: the form body of a POST, the
-/// query of a GET (a name may repeat; the signature check sees each).
-pub fn params(request: &Request) -> Result<Vec<(String, String)>, ApiError> {
+/// Every parameter of the request as its client signed it: the form body of a POST (URL-encoded,
+/// as its client sends it, or multipart, as its documented curl does), the query of a GET (a
+/// name may repeat; the signature check sees each).
+pub async fn params(request: &Request) -> Result<Vec<(String, String)>, ApiError> {
     if request.method() == http::Method::GET {
         let query = request.query_string_parameters();
         let mut params = Vec::new();
@@ -116,9 +117,35 @@ pub fn params(request: &Request) -> Result<Vec<(String, String)>, ApiError> {
             limit: MAX_BODY_BYTES,
         });
     }
+    let content_type = request
+        .headers()
+        .get(http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if let Ok(boundary) = multer::parse_boundary(content_type) {
+        return multipart_fields(bytes, boundary).await;
+    }
     Ok(url::form_urlencoded::parse(bytes)
         .map(|(name, value)| (name.into_owned(), value.into_owned()))
         .collect())
+}
+
+/// The text fields of a multipart form.
+async fn multipart_fields(
+    bytes: &[u8],
+    boundary: String,
+) -> Result<Vec<(String, String)>, ApiError> {
+    let malformed =
+        |_| ApiError::Validation(vec![FieldError::new("", "the multipart form is malformed")]);
+    let body = bytes::Bytes::copy_from_slice(bytes);
+    let stream = futures::stream::once(async move { Ok::<_, std::convert::Infallible>(body) });
+    let mut form = multer::Multipart::new(stream, boundary);
+    let mut fields = Vec::new();
+    while let Some(field) = form.next_field().await.map_err(malformed)? {
+        let name = field.name().unwrap_or_default().to_owned();
+        fields.push((name, field.text().await.map_err(malformed)?));
+    }
+    Ok(fields)
 }
 
 /// The parameters but the signature's own, each name once (a repeat is refused by name).
