@@ -31,6 +31,14 @@ const ROUTES: [(Method, &str, Route); 1] = [(
     Route::FindOrCreate,
 )];
 
+/// Every route of the dialect: method and path template, under its prefix.
+pub fn routes() -> Vec<(Method, String)> {
+    ROUTES
+        .iter()
+        .map(|(method, template, _)| (method.clone(), format!("{PREFIX}{template}")))
+        .collect()
+}
+
 /// Handles one request under [`PREFIX`].
 pub async fn handle<S>(store: &S, request: Request) -> Response<Body>
 where

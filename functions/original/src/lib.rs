@@ -44,6 +44,14 @@ pub struct Original<'a, S, K> {
     pub secrets: &'a ClientSecrets<K>,
 }
 
+/// Every route of the dialect: method and path template, under its prefix.
+pub fn routes() -> Vec<(Method, String)> {
+    ROUTES
+        .iter()
+        .map(|(method, template, _)| (method.clone(), format!("{PREFIX}{template}")))
+        .collect()
+}
+
 /// Handles one request under [`PREFIX`].
 pub async fn handle<S, K>(context: &Original<'_, S, K>, request: Request) -> Response<Body>
 where

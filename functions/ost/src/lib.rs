@@ -48,6 +48,14 @@ pub struct Ost<'a, S, K> {
     pub secrets: &'a ClientSecrets<K>,
 }
 
+/// Every route of the dialect: method and path template, under its prefix.
+pub fn routes() -> Vec<(Method, String)> {
+    ROUTES
+        .iter()
+        .map(|(method, template, _)| (method.clone(), format!("{PREFIX}{template}")))
+        .collect()
+}
+
 /// Handles one request under [`PREFIX`]. Every answer is JSON: OST's client reads each body.
 pub async fn handle<S, K>(context: &Ost<'_, S, K>, request: Request) -> Response<Body>
 where

@@ -87,6 +87,14 @@ pub struct Privy<'a, S> {
     pub retention: Duration,
 }
 
+/// Every route of the dialect: method and path template, under its prefix.
+pub fn routes() -> Vec<(Method, String)> {
+    ROUTES
+        .iter()
+        .map(|(method, template, _)| (method.clone(), format!("{PREFIX}{template}")))
+        .collect()
+}
+
 /// Handles one request under [`PREFIX`]. Errors a retry cannot mend carry
 /// `x-should-retry: false`, so Privy's client raises them at once.
 pub async fn handle<S>(context: &Privy<'_, S>, request: Request) -> Response<Body>

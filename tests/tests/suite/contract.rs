@@ -21,7 +21,12 @@ fn root() -> PathBuf {
 
 /// The contract as JSON.
 fn contract() -> Value {
-    let text = std::fs::read_to_string(root().join("openapi.yaml")).unwrap();
+    document("openapi.yaml")
+}
+
+/// An OpenAPI document of the repository's root, as JSON.
+fn document(file: &str) -> Value {
+    let text = std::fs::read_to_string(root().join(file)).unwrap();
     to_json(&YamlLoader::load_from_str(&text).unwrap()[0])
 }
 
@@ -50,7 +55,7 @@ fn to_json(yaml: &Yaml) -> Value {
 }
 
 /// Validates responses against the contract's schema for (method, path template, status).
-struct Contract {
+pub(crate) struct Contract {
     doc: Value,
     registry: Registry<'static>,
 }
@@ -59,7 +64,40 @@ const BASE: &str = "urn:wallet-users:openapi";
 
 impl Contract {
     fn load() -> Self {
-        let doc = contract();
+        Self::of(contract())
+    }
+
+    /// The dialects' contract (`openapi.dialects.yaml`).
+    pub(crate) fn dialects() -> Self {
+        Self::of(document("openapi.dialects.yaml"))
+    }
+
+    /// Every (method, path) the document has.
+    pub(crate) fn operations(&self) -> Vec<(String, String)> {
+        let mut found = Vec::new();
+        for path in self.doc["paths"].as_object().unwrap().keys() {
+            for method in ["get", "post", "put", "patch", "delete"] {
+                if self.operation(path, method).is_object() {
+                    found.push((method.to_ascii_uppercase(), path.clone()));
+                }
+            }
+        }
+        found
+    }
+
+    /// The operation, through a path item's `$ref` if it has one.
+    fn operation(&self, template: &str, method: &str) -> &Value {
+        let item = &self.doc["paths"][template];
+        match item["$ref"].as_str() {
+            Some(reference) => {
+                let name = reference.trim_start_matches("#/components/pathItems/");
+                &self.doc["components"]["pathItems"][name][method]
+            }
+            None => &item[method],
+        }
+    }
+
+    fn of(doc: Value) -> Self {
         let registry = Registry::new()
             .add(BASE, doc.clone())
             .unwrap()
@@ -68,20 +106,30 @@ impl Contract {
         Self { doc, registry }
     }
 
-    fn check(&self, method: &str, template: &str, status: u16, body: &Value) {
+    /// Checks `body` against the schema documented for (method, template, status), or the
+    /// operation's `default` response when the status has none of its own.
+    pub(crate) fn check(&self, method: &str, template: &str, status: u16, body: &Value) {
         let escape = |s: &str| {
             s.replace('~', "~0")
                 .replace('/', "~1")
                 .replace('{', "%7B")
                 .replace('}', "%7D")
         };
-        let operation = &self.doc["paths"][template][method];
+        let operation = self.operation(template, method);
         assert!(
             operation.is_object(),
-            "{method} {template} is not in openapi.yaml"
+            "{method} {template} is not in the contract"
         );
-        let mut response = &operation["responses"][status.to_string()];
-        let mut pointer = format!("/paths/{}/{method}/responses/{status}", escape(template));
+        let documented = if operation["responses"][status.to_string()].is_object() {
+            status.to_string()
+        } else {
+            "default".to_owned()
+        };
+        let mut response = &operation["responses"][&documented];
+        let mut pointer = format!(
+            "/paths/{}/{method}/responses/{documented}",
+            escape(template)
+        );
         assert!(
             response.is_object(),
             "{method} {template} does not document {status}"

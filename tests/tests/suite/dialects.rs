@@ -600,3 +600,355 @@ async fn a_privy_create_waits_for_its_wallets_boundedly() {
         wallets.len()
     );
 }
+
+#[test]
+fn every_dialect_route_is_in_its_contract_and_back() {
+    let trimmed = |path: &str| path.trim_end_matches('/').to_owned();
+    let documented: std::collections::BTreeSet<(String, String)> =
+        super::contract::Contract::dialects()
+            .operations()
+            .into_iter()
+            .map(|(method, path)| (method, trimmed(&path)))
+            .collect();
+    let routed: std::collections::BTreeSet<(String, String)> = [
+        onboarding::routes(),
+        original::routes(),
+        ost::routes(),
+        privy::routes(),
+    ]
+    .concat()
+    .into_iter()
+    .map(|(method, path)| (method.to_string(), trimmed(&path)))
+    .collect();
+    assert_eq!(documented, routed);
+}
+
+/// One dialect request, its answer checked against `openapi.dialects.yaml`.
+async fn exchange(
+    contract: &super::contract::Contract,
+    request: reqwest::RequestBuilder,
+    template: &str,
+) -> (u16, Value) {
+    let request = request.build().unwrap();
+    let method = request.method().as_str().to_ascii_lowercase();
+    let response = http_client().execute(request).await.unwrap();
+    let status = response.status().as_u16();
+    let text = response.text().await.unwrap();
+    let body = if text.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON: {text}"))
+    };
+    contract.check(&method, template, status, &body);
+    (status, body)
+}
+
+#[tokio::test]
+async fn every_dialect_answer_matches_its_contract() {
+    let stack = TestStack::new().await;
+    let (address, _) = stack.serve().await;
+    let (_, clients) = clients(&stack, &stack.app).await;
+    let contract = super::contract::Contract::dialects();
+    let http = http_client();
+    let tag = uuid::Uuid::new_v4().simple().to_string();
+    let mut statuses = Vec::new();
+
+    // The find-or-create API.
+    let onboarding = |body: String, key: &str| {
+        http.post(format!("{address}/onboarding/v1/users/find-or-create"))
+            .header("Authorization", format!("ApiKey {key}"))
+            .header("Content-Type", "application/json")
+            .body(body)
+    };
+    let key = clients["onboarding"]["api_key"].as_str().unwrap();
+    let body = format!(
+        r#"{{"username":"john_{}","address":"0x{}","id_x":{}}}"#,
+        &tag[..8],
+        &tag[..40.min(tag.len())].repeat(2)[..40],
+        u32::from_str_radix(&tag[..6], 16).unwrap()
+    );
+    let template = "/onboarding/v1/users/find-or-create";
+    for (request, expected) in [
+        (onboarding(body.clone(), key), 201),
+        (onboarding(body.clone(), key), 200),
+        (onboarding("{}".into(), key), 400),
+        (onboarding(body, "nope"), 401),
+    ] {
+        let (status, _) = exchange(&contract, request, template).await;
+        assert_eq!(status, expected);
+        statuses.push(status);
+    }
+
+    // Original.
+    let original = |request: reqwest::RequestBuilder| {
+        request
+            .header(
+                "X-API-KEY",
+                clients["original"]["api_key"].as_str().unwrap(),
+            )
+            .header(
+                "Authorization",
+                format!("Bearer {}", clients["original"]["token"].as_str().unwrap()),
+            )
+    };
+    let email = format!("grace.{tag}@example.com");
+    let create = || {
+        original(http.post(format!("{address}/original/v1/user")))
+            .header("Content-Type", "application/json")
+            .body(format!(r#"{{"email":"{email}","user_external_id":null}}"#))
+    };
+    let (_, created) = exchange(&contract, create(), "/original/v1/user").await;
+    let uid = created["data"]["uid"].as_str().unwrap().to_owned();
+    let lookup = |query: String| original(http.get(format!("{address}/original/v1/user?{query}")));
+    for (request, template, expected) in [
+        (create(), "/original/v1/user", 409),
+        (
+            original(http.get(format!("{address}/original/v1/user/{uid}"))),
+            "/original/v1/user/{uid}",
+            200,
+        ),
+        (
+            original(http.get(format!(
+                "{address}/original/v1/user/{}",
+                uuid::Uuid::new_v4()
+            ))),
+            "/original/v1/user/{uid}",
+            404,
+        ),
+        (lookup(format!("email={email}")), "/original/v1/user", 200),
+        (
+            lookup("user_external_id=nobody".into()),
+            "/original/v1/user",
+            200,
+        ),
+        (lookup("email=nope".into()), "/original/v1/user", 400),
+        (
+            http.get(format!("{address}/original/v1/user/{uid}")),
+            "/original/v1/user/{uid}",
+            401,
+        ),
+    ] {
+        let (status, _) = exchange(&contract, request, template).await;
+        assert_eq!(status, expected, "{template}");
+        statuses.push(status);
+    }
+
+    // Privy.
+    let privy = &clients["privy"];
+    let app_id = privy["app_id"].as_str().unwrap().to_owned();
+    let basic = base64::engine::general_purpose::STANDARD.encode(format!(
+        "{app_id}:{}",
+        privy["app_secret"].as_str().unwrap()
+    ));
+    let privy = |request: reqwest::RequestBuilder| {
+        request
+            .header("Authorization", format!("Basic {basic}"))
+            .header("privy-app-id", &app_id)
+    };
+    let json_body = |request: reqwest::RequestBuilder, body: Value| {
+        request
+            .header("Content-Type", "application/json")
+            .body(body.to_string())
+    };
+    let hopper = format!("hopper.{tag}@example.com");
+    let create = || {
+        json_body(
+            privy(http.post(format!("{address}/privy/v1/users"))),
+            json!({"linked_accounts": [{"type": "email", "address": hopper},
+                                       {"type": "custom_auth", "custom_user_id": tag}]}),
+        )
+    };
+    let (_, user) = exchange(&contract, create(), "/privy/v1/users").await;
+    let id = user["id"].as_str().unwrap().to_owned();
+    let users = format!("{address}/privy/v1/users");
+    let allowlist = format!("{address}/privy/v1/apps/{app_id}/allowlist");
+    let entry = json!({"type": "email", "value": format!("batman.{tag}@example.com")});
+    for (request, template, expected) in [
+        (create(), "/privy/v1/users", 409),
+        (
+            privy(http.get(format!("{users}/{id}"))),
+            "/privy/v1/users/{id}",
+            200,
+        ),
+        (
+            privy(http.get(format!("{users}?limit=1"))),
+            "/privy/v1/users",
+            200,
+        ),
+        (
+            json_body(
+                privy(http.post(format!("{users}/email/address"))),
+                json!({"address": hopper}),
+            ),
+            "/privy/v1/users/email/address",
+            200,
+        ),
+        (
+            json_body(
+                privy(http.post(format!("{users}/custom_auth/id"))),
+                json!({"custom_user_id": tag}),
+            ),
+            "/privy/v1/users/custom_auth/id",
+            200,
+        ),
+        (
+            json_body(
+                privy(http.post(format!("{users}/phone/number"))),
+                json!({"number": "+15550000000"}),
+            ),
+            "/privy/v1/users/phone/number",
+            404,
+        ),
+        (
+            json_body(
+                privy(http.post(format!("{users}/{id}/wallets"))),
+                json!({"wallets": [{"chain_type": "solana"}]}),
+            ),
+            "/privy/v1/users/{id}/wallets",
+            200,
+        ),
+        (
+            json_body(
+                privy(http.post(format!("{users}/{id}/custom_metadata"))),
+                json!({"custom_metadata": {"k": 1}}),
+            ),
+            "/privy/v1/users/{id}/custom_metadata",
+            200,
+        ),
+        (
+            json_body(
+                privy(http.post(format!("{users}/{id}/accounts/unlink"))),
+                json!({"type": "custom_auth", "handle": tag}),
+            ),
+            "/privy/v1/users/{id}/accounts/unlink",
+            200,
+        ),
+        (
+            json_body(privy(http.post(allowlist.clone())), entry.clone()),
+            "/privy/v1/apps/{app_id}/allowlist",
+            200,
+        ),
+        (
+            privy(http.get(allowlist.clone())),
+            "/privy/v1/apps/{app_id}/allowlist",
+            200,
+        ),
+        (
+            json_body(privy(http.delete(allowlist.clone())), entry.clone()),
+            "/privy/v1/apps/{app_id}/allowlist",
+            200,
+        ),
+        (
+            json_body(privy(http.delete(allowlist)), entry),
+            "/privy/v1/apps/{app_id}/allowlist",
+            404,
+        ),
+        (
+            json_body(
+                privy(http.post(users.clone())),
+                json!({"linked_accounts": [{"type": "email", "address": "x"}]}),
+            ),
+            "/privy/v1/users",
+            400,
+        ),
+        (
+            http.get(format!("{users}/{id}")),
+            "/privy/v1/users/{id}",
+            401,
+        ),
+        (
+            privy(http.delete(format!("{users}/{id}"))),
+            "/privy/v1/users/{id}",
+            204,
+        ),
+        (
+            privy(http.get(format!("{users}/{id}"))),
+            "/privy/v1/users/{id}",
+            404,
+        ),
+    ] {
+        let (status, _) = exchange(&contract, request, template).await;
+        assert_eq!(status, expected, "{template}");
+        statuses.push(status);
+    }
+
+    // OST: every request signed now, each one once.
+    let now = shared::clock::now_ms() / 1000;
+    let signed = |endpoint: &str, extra: &[(&str, &str)]| {
+        let mut params = ost_query(&clients, endpoint, now);
+        if !extra.is_empty() {
+            let mut unsigned: Vec<(String, String)> = params
+                .iter()
+                .filter(|(n, _)| n != "signature")
+                .cloned()
+                .collect();
+            unsigned.extend(extra.iter().map(|(n, v)| (n.to_string(), v.to_string())));
+            let secret = clients["ost"]["api_secret"].as_str().unwrap();
+            let secret =
+                shared::model::api_key::ClientSecret::from_opened(secret.as_bytes()).unwrap();
+            let text = credentials::ost_string_to_sign(endpoint, &unsigned);
+            unsigned.push((
+                "signature".into(),
+                credentials::ost_signature(&secret, &text),
+            ));
+            params = unsigned;
+        }
+        params
+    };
+    let base = format!("{address}/ost/v1");
+    let name = format!("Alice {}", &tag[..8]);
+    let (_, created) = exchange(
+        &contract,
+        http.post(format!("{base}/users/"))
+            .form(&signed("/users/", &[("name", &name)])),
+        "/ost/v1/users/",
+    )
+    .await;
+    let id = created["data"]["user"]["id"].as_str().unwrap().to_owned();
+    let path = format!("/users/{id}");
+    for (request, template, expected) in [
+        (
+            http.post(format!("{base}{path}"))
+                .form(&signed(&path, &[("name", "Alice Smith")])),
+            "/ost/v1/users/{id}",
+            200,
+        ),
+        (
+            http.get(format!("{base}{path}")).query(&signed(&path, &[])),
+            "/ost/v1/users/{id}",
+            200,
+        ),
+        (
+            http.get(format!("{base}/users/"))
+                .query(&signed("/users/", &[("limit", "2")])),
+            "/ost/v1/users/",
+            200,
+        ),
+        (
+            http.get(format!("{base}/users/"))
+                .query(&signed("/users/", &[("order", "asc")])),
+            "/ost/v1/users/",
+            400,
+        ),
+        (
+            http.post(format!("{base}/users/"))
+                .form(&signed("/users/", &[("name", "A")])),
+            "/ost/v1/users/",
+            400,
+        ),
+        (
+            http.get(format!("{base}/users/{}", uuid::Uuid::new_v4()))
+                .query(&[("api_key", "x")]),
+            "/ost/v1/users/{id}",
+            401,
+        ),
+    ] {
+        let (status, _) = exchange(&contract, request, template).await;
+        assert_eq!(status, expected, "{template}");
+        statuses.push(status);
+    }
+    println!(
+        "{} answers checked against openapi.dialects.yaml: {statuses:?}",
+        statuses.len()
+    );
+}
