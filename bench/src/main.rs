@@ -19,6 +19,7 @@
 mod chart;
 mod cold_start;
 mod cost;
+mod dialects;
 mod load;
 mod meter;
 mod overhead;
@@ -58,6 +59,12 @@ async fn main() {
     // function binaries needed), e.g. after changing a route. Writes nothing.
     if args.iter().any(|arg| arg == "--overhead") {
         overhead::run(&mut report, if quick { 10 } else { 300 }).await;
+        dialects::run(&mut report, if quick { 10 } else { 300 }).await;
+        return;
+    }
+    // `--dialects`: only each dialect route's overhead next to the native route's.
+    if args.iter().any(|arg| arg == "--dialects") {
+        dialects::run(&mut report, if quick { 10 } else { 300 }).await;
         return;
     }
     cold_start::run(
@@ -67,6 +74,7 @@ async fn main() {
     )
     .await;
     let routes = overhead::run(&mut report, if quick { 10 } else { 300 }).await;
+    dialects::run(&mut report, if quick { 10 } else { 300 }).await;
     wallet_cpu_path(&mut report, quick).await;
     let wallet = wallet_creator_throughput(&mut report, quick).await;
     create_to_ready(&mut report, quick).await;
