@@ -4,6 +4,7 @@
 //! - API keys: `wusk_` tokens whose checksum is valid ([`shared::edge::auth::key_id_of`]), so a
 //!   made-up or truncated key in a test is not one.
 //! - Webhook signing secrets: `whsec_` followed by base64 of 16 to 128 bytes.
+//! - Client secrets (what Original's and OST's clients sign with): `wucs_` and 64 hex digits.
 //! - Wallet private keys. They have no prefix, so they are recognised by what they derive:
 //!   every token that could be 32 bytes (64 hex digits with or without `0x`, 43-44 characters
 //!   of base64 or base64url, 32-88 of base58, a JSON array of 32 numbers), or a 64-byte ed25519
@@ -38,6 +39,7 @@ pub type Item = HashMap<String, AttributeValue>;
 pub enum Kind {
     ApiKey,
     WebhookSecret,
+    ClientSecret,
     EthereumPrivateKey,
     SolanaPrivateKey,
     SolanaKeypair,
@@ -48,6 +50,7 @@ impl fmt::Display for Kind {
         f.write_str(match self {
             Self::ApiKey => "API key",
             Self::WebhookSecret => "webhook secret",
+            Self::ClientSecret => "client secret",
             Self::EthereumPrivateKey => "ethereum private key",
             Self::SolanaPrivateKey => "solana private key",
             Self::SolanaKeypair => "solana keypair",
@@ -233,6 +236,7 @@ impl Scanner {
         let mut hits = Vec::new();
         api_keys(text, &mut hits);
         webhook_secrets(text, &mut hits);
+        client_secrets(text, &mut hits);
         // Private keys: every spelling of 32 or 64 bytes.
         let mut seen: HashSet<&str> = HashSet::new();
         for (_, token) in runs(text, |b| b.is_ascii_alphanumeric()) {
@@ -360,6 +364,23 @@ fn api_keys(text: &str, hits: &mut Vec<Hit>) {
             hits.push(Hit {
                 kind: Kind::ApiKey,
                 excerpt: excerpt(&text[start..start + end]),
+                address: None,
+            });
+        }
+    }
+}
+
+/// `wucs_` and 64 hex digits: a client secret ([`shared::model::api_key::ClientSecret`]).
+fn client_secrets(text: &str, hits: &mut Vec<Hit>) {
+    let prefix = shared::model::api_key::CLIENT_SECRET_PREFIX;
+    for (start, _) in text.match_indices(prefix) {
+        let end = start + prefix.len() + 64;
+        if let Some(candidate) = text.get(start..end)
+            && shared::model::api_key::ClientSecret::from_opened(candidate.as_bytes()).is_some()
+        {
+            hits.push(Hit {
+                kind: Kind::ClientSecret,
+                excerpt: excerpt(candidate),
                 address: None,
             });
         }
@@ -810,6 +831,15 @@ mod tests {
         assert!(scanner.scan_text(&altered).is_empty());
         assert!(scanner.scan_text(&token[..token.len() - 1]).is_empty());
         assert!(scanner.scan_text("wusk_ wusk_0000_").is_empty());
+    }
+
+    #[test]
+    fn client_secrets_are_found_whole_only() {
+        let secret = shared::model::api_key::ClientSecret::generate().unwrap();
+        let mut scanner = Scanner::new(KnownAddresses::default());
+        let hits = scanner.scan_text(&format!("{{\"api_secret\":\"{}\"}}", secret.reveal()));
+        assert_eq!(kinds(&hits), [Kind::ClientSecret]);
+        assert!(scanner.scan_text(&secret.reveal()[..60]).is_empty());
     }
 
     #[test]
