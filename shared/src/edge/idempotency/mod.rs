@@ -101,7 +101,12 @@ fn key_in(request: &Request, header: &'static str) -> Result<Option<String>, Api
     };
     let invalid = || {
         ApiError::Validation(vec![FieldError::new(
-            header,
+            // The native header as its documents spell it; a dialect's by its own name.
+            if header == HEADER {
+                "Idempotency-Key"
+            } else {
+                header
+            },
             format!("must be 1 to {MAX_KEY_CHARS} visible ASCII characters"),
         )])
     };
