@@ -59,32 +59,39 @@ where
     K: KeySealer,
 {
     let request_id = api::request_id(&request);
-    let route = api::route_path(&request)
+    match serve(context, &request, &request_id).await {
+        Ok(response) => response,
+        Err(error) => api::error_response_in(&ENVELOPE, &request_id, &error),
+    }
+}
+
+/// Routes, authenticates and reads the request, then answers it; what is refused before the
+/// operation runs is the error (and claims no idempotency key).
+async fn serve<S, K>(
+    context: &Original<'_, S, K>,
+    request: &Request,
+    request_id: &str,
+) -> Result<Response<Body>, ApiError>
+where
+    S: UserStore + AccessStore + AppStore + IdempotencyStore,
+    K: KeySealer,
+{
+    let rest = api::route_path(request)
         .strip_prefix(PREFIX)
-        .ok_or(ApiError::NotFound("route"))
-        .and_then(|rest| routes::resolve_in(&ROUTES, request.method(), rest));
-    let (route, params) = match route {
-        Ok(resolved) => resolved,
-        Err(error) => return api::error_response_in(&ENVELOPE, &request_id, &error),
-    };
+        .ok_or(ApiError::NotFound("route"))?;
+    let (route, params) = routes::resolve_in(&ROUTES, request.method(), rest)?;
     let store = context.store;
-    let app = match credentials::original(store, context.secrets, request.headers()).await {
-        Ok(app) => app,
-        Err(error) => return api::error_response_in(&ENVELOPE, &request_id, &error),
-    };
-    match route {
+    let app = credentials::original(store, context.secrets, request.headers()).await?;
+    Ok(match route {
         Route::Create => {
-            let new_user = match api::json_body(&request).and_then(|b| original::parse_create(&b)) {
-                Ok(new_user) => new_user,
-                Err(error) => return api::error_response_in(&ENVELOPE, &request_id, &error),
-            };
+            let new_user = original::parse_create(&api::json_body(request)?)?;
             let on_commit = idempotency::on_commit_in(&ENVELOPE, original::created);
             idempotency::run_in(
                 &ENVELOPE,
                 store,
                 &app,
-                &request,
-                &request_id,
+                request,
+                request_id,
                 on_commit,
                 || async {
                     let user = users::create_user(store, &app, &new_user)
@@ -101,12 +108,10 @@ where
                 .await
                 .map(|user| original::found(Some(&user)))
                 .map_err(ApiError::from);
-            api::respond_in(&ENVELOPE, &request_id, outcome)
+            api::respond_in(&ENVELOPE, request_id, outcome)
         }
-        Route::Lookup => {
-            api::respond_in(&ENVELOPE, &request_id, lookup(store, &app, &request).await)
-        }
-    }
+        Route::Lookup => api::respond_in(&ENVELOPE, request_id, lookup(store, &app, request).await),
+    })
 }
 
 /// A lookup that finds nobody is a success saying so, as Original answers it.

@@ -5,12 +5,12 @@ use http::Method;
 use lambda_http::{Body, Request, Response};
 use shared::dialects::credentials::{self, ClientSecrets, OstSigned};
 use shared::dialects::ost::{self, ListQuery, OstEnvelope};
-use shared::domain::users::{self, Precondition, UserPage};
+use shared::domain::users::{self, Precondition, UserPage, UsersError};
 use shared::edge::api::{self, Reply};
 use shared::edge::error::ApiError;
 use shared::edge::idempotency::{self, IdempotencyStore};
 use shared::edge::routes;
-use shared::model::AppId;
+use shared::model::{AppId, User};
 use shared::ports::access::AccessStore;
 use shared::ports::sealer::KeySealer;
 use shared::ports::{AppStore, UserStore};
@@ -63,72 +63,84 @@ where
     K: KeySealer,
 {
     let request_id = api::request_id(&request);
+    match serve(context, &request, &request_id).await {
+        Ok(response) => response,
+        Err(error) => api::error_response_in(&ENVELOPE, &request_id, &error),
+    }
+}
+
+/// Authenticates and reads the request, then answers it; what is refused before the operation
+/// runs is the error (and claims no idempotency key).
+async fn serve<S, K>(
+    context: &Ost<'_, S, K>,
+    request: &Request,
+    request_id: &str,
+) -> Result<Response<Body>, ApiError>
+where
+    S: UserStore + AccessStore + AppStore + IdempotencyStore,
+    K: KeySealer,
+{
     let store = context.store;
-    let accepted = accept(context, &request).await;
-    let (app, route, id, params) = match accepted {
-        Ok(accepted) => accepted,
-        Err(error) => return api::error_response_in(&ENVELOPE, &request_id, &error),
-    };
-    match route {
+    let (app, route, id, params) = accept(context, request).await?;
+    let app = &app;
+    Ok(match route {
         Route::Create => {
-            let new_user = match ost::parse_create(&params) {
-                Ok(new_user) => new_user,
-                Err(error) => return api::error_response_in(&ENVELOPE, &request_id, &error),
-            };
-            let on_commit = idempotency::on_commit_in(&ENVELOPE, ost::user_reply);
-            idempotency::run_in(
-                &ENVELOPE,
-                store,
-                &app,
-                &request,
-                &request_id,
-                on_commit,
-                || async {
-                    let user = users::create_user(store, &app, &new_user)
-                        .await
-                        .map_err(|error| ost::named(error.into()))?;
-                    Ok(ost::user_reply(&user))
-                },
-            )
+            let new_user = ost::parse_create(&params)?;
+            write(store, app, request, request_id, || {
+                users::create_user(store, app, &new_user)
+            })
             .await
         }
         Route::Update => {
-            let patch = match ost::parse_update(&params) {
-                Ok(patch) => patch,
-                Err(error) => return api::error_response_in(&ENVELOPE, &request_id, &error),
-            };
-            let on_commit = idempotency::on_commit_in(&ENVELOPE, ost::user_reply);
-            idempotency::run_in(
-                &ENVELOPE,
-                store,
-                &app,
-                &request,
-                &request_id,
-                on_commit,
-                || async {
-                    let user = users::update_user(store, &app, &id, &patch, Precondition::None)
-                        .await
-                        .map_err(|error| ost::named(error.into()))?;
-                    Ok(ost::user_reply(&user))
-                },
-            )
+            let patch = ost::parse_update(&params)?;
+            write(store, app, request, request_id, || {
+                users::update_user(store, app, &id, &patch, Precondition::None)
+            })
             .await
         }
         Route::Retrieve => {
-            let outcome = users::get_user(store, &app, &id)
+            let outcome = users::get_user(store, app, &id)
                 .await
                 .map(|user| ost::user_reply(&user))
                 .map_err(ApiError::from);
-            api::respond_in(&ENVELOPE, &request_id, outcome)
+            api::respond_in(&ENVELOPE, request_id, outcome)
         }
         Route::List => {
-            let outcome = match ost::parse_list(&params) {
-                Ok(query) => list(store, &app, &query).await,
-                Err(error) => Err(error),
-            };
-            api::respond_in(&ENVELOPE, &request_id, outcome)
+            let query = ost::parse_list(&params)?;
+            api::respond_in(&ENVELOPE, request_id, list(store, app, &query).await)
         }
-    }
+    })
+}
+
+/// Runs a write of a user under the request's idempotency key (if any), answering the user.
+async fn write<S, F, Fut>(
+    store: &S,
+    app: &AppId,
+    request: &Request,
+    request_id: &str,
+    operation: F,
+) -> Response<Body>
+where
+    S: IdempotencyStore,
+    F: FnOnce() -> Fut,
+    Fut: std::future::Future<Output = Result<User, UsersError>>,
+{
+    let on_commit = idempotency::on_commit_in(&ENVELOPE, ost::user_reply);
+    idempotency::run_in(
+        &ENVELOPE,
+        store,
+        app,
+        request,
+        request_id,
+        on_commit,
+        || async {
+            let user = operation()
+                .await
+                .map_err(|error| ost::named(error.into()))?;
+            Ok(ost::user_reply(&user))
+        },
+    )
+    .await
 }
 
 /// Routes and authenticates: the app, the route, its `{id}` and the signed parameters.

@@ -124,19 +124,28 @@ where
     S: UserStore + AccessStore + AppStore + IdempotencyStore,
 {
     let request_id = api::request_id(&request);
+    match serve(context, &request, &request_id).await {
+        Ok(response) => response,
+        Err(error) => api::error_response_in(&ENVELOPE, &request_id, &error),
+    }
+}
+
+/// Routes, authenticates and reads the request, then answers it; what is refused before the
+/// operation runs is the error (and claims no idempotency key).
+async fn serve<S>(
+    context: &Privy<'_, S>,
+    request: &Request,
+    request_id: &str,
+) -> Result<Response<Body>, ApiError>
+where
+    S: UserStore + AccessStore + AppStore + IdempotencyStore,
+{
     let store = context.store;
-    let accepted = async {
-        let rest = api::route_path(&request)
-            .strip_prefix(PREFIX)
-            .ok_or(ApiError::NotFound("route"))?;
-        let (route, params) = routes::resolve_in(&ROUTES, request.method(), rest)?;
-        let app = credentials::privy(store, request.headers()).await?;
-        Ok::<_, ApiError>((route, params, app))
-    };
-    let (route, params, app) = match accepted.await {
-        Ok(accepted) => accepted,
-        Err(error) => return api::error_response_in(&ENVELOPE, &request_id, &error),
-    };
+    let rest = api::route_path(request)
+        .strip_prefix(PREFIX)
+        .ok_or(ApiError::NotFound("route"))?;
+    let (route, params) = routes::resolve_in(&ROUTES, request.method(), rest)?;
+    let app = credentials::privy(store, request.headers()).await?;
     let param = |name: &str| {
         params
             .iter()
@@ -145,128 +154,119 @@ where
             .unwrap_or_default()
     };
     let id = privy::user_id(&param("id")).to_owned();
-    let body = || api::json_body(&request);
-    match route {
+    let body = || api::json_body(request);
+    let write = Write {
+        store,
+        app: &app,
+        request,
+        request_id,
+    };
+    let answered = |outcome| api::respond_in(&ENVELOPE, request_id, outcome);
+    Ok(match route {
         Route::Create => {
-            let new_user = match body().and_then(|b| privy::parse_create(&b)) {
-                Ok(new_user) => new_user,
-                Err(error) => return api::error_response_in(&ENVELOPE, &request_id, &error),
-            };
-            let on_commit = idempotency::on_commit_in(&ENVELOPE, privy::user_reply);
-            idempotency::run_in(
-                &ENVELOPE,
-                store,
-                &app,
-                &request,
-                &request_id,
-                on_commit,
-                || async {
+            let new_user = privy::parse_create(&body()?)?;
+            write
+                .run(privy::user_reply, || async {
                     let user = users::create_user(store, &app, &new_user).await?;
                     Ok(privy::user_reply(&with_wallets(store, &app, user).await))
-                },
-            )
-            .await
+                })
+                .await
         }
         Route::Pregenerate => {
-            let chains = match body().and_then(|b| privy::parse_pregenerate(&b)) {
-                Ok(chains) => chains,
-                Err(error) => return api::error_response_in(&ENVELOPE, &request_id, &error),
-            };
-            let on_commit = idempotency::on_commit_in(&ENVELOPE, privy::user_reply);
-            idempotency::run_in(
-                &ENVELOPE,
-                store,
-                &app,
-                &request,
-                &request_id,
-                on_commit,
-                || async {
+            let chains = privy::parse_pregenerate(&body()?)?;
+            write
+                .run(privy::user_reply, || async {
                     for chain in chains {
                         users::request_wallet(store, &app, &id, chain).await?;
                     }
                     let user = users::get_user(store, &app, &id).await?;
                     Ok(privy::user_reply(&with_wallets(store, &app, user).await))
-                },
-            )
-            .await
+                })
+                .await
         }
         Route::SetMetadata => {
-            let metadata = match body().and_then(|b| privy::parse_custom_metadata(&b)) {
-                Ok(metadata) => metadata,
-                Err(error) => return api::error_response_in(&ENVELOPE, &request_id, &error),
-            };
-            let on_commit = idempotency::on_commit_in(&ENVELOPE, privy::user_reply);
-            idempotency::run_in(
-                &ENVELOPE,
-                store,
-                &app,
-                &request,
-                &request_id,
-                on_commit,
-                || async {
+            let metadata = privy::parse_custom_metadata(&body()?)?;
+            write
+                .run(privy::user_reply, || async {
                     let user = users::set_custom_metadata(store, &app, &id, &metadata).await?;
                     Ok(privy::user_reply(&user))
-                },
-            )
-            .await
+                })
+                .await
         }
         Route::Unlink => {
-            let (kind, handle) = match body().and_then(|b| privy::parse_unlink(&b)) {
-                Ok(unlink) => unlink,
-                Err(error) => return api::error_response_in(&ENVELOPE, &request_id, &error),
-            };
-            let on_commit = idempotency::on_commit_in(&ENVELOPE, privy::user_reply);
-            idempotency::run_in(
-                &ENVELOPE,
-                store,
-                &app,
-                &request,
-                &request_id,
-                on_commit,
-                || async {
+            let (kind, handle) = privy::parse_unlink(&body()?)?;
+            write
+                .run(privy::user_reply, || async {
                     let user = users::unlink_account(store, &app, &id, &kind, &handle).await?;
                     Ok(privy::user_reply(&user))
-                },
-            )
-            .await
+                })
+                .await
         }
         Route::Delete => {
-            let on_commit = idempotency::on_commit_in(&ENVELOPE, |_| Reply::no_content());
-            idempotency::run_in(
-                &ENVELOPE,
-                store,
-                &app,
-                &request,
-                &request_id,
-                on_commit,
-                || async {
-                    users::delete_user(store, &app, &id, context.retention).await?;
-                    Ok(Reply::no_content())
-                },
-            )
-            .await
+            write
+                .run(
+                    |_| Reply::no_content(),
+                    || async {
+                        users::delete_user(store, &app, &id, context.retention).await?;
+                        Ok(Reply::no_content())
+                    },
+                )
+                .await
         }
-        Route::Get => {
-            let outcome = users::get_user(store, &app, &id)
+        Route::Get => answered(
+            users::get_user(store, &app, &id)
                 .await
                 .map(|user| privy::user_reply(&user))
-                .map_err(ApiError::from);
-            api::respond_in(&ENVELOPE, &request_id, outcome)
-        }
-        Route::List => api::respond_in(&ENVELOPE, &request_id, list(store, &app, &request).await),
+                .map_err(ApiError::from),
+        ),
+        Route::List => answered(list(store, &app, request).await),
         Route::Lookup(index) => {
             let (_, field, kind) = LOOKUPS[index];
-            let outcome = async {
-                let identifier = privy::lookup_identifier(kind, field, &body()?)?;
-                let user = users::find_user(store, &app, &Lookup(identifier)).await?;
-                Ok(privy::user_reply(&user))
-            };
-            api::respond_in(&ENVELOPE, &request_id, outcome.await)
+            let identifier = privy::lookup_identifier(kind, field, &body()?)?;
+            answered(
+                users::find_user(store, &app, &Lookup(identifier))
+                    .await
+                    .map(|user| privy::user_reply(&user))
+                    .map_err(ApiError::from),
+            )
         }
         Route::GetAllowlist | Route::Invite | Route::Uninvite => {
-            let outcome = allowlist_route(store, &app, &param("app_id"), route, &request).await;
-            api::respond_in(&ENVELOPE, &request_id, outcome)
+            answered(allowlist_route(store, &app, &param("app_id"), route, request).await)
         }
+    })
+}
+
+/// A write, run under the request's `privy-idempotency-key` (if any).
+struct Write<'a, S> {
+    store: &'a S,
+    app: &'a AppId,
+    request: &'a Request,
+    request_id: &'a str,
+}
+
+impl<S: IdempotencyStore> Write<'_, S> {
+    /// Runs `operation`; `reply` is the success its write commits with the key.
+    async fn run<F, Fut>(
+        &self,
+        reply: impl Fn(&User) -> Reply + Send + Sync + 'static,
+        operation: F,
+    ) -> Response<Body>
+    where
+        F: FnOnce() -> Fut,
+        Fut: std::future::Future<Output = Result<Reply, ApiError>>,
+    {
+        let on_commit = idempotency::on_commit_in(&ENVELOPE, reply);
+        let (store, app, request) = (self.store, self.app, self.request);
+        idempotency::run_in(
+            &ENVELOPE,
+            store,
+            app,
+            request,
+            self.request_id,
+            on_commit,
+            operation,
+        )
+        .await
     }
 }
 

@@ -53,6 +53,15 @@ async fn run_client(program: &str, script: &str, base_url: &str, clients: &Value
     stdout
 }
 
+/// Privy's `Authorization` value for `clients`' key, and its app id.
+fn privy_basic(clients: &Value) -> (String, String) {
+    let privy = &clients["privy"];
+    let app_id = privy["app_id"].as_str().unwrap().to_owned();
+    let secret = privy["app_secret"].as_str().unwrap();
+    let encoded = base64::engine::general_purpose::STANDARD.encode(format!("{app_id}:{secret}"));
+    (format!("Basic {encoded}"), app_id)
+}
+
 fn seed_python() -> String {
     std::env::var("SEED_CLIENTS_PYTHON").expect(
         "SEED_CLIENTS_PYTHON is not set: run the tests with scripts/test.sh, which installs the \
@@ -60,49 +69,34 @@ fn seed_python() -> String {
     )
 }
 
-#[tokio::test]
-async fn original_sdk_runs_its_user_calls_unchanged() {
+/// Runs one seed client's script on a fresh stack, its base URL `<api><mount>`; the number of
+/// calls it reports passed.
+async fn seed_client_on_a_fresh_stack(program: &str, script: &str, mount: &str) -> usize {
     let stack = TestStack::new().await;
     let (address, _) = stack.serve().await;
     let (_, clients) = clients(&stack, &stack.app).await;
-    let out = run_client(
-        &seed_python(),
-        "original_calls.py",
-        &format!("{address}/original"),
-        &clients,
-    )
-    .await;
-    assert_eq!(out.lines().filter(|l| l.starts_with("ok ")).count(), 10);
+    let out = run_client(program, script, &format!("{address}{mount}"), &clients).await;
+    out.lines().filter(|l| l.starts_with("ok ")).count()
+}
+
+#[tokio::test]
+async fn original_sdk_runs_its_user_calls_unchanged() {
+    let python = seed_python();
+    let passed = seed_client_on_a_fresh_stack(&python, "original_calls.py", "/original");
+    assert_eq!(passed.await, 10);
 }
 
 #[tokio::test]
 async fn ost_kit_python_runs_its_user_calls_unchanged() {
-    let stack = TestStack::new().await;
-    let (address, _) = stack.serve().await;
-    let (_, clients) = clients(&stack, &stack.app).await;
-    let out = run_client(
-        &seed_python(),
-        "ost_calls.py",
-        &format!("{address}/ost/v1"),
-        &clients,
-    )
-    .await;
-    assert_eq!(out.lines().filter(|l| l.starts_with("ok ")).count(), 10);
+    let python = seed_python();
+    let passed = seed_client_on_a_fresh_stack(&python, "ost_calls.py", "/ost/v1");
+    assert_eq!(passed.await, 10);
 }
 
 #[tokio::test]
 async fn privy_node_client_runs_its_user_and_allowlist_calls_unchanged() {
-    let stack = TestStack::new().await;
-    let (address, _) = stack.serve().await;
-    let (_, clients) = clients(&stack, &stack.app).await;
-    let out = run_client(
-        "node",
-        "privy_calls.mjs",
-        &format!("{address}/privy"),
-        &clients,
-    )
-    .await;
-    assert_eq!(out.lines().filter(|l| l.starts_with("ok ")).count(), 19);
+    let passed = seed_client_on_a_fresh_stack("node", "privy_calls.mjs", "/privy");
+    assert_eq!(passed.await, 19);
 }
 
 /// The seed's own request (`004`), verbatim but for host and key: 201, then 200 for the same.
@@ -266,12 +260,7 @@ async fn revoking_a_key_revokes_every_dialects_credential_for_it() {
     let http = http_client();
     let now = || shared::clock::now_ms() / 1000;
     let token = clients["original"]["token"].as_str().unwrap().to_owned();
-    let privy = &clients["privy"];
-    let basic = base64::engine::general_purpose::STANDARD.encode(format!(
-        "{}:{}",
-        privy["app_id"].as_str().unwrap(),
-        privy["app_secret"].as_str().unwrap()
-    ));
+    let (basic, app_id) = privy_basic(&clients);
     let key = clients["onboarding"]["api_key"]
         .as_str()
         .unwrap()
@@ -287,8 +276,8 @@ async fn revoking_a_key_revokes_every_dialects_credential_for_it() {
             .query(&ost_query(&clients, "/users/", now()));
         let privy = http
             .get(format!("{address}/privy/v1/users"))
-            .header("Authorization", format!("Basic {basic}"))
-            .header("privy-app-id", privy["app_id"].as_str().unwrap());
+            .header("Authorization", basic.clone())
+            .header("privy-app-id", &app_id);
         let onboarding = http
             .post(format!("{address}/onboarding/v1/users/find-or-create"))
             .header("Authorization", format!("ApiKey {key}"))
@@ -414,16 +403,11 @@ async fn each_dialect_keeps_apps_apart() {
         .await
         .unwrap();
     assert_eq!(ost["err"]["code"], "NOT_FOUND");
-    let privy = &mine["privy"];
-    let basic = base64::engine::general_purpose::STANDARD.encode(format!(
-        "{}:{}",
-        privy["app_id"].as_str().unwrap(),
-        privy["app_secret"].as_str().unwrap()
-    ));
+    let (basic, app_id) = privy_basic(&mine);
     let privy = http
         .get(format!("{address}/privy/v1/users/did:privy:{their_user}"))
-        .header("Authorization", format!("Basic {basic}"))
-        .header("privy-app-id", privy["app_id"].as_str().unwrap())
+        .header("Authorization", basic.clone())
+        .header("privy-app-id", &app_id)
         .send()
         .await
         .unwrap();
@@ -444,12 +428,7 @@ async fn bad_input_is_refused_in_each_dialects_envelope_and_writes_nothing() {
     let (_, clients) = clients(&stack, &stack.app).await;
     let before = stack.snapshot().await;
     let http = http_client();
-    let privy = &clients["privy"];
-    let basic = base64::engine::general_purpose::STANDARD.encode(format!(
-        "{}:{}",
-        privy["app_id"].as_str().unwrap(),
-        privy["app_secret"].as_str().unwrap()
-    ));
+    let (basic, app_id) = privy_basic(&clients);
     let json_post = |url: String, body: &'static str| {
         http.post(url)
             .header("Content-Type", "application/json")
@@ -491,8 +470,8 @@ async fn bad_input_is_refused_in_each_dialects_envelope_and_writes_nothing() {
         oversized,
     ] {
         let response = json_post(format!("{address}/privy/v1/users"), body)
-            .header("Authorization", format!("Basic {basic}"))
-            .header("privy-app-id", privy["app_id"].as_str().unwrap())
+            .header("Authorization", basic.clone())
+            .header("privy-app-id", &app_id)
             .send()
             .await
             .unwrap();
@@ -562,17 +541,12 @@ async fn a_privy_create_waits_for_its_wallets_boundedly() {
     let stack = TestStack::new().await;
     let (address, _) = stack.serve().await;
     let (_, clients) = clients(&stack, &stack.app).await;
-    let privy = &clients["privy"];
-    let basic = base64::engine::general_purpose::STANDARD.encode(format!(
-        "{}:{}",
-        privy["app_id"].as_str().unwrap(),
-        privy["app_secret"].as_str().unwrap()
-    ));
+    let (basic, app_id) = privy_basic(&clients);
     let started = std::time::Instant::now();
     let response = http_client()
         .post(format!("{address}/privy/v1/users"))
-        .header("Authorization", format!("Basic {basic}"))
-        .header("privy-app-id", privy["app_id"].as_str().unwrap())
+        .header("Authorization", basic.clone())
+        .header("privy-app-id", &app_id)
         .header("Content-Type", "application/json")
         .body(r#"{"linked_accounts":[],"wallets":[{"chain_type":"ethereum"}]}"#)
         .send()
@@ -734,15 +708,10 @@ async fn every_dialect_answer_matches_its_contract() {
     }
 
     // Privy.
-    let privy = &clients["privy"];
-    let app_id = privy["app_id"].as_str().unwrap().to_owned();
-    let basic = base64::engine::general_purpose::STANDARD.encode(format!(
-        "{app_id}:{}",
-        privy["app_secret"].as_str().unwrap()
-    ));
+    let (basic, app_id) = privy_basic(&clients);
     let privy = |request: reqwest::RequestBuilder| {
         request
-            .header("Authorization", format!("Basic {basic}"))
+            .header("Authorization", basic.clone())
             .header("privy-app-id", &app_id)
     };
     let json_body = |request: reqwest::RequestBuilder, body: Value| {
