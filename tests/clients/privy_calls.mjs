@@ -30,7 +30,8 @@ const user = await privy.users().create({
     { type: 'custom_auth', custom_user_id: `cu-${tag}` },
     { type: 'phone', number: `+1555${digits}` },
     { type: 'twitter_oauth', subject: `tw-${tag}`, username: `grace${tag}`, name: 'Grace', profile_picture_url: null },
-    { type: 'telegram', telegram_user_id: `tg-${tag}`, username: null },
+    { type: 'telegram', telegram_user_id: `tg-${tag}`, username: `Grace_TG_${tag}` },
+    { type: 'github_oauth', subject: `gh-${tag}`, username: `grace-gh-${tag}` },
     { type: 'farcaster', fid: Number(digits), owner_address: '0x0000000000000000000000000000000000000001' },
   ],
   wallets: [{ chain_type: 'ethereum' }, { chain_type: 'solana' }],
@@ -65,6 +66,9 @@ const lookups = {
   getByTwitterSubject: { subject: `tw-${tag}` },
   getByTelegramUserID: { telegram_user_id: `tg-${tag}` },
   getByFarcasterID: { fid: Number(digits) },
+  getByTwitterUsername: { username: `Grace${tag}` },
+  getByTelegramUsername: { username: `grace_tg_${tag}` },
+  getByGitHubUsername: { username: `grace-gh-${tag}` },
 };
 for (const [call, params] of Object.entries(lookups)) {
   assert.equal((await privy.users()[call](params)).id, user.id, call);

@@ -7,7 +7,7 @@ use http::{HeaderValue, Method};
 use lambda_http::{Body, Request, Response};
 use serde_json::json;
 use shared::dialects::credentials;
-use shared::dialects::privy::{self, LOOKUPS, PrivyEnvelope};
+use shared::dialects::privy::{self, HANDLE_LOOKUPS, LOOKUPS, PrivyEnvelope};
 use shared::domain::access::allowlist;
 use shared::domain::users::{self, Lookup};
 use shared::edge::api::{self, Reply};
@@ -37,6 +37,7 @@ enum Route {
     Get,
     Delete,
     Lookup(usize),
+    HandleLookup(usize),
     Pregenerate,
     SetMetadata,
     Unlink,
@@ -45,7 +46,7 @@ enum Route {
     Uninvite,
 }
 
-const ROUTES: [(Method, &str, Route); 17] = [
+const ROUTES: [(Method, &str, Route); 21] = [
     (Method::POST, "/v1/users", Route::Create),
     (Method::GET, "/v1/users", Route::List),
     (Method::GET, "/v1/users/{id}", Route::Get),
@@ -57,6 +58,10 @@ const ROUTES: [(Method, &str, Route); 17] = [
     (Method::POST, LOOKUPS[4].0, Route::Lookup(4)),
     (Method::POST, LOOKUPS[5].0, Route::Lookup(5)),
     (Method::POST, LOOKUPS[6].0, Route::Lookup(6)),
+    (Method::POST, HANDLE_LOOKUPS[0].0, Route::HandleLookup(0)),
+    (Method::POST, HANDLE_LOOKUPS[1].0, Route::HandleLookup(1)),
+    (Method::POST, HANDLE_LOOKUPS[2].0, Route::HandleLookup(2)),
+    (Method::POST, HANDLE_LOOKUPS[3].0, Route::HandleLookup(3)),
     (Method::POST, "/v1/users/{id}/wallets", Route::Pregenerate),
     (
         Method::POST,
@@ -225,6 +230,15 @@ where
             let identifier = privy::lookup_identifier(kind, field, &body()?)?;
             answered(
                 users::find_user(store, &app, &Lookup(identifier))
+                    .await
+                    .map(|user| privy::user_reply(&user))
+                    .map_err(ApiError::from),
+            )
+        }
+        Route::HandleLookup(index) => {
+            let handle = privy::lookup_handle(HANDLE_LOOKUPS[index].1, &body()?)?;
+            answered(
+                users::find_by_handle(store, &app, &handle)
                     .await
                     .map(|user| privy::user_reply(&user))
                     .map_err(ApiError::from),

@@ -25,4 +25,4 @@ pub use ids::{AppId, UserId};
 pub use linked_account::LinkedAccount;
 pub use new_user::NewUser;
 pub use sealed_key::SealedKey;
-pub use user::{User, UserStatus, Wallet, WalletError, WalletStatus};
+pub use user::{Handle, User, UserStatus, Wallet, WalletError, WalletStatus};

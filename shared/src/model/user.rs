@@ -132,7 +132,55 @@ impl Wallet {
     }
 }
 
+/// A username the user holds at a login provider (its twitter account's, say), case-folded:
+/// not unique (a username can pass to someone else while our user still shows the old one), so
+/// indexed for lookups and never guarded.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Handle {
+    /// The linked account type: `twitter`, `discord`, `github`, `telegram`, `instagram`,
+    /// `tiktok`.
+    pub kind: &'static str,
+    pub username: String,
+}
+
+impl Handle {
+    /// The handle `username` names at `kind`, case-folded as lookups compare it.
+    pub fn new(kind: &'static str, username: &str) -> Self {
+        Self {
+            kind,
+            username: username.trim_start_matches('@').to_lowercase(),
+        }
+    }
+}
+
 impl User {
+    /// The usernames the user's linked accounts carry, each once.
+    pub fn handles(&self) -> Vec<Handle> {
+        use super::linked_account::Account;
+        let mut handles: Vec<Handle> = self
+            .linked_accounts
+            .iter()
+            .filter_map(|linked| {
+                let (kind, account) = match &linked.account {
+                    Account::Twitter(a) => ("twitter", a),
+                    Account::Discord(a) => ("discord", a),
+                    Account::Github(a) => ("github", a),
+                    Account::Telegram(a) => ("telegram", a),
+                    Account::Instagram(a) => ("instagram", a),
+                    Account::Tiktok(a) => ("tiktok", a),
+                    _ => return None,
+                };
+                account
+                    .username
+                    .as_deref()
+                    .map(|name| Handle::new(kind, name))
+            })
+            .collect();
+        handles.sort();
+        handles.dedup();
+        handles
+    }
+
     /// Every unique identifier the user holds, each guarded by one item in the store.
     pub fn identifiers(&self) -> Vec<Identifier> {
         self.identifier_fields()

@@ -16,7 +16,8 @@ use crate::model::network::WalletNetwork;
 use crate::model::user::DeletedUser;
 use crate::model::webhook::{Attempt, DeliveryClaim, Endpoint, LeaseRequest};
 use crate::model::{
-    ApiKeyRecord, AppId, ChainType, Identifier, SealedKey, User, UserId, UserStatus, WalletAddress,
+    ApiKeyRecord, AppId, ChainType, Handle, Identifier, SealedKey, User, UserId, UserStatus,
+    WalletAddress,
 };
 
 pub mod access;
@@ -123,7 +124,9 @@ pub trait UserStore: Send + Sync {
 
     /// Replaces the user with `user` if it is still at `expected_version`, claiming the
     /// identifiers it gains and releasing those it loses, with its admission (an invitation a
-    /// link claims), all or nothing.
+    /// link claims), all or nothing; its handles index follows from `handles_before` (the
+    /// replaced version's [`User::handles`]) to the new user's.
+    #[allow(clippy::too_many_arguments)]
     fn replace_user(
         &self,
         app: &AppId,
@@ -132,6 +135,7 @@ pub trait UserStore: Send + Sync {
         claim: &[Identifier],
         release: &[Identifier],
         admission: &access::Admission,
+        handles_before: &[Handle],
     ) -> impl Future<Output = Result<(), WriteError>> + Send;
 
     /// The user with `id` in `app`, read consistently.
@@ -160,6 +164,15 @@ pub trait UserStore: Send + Sync {
         limit: usize,
         status: Option<UserStatus>,
     ) -> impl Future<Output = Result<(Vec<User>, bool), StoreError>> + Send;
+
+    /// Up to `limit` users of `app` whose linked accounts carry `handle` (usernames are not
+    /// unique), oldest id first.
+    fn find_by_handle(
+        &self,
+        app: &AppId,
+        handle: &Handle,
+        limit: usize,
+    ) -> impl Future<Output = Result<Vec<UserId>, StoreError>> + Send;
 
     /// The user holding `identifier` in `app`, read consistently.
     fn find_owner(

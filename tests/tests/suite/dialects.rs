@@ -96,7 +96,7 @@ async fn ost_kit_python_runs_its_user_calls_unchanged() {
 #[tokio::test]
 async fn privy_node_client_runs_its_user_and_allowlist_calls_unchanged() {
     let passed = seed_client_on_a_fresh_stack("node", "privy_calls.mjs", "/privy");
-    assert_eq!(passed.await, 19);
+    assert_eq!(passed.await, 22);
 }
 
 /// The seed's own request (`004`), verbatim but for host and key: 201, then 200 for the same.

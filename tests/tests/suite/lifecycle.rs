@@ -773,7 +773,82 @@ async fn a_deleted_user_is_restored_unless_its_identifiers_were_taken<S: Backend
     stack.assert_guards_match_users().await;
 }
 
+/// Usernames are looked up through an index that follows every write of the user: create, link,
+/// unlink, delete and restore; a username two users carry is ambiguous, not a guess.
+async fn usernames_are_found_through_every_change_of_their_user<S: Backend>(stack: TestStack<S>) {
+    use shared::domain::users::{UsersError, find_by_handle};
+    use shared::model::Handle;
+    let find = |kind: &'static str, name: &str| {
+        let (store, app, handle) = (
+            stack.store.clone(),
+            stack.app.clone(),
+            Handle::new(kind, name),
+        );
+        async move {
+            find_by_handle(&store, &app, &handle)
+                .await
+                .map(|user| user.id.to_string())
+        }
+    };
+    let user = create(
+        &stack,
+        json!({"wallets": [], "linked_accounts": [
+            {"type": "twitter", "subject": "tw-1", "username": "Ada_L"},
+            {"type": "github", "subject": "gh-1", "username": "ada"}]}),
+    )
+    .await;
+    let id = user["id"].as_str().unwrap().to_owned();
+    assert_eq!(find("twitter", "@ada_l").await.unwrap(), id);
+    assert_eq!(find("github", "ADA").await.unwrap(), id);
+    assert!(matches!(
+        find("discord", "ada").await,
+        Err(UsersError::NotFound)
+    ));
+
+    let response = unlink(&stack, &id, "twitter", "tw-1").await;
+    assert_eq!(response.status(), 200);
+    assert!(matches!(
+        find("twitter", "ada_l").await,
+        Err(UsersError::NotFound)
+    ));
+    let response = link(
+        &stack,
+        &id,
+        json!({"type": "discord", "subject": "dc-1", "username": "Ada#1"}),
+    )
+    .await;
+    assert_eq!(response.status(), 201);
+    assert_eq!(find("discord", "ada#1").await.unwrap(), id);
+
+    // Another user carrying the same github username (the first renamed since, say).
+    let other = create(
+        &stack,
+        json!({"wallets": [], "linked_accounts": [{"type": "github", "subject": "gh-2", "username": "Ada"}]}),
+    )
+    .await;
+    match find("github", "ada").await {
+        Err(UsersError::Ambiguous(matches)) => assert_eq!(matches.len(), 2),
+        other => panic!("expected an ambiguous lookup, got {other:?}"),
+    }
+    let other = other["id"].as_str().unwrap().to_owned();
+    assert_eq!(delete(&stack, &stack.api_key, &other).await.status(), 204);
+    assert_eq!(find("github", "ada").await.unwrap(), id);
+
+    assert_eq!(delete(&stack, &stack.api_key, &id).await.status(), 204);
+    assert!(matches!(
+        find("discord", "ada#1").await,
+        Err(UsersError::NotFound)
+    ));
+    let parsed = shared::model::UserId::parse(&id).unwrap();
+    restore_user(&stack.store, &stack.app, parsed)
+        .await
+        .unwrap();
+    assert_eq!(find("discord", "ada#1").await.unwrap(), id);
+    assert_eq!(find("github", "ada").await.unwrap(), id);
+}
+
 api_tests::on_every_store!(
+    usernames_are_found_through_every_change_of_their_user,
     a_merge_patch_changes_the_profile_and_moves_the_guards,
     a_taken_or_invalid_change_is_refused_and_changes_nothing,
     if_match_makes_changes_conditional,

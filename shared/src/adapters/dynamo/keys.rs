@@ -113,6 +113,16 @@ pub fn guard_pk(app: &AppId, identifier: &Identifier) -> String {
     format!("APP#{app}#ID#{}#{}", identifier.kind(), identifier.value())
 }
 
+/// The partition key of a handle's index entries: one item per user carrying it.
+pub fn handle_pk(app: &AppId, handle: &crate::model::Handle) -> String {
+    format!("APP#{app}#HANDLE#{}#{}", handle.kind, handle.username)
+}
+
+/// The sort key of a user's entry under a handle.
+pub fn handle_sk(user: UserId) -> String {
+    format!("USER#{user}")
+}
+
 /// The partition key of an app.
 pub fn app_pk(app: &AppId) -> String {
     format!("APP#{app}")

@@ -75,6 +75,8 @@ impl DynamoStore {
                 .map_err(build_error)?;
             items.push(TransactWriteItem::builder().update(update).build());
         }
+        // Unconditional, after every conditioned item: `taken`'s indices stay as read below.
+        items.extend(self.handle_changes(app, user.id, &[], &user.handles())?);
         let taken = match self.transact(items, "a restore").await {
             Ok(()) => return Ok(()),
             // Index 0 is a fresh put of the user: it exists only if a restore came first.

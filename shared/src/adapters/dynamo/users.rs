@@ -9,7 +9,7 @@ use crate::adapters::dynamo::keys::{self, PK, SK};
 use crate::model::ChainType;
 use crate::model::access::Onboarding;
 use crate::model::user::DeletedUser;
-use crate::model::{AppId, Identifier, LinkedAccount, User, UserId, UserStatus, Wallet};
+use crate::model::{AppId, Handle, Identifier, LinkedAccount, User, UserId, UserStatus, Wallet};
 use crate::ports::access::Admission;
 use crate::ports::commit::{self};
 use crate::ports::{RestoreConflict, StoreError, UserStore, WriteError};
@@ -147,6 +147,15 @@ struct WriteShape {
     admission: usize,
 }
 
+/// A user's entry in the index of a handle it carries.
+#[derive(Serialize, Deserialize)]
+struct HandleItem {
+    pk: String,
+    sk: String,
+    entity: String,
+    user_id: UserId,
+}
+
 /// What remains of a deleted user until its retention ends: enough to restore it.
 #[derive(Serialize, Deserialize)]
 pub(super) struct TombstoneItem {
@@ -165,6 +174,7 @@ impl DynamoStore {
     /// Writes a user item and its guard changes in one transaction: the user is new
     /// (`expected_version` is `None`) or still at `expected_version`; each claimed identifier
     /// is free; each released one is the user's.
+    #[allow(clippy::too_many_arguments)]
     async fn write_user(
         &self,
         app: &AppId,
@@ -173,6 +183,7 @@ impl DynamoStore {
         claim: &[Identifier],
         release: &[Identifier],
         admission: &Admission,
+        handles_before: &[Handle],
     ) -> Result<(), WriteError> {
         let user_item = to_item(&UserItem::new(app, user)?)?;
         let mut items = Vec::with_capacity(1 + claim.len() + release.len());
@@ -206,6 +217,8 @@ impl DynamoStore {
             admission: admitted.len(),
         };
         items.extend(admitted);
+        // The handle index's entries last: unconditional, so no cancellation reason is theirs.
+        items.extend(self.handle_changes(app, user.id, handles_before, &user.handles())?);
         // The token makes the SDK's own retries of this call idempotent: if a first attempt
         // committed but its response was lost, the retry reports success instead of a conflict.
         self.send_user_write(items, user, |cancelled| {
@@ -336,6 +349,36 @@ impl DynamoStore {
         Err(cancelled.unexplained().into())
     }
 
+    /// The writes that move `user`'s entries in the handle index from `before` to `after`.
+    pub(super) fn handle_changes(
+        &self,
+        app: &AppId,
+        user: UserId,
+        before: &[Handle],
+        after: &[Handle],
+    ) -> Result<Vec<TransactWriteItem>, StoreError> {
+        let mut items = Vec::new();
+        for handle in after.iter().filter(|h| !before.contains(h)) {
+            let item = to_item(&HandleItem {
+                pk: keys::handle_pk(app, handle),
+                sk: keys::handle_sk(user),
+                entity: "handle".to_owned(),
+                user_id: user,
+            })?;
+            items.push(plain_put(&self.table, item)?);
+        }
+        for handle in before.iter().filter(|h| !after.contains(h)) {
+            let delete = aws_sdk_dynamodb::types::Delete::builder()
+                .table_name(&self.table)
+                .key(PK, AttributeValue::S(keys::handle_pk(app, handle)))
+                .key(SK, AttributeValue::S(keys::handle_sk(user)))
+                .build()
+                .map_err(build_error)?;
+            items.push(TransactWriteItem::builder().delete(delete).build());
+        }
+        Ok(items)
+    }
+
     /// Deletes the guard of `identifier`, on condition that `owner` holds it.
     fn delete_guard(
         &self,
@@ -363,7 +406,7 @@ impl UserStore for DynamoStore {
         identifiers: &[Identifier],
         admission: &Admission,
     ) -> Result<(), WriteError> {
-        self.write_user(app, user, None, identifiers, &[], admission)
+        self.write_user(app, user, None, identifiers, &[], admission, &[])
             .await
     }
 
@@ -375,9 +418,44 @@ impl UserStore for DynamoStore {
         claim: &[Identifier],
         release: &[Identifier],
         admission: &Admission,
+        handles_before: &[Handle],
     ) -> Result<(), WriteError> {
-        self.write_user(app, user, Some(expected_version), claim, release, admission)
+        let version = Some(expected_version);
+        self.write_user(
+            app,
+            user,
+            version,
+            claim,
+            release,
+            admission,
+            handles_before,
+        )
+        .await
+    }
+
+    async fn find_by_handle(
+        &self,
+        app: &AppId,
+        handle: &Handle,
+        limit: usize,
+    ) -> Result<Vec<UserId>, StoreError> {
+        let output = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("pk = :pk")
+            .expression_attribute_values(":pk", AttributeValue::S(keys::handle_pk(app, handle)))
+            .limit(i32::try_from(limit).unwrap_or(i32::MAX))
+            .consistent_read(true)
+            .send()
             .await
+            .map_err(classify)?;
+        output
+            .items
+            .unwrap_or_default()
+            .into_iter()
+            .map(|item| from_item::<HandleItem>(item).map(|entry| entry.user_id))
+            .collect()
     }
 
     async fn get_user(&self, app: &AppId, id: UserId) -> Result<Option<User>, StoreError> {
@@ -421,6 +499,7 @@ impl UserStore for DynamoStore {
         for identifier in user.identifiers() {
             items.push(self.delete_guard(app, &identifier, user.id)?);
         }
+        items.extend(self.handle_changes(app, user.id, &user.handles(), &[])?);
         // Sealed keys may control funds: kept, marked deleted, until the retention ends.
         for wallet in user.wallets.iter().filter(|w| w.address.is_some()) {
             let update = Update::builder()

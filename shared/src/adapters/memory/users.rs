@@ -4,7 +4,7 @@
 use super::{KeyEntry, MemoryStore, Tables, corrupt};
 use crate::model::user::DeletedUser;
 use crate::model::{
-    AppId, ChainType, Identifier, SealedKey, User, UserId, UserStatus, WalletStatus,
+    AppId, ChainType, Handle, Identifier, SealedKey, User, UserId, UserStatus, WalletStatus,
 };
 use crate::ports::ReadyWallet;
 use crate::ports::access::Admission;
@@ -120,6 +120,8 @@ impl UserStore for MemoryStore {
         claim: &[Identifier],
         release: &[Identifier],
         admission: &Admission,
+        // The index is the users themselves here: see `find_by_handle`.
+        _handles_before: &[Handle],
     ) -> Result<(), WriteError> {
         let id = (app.clone(), user.id);
         self.write_user(
@@ -249,6 +251,26 @@ impl UserStore for MemoryStore {
         let more = users.len() > limit;
         users.truncate(limit);
         Ok((users, more))
+    }
+
+    async fn find_by_handle(
+        &self,
+        app: &AppId,
+        handle: &Handle,
+        limit: usize,
+    ) -> Result<Vec<UserId>, StoreError> {
+        // Every user of the app, read from the one lock: what the DynamoDB adapter's index
+        // entries are derived from, so the two stay the same by construction.
+        let mut ids: Vec<UserId> = self
+            .tables()
+            .users
+            .iter()
+            .filter(|((owner, _), user)| owner == app && user.handles().contains(handle))
+            .map(|((_, id), _)| *id)
+            .collect();
+        ids.sort();
+        ids.truncate(limit);
+        Ok(ids)
     }
 
     async fn find_owner(

@@ -228,6 +228,26 @@ pub fn lookup_identifier(kind: &str, field: &str, body: &Value) -> Result<Identi
     }
 }
 
+/// The username lookups: the path, and the linked account type whose username it names.
+/// Usernames are indexed, not unique (see [`crate::model::Handle`]).
+pub const HANDLE_LOOKUPS: [(&str, &str); 4] = [
+    ("/v1/users/twitter/username", "twitter"),
+    ("/v1/users/discord/username", "discord"),
+    ("/v1/users/github/username", "github"),
+    ("/v1/users/telegram/username", "telegram"),
+];
+
+/// The handle a username lookup names: `username` of `body`, at `kind`.
+pub fn lookup_handle(kind: &'static str, body: &Value) -> Result<crate::model::Handle, ApiError> {
+    let username = object(body)?
+        .get("username")
+        .and_then(Value::as_str)
+        .map(str::trim)
+        .filter(|name| (1..=255).contains(&name.chars().count()))
+        .ok_or_else(|| invalid("username", "is required: a string of 1 to 255 characters"))?;
+    Ok(crate::model::Handle::new(kind, username))
+}
+
 /// Reads `POST /v1/users/{id}/accounts/unlink`: our account type and its value.
 pub fn parse_unlink(body: &Value) -> Result<(String, String), ApiError> {
     let object = object(body)?;
@@ -331,6 +351,17 @@ mod tests {
         assert_eq!((id.kind(), id.value()), ("farcaster", "4423"));
         let error = lookup_identifier("phone", "number", &json!({})).unwrap_err();
         assert_eq!(error.details()[0].field, "number");
+    }
+
+    #[test]
+    fn username_lookups_fold_case_and_the_at_sign() {
+        let handle = lookup_handle("twitter", &json!({"username": "@Ada_L"})).unwrap();
+        assert_eq!(
+            (handle.kind, handle.username.as_str()),
+            ("twitter", "ada_l")
+        );
+        assert!(lookup_handle("github", &json!({"username": ""})).is_err());
+        assert!(lookup_handle("github", &json!({})).is_err());
     }
 
     #[test]

@@ -343,6 +343,7 @@ where
                 &identifiers,
                 &release,
                 &admission,
+                &current.handles(),
             )
             .await
         {

@@ -3,7 +3,7 @@
 use super::{Lookup, UsersError};
 use crate::domain::paging;
 use crate::model::validation::FieldError;
-use crate::model::{AppId, User, UserId, UserStatus};
+use crate::model::{AppId, Handle, User, UserId, UserStatus};
 use crate::ports::UserStore;
 
 /// A page of users, newest first, and the cursor of the next page (`None` at the end).
@@ -31,6 +31,23 @@ pub async fn find_user<S: UserStore>(
         .get_user(app, owner)
         .await?
         .ok_or(UsersError::NotFound)
+}
+
+/// The one user whose linked accounts carry `handle` (a username at a login provider).
+/// Usernames are not unique: if two users carry it (one renamed since it linked), the lookup
+/// is `Ambiguous`, naming both, rather than a guess.
+pub async fn find_by_handle<S: UserStore>(
+    store: &S,
+    app: &AppId,
+    handle: &Handle,
+) -> Result<User, UsersError> {
+    match store.find_by_handle(app, handle, 2).await?.as_slice() {
+        [] => Err(UsersError::NotFound),
+        [one] => store.get_user(app, *one).await?.ok_or(UsersError::NotFound),
+        many => Err(UsersError::Ambiguous(
+            many.iter().map(|id| ("username".to_owned(), *id)).collect(),
+        )),
+    }
 }
 
 /// A page of the app's users (of `status`, if given). A cursor another app issued, or an altered one, is refused.
