@@ -21,7 +21,7 @@ use shared::edge::api::bodies;
 use shared::model::linked_account::Account;
 use shared::model::user::DeletedUser;
 use shared::model::{
-    AppId, ChainType, Identifier, LinkedAccount, User, UserId, UserStatus, Wallet,
+    AppId, ChainType, Handle, Identifier, LinkedAccount, User, UserId, UserStatus, Wallet,
 };
 use shared::ports::access::Admission;
 use shared::ports::{RestoreConflict, StoreError, UserStore, WriteError};
@@ -52,9 +52,11 @@ impl UserStore for OneUser {
         claim: &[Identifier],
         release: &[Identifier],
         admission: &Admission,
+        handles_before: &[Handle],
     ) -> Result<(), WriteError> {
         assert_eq!(admission, &Admission::NONE, "a patch claims nothing");
         let mut current = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        assert_eq!(handles_before, current.handles(), "the handles it replaces");
         assert_eq!(current.version, expected_version);
         assert_eq!(user.version, expected_version + 1);
         let before: BTreeSet<Identifier> = current.identifiers().into_iter().collect();
@@ -101,6 +103,15 @@ impl UserStore for OneUser {
     }
 
     async fn find_owner(&self, _: &AppId, _: &Identifier) -> Result<Option<UserId>, StoreError> {
+        Err(unsupported())
+    }
+
+    async fn find_by_handle(
+        &self,
+        _: &AppId,
+        _: &Handle,
+        _: usize,
+    ) -> Result<Vec<UserId>, StoreError> {
         Err(unsupported())
     }
 
