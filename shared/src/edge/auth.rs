@@ -62,8 +62,12 @@ pub async fn authenticate_key<S: AppStore>(store: &S, token: &str) -> Result<App
 }
 
 /// The record of the live key `key_id` (cached briefly), or 401 for an unknown or revoked
-/// one. The caller still has to check what the request proves against it.
+/// one (and, without a read, for text that is no key id). The caller still has to check what
+/// the request proves against it.
 pub async fn live_key<S: AppStore>(store: &S, key_id: &str) -> Result<ApiKeyRecord, ApiError> {
+    if !crate::model::api_key::is_key_id(key_id) {
+        return Err(ApiError::Unauthorized);
+    }
     let now = std::time::Instant::now();
     let record = match cache::KEYS.get(key_id, now) {
         Some(record) => record,

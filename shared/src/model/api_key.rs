@@ -146,6 +146,12 @@ pub fn issue_key(app_id: &AppId, now: &str) -> Result<IssuedKey, IssueError> {
     })
 }
 
+/// Whether `text` could be a key id (16 lowercase hex digits): what dialects that name a key
+/// by its id check before reading its record, so made-up ids cost no read.
+pub fn is_key_id(text: &str) -> bool {
+    text.len() == KEY_ID_HEX && text.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+}
+
 /// The key id of a well-formed key with a valid checksum; `None` for anything else.
 pub fn key_id_of(token: &str) -> Option<&str> {
     if token.len() != KEY_LEN || !token.is_ascii() {
@@ -188,6 +194,8 @@ mod tests {
             Some(issued.record.key_id.as_str())
         );
         assert_eq!(hash_key(&issued.token), issued.record.key_hash);
+        assert!(is_key_id(&issued.record.key_id));
+        assert!(!is_key_id("0123456789ABCDEF") && !is_key_id("0123"));
         assert!(!format!("{issued:?}").contains(&issued.token));
     }
 
