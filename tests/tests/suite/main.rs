@@ -22,6 +22,7 @@ mod lifecycle;
 mod listing;
 mod local_server;
 mod secrets;
+mod signing;
 mod status;
 mod store_restart;
 mod template;

@@ -6,6 +6,7 @@
 pub mod keys;
 pub mod provision;
 pub mod seal;
+pub mod sign;
 pub mod stream;
 
 pub use keys::{GeneratedKey, address_of, generate};

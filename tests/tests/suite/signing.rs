@@ -1,0 +1,72 @@
+//! Our wallets' signatures checked by code nobody here wrote: eth-account (Python) recovers
+//! the signer of every ethereum `personal_sign` as the wallet's address, and solders verifies
+//! every solana `signMessage` with the wallet's public key (tests/clients/verify_signatures.py,
+//! in the venv scripts/seed-clients.sh makes).
+
+// Test helpers report failures by panicking.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::Path;
+use std::process::Stdio;
+
+use serde_json::{Value, json};
+use shared::domain::wallets::keys::generate;
+use shared::domain::wallets::sign::{personal_sign, solana_sign_message};
+use shared::model::ChainType;
+use tokio::io::AsyncWriteExt;
+
+/// Messages of every kind: empty, text, non-ASCII text, bytes that are no UTF-8, and long.
+fn messages() -> Vec<Vec<u8>> {
+    vec![
+        Vec::new(),
+        b"Sign in to example.com\nNonce: 42".to_vec(),
+        "héllo, 世界 👋".as_bytes().to_vec(),
+        vec![0x00, 0xff, 0x19, 0x45, 0x80],
+        vec![0x61; 10_000],
+    ]
+}
+
+#[tokio::test]
+async fn eth_account_and_solders_verify_our_signatures() {
+    let mut ethereum = Vec::new();
+    let mut solana = Vec::new();
+    for message in messages() {
+        let key = generate(ChainType::Ethereum).unwrap();
+        let signature = personal_sign(&key.private_key, &message).unwrap();
+        ethereum.push(json!({
+            "address": key.address.as_str(),
+            "message": hex::encode(&message),
+            "signature": format!("0x{}", hex::encode(signature)),
+        }));
+        let key = generate(ChainType::Solana).unwrap();
+        let signature = solana_sign_message(&key.private_key, &message).unwrap();
+        solana.push(json!({
+            "address": key.address.as_str(),
+            "message": hex::encode(&message),
+            "signature": bs58::encode(signature).into_string(),
+        }));
+    }
+    let cases: Value = json!({"ethereum": ethereum, "solana": solana});
+    let python = std::env::var("SEED_CLIENTS_PYTHON").expect(
+        "SEED_CLIENTS_PYTHON is not set: run the tests with scripts/test.sh (scripts/seed-clients.sh)",
+    );
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("clients/verify_signatures.py");
+    let mut child = tokio::process::Command::new(python)
+        .arg(script)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(cases.to_string().as_bytes()).await.unwrap();
+    drop(stdin);
+    let output = child.wait_with_output().await.unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(stdout.lines().filter(|l| l.starts_with("ok ")).count(), 10);
+}
