@@ -62,6 +62,14 @@ async fn main() {
         dialects::run(&mut report, if quick { 10 } else { 300 }).await;
         return;
     }
+    // `--signing`: only the signing CPU path (no store needed).
+    if args.iter().any(|arg| arg == "--signing") {
+        signing_cpu_path(
+            &mut report,
+            Duration::from_millis(if quick { 200 } else { 2000 }),
+        );
+        return;
+    }
     // `--dialects`: only each dialect route's overhead next to the native route's.
     if args.iter().any(|arg| arg == "--dialects") {
         dialects::run(&mut report, if quick { 10 } else { 300 }).await;
@@ -291,6 +299,42 @@ async fn wallet_cpu_path(report: &mut Report, quick: bool) {
         report.figure_with_target(
             "wallets",
             &format!("CPU path (key + address + seal), {chain}, one core"),
+            &format!("{rate:.0}/s"),
+            json!({"per_second": rate}),
+            &format!(">= {target:.0}/s"),
+            rate >= target,
+        );
+    }
+    signing_cpu_path(report, window);
+}
+
+/// Signing on one core, with a key already opened (issue 19's primitives): ethereum
+/// `personal_sign` of a 100-byte message, solana `signMessage` of the same.
+fn signing_cpu_path(report: &mut Report, window: Duration) {
+    use shared::domain::wallets::sign::{personal_sign, solana_sign_message};
+    let message = [0x61u8; 100];
+    for chain in ChainType::ALL {
+        let key = shared::domain::wallets::generate(chain).unwrap();
+        let (mut count, started) = (0u64, Instant::now());
+        while started.elapsed() < window {
+            match chain {
+                ChainType::Ethereum => {
+                    std::hint::black_box(personal_sign(&key.private_key, &message).unwrap());
+                }
+                ChainType::Solana => {
+                    std::hint::black_box(solana_sign_message(&key.private_key, &message).unwrap());
+                }
+            }
+            count += 1;
+        }
+        let rate = count as f64 / started.elapsed().as_secs_f64();
+        let (method, target) = match chain {
+            ChainType::Ethereum => ("personal_sign", 10_000.0),
+            ChainType::Solana => ("signMessage", 20_000.0),
+        };
+        report.figure_with_target(
+            "wallets",
+            &format!("signing CPU path, {chain} {method}, one core"),
             &format!("{rate:.0}/s"),
             json!({"per_second": rate}),
             &format!(">= {target:.0}/s"),
