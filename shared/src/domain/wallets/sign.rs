@@ -4,6 +4,9 @@
 //! - ethereum `personal_sign` (EIP-191): secp256k1 ECDSA (RFC 6979 nonces, low-S as EIP-2
 //!   requires) over keccak-256 of `"\x19Ethereum Signed Message:\n" + len + message`, as the 65
 //!   bytes `r ‖ s ‖ v` with `v` = 27 + the recovery id;
+//! - ethereum `eth_signTypedData_v4` (EIP-712): the same signature over the typed data's
+//!   signing hash, computed by `alloy-dyn-abi` from the JSON MetaMask's `eth_signTypedData_v4`
+//!   takes (`types`, `primaryType`, `domain`, `message`);
 //! - solana `signMessage`: ed25519 over the message bytes, 64 bytes.
 
 use sha3::{Digest, Keccak256};
@@ -48,6 +51,34 @@ pub fn sign_hash(private_key: &[u8], hash: &[u8; 32]) -> Result<[u8; 65], KeyErr
 /// `personal_sign` of `message` with an ethereum private key.
 pub fn personal_sign(private_key: &[u8], message: &[u8]) -> Result<[u8; 65], KeyError> {
     sign_hash(private_key, &personal_message_hash(message))
+}
+
+/// Why typed data cannot be signed: it does not describe a message its types can encode.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TypedDataError {
+    #[error("not EIP-712 typed data: {0}")]
+    Malformed(String),
+    #[error(transparent)]
+    Key(#[from] KeyError),
+}
+
+/// The EIP-712 signing hash of `typed_data` (`eth_signTypedData_v4`'s JSON, as an object or as
+/// a string holding one).
+pub fn typed_data_hash(typed_data: &serde_json::Value) -> Result<[u8; 32], TypedDataError> {
+    let typed: alloy_dyn_abi::TypedData = serde_json::from_value(typed_data.clone())
+        .map_err(|error| TypedDataError::Malformed(error.to_string()))?;
+    let hash = typed
+        .eip712_signing_hash()
+        .map_err(|error| TypedDataError::Malformed(error.to_string()))?;
+    Ok(hash.0)
+}
+
+/// `eth_signTypedData_v4` of `typed_data` with an ethereum private key.
+pub fn sign_typed_data(
+    private_key: &[u8],
+    typed_data: &serde_json::Value,
+) -> Result<[u8; 65], TypedDataError> {
+    Ok(sign_hash(private_key, &typed_data_hash(typed_data)?)?)
 }
 
 /// Solana's `signMessage`: ed25519 over `message` with a 32-byte seed.
@@ -98,6 +129,56 @@ mod tests {
             assert_eq!(
                 hex::encode(&hash[12..]),
                 "f39fd6e51aad88f6f4ce6ab8827279cfffb92266"
+            );
+        }
+    }
+
+    #[test]
+    fn the_eip_712_example_hashes_as_the_eip_says() {
+        let mail = serde_json::json!({
+            "types": {
+                "EIP712Domain": [{"name": "name", "type": "string"}, {"name": "version", "type": "string"},
+                                 {"name": "chainId", "type": "uint256"},
+                                 {"name": "verifyingContract", "type": "address"}],
+                "Person": [{"name": "name", "type": "string"}, {"name": "wallet", "type": "address"}],
+                "Mail": [{"name": "from", "type": "Person"}, {"name": "to", "type": "Person"},
+                         {"name": "contents", "type": "string"}]
+            },
+            "primaryType": "Mail",
+            "domain": {"name": "Ether Mail", "version": "1", "chainId": 1,
+                       "verifyingContract": "0xCcCCccccCCCCcCCCCCCcCcCccCcCCCcCcccccccC"},
+            "message": {"from": {"name": "Cow", "wallet": "0xCD2a3d9F938E13CD947Ec05AbC7FE734Df8DD826"},
+                        "to": {"name": "Bob", "wallet": "0xbBbBBBBbbBBBbbbBbbBbbbbBBbBbbbbBbBbbBBbB"},
+                        "contents": "Hello, Bob!"}
+        });
+        // The signing hash EIP-712's own example (`Example.js`) prints.
+        assert_eq!(
+            hex::encode(typed_data_hash(&mail).unwrap()),
+            "be609aee343fb3c4b28e1df9e632fca64fcfaede20f02e86244efddf30957bd2"
+        );
+        // Given as a string holding the JSON, as some clients send it.
+        assert_eq!(
+            typed_data_hash(&serde_json::Value::String(mail.to_string())).unwrap(),
+            typed_data_hash(&mail).unwrap()
+        );
+    }
+
+    #[test]
+    fn typed_data_that_its_types_cannot_encode_is_refused() {
+        let key = hex::decode(DEV_KEY).unwrap();
+        for bad in [
+            serde_json::json!({}),
+            serde_json::json!({"types": {"EIP712Domain": []}, "primaryType": "Mail",
+                               "domain": {}, "message": {}}),
+            serde_json::json!({"types": {"EIP712Domain": [], "Mail": [{"name": "n", "type": "uint8"}]},
+                               "primaryType": "Mail", "domain": {}, "message": {"n": 300}}),
+        ] {
+            assert!(
+                matches!(
+                    sign_typed_data(&key, &bad),
+                    Err(TypedDataError::Malformed(_))
+                ),
+                "{bad}"
             );
         }
     }
