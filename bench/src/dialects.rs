@@ -7,7 +7,6 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use api_tests::TestStack;
-use base64::Engine;
 use lambda_http::{Body, Request, RequestExt, Response};
 use serde_json::{Value, json};
 use shared::adapters::sealer::LocalSealer;
@@ -126,37 +125,18 @@ fn original_auth(context: &Context) -> Vec<(&'static str, String)> {
 }
 
 fn privy_auth(context: &Context) -> Vec<(&'static str, String)> {
-    let privy = &context.clients["privy"];
-    let app = privy["app_id"].as_str().unwrap();
-    let basic = base64::engine::general_purpose::STANDARD
-        .encode(format!("{app}:{}", privy["app_secret"].as_str().unwrap()));
-    vec![
-        ("authorization", format!("Basic {basic}")),
-        ("privy-app-id", app.to_owned()),
-    ]
+    let (basic, app_id) = api_tests::dialects::privy_basic(&context.clients);
+    vec![("authorization", basic), ("privy-app-id", app_id)]
 }
 
 /// OST's parameters for `endpoint`, `extra` among them, signed now.
 fn ost_signed(context: &Context, endpoint: &str, extra: &[(&str, String)]) -> String {
-    let ost = &context.clients["ost"];
-    let mut params: Vec<(String, String)> = extra
+    let params = extra
         .iter()
         .map(|(n, v)| (n.to_string(), v.clone()))
         .collect();
-    params.push(("api_key".into(), ost["api_key"].as_str().unwrap().into()));
-    params.push((
-        "request_timestamp".into(),
-        (shared::clock::now_ms() / 1000).to_string(),
-    ));
-    let secret = shared::model::api_key::ClientSecret::from_opened(
-        ost["api_secret"].as_str().unwrap().as_bytes(),
-    )
-    .unwrap();
-    let text = credentials::ost_string_to_sign(endpoint, &params);
-    params.push((
-        "signature".into(),
-        credentials::ost_signature(&secret, &text),
-    ));
+    let now = shared::clock::now_ms() / 1000;
+    let params = api_tests::dialects::ost_signed(&context.clients, endpoint, params, now);
     url::form_urlencoded::Serializer::new(String::new())
         .extend_pairs(&params)
         .finish()

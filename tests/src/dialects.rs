@@ -47,12 +47,8 @@ pub fn sendable(text: &str, clients: &Value, now_secs: u64) -> String {
             );
         }
         if headers.contains_key("privy-app-id") {
-            let basic = base64::engine::general_purpose::STANDARD
-                .encode(format!("{app_id}:{}", credential("privy", "app_secret")));
-            headers.insert(
-                "authorization".into(),
-                Value::String(format!("Basic {basic}")),
-            );
+            let (basic, _) = privy_basic(clients);
+            headers.insert("authorization".into(), Value::String(basic));
         }
     }
     let path = event["rawPath"].as_str().unwrap_or_default().to_owned();
@@ -60,6 +56,39 @@ pub fn sendable(text: &str, clients: &Value, now_secs: u64) -> String {
         sign_ost(&mut event, endpoint, clients, now_secs);
     }
     event.to_string()
+}
+
+/// `params`, with `clients`' OST key and `now_secs` added, signed as OST's client signs a
+/// request to `endpoint` (the path after its base URL).
+pub fn ost_signed(
+    clients: &Value,
+    endpoint: &str,
+    mut params: Vec<(String, String)>,
+    now_secs: u64,
+) -> Vec<(String, String)> {
+    let ost = &clients["ost"];
+    let key_id = ost["api_key"].as_str().unwrap_or_default();
+    params.push(("api_key".into(), key_id.into()));
+    params.push(("request_timestamp".into(), now_secs.to_string()));
+    let secret = ost["api_secret"].as_str().unwrap_or_default();
+    if let Some(secret) = ClientSecret::from_opened(secret.as_bytes()) {
+        let text = credentials::ost_string_to_sign(endpoint, &params);
+        params.push((
+            "signature".into(),
+            credentials::ost_signature(&secret, &text),
+        ));
+    }
+    params
+}
+
+/// Privy's `Authorization` value for `clients`' key (`Basic` of `app_id:app_secret`), and the
+/// app id its `privy-app-id` header carries.
+pub fn privy_basic(clients: &Value) -> (String, String) {
+    let privy = &clients["privy"];
+    let app_id = privy["app_id"].as_str().unwrap_or_default().to_owned();
+    let secret = privy["app_secret"].as_str().unwrap_or_default();
+    let encoded = base64::engine::general_purpose::STANDARD.encode(format!("{app_id}:{secret}"));
+    (format!("Basic {encoded}"), app_id)
 }
 
 /// Signs the OST request in `event` (its form body, or else its query) with `clients`' key.
@@ -73,26 +102,11 @@ fn sign_ost(event: &mut Value, endpoint: &str, clients: &Value, now_secs: u64) {
             .unwrap_or_default()
             .to_owned()
     };
-    let mut params: Vec<(String, String)> = url::form_urlencoded::parse(carried.as_bytes())
+    let params: Vec<(String, String)> = url::form_urlencoded::parse(carried.as_bytes())
         .into_owned()
         .filter(|(name, _)| !["api_key", "request_timestamp", "signature"].contains(&name.as_str()))
         .collect();
-    params.push((
-        "api_key".into(),
-        clients["ost"]["api_key"]
-            .as_str()
-            .unwrap_or_default()
-            .into(),
-    ));
-    params.push(("request_timestamp".into(), now_secs.to_string()));
-    let secret = clients["ost"]["api_secret"].as_str().unwrap_or_default();
-    if let Some(secret) = ClientSecret::from_opened(secret.as_bytes()) {
-        let text = credentials::ost_string_to_sign(endpoint, &params);
-        params.push((
-            "signature".into(),
-            credentials::ost_signature(&secret, &text),
-        ));
-    }
+    let params = ost_signed(clients, endpoint, params, now_secs);
     let encoded = url::form_urlencoded::Serializer::new(String::new())
         .extend_pairs(&params)
         .finish();

@@ -10,6 +10,7 @@
 use std::path::{Path, PathBuf};
 
 use api_tests::TestStack;
+use api_tests::dialects::{ost_signed, privy_basic};
 use api_tests::wallets::stack_sealer;
 use base64::Engine;
 use serde_json::{Value, json};
@@ -51,15 +52,6 @@ async fn run_client(program: &str, script: &str, base_url: &str, clients: &Value
     );
     println!("{script}:\n{stdout}");
     stdout
-}
-
-/// Privy's `Authorization` value for `clients`' key, and its app id.
-fn privy_basic(clients: &Value) -> (String, String) {
-    let privy = &clients["privy"];
-    let app_id = privy["app_id"].as_str().unwrap().to_owned();
-    let secret = privy["app_secret"].as_str().unwrap();
-    let encoded = base64::engine::general_purpose::STANDARD.encode(format!("{app_id}:{secret}"));
-    (format!("Basic {encoded}"), app_id)
 }
 
 fn seed_python() -> String {
@@ -237,19 +229,7 @@ async fn original_refuses_every_token_but_its_own() {
 
 /// A request signed as OST's client signs one, at `timestamp`.
 fn ost_query(clients: &Value, endpoint: &str, timestamp: u64) -> Vec<(String, String)> {
-    let key_id = clients["ost"]["api_key"].as_str().unwrap();
-    let secret = clients["ost"]["api_secret"].as_str().unwrap();
-    let mut params = vec![
-        ("api_key".to_owned(), key_id.to_owned()),
-        ("request_timestamp".to_owned(), timestamp.to_string()),
-    ];
-    let text = credentials::ost_string_to_sign(endpoint, &params);
-    let opened = shared::model::api_key::ClientSecret::from_opened(secret.as_bytes()).unwrap();
-    params.push((
-        "signature".to_owned(),
-        credentials::ost_signature(&opened, &text),
-    ));
-    params
+    ost_signed(clients, endpoint, Vec::new(), timestamp)
 }
 
 #[tokio::test]
@@ -844,25 +824,8 @@ async fn every_dialect_answer_matches_its_contract() {
     // OST: every request signed now, each one once.
     let now = shared::clock::now_ms() / 1000;
     let signed = |endpoint: &str, extra: &[(&str, &str)]| {
-        let mut params = ost_query(&clients, endpoint, now);
-        if !extra.is_empty() {
-            let mut unsigned: Vec<(String, String)> = params
-                .iter()
-                .filter(|(n, _)| n != "signature")
-                .cloned()
-                .collect();
-            unsigned.extend(extra.iter().map(|(n, v)| (n.to_string(), v.to_string())));
-            let secret = clients["ost"]["api_secret"].as_str().unwrap();
-            let secret =
-                shared::model::api_key::ClientSecret::from_opened(secret.as_bytes()).unwrap();
-            let text = credentials::ost_string_to_sign(endpoint, &unsigned);
-            unsigned.push((
-                "signature".into(),
-                credentials::ost_signature(&secret, &text),
-            ));
-            params = unsigned;
-        }
-        params
+        let extra = extra.iter().map(|(n, v)| (n.to_string(), v.to_string()));
+        ost_signed(&clients, endpoint, extra.collect(), now)
     };
     let base = format!("{address}/ost/v1");
     let name = format!("Alice {}", &tag[..8]);
