@@ -110,16 +110,12 @@ async fn handle(
 /// A request refused before its function runs (a body over the limit), in the words of the
 /// surface its path belongs to, as that function would have refused it.
 fn refuse(path: &str, request_id: &str, error: &ApiError) -> Response<Body> {
-    if path.starts_with(onboarding::PREFIX) {
-        onboarding::refuse(path, request_id, error)
-    } else if path.starts_with(original::PREFIX) {
-        original::refuse(request_id, error)
-    } else if path.starts_with(privy::PREFIX) {
-        privy::refuse(request_id, error)
-    } else if path.starts_with(ost::MOUNT) {
-        ost::refuse(request_id, error)
-    } else {
-        api::error_response(request_id, error)
+    match shared::dialects::function_of(path) {
+        Some("onboarding") => onboarding::refuse(path, request_id, error),
+        Some("original") => original::refuse(request_id, error),
+        Some("privy") => privy::refuse(request_id, error),
+        Some("ost") => ost::refuse(request_id, error),
+        _ => api::error_response(request_id, error),
     }
 }
 
@@ -131,30 +127,31 @@ pub async fn dispatch(
     request: Request,
 ) -> Response<Body> {
     let store = &services.store;
-    let path = api::route_path(&request);
-    if path.starts_with(onboarding::PREFIX) {
-        return onboarding::handle(store, request).await;
-    }
-    if path.starts_with(original::PREFIX) {
-        // Opening a secret under the local key is microseconds: no cache across requests.
-        let secrets = ClientSecrets::new(services.sealer.clone());
-        let context = original::Original {
-            store,
-            secrets: &secrets,
-        };
-        return original::handle(&context, request).await;
-    }
-    if path.starts_with(privy::PREFIX) {
-        let context = privy::Privy { store, retention };
-        return privy::handle(&context, request).await;
-    }
-    if path.starts_with(ost::MOUNT) {
-        let secrets = ClientSecrets::new(services.sealer.clone());
-        let context = ost::Ost {
-            store,
-            secrets: &secrets,
-        };
-        return ost::handle(&context, request).await;
+    // Opening a secret under the local key is microseconds: no cache across requests.
+    let secrets = || ClientSecrets::new(services.sealer.clone());
+    match shared::dialects::function_of(api::route_path(&request)) {
+        Some("onboarding") => return onboarding::handle(store, request).await,
+        Some("original") => {
+            let secrets = secrets();
+            let context = original::Original {
+                store,
+                secrets: &secrets,
+            };
+            return original::handle(&context, request).await;
+        }
+        Some("privy") => {
+            let context = privy::Privy { store, retention };
+            return privy::handle(&context, request).await;
+        }
+        Some("ost") => {
+            let secrets = secrets();
+            let context = ost::Ost {
+                store,
+                secrets: &secrets,
+            };
+            return ost::handle(&context, request).await;
+        }
+        _ => {}
     }
     let resolved = match routes::resolve(request.method(), api::route_path(&request)) {
         Ok(resolved) => resolved,

@@ -15,8 +15,6 @@ use shared::ports::access::AccessStore;
 use shared::ports::sealer::KeySealer;
 use shared::ports::{AppStore, UserStore};
 
-/// Where the dialect is mounted (every path under it answers in OST's words).
-pub const MOUNT: &str = "/ost";
 /// Its clients' base URL is `<api>/ost/v1`.
 pub const PREFIX: &str = "/ost/v1";
 

@@ -19,6 +19,19 @@ pub const MOUNTS: [(&str, &str); 4] = [
     ("/ost", "ost"),
     ("/privy", "privy"),
 ];
+
+/// The function of the dialect whose mount `path` is under, as API Gateway routes it
+/// (`<mount>/{proxy+}`: at least one segment after the mount); `None` for a native path.
+pub fn function_of(path: &str) -> Option<&'static str> {
+    MOUNTS
+        .iter()
+        .find(|(mount, _)| {
+            path.strip_prefix(mount)
+                .and_then(|rest| rest.strip_prefix('/'))
+                .is_some_and(|rest| !rest.is_empty())
+        })
+        .map(|(_, function)| *function)
+}
 use crate::model::validation::FieldError;
 
 /// How a dialect names the native fields it fills: a native path (or the prefix of one, such
@@ -79,4 +92,25 @@ pub fn field_lines(error: &ApiError) -> Vec<String> {
             }
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_under_a_mount_go_to_its_function_as_api_gateway_routes_them() {
+        assert_eq!(function_of("/privy/v1/users"), Some("privy"));
+        assert_eq!(function_of("/ost/v1/users/"), Some("ost"));
+        assert_eq!(function_of("/onboarding/x"), Some("onboarding"));
+        for native in [
+            "/v1/users",
+            "/privy",
+            "/privy/",
+            "/privyx/v1/users",
+            "/ostrich/a",
+        ] {
+            assert_eq!(function_of(native), None, "{native}");
+        }
+    }
 }
