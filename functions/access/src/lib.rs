@@ -1,5 +1,6 @@
 //! Who may come in and who brought them:
-//! - `GET`/`PATCH /v1/app/settings`: `{"allowlist_required": bool, "networks": [...]}`.
+//! - `GET`/`PATCH /v1/app/settings`: `{"allowlist_required": bool, "networks": [...],
+//!   "signing_policy": {...}}`.
 //! - `POST /v1/allowlist` `{"type": …, "value": …}` (201, or 200 with the entry already there),
 //!   `GET /v1/allowlist?limit=&cursor=`, `DELETE /v1/allowlist/{id}`.
 //! - `POST /v1/invitations` and `POST /v1/users/{id}/invitations` (from that user)
@@ -21,8 +22,8 @@ use shared::edge::idempotency::{self, IdempotencyStore};
 use shared::edge::routes::{self, Resolved, Route};
 use shared::model::AppId;
 use shared::model::access::{self, AccessKind, INVITABLE, Named};
-use shared::model::network;
 use shared::model::validation::{FieldError, expect_str, json_type};
+use shared::model::{network, policy};
 use shared::ports::access::AccessStore;
 use shared::ports::{AppStore, UserStore};
 
@@ -148,8 +149,8 @@ fn page_query(request: &Request) -> Result<(usize, Option<String>), ApiError> {
     Ok((limit, cursor))
 }
 
-/// `{"allowlist_required": bool, "networks": [...]}`: each field given replaces the current
-/// setting.
+/// `{"allowlist_required": bool, "networks": [...], "signing_policy": {...}}`: each field given
+/// replaces the current setting.
 fn parse_settings(body: &Value) -> Result<SettingsChange, ApiError> {
     let object = object_of(body)?;
     let mut change = SettingsChange::default();
@@ -167,9 +168,13 @@ fn parse_settings(body: &Value) -> Result<SettingsChange, ApiError> {
                 Ok(networks) => change.networks = Some(networks),
                 Err(mut more) => errors.append(&mut more),
             },
+            ("signing_policy", value) => match policy::parse_policy(name, value) {
+                Ok(policy) => change.signing_policy = Some(policy),
+                Err(mut more) => errors.append(&mut more),
+            },
             _ => errors.push(FieldError::new(
                 name,
-                "unknown setting; expected allowlist_required or networks",
+                "unknown setting; expected allowlist_required, networks or signing_policy",
             )),
         }
     }

@@ -31,6 +31,9 @@ pub struct AppSettings {
     /// see [`super::network::effective`].
     #[serde(default)]
     pub networks: Vec<super::network::Network>,
+    /// What the app's wallets may sign (see [`super::policy`]).
+    #[serde(default)]
+    pub signing_policy: super::policy::SigningPolicy,
 }
 
 /// A key as stored: never the key itself, only its hash.

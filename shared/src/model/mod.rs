@@ -12,6 +12,8 @@ pub mod ids;
 pub mod linked_account;
 pub mod network;
 pub mod new_user;
+pub mod policy;
+pub mod rpc;
 pub mod sealed_key;
 pub mod user;
 pub mod validation;

@@ -28,6 +28,10 @@ pub struct Network {
     pub name: String,
     /// An `https` URL with `{address}` where a wallet's address goes.
     pub explorer_url: String,
+    /// The JSON-RPC endpoint sends go through (`eth_sendTransaction`,
+    /// `signAndSendTransaction`): `https`, or `http` on loopback for a local node.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rpc_url: Option<String>,
 }
 
 /// A network as a wallet shows it: its explorer URL filled in with the wallet's address.
@@ -49,6 +53,7 @@ pub fn default_networks() -> Vec<Network> {
         cluster: None,
         name: "Ethereum".to_owned(),
         explorer_url: "https://etherscan.io/address/{address}".to_owned(),
+        rpc_url: None,
     }]
 }
 
@@ -146,8 +151,8 @@ fn parse_network(path: &str, value: &Value) -> Result<Network, Vec<FieldError>> 
         }
     };
     let allowed: &[&str] = match chain_type {
-        ChainType::Ethereum => &["chain_type", "chain_id", "name", "explorer_url"],
-        ChainType::Solana => &["chain_type", "cluster", "name", "explorer_url"],
+        ChainType::Ethereum => &["chain_type", "chain_id", "name", "explorer_url", "rpc_url"],
+        ChainType::Solana => &["chain_type", "cluster", "name", "explorer_url", "rpc_url"],
     };
     let mut errors: Vec<FieldError> = object
         .keys()
@@ -218,6 +223,19 @@ fn parse_network(path: &str, value: &Value) -> Result<Network, Vec<FieldError>> 
             "must be an https URL (at most 512 bytes) with {address} where the address goes",
         ));
     }
+    let rpc_url = match object.get("rpc_url") {
+        None | Some(Value::Null) => None,
+        Some(value) => match value.as_str().filter(|url| is_rpc_url(url)) {
+            Some(url) => Some(url.to_owned()),
+            None => {
+                errors.push(FieldError::new(
+                    field("rpc_url"),
+                    "must be an https URL (at most 512 bytes), or http on loopback for a local node",
+                ));
+                None
+            }
+        },
+    };
     if !errors.is_empty() {
         return Err(errors);
     }
@@ -227,7 +245,27 @@ fn parse_network(path: &str, value: &Value) -> Result<Network, Vec<FieldError>> 
         cluster,
         name,
         explorer_url: explorer_url.unwrap_or_default().to_owned(),
+        rpc_url,
     })
+}
+
+/// An RPC URL's form: `https`, or `http` to a loopback host (a node on this machine, as
+/// `scripts/run-local.sh` runs). Where a URL may lead is checked again when it is used, by
+/// the same guard as webhook destinations.
+fn is_rpc_url(text: &str) -> bool {
+    let Ok(url) = url::Url::parse(text) else {
+        return false;
+    };
+    let loopback = match url.host() {
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        Some(url::Host::Domain(name)) => name == "localhost",
+        None => return false,
+    };
+    text.len() <= 512
+        && url.username().is_empty()
+        && url.password().is_none()
+        && (url.scheme() == "https" || (url.scheme() == "http" && loopback))
 }
 
 #[cfg(test)]
@@ -275,6 +313,22 @@ mod tests {
             ]
         );
         assert!(parse_networks(&json!([])).is_err());
+        for bad in [
+            "http://rpc.example",
+            "ftp://x",
+            "https://user:pw@rpc.example",
+            "nope",
+        ] {
+            let network = json!({"chain_type": "ethereum", "chain_id": 1, "name": "a",
+                "explorer_url": "https://a.example/{address}", "rpc_url": bad});
+            assert!(parse_networks(&json!([network])).is_err(), "{bad}");
+        }
+        for good in ["https://rpc.example/v1/key", "http://127.0.0.1:8545"] {
+            let network = json!({"chain_type": "ethereum", "chain_id": 1, "name": "a",
+                "explorer_url": "https://a.example/{address}", "rpc_url": good});
+            let parsed = parse_networks(&json!([network])).unwrap();
+            assert_eq!(parsed[0].rpc_url.as_deref(), Some(good));
+        }
         let twice = json!({"chain_type": "ethereum", "chain_id": 1, "name": "a", "explorer_url": "https://a.example/{address}"});
         assert!(parse_networks(&json!([twice.clone(), twice])).is_err());
     }

@@ -4,6 +4,7 @@ use super::AccessError;
 use crate::model::AppId;
 use crate::model::api_key::AppSettings;
 use crate::model::network::{self, Network};
+use crate::model::policy::SigningPolicy;
 use crate::ports::access::AccessStore;
 
 /// A change of settings: each field given replaces the current one.
@@ -11,6 +12,7 @@ use crate::ports::access::AccessStore;
 pub struct SettingsChange {
     pub allowlist_required: Option<bool>,
     pub networks: Option<Vec<Network>>,
+    pub signing_policy: Option<SigningPolicy>,
 }
 
 /// The app's settings, with the networks that apply (the default if it declared none).
@@ -38,6 +40,9 @@ pub async fn change_settings<S: AccessStore>(
     }
     if let Some(networks) = &change.networks {
         settings.networks = networks.clone();
+    }
+    if let Some(policy) = &change.signing_policy {
+        settings.signing_policy = policy.clone();
     }
     if !store.put_settings(app, &settings).await? {
         return Err(AccessError::NotFound("app"));

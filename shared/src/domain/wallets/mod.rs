@@ -7,7 +7,9 @@ pub mod keys;
 pub mod provision;
 pub mod seal;
 pub mod sign;
+pub mod solana;
 pub mod stream;
+pub mod transaction;
 
 pub use keys::{GeneratedKey, address_of, generate};
 pub use seal::{DataKey, KeySealer, SealError, SealedKey};
