@@ -19,6 +19,7 @@ use hyper::server::conn::http1;
 use hyper_util::rt::TokioIo;
 use lambda_http::{Body, Request, RequestExt, Response};
 use shared::adapters::DynamoStore;
+use shared::adapters::chain_node::HttpNode;
 use shared::adapters::sealer::LocalSealer;
 use shared::dialects::credentials::ClientSecrets;
 use shared::domain::webhooks::destination::DestinationPolicy;
@@ -41,6 +42,18 @@ pub struct Services {
     /// Seals webhook secrets (locally the one dev key-encryption key serves every purpose).
     pub sealer: LocalSealer,
     pub queue: Arc<LocalQueue>,
+    /// The chains' nodes (sends, and filling transactions); loopback allowed, for anvil.
+    pub node: Arc<HttpNode>,
+}
+
+/// The local stack's client of the chains' nodes: a node on this machine is allowed.
+pub fn local_node() -> Arc<HttpNode> {
+    match HttpNode::new(LOCAL_DESTINATIONS) {
+        Ok(node) => Arc::new(node),
+        // Building a TLS client fails only without any root certificate provider: a broken
+        // build, not a request.
+        Err(error) => panic!("the node client: {error}"),
+    }
 }
 
 /// What every request needs: the services, and the settings each Lambda reads at cold start.
@@ -164,6 +177,14 @@ pub async fn dispatch(
         Route::GetUser | Route::LookupUser => get_user::handle(store, request).await,
         Route::FindOrCreateUser => find_or_create_user::handle(store, request).await,
         Route::AddWallet => add_wallet::handle(store, request).await,
+        Route::WalletRpc => {
+            let context = wallet_rpc::WalletRpc {
+                store,
+                sealer: &services.sealer,
+                node: services.node.as_ref(),
+            };
+            wallet_rpc::handle(&context, request).await
+        }
         Route::UpdateUser | Route::DisableUser | Route::EnableUser => {
             update_user::handle(store, request).await
         }

@@ -68,6 +68,7 @@ async fn run() -> Result<(), String> {
         store: store.clone(),
         sealer: sealer.clone(),
         queue: Arc::new(LocalQueue::new(schedule.attempts())),
+        node: local_api::local_node(),
     };
     if !api_only {
         let wallets = workers::run_wallet_creator(services.clone(), endpoint.clone(), sealer);

@@ -7,6 +7,7 @@
 // A harness reports failures by panicking.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+pub mod anvil;
 pub mod backend;
 pub mod dialects;
 pub mod faults;
@@ -220,6 +221,7 @@ impl TestStack {
             store: self.store.clone(),
             sealer: wallets::stack_sealer(),
             queue: std::sync::Arc::new(local_api::queue::LocalQueue::new(attempts)),
+            node: local_api::local_node(),
         }
     }
 
@@ -230,10 +232,12 @@ impl TestStack {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let address = format!("http://{}", listener.local_addr().unwrap());
         tokio::spawn(local_api::serve(listener, services.clone()));
+        // One key-encryption key for every purpose, as a local stack has: the wallets it
+        // creates are the ones the signing route opens.
         tokio::spawn(local_api::workers::run_wallet_creator(
             services.clone(),
             endpoint(),
-            wallets::test_sealer(),
+            services.sealer.clone(),
         ));
         (address, services)
     }

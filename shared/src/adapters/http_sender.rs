@@ -78,7 +78,7 @@ impl WebhookSender for Sender {
     }
 }
 
-fn is_refusal(error: &reqwest::Error) -> bool {
+pub(crate) fn is_refusal(error: &reqwest::Error) -> bool {
     let mut source = std::error::Error::source(error);
     while let Some(cause) = source {
         if cause
@@ -95,7 +95,7 @@ fn is_refusal(error: &reqwest::Error) -> bool {
 /// The HTTP client's resolver: resolves as the system does, then refuses any name with an
 /// address the policy does not allow.
 #[derive(Debug, Clone, Copy)]
-struct GuardedResolver(DestinationPolicy);
+pub(crate) struct GuardedResolver(pub(crate) DestinationPolicy);
 
 impl reqwest::dns::Resolve for GuardedResolver {
     fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {

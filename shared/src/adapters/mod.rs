@@ -1,5 +1,6 @@
 //! The adapters: implementations of the ports on real services (DynamoDB) and in memory.
 
+pub mod chain_node;
 pub mod dynamo;
 pub mod eventbridge;
 pub mod http_sender;

@@ -7,6 +7,7 @@ use http::StatusCode;
 
 use crate::domain::access::AccessError;
 use crate::domain::users::UsersError;
+use crate::domain::wallets::rpc::RpcError;
 use crate::domain::webhooks::manage::WebhooksError;
 use crate::model::validation::FieldError;
 use crate::ports::{Fault, StoreError};
@@ -44,6 +45,12 @@ pub enum ApiError {
     IdempotencyKeyInProgress,
     #[error("the app already has {limit} {what}, the most it may have")]
     LimitReached { what: &'static str, limit: u32 },
+    #[error("the app's signing policy refuses this request")]
+    PolicyViolation(FieldError),
+    #[error("the network's node rejected the transaction: {0}")]
+    TransactionRejected(String),
+    #[error("the network's node could not be reached; nothing was sent")]
+    NodeUnavailable { cause: Option<Fault> },
     #[error("the service is temporarily unavailable; retry later")]
     Unavailable {
         retry_after_secs: u32,
@@ -60,7 +67,11 @@ impl ApiError {
             Self::MalformedJson(_) | Self::Validation(_) => StatusCode::BAD_REQUEST,
             Self::Unauthorized => StatusCode::UNAUTHORIZED,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
-            Self::UserDisabled | Self::NotAllowlisted => StatusCode::FORBIDDEN,
+            Self::UserDisabled | Self::NotAllowlisted | Self::PolicyViolation(_) => {
+                StatusCode::FORBIDDEN
+            }
+            Self::TransactionRejected(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::NodeUnavailable { .. } => StatusCode::BAD_GATEWAY,
             Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             Self::Conflict(_)
             | Self::AmbiguousMatch(_)
@@ -93,6 +104,9 @@ impl ApiError {
             Self::PreconditionFailed => "precondition_failed",
             Self::PayloadTooLarge { .. } => "payload_too_large",
             Self::UnsupportedMediaType => "unsupported_media_type",
+            Self::PolicyViolation(_) => "policy_violation",
+            Self::TransactionRejected(_) => "transaction_rejected",
+            Self::NodeUnavailable { .. } => "node_unavailable",
             Self::Unavailable { .. } => "service_unavailable",
             Self::Internal { .. } => "internal_error",
         }
@@ -104,6 +118,7 @@ impl ApiError {
             Self::Validation(details) | Self::Conflict(details) | Self::AmbiguousMatch(details) => {
                 details
             }
+            Self::PolicyViolation(rule) => std::slice::from_ref(rule),
             _ => &[],
         }
     }
@@ -111,7 +126,9 @@ impl ApiError {
     /// What caused a server-side failure, for the log; `None` for the client's own mistakes.
     pub fn cause(&self) -> Option<&Fault> {
         match self {
-            Self::Unavailable { cause, .. } | Self::Internal { cause } => cause.as_ref(),
+            Self::Unavailable { cause, .. }
+            | Self::Internal { cause }
+            | Self::NodeUnavailable { cause } => cause.as_ref(),
             _ => None,
         }
     }
@@ -216,6 +233,29 @@ impl From<AccessError> for ApiError {
             )]),
             AccessError::UserDisabled => ApiError::UserDisabled,
             AccessError::Store(error) => ApiError::from(error),
+        }
+    }
+}
+
+impl From<RpcError> for ApiError {
+    fn from(error: RpcError) -> Self {
+        match error {
+            RpcError::NotFound(what) => ApiError::NotFound(what),
+            RpcError::UserDisabled => ApiError::UserDisabled,
+            RpcError::WalletNotReady(chain, status) => ApiError::Conflict(vec![FieldError::new(
+                "chain_type",
+                format!("the user's {chain} wallet is {status}, not ready to sign"),
+            )]),
+            RpcError::Invalid(fields) => ApiError::Validation(fields),
+            RpcError::Policy(rule) => ApiError::PolicyViolation(rule),
+            RpcError::Rejected(message) => ApiError::TransactionRejected(message),
+            RpcError::NodeUnavailable(cause) => ApiError::NodeUnavailable {
+                cause: Some(Fault::caused_by("the chain's node failed", cause)),
+            },
+            RpcError::Store(error) => ApiError::from(error),
+            other => ApiError::Internal {
+                cause: Some(Fault::caused_by("signing failed", other)),
+            },
         }
     }
 }

@@ -15,6 +15,7 @@ pub enum Route {
     LookupUser,
     FindOrCreateUser,
     AddWallet,
+    WalletRpc,
     UpdateUser,
     DisableUser,
     EnableUser,
@@ -51,7 +52,7 @@ pub struct RouteSpec {
 }
 
 /// Every route of the API.
-pub fn routes() -> [RouteSpec; 28] {
+pub fn routes() -> [RouteSpec; 29] {
     [
         RouteSpec {
             method: Method::POST,
@@ -82,6 +83,12 @@ pub fn routes() -> [RouteSpec; 28] {
             path: "/v1/users/{id}/wallets",
             route: Route::AddWallet,
             function: "add-wallet",
+        },
+        RouteSpec {
+            method: Method::POST,
+            path: "/v1/users/{id}/wallets/{chain_type}/rpc",
+            route: Route::WalletRpc,
+            function: "wallet-rpc",
         },
         RouteSpec {
             method: Method::PATCH,

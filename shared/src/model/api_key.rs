@@ -31,8 +31,13 @@ pub struct AppSettings {
     /// see [`super::network::effective`].
     #[serde(default)]
     pub networks: Vec<super::network::Network>,
-    /// What the app's wallets may sign (see [`super::policy`]).
-    #[serde(default)]
+    /// What the app's wallets may sign (see [`super::policy`]). Left out while it sets no
+    /// rule: an empty map is not stored (DynamoDB Local's stream renders one as an attribute
+    /// value of no type, which no SDK parses).
+    #[serde(
+        default,
+        skip_serializing_if = "super::policy::SigningPolicy::is_empty"
+    )]
     pub signing_policy: super::policy::SigningPolicy,
 }
 

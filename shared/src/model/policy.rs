@@ -39,6 +39,11 @@ pub struct SigningPolicy {
 }
 
 impl SigningPolicy {
+    /// Whether it sets no rule.
+    pub fn is_empty(&self) -> bool {
+        self == &SigningPolicy::default()
+    }
+
     /// This policy with the rules `over` sets replacing its own (a user's override on the
     /// app's policy); deny lists add up.
     pub fn overridden_by(&self, over: &SigningPolicy) -> SigningPolicy {

@@ -10,9 +10,9 @@ use serde_json::{Map, Value};
 use super::ChainType;
 use super::validation::{FieldError, json_type};
 
-/// The longest message `personal_sign` or `signMessage` signs (64 KiB): a login challenge or
-/// an order is far shorter; megabytes only cost CPU.
-pub const MAX_MESSAGE_BYTES: usize = 64 * 1024;
+/// The longest message `personal_sign` or `signMessage` signs (32 KiB, half the request body
+/// limit): a login challenge or an order is far shorter.
+pub const MAX_MESSAGE_BYTES: usize = 32 * 1024;
 /// The most calldata an ethereum transaction carries (128 KiB, the txpool's own size limit).
 pub const MAX_CALLDATA_BYTES: usize = 128 * 1024;
 /// The largest serialized Solana transaction (a packet's payload, 1,232 bytes).
@@ -123,13 +123,30 @@ pub struct EthTransaction {
 /// A parsed request.
 #[derive(Debug, Clone, PartialEq)]
 pub enum RpcRequest {
-    PersonalSign { message: Vec<u8> },
-    SignTypedData { typed_data: Value },
-    SignTransaction { transaction: EthTransaction },
-    SendTransaction { transaction: EthTransaction },
-    SolanaSignMessage { message: Vec<u8> },
-    SolanaSignTransaction { transaction: Vec<u8> },
-    SolanaSignAndSendTransaction { transaction: Vec<u8> },
+    PersonalSign {
+        message: Vec<u8>,
+    },
+    SignTypedData {
+        typed_data: Value,
+    },
+    SignTransaction {
+        transaction: EthTransaction,
+    },
+    SendTransaction {
+        transaction: EthTransaction,
+    },
+    SolanaSignMessage {
+        message: Vec<u8>,
+    },
+    SolanaSignTransaction {
+        transaction: Vec<u8>,
+    },
+    /// `cluster`: the one `caip2` names (`solana:<genesis hash>`), else the app's first
+    /// Solana network with an `rpc_url`.
+    SolanaSignAndSendTransaction {
+        transaction: Vec<u8>,
+        cluster: Option<String>,
+    },
 }
 
 impl RpcRequest {
@@ -221,6 +238,7 @@ pub fn parse_rpc(chain: ChainType, body: &Value) -> Result<RpcRequest, Vec<Field
         }),
         Method::SolanaSignAndSendTransaction => Ok(RpcRequest::SolanaSignAndSendTransaction {
             transaction: solana_transaction(params)?,
+            cluster: solana_cluster(caip2)?,
         }),
     }
 }
@@ -527,6 +545,32 @@ fn quantity(value: &Value) -> Result<U256, String> {
             json_type(other)
         )),
     }
+}
+
+/// The genesis hashes of the Solana clusters, as CAIP-2 names them (their first 32
+/// characters).
+pub const SOLANA_GENESIS: [(&str, &str); 3] = [
+    ("5eykt4UsFv8P8NJdTREpY1vzqKqZKvdp", "mainnet-beta"),
+    ("EtWTRABZaYq6iMfeYKouRu166VU2xqa1", "devnet"),
+    ("4uhcVJyU9pJkvQyS88uRDiswHXSCkY3z", "testnet"),
+];
+
+/// The cluster `caip2` names: `solana:<genesis hash>` (or the cluster's name after `solana:`).
+fn solana_cluster(caip2: Option<&Value>) -> Result<Option<String>, Vec<FieldError>> {
+    let Some(text) = caip2.and_then(Value::as_str) else {
+        return Ok(None);
+    };
+    let reference = text.strip_prefix("solana:").unwrap_or_default();
+    SOLANA_GENESIS
+        .iter()
+        .find(|(genesis, cluster)| reference == *genesis || reference == *cluster)
+        .map(|(_, cluster)| Some((*cluster).to_owned()))
+        .ok_or_else(|| {
+            vec![FieldError::new(
+                "caip2",
+                "must be solana:<genesis hash> of mainnet-beta, devnet or testnet",
+            )]
+        })
 }
 
 /// `params.transaction`: a serialized Solana transaction in base64 (Privy's only encoding).

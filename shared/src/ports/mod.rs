@@ -28,6 +28,7 @@ pub mod publisher;
 pub mod queue;
 pub mod sealer;
 pub mod sender;
+pub mod signing;
 
 /// A storage failure, classified by what the caller can do about it. Each keeps its
 /// [`Fault`]: our description, and the adapter's error that caused it.

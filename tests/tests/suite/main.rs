@@ -27,5 +27,6 @@ mod status;
 mod store_restart;
 mod template;
 mod users;
+mod wallet_rpc;
 mod wallets;
 mod webhooks;

@@ -4,7 +4,9 @@
 //! [`crate::domain::events`].)
 
 pub mod keys;
+pub mod policy;
 pub mod provision;
+pub mod rpc;
 pub mod seal;
 pub mod sign;
 pub mod solana;

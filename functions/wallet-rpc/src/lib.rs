@@ -1,0 +1,94 @@
+//! `POST /v1/users/{id}/wallets/{chain_type}/rpc` `{"method": …, "params": …}`: signs with the
+//! user's wallet (and, for sends, broadcasts) under the app's signing policy. The one function
+//! that may open wallet keys (`kms:Decrypt` in the wallet context, in `template.yaml`).
+
+use http::Method;
+use lambda_http::{Body, Request, Response};
+use shared::domain::wallets::KeySealer;
+use shared::domain::wallets::rpc::{Caller, Wallets};
+use shared::edge::api::{self, Reply};
+use shared::edge::auth;
+use shared::edge::error::ApiError;
+use shared::edge::idempotency::{self, IdempotencyStore};
+use shared::model::rpc::{RpcRequest, parse_rpc};
+use shared::model::{AppId, ChainType};
+use shared::ports::access::AccessStore;
+use shared::ports::signing::{ChainNode, SigningStore};
+use shared::ports::{AppStore, UserStore, WalletStore};
+
+/// What the function runs on: the store, the key service that opens wallet keys, the nodes.
+pub struct WalletRpc<'a, S, K, N> {
+    pub store: &'a S,
+    pub sealer: &'a K,
+    pub node: &'a N,
+}
+
+/// A request that passed authentication and validation.
+struct Accepted {
+    app: AppId,
+    key_id: String,
+    user_id: String,
+    chain: ChainType,
+    request: RpcRequest,
+}
+
+/// Handles one request: `{"data": {signature…}}`, or the error envelope.
+pub async fn handle<S, K, N>(context: &WalletRpc<'_, S, K, N>, request: Request) -> Response<Body>
+where
+    S: UserStore + WalletStore + AccessStore + SigningStore + AppStore + IdempotencyStore,
+    K: KeySealer,
+    N: ChainNode,
+{
+    let request_id = api::request_id(&request);
+    let accepted = match accept(context.store, &request).await {
+        Ok(accepted) => accepted,
+        Err(error) => return api::error_response(&request_id, &error),
+    };
+    let wallets = Wallets {
+        store: context.store,
+        sealer: context.sealer,
+        node: context.node,
+    };
+    // A retried send under the same Idempotency-Key replays the first answer: it never signs
+    // or broadcasts twice.
+    idempotency::run(
+        context.store,
+        &accepted.app,
+        &request,
+        &request_id,
+        idempotency::commit::OnCommit::Nothing,
+        || async {
+            let caller = Caller {
+                app: &accepted.app,
+                key_id: &accepted.key_id,
+            };
+            let signed = wallets
+                .call(caller, &accepted.user_id, accepted.chain, accepted.request)
+                .await?;
+            Ok(Reply::ok(signed))
+        },
+    )
+    .await
+}
+
+/// Authenticates and validates; a request refused here claims no idempotency key.
+async fn accept<S: AppStore>(store: &S, request: &Request) -> Result<Accepted, ApiError> {
+    api::require_method(request, &[Method::POST])?;
+    let token = auth::presented_key(request.headers())?;
+    let app = auth::authenticate_key(store, token).await?;
+    let key_id = auth::key_id_of(token).unwrap_or_default().to_owned();
+    let user_id = api::path_param(request, "id").ok_or(ApiError::NotFound("user"))?;
+    let chain = api::path_param(request, "chain_type")
+        .as_deref()
+        .and_then(ChainType::parse)
+        .ok_or(ApiError::NotFound("wallet"))?;
+    let body = api::json_body(request)?;
+    let request = parse_rpc(chain, &body).map_err(ApiError::Validation)?;
+    Ok(Accepted {
+        app,
+        key_id,
+        user_id,
+        chain,
+        request,
+    })
+}

@@ -1,0 +1,198 @@
+//! The signing path's items, beside their user: nonce leases (`NONCE#<chain id>`), daily
+//! totals (`SPENT#<network>#<day>`, expiring after two days) and signature records
+//! (`SIG#<time>#<id>`, which the stream turns into `wallet.signed` events).
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use serde::{Deserialize, Serialize};
+
+use super::DynamoStore;
+use super::keys::{self, PK, SK};
+use super::sdk::{applied, classify, to_item};
+use crate::model::{AppId, UserId};
+use crate::ports::signing::{SignatureRecord, SigningStore};
+use crate::ports::{Fault, StoreError};
+
+/// The most times a lease is retried against racing leases of the same wallet before the
+/// request gives up (each retry means another request got a nonce).
+const LEASE_ATTEMPTS: usize = 16;
+/// How long a day's total is kept.
+const DAILY_TTL_SECS: u64 = 2 * 86_400;
+
+/// A signature record as stored.
+#[derive(Serialize, Deserialize)]
+pub(super) struct SignatureItem {
+    pk: String,
+    sk: String,
+    entity: String,
+    app_id: AppId,
+    #[serde(flatten)]
+    pub(super) record: SignatureRecord,
+}
+
+/// The sort key of a signature record.
+pub(super) const SK_SIGNATURE_PREFIX: &str = "SIG#";
+
+impl SigningStore for DynamoStore {
+    async fn lease_nonce(
+        &self,
+        app: &AppId,
+        user: UserId,
+        chain_id: u64,
+        node_nonce: u64,
+        now_secs: u64,
+        stale_secs: u64,
+    ) -> Result<u64, StoreError> {
+        let pk = keys::user_pk(app, user);
+        let sk = format!("NONCE#{chain_id}");
+        for _ in 0..LEASE_ATTEMPTS {
+            let item = self
+                .client
+                .get_item()
+                .table_name(&self.table)
+                .key(PK, AttributeValue::S(pk.clone()))
+                .key(SK, AttributeValue::S(sk.clone()))
+                .consistent_read(true)
+                .send()
+                .await
+                .map_err(classify)?
+                .item;
+            let number = |name: &str| {
+                item.as_ref()
+                    .and_then(|item| item.get(name))
+                    .and_then(|value| value.as_n().ok())
+                    .and_then(|text| text.parse::<u64>().ok())
+            };
+            let stored = number("next");
+            let leased_at = number("leased_at").unwrap_or_default();
+            let nonce = match stored {
+                Some(next)
+                    if next > node_nonce && now_secs.saturating_sub(leased_at) <= stale_secs =>
+                {
+                    next
+                }
+                _ => node_nonce,
+            };
+            let mut put = self
+                .client
+                .put_item()
+                .table_name(&self.table)
+                .item(PK, AttributeValue::S(pk.clone()))
+                .item(SK, AttributeValue::S(sk.clone()))
+                .item("entity", AttributeValue::S("nonce_lease".into()))
+                .item("next", AttributeValue::N((nonce + 1).to_string()))
+                .item("leased_at", AttributeValue::N(now_secs.to_string()));
+            put = match stored {
+                Some(next) => put
+                    .condition_expression("#next = :seen")
+                    .expression_attribute_names("#next", "next")
+                    .expression_attribute_values(":seen", AttributeValue::N(next.to_string())),
+                None => put.condition_expression("attribute_not_exists(pk)"),
+            };
+            if applied(put.send().await)? {
+                return Ok(nonce);
+            }
+        }
+        Err(StoreError::Unavailable(Fault::new(
+            "nonce leases of one wallet kept colliding",
+        )))
+    }
+
+    async fn release_nonce(
+        &self,
+        app: &AppId,
+        user: UserId,
+        chain_id: u64,
+        nonce: u64,
+    ) -> Result<(), StoreError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key(PK, AttributeValue::S(keys::user_pk(app, user)))
+            .key(SK, AttributeValue::S(format!("NONCE#{chain_id}")))
+            .update_expression("SET #next = :nonce")
+            .condition_expression("#next = :after")
+            .expression_attribute_names("#next", "next")
+            .expression_attribute_values(":nonce", AttributeValue::N(nonce.to_string()))
+            .expression_attribute_values(":after", AttributeValue::N((nonce + 1).to_string()))
+            .send()
+            .await;
+        applied(result).map(|_| ())
+    }
+
+    async fn reserve_daily(
+        &self,
+        app: &AppId,
+        user: UserId,
+        network: &str,
+        day: &str,
+        amount: u128,
+        limit: u128,
+    ) -> Result<bool, StoreError> {
+        let Some(room) = limit.checked_sub(amount) else {
+            return Ok(false);
+        };
+        let expires = crate::clock::now_ms() / 1000 + DAILY_TTL_SECS;
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key(PK, AttributeValue::S(keys::user_pk(app, user)))
+            .key(SK, AttributeValue::S(format!("SPENT#{network}#{day}")))
+            .update_expression("ADD spent :amount SET #ttl = :ttl, entity = :entity")
+            .condition_expression("attribute_not_exists(spent) OR spent <= :room")
+            .expression_attribute_names("#ttl", "ttl")
+            .expression_attribute_values(":amount", AttributeValue::N(amount.to_string()))
+            .expression_attribute_values(":room", AttributeValue::N(room.to_string()))
+            .expression_attribute_values(":ttl", AttributeValue::N(expires.to_string()))
+            .expression_attribute_values(":entity", AttributeValue::S("daily_total".into()))
+            .send()
+            .await;
+        applied(result)
+    }
+
+    async fn refund_daily(
+        &self,
+        app: &AppId,
+        user: UserId,
+        network: &str,
+        day: &str,
+        amount: u128,
+    ) -> Result<(), StoreError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key(PK, AttributeValue::S(keys::user_pk(app, user)))
+            .key(SK, AttributeValue::S(format!("SPENT#{network}#{day}")))
+            .update_expression("ADD spent :minus")
+            .condition_expression("attribute_exists(spent)")
+            .expression_attribute_values(":minus", AttributeValue::N(format!("-{amount}")))
+            .send()
+            .await;
+        applied(result).map(|_| ())
+    }
+
+    async fn record_signature(
+        &self,
+        app: &AppId,
+        record: &SignatureRecord,
+    ) -> Result<(), StoreError> {
+        let item = to_item(&SignatureItem {
+            pk: keys::user_pk(app, record.user_id),
+            sk: format!("{SK_SIGNATURE_PREFIX}{}#{}", record.created_at, record.id),
+            entity: "signature".into(),
+            app_id: app.clone(),
+            record: record.clone(),
+        })?;
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(pk)")
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(classify)
+    }
+}

@@ -1,0 +1,117 @@
+//! What the signing path needs besides users and sealed keys: per-wallet nonce leases, daily
+//! value totals, the record of signatures, and the chains' JSON-RPC nodes.
+
+use std::future::Future;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::StoreError;
+use crate::model::{AppId, ChainType, UserId};
+
+/// A signature as recorded: what was signed, by which wallet, at whose request. Never the
+/// payload itself (a message may be private), only its hash.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignatureRecord {
+    /// `sig_` and 32 hex digits.
+    pub id: String,
+    pub user_id: UserId,
+    pub chain_type: ChainType,
+    pub address: String,
+    pub method: String,
+    /// SHA-256 of what was signed (the message, typed data's signing hash, the unsigned
+    /// transaction), hex.
+    pub payload_hash: String,
+    /// The transaction's hash (ethereum, 0x hex) or id (solana, base58), for transactions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transaction_hash: Option<String>,
+    /// The EVM chain id, or the Solana cluster, of a transaction.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub network: Option<String>,
+    /// Whether the request asked for it to be broadcast (it was, if the request succeeded).
+    pub broadcast: bool,
+    /// The API key that asked.
+    pub key_id: String,
+    pub created_at: String,
+}
+
+/// Nonce leases, daily totals and signature records.
+pub trait SigningStore: Send + Sync {
+    /// Leases the next nonce of a wallet on `chain_id`: the node's pending count, or higher
+    /// when earlier leases are not yet visible to the node. Two racing callers never get the
+    /// same nonce (a conditional write decides). A lease whose nonce the node still has not
+    /// seen after `stale_secs` is taken to have failed, and the node's count is used again.
+    fn lease_nonce(
+        &self,
+        app: &AppId,
+        user: UserId,
+        chain_id: u64,
+        node_nonce: u64,
+        now_secs: u64,
+        stale_secs: u64,
+    ) -> impl Future<Output = Result<u64, StoreError>> + Send;
+
+    /// Gives a leased nonce back after a send that did not reach the node, if no later lease
+    /// was taken since.
+    fn release_nonce(
+        &self,
+        app: &AppId,
+        user: UserId,
+        chain_id: u64,
+        nonce: u64,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Adds `amount` to the wallet's total on `network` for `day` (`YYYY-MM-DD`, UTC) unless
+    /// the total would pass `limit`: `false` then, and nothing is added. One conditional write.
+    fn reserve_daily(
+        &self,
+        app: &AppId,
+        user: UserId,
+        network: &str,
+        day: &str,
+        amount: u128,
+        limit: u128,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// Takes back a reservation whose transaction was not sent.
+    fn refund_daily(
+        &self,
+        app: &AppId,
+        user: UserId,
+        network: &str,
+        day: &str,
+        amount: u128,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Records a signature (before it is returned or sent).
+    fn record_signature(
+        &self,
+        app: &AppId,
+        record: &SignatureRecord,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+}
+
+/// Why a node's answer did not come.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum NodeError {
+    /// The node answered with a JSON-RPC error (a transaction it will not take, …).
+    #[error("{0}")]
+    Rejected(String),
+    /// The node could not be reached, timed out, or answered with something not JSON-RPC.
+    #[error("{0}")]
+    Unreachable(String),
+    /// The URL leads somewhere the destination policy forbids.
+    #[error("the network's rpc_url is not an allowed destination")]
+    Refused,
+}
+
+/// A chain's JSON-RPC node, reached at the URL the app's network configures.
+pub trait ChainNode: Send + Sync {
+    /// Calls `method` with `params` and returns its `result`.
+    fn call(
+        &self,
+        url: &str,
+        method: &str,
+        params: Value,
+    ) -> impl Future<Output = Result<Value, NodeError>> + Send;
+}
