@@ -11,9 +11,10 @@ use super::http_sender::{GuardedResolver, is_refusal};
 use crate::domain::webhooks::destination::{self, DestinationPolicy};
 use crate::ports::signing::{ChainNode, NodeError};
 
-/// How long a node call may take. Sends are not retried: a timed-out broadcast may have
-/// reached the node, and the idempotency key is what makes a retry safe.
-pub const NODE_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a node call may take: a send makes at most five, within the function's 30 s.
+/// Calls are not retried: a timed-out broadcast may have reached the node, and the
+/// idempotency key is what makes a retry safe.
+pub const NODE_TIMEOUT: Duration = Duration::from_secs(5);
 /// The largest answer read from a node (a block header is a few kilobytes).
 const MAX_ANSWER_BYTES: usize = 1 << 20;
 

@@ -167,3 +167,51 @@ fn http_function_timeouts_are_within_the_idempotency_locks_bound() {
         shared::edge::idempotency::LONGEST_HTTP_TIMEOUT.as_secs()
     );
 }
+
+/// Which functions may use the key service, and how: (function, action, encryption context).
+fn kms_grants() -> BTreeSet<(String, String, String)> {
+    let template = template();
+    let mut grants = BTreeSet::new();
+    for (name, resource) in template["Resources"].as_hash().unwrap() {
+        let Some(policies) = resource["Properties"]["Policies"].as_vec() else {
+            continue;
+        };
+        for statement in policies.iter().filter_map(|p| p["Statement"].as_vec()).flatten() {
+            let context = statement["Condition"]["StringEquals"]["kms:EncryptionContext:purpose"]
+                .as_str()
+                .unwrap_or("<any>")
+                .to_owned();
+            for action in statement["Action"].as_vec().into_iter().flatten() {
+                let action = action.as_str().unwrap();
+                if action.starts_with("kms:") {
+                    grants.insert((name.as_str().unwrap().to_owned(), action.to_owned(), context.clone()));
+                }
+            }
+        }
+    }
+    grants
+}
+
+/// Custody: only the signing function may open a wallet key; the wallet creator may only make
+/// data keys; no grant of the key service goes without an encryption context.
+#[test]
+fn only_the_signing_function_may_decrypt_wallet_keys() {
+    let grants = kms_grants();
+    let wallet = shared::ports::sealer::KeyPurpose::WalletKeys.context();
+    let on_wallets: Vec<(&str, &str)> = grants
+        .iter()
+        .filter(|(_, _, context)| context == wallet)
+        .map(|(name, action, _)| (name.as_str(), action.as_str()))
+        .collect();
+    assert_eq!(
+        on_wallets,
+        [
+            ("CreateWalletsFunction", "kms:GenerateDataKey"),
+            ("WalletRpcFunction", "kms:Decrypt")
+        ]
+    );
+    assert!(
+        grants.iter().all(|(_, _, context)| context != "<any>"),
+        "{grants:?}"
+    );
+}
