@@ -12,6 +12,7 @@
 //! | INSERT or MODIFY where the user claimed an invitation | `invitation.accepted`, after the above |
 //! | any other MODIFY the API can see (profile, linked accounts, a wallet requested) | `user.updated` |
 //! | REMOVE | `user.deleted` |
+//! | INSERT of a signature record (beside the user) | `user.wallet_signed` |
 //!
 //! Bookkeeping that the API shows no difference for (a counted wallet attempt) yields nothing.
 //! An event's id is derived from the user, its version after the change, and the event type,
@@ -23,6 +24,7 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 use crate::model::change::{ChangeKind, ChangeRecord, PoisonRecord};
+use crate::model::signature::SignatureRecord;
 use crate::model::{AppId, ChainType, User, UserId, UserStatus, Wallet, WalletStatus};
 
 /// The id of the event of `kind` about `user` at `version` (and `chain`, for wallet events).
@@ -45,6 +47,9 @@ pub fn is_event_id(text: &str) -> bool {
 
 /// The events one stream record carries, in the order they happened.
 pub fn events_of(record: &ChangeRecord) -> Result<Vec<UserEvent>, PoisonRecord> {
+    if let Some((app, signature)) = &record.signature {
+        return Ok(vec![signed_event(app, signature)]);
+    }
     let Some(change) = record.change.clone()? else {
         return Ok(Vec::new());
     };
@@ -161,6 +166,22 @@ fn user_event(
             created_at,
             app_id: app.clone(),
             data: serde_json::to_value(user).unwrap_or(Value::Null),
+        },
+    }
+}
+
+/// `user.wallet_signed`: the record of a signature (never what was signed, only its hash). Its
+/// id derives from the record's, so redeliveries of the record carry the same event id.
+fn signed_event(app: &AppId, record: &SignatureRecord) -> UserEvent {
+    let digest = Sha256::digest(format!("{app}/{}/{}", record.id, EventType::WalletSigned));
+    UserEvent {
+        user_id: record.user_id,
+        event: Event {
+            id: format!("evt_{}", hex::encode(&digest[..16])),
+            event_type: EventType::WalletSigned,
+            created_at: record.created_at.clone(),
+            app_id: app.clone(),
+            data: serde_json::to_value(record).unwrap_or(Value::Null),
         },
     }
 }

@@ -1,6 +1,7 @@
 //! A committed change of a user, as the table's stream reports it: the table is the outbox,
 //! and the stream consumers (the event publisher, the wallet creator) read these.
 
+use super::signature::SignatureRecord;
 use super::{AppId, User};
 
 /// What a change did to the user item.
@@ -43,6 +44,9 @@ pub struct ChangeRecord {
     /// The user change it carries; `None` for a record of another kind of item (keys, guards,
     /// apps, events, deliveries).
     pub change: Result<Option<UserChange>, PoisonRecord>,
+    /// A signature record written (its app and the record): the one other item whose
+    /// insertion is an event.
+    pub signature: Option<(AppId, SignatureRecord)>,
 }
 
 impl ChangeRecord {

@@ -24,11 +24,13 @@ pub enum EventType {
     WalletCreated,
     #[serde(rename = "user.wallet_failed")]
     WalletFailed,
+    #[serde(rename = "user.wallet_signed")]
+    WalletSigned,
 }
 
 impl EventType {
     /// Every event type, in the order the documentation lists them.
-    pub const ALL: [EventType; 8] = [
+    pub const ALL: [EventType; 9] = [
         Self::UserCreated,
         Self::UserUpdated,
         Self::UserDeleted,
@@ -36,6 +38,7 @@ impl EventType {
         Self::UserEnabled,
         Self::WalletCreated,
         Self::WalletFailed,
+        Self::WalletSigned,
         Self::InvitationAccepted,
     ];
 
@@ -50,6 +53,7 @@ impl EventType {
             Self::InvitationAccepted => "invitation.accepted",
             Self::WalletCreated => "user.wallet_created",
             Self::WalletFailed => "user.wallet_failed",
+            Self::WalletSigned => "user.wallet_signed",
         }
     }
 

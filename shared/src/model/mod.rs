@@ -15,6 +15,7 @@ pub mod new_user;
 pub mod policy;
 pub mod rpc;
 pub mod sealed_key;
+pub mod signature;
 pub mod user;
 pub mod validation;
 pub mod webhook;

@@ -15,6 +15,7 @@ use api_tests::anvil::{self, Anvil};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use serde_json::{Value, json};
+use shared::model::event::EventType;
 use tokio::io::AsyncWriteExt;
 
 /// The local API of a fresh stack, and an HTTP client for it.

@@ -9,7 +9,7 @@ pub mod keys;
 mod restore;
 pub mod schema;
 pub(super) mod sdk;
-mod signing;
+pub(crate) mod signing;
 pub mod stream;
 mod users;
 mod wallets;

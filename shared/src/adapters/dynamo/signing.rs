@@ -24,7 +24,7 @@ pub(super) struct SignatureItem {
     pk: String,
     sk: String,
     entity: String,
-    app_id: AppId,
+    pub(super) app_id: AppId,
     #[serde(flatten)]
     pub(super) record: SignatureRecord,
 }

@@ -6,8 +6,11 @@ use aws_lambda_events::event::dynamodb::{Event, EventRecord};
 use aws_lambda_events::event::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse};
 
 use super::keys::SK_USER;
+use super::signing::{SK_SIGNATURE_PREFIX, SignatureItem};
 use super::user_from_image;
+use crate::model::AppId;
 use crate::model::change::{ChangeKind, ChangeRecord, PoisonRecord, UserChange};
+use crate::model::signature::SignatureRecord;
 
 /// The records of a batch, in order.
 pub fn records(event: &Event) -> Vec<ChangeRecord> {
@@ -28,7 +31,22 @@ pub fn record(record: &EventRecord) -> ChangeRecord {
             _ => record.event_id.clone(),
         },
         change: user_change(record),
+        signature: signature(record),
     }
+}
+
+/// The signature record an insertion of one carries (a record that does not decode carries
+/// none: it is bookkeeping, and its signature was answered already).
+fn signature(record: &EventRecord) -> Option<(AppId, SignatureRecord)> {
+    let is_signature = matches!(
+        record.change.keys.get("sk"),
+        Some(serde_dynamo::AttributeValue::S(sk)) if sk.starts_with(SK_SIGNATURE_PREFIX)
+    );
+    if !is_signature || record.event_name != "INSERT" {
+        return None;
+    }
+    let item: SignatureItem = serde_dynamo::from_item(record.change.new_image.clone()).ok()?;
+    Some((item.app_id, item.record))
 }
 
 /// The response that reports `failed` (sequence numbers) in `batchItemFailures`: the event
