@@ -126,9 +126,20 @@ fn refuse(path: &str, request_id: &str, error: &ApiError) -> Response<Body> {
     match shared::dialects::function_of(path) {
         Some("onboarding") => onboarding::refuse(path, request_id, error),
         Some("original") => original::refuse(request_id, error),
-        Some("privy") => privy::refuse(request_id, error),
+        Some("privy") | Some("wallet-rpc") => privy::refuse(request_id, error),
         Some("ost") => ost::refuse(request_id, error),
         _ => api::error_response(request_id, error),
+    }
+}
+
+/// The signing function's context on the local services.
+fn wallet_rpc_of(
+    services: &Services,
+) -> wallet_rpc::WalletRpc<'_, DynamoStore, LocalSealer, HttpNode> {
+    wallet_rpc::WalletRpc {
+        store: &services.store,
+        sealer: &services.sealer,
+        node: services.node.as_ref(),
     }
 }
 
@@ -164,6 +175,8 @@ pub async fn dispatch(
             };
             return ost::handle(&context, request).await;
         }
+        // Privy's wallet RPC, which API Gateway routes to the signing function.
+        Some("wallet-rpc") => return wallet_rpc::handle(&wallet_rpc_of(services), request).await,
         _ => {}
     }
     let resolved = match routes::resolve(request.method(), api::route_path(&request)) {
@@ -177,14 +190,7 @@ pub async fn dispatch(
         Route::GetUser | Route::LookupUser => get_user::handle(store, request).await,
         Route::FindOrCreateUser => find_or_create_user::handle(store, request).await,
         Route::AddWallet => add_wallet::handle(store, request).await,
-        Route::WalletRpc => {
-            let context = wallet_rpc::WalletRpc {
-                store,
-                sealer: &services.sealer,
-                node: services.node.as_ref(),
-            };
-            wallet_rpc::handle(&context, request).await
-        }
+        Route::WalletRpc => wallet_rpc::handle(&wallet_rpc_of(services), request).await,
         Route::UpdateUser | Route::DisableUser | Route::EnableUser => {
             update_user::handle(store, request).await
         }

@@ -35,7 +35,10 @@ for case in cases["typed_data"]:
     print("ok typed data", case["typed_data"]["primaryType"], "by", signer)
 for case in cases["solana"]:
     message = bytes.fromhex(case["message"])
-    signature = Signature.from_string(case["signature"])
+    if "signature_base64" in case:  # Privy's encoding
+        signature = Signature.from_bytes(b64decode(case["signature_base64"]))
+    else:
+        signature = Signature.from_string(case["signature"])
     assert signature.verify(Pubkey.from_string(case["address"]), message), case
     assert not signature.verify(Pubkey.from_string(case["address"]), message + b"!"), case
     print("ok solana", len(message), "bytes by", case["address"])
@@ -43,7 +46,7 @@ for case in cases.get("transactions", []):
     raw = bytes.fromhex(case["raw"][2:])
     signer = Account.recover_transaction(raw)
     assert signer == case["address"], (signer, case)
-    assert "0x" + keccak(raw).hex() == case["hash"], case
+    assert "hash" not in case or "0x" + keccak(raw).hex() == case["hash"], case
     if raw[0] < 0x80:  # a typed envelope (EIP-2718); legacy transactions are RLP lists
         fields = TypedTransaction.from_bytes(HexBytes(raw)).as_dict()
         assert fields["chainId"] == case["chain_id"] and fields["nonce"] == case["nonce"], fields

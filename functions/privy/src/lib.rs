@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use http::{HeaderValue, Method};
+use http::Method;
 use lambda_http::{Body, Request, Response};
 use serde_json::json;
 use shared::dialects::credentials;
@@ -106,22 +106,12 @@ pub async fn handle<S>(context: &Privy<'_, S>, request: Request) -> Response<Bod
 where
     S: UserStore + AccessStore + AppStore + IdempotencyStore,
 {
-    retry_hint(answer(context, request).await)
+    privy::with_retry_hint(answer(context, request).await)
 }
 
 /// `error` in Privy's words.
 pub fn refuse(request_id: &str, error: &ApiError) -> Response<Body> {
-    retry_hint(api::error_response_in(&ENVELOPE, request_id, error))
-}
-
-/// `response`, telling Privy's client not to retry what a retry cannot mend.
-fn retry_hint(mut response: Response<Body>) -> Response<Body> {
-    if !privy::should_retry(response.status()) {
-        response
-            .headers_mut()
-            .insert("x-should-retry", HeaderValue::from_static("false"));
-    }
-    response
+    privy::with_retry_hint(api::error_response_in(&ENVELOPE, request_id, error))
 }
 
 async fn answer<S>(context: &Privy<'_, S>, request: Request) -> Response<Body>

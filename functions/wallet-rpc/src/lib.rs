@@ -1,9 +1,13 @@
 //! `POST /v1/users/{id}/wallets/{chain_type}/rpc` `{"method": …, "params": …}`: signs with the
-//! user's wallet (and, for sends, broadcasts) under the app's signing policy. The one function
-//! that may open wallet keys (`kms:Decrypt` in the wallet context, in `template.yaml`).
+//! user's wallet (and, for sends, broadcasts) under the app's signing policy. Also Privy's
+//! `POST /privy/v1/wallets/{wallet_id}/rpc` (see `shared::dialects::privy::wallets`): the one
+//! function that may open wallet keys (`kms:Decrypt` in the wallet context, in
+//! `template.yaml`) serves both.
 
 use http::Method;
 use lambda_http::{Body, Request, Response};
+use shared::dialects::credentials;
+use shared::dialects::privy::{self, PrivyEnvelope, wallets as privy_wallets};
 use shared::domain::wallets::KeySealer;
 use shared::domain::wallets::rpc::{Caller, Wallets};
 use shared::edge::api::{self, Reply};
@@ -32,13 +36,20 @@ struct Accepted {
     request: RpcRequest,
 }
 
-/// Handles one request: `{"data": {signature…}}`, or the error envelope.
+static PRIVY: PrivyEnvelope = PrivyEnvelope;
+
+/// Handles one request: `{"data": {signature…}}`, or the error envelope (Privy's `{method,
+/// data}` and errors on its path).
 pub async fn handle<S, K, N>(context: &WalletRpc<'_, S, K, N>, request: Request) -> Response<Body>
 where
     S: UserStore + WalletStore + AccessStore + SigningStore + AppStore + IdempotencyStore,
     K: KeySealer,
     N: ChainNode,
 {
+    if let Some(wallet_id) = privy_wallets::rpc_wallet_id(api::route_path(&request)) {
+        let wallet_id = wallet_id.to_owned();
+        return privy::with_retry_hint(handle_privy(context, &wallet_id, request).await);
+    }
     let request_id = api::request_id(&request);
     let accepted = match accept(context.store, &request).await {
         Ok(accepted) => accepted,
@@ -69,6 +80,80 @@ where
         },
     )
     .await
+}
+
+/// Privy's wallet RPC: the same signing, named by Privy's wallet id, answered in its words.
+async fn handle_privy<S, K, N>(
+    context: &WalletRpc<'_, S, K, N>,
+    wallet_id: &str,
+    request: Request,
+) -> Response<Body>
+where
+    S: UserStore + WalletStore + AccessStore + SigningStore + AppStore + IdempotencyStore,
+    K: KeySealer,
+    N: ChainNode,
+{
+    let request_id = api::request_id(&request);
+    let accepted = match accept_privy(context.store, wallet_id, &request).await {
+        Ok(accepted) => accepted,
+        Err(error) => return api::error_response_in(&PRIVY, &request_id, &error),
+    };
+    let wallets = Wallets {
+        store: context.store,
+        sealer: context.sealer,
+        node: context.node,
+    };
+    idempotency::run_in(
+        &PRIVY,
+        context.store,
+        &accepted.app,
+        &request,
+        &request_id,
+        idempotency::commit::OnCommit::Nothing,
+        || async {
+            let caller = Caller {
+                app: &accepted.app,
+                key_id: &accepted.key_id,
+            };
+            let signed = wallets
+                .call(caller, &accepted.user_id, accepted.chain, accepted.request)
+                .await?;
+            Ok(Reply::ok(privy_wallets::answer(&signed, accepted.chain)))
+        },
+    )
+    .await
+}
+
+/// Privy's request: its credentials, its wallet id (whose chain the body's `chain_type`, when
+/// given, must agree with), the native body.
+async fn accept_privy<S: AppStore>(
+    store: &S,
+    wallet_id: &str,
+    request: &Request,
+) -> Result<Accepted, ApiError> {
+    api::require_method(request, &[Method::POST])?;
+    let (app, key_id) = credentials::privy_key(store, request.headers()).await?;
+    let (user_id, chain) =
+        privy_wallets::parse_wallet_id(wallet_id).ok_or(ApiError::NotFound("wallet"))?;
+    let body = api::json_body(request)?;
+    if let Some(named) = body.get("chain_type").and_then(|value| value.as_str())
+        && named != chain.as_str()
+    {
+        return Err(ApiError::Validation(vec![
+            shared::model::validation::FieldError::new(
+                "chain_type",
+                format!("the wallet is a {chain} wallet"),
+            ),
+        ]));
+    }
+    let request = parse_rpc(chain, &body).map_err(ApiError::Validation)?;
+    Ok(Accepted {
+        app,
+        key_id,
+        user_id: user_id.to_owned(),
+        chain,
+        request,
+    })
 }
 
 /// Authenticates and validates; a request refused here claims no idempotency key.

@@ -156,6 +156,14 @@ pub async fn original<S: AppStore, K: KeySealer>(
 /// Privy: `Authorization: Basic base64(app_id:app_secret)` with `privy-app-id` the same app;
 /// the secret is the app's API key.
 pub async fn privy<S: AppStore>(store: &S, headers: &HeaderMap) -> Result<AppId, ApiError> {
+    privy_key(store, headers).await.map(|(app, _)| app)
+}
+
+/// As [`privy`], with the id of the key the app secret is (a signature's record names it).
+pub async fn privy_key<S: AppStore>(
+    store: &S,
+    headers: &HeaderMap,
+) -> Result<(AppId, String), ApiError> {
     let encoded = authorization(headers, &["basic"]).ok_or(ApiError::Unauthorized)?;
     let decoded = BASE64
         .decode(encoded)
@@ -170,7 +178,8 @@ pub async fn privy<S: AppStore>(store: &S, headers: &HeaderMap) -> Result<AppId,
     if app.as_str() != app_id {
         return Err(ApiError::Unauthorized);
     }
-    Ok(app)
+    let key_id = auth::key_id_of(secret).unwrap_or_default().to_owned();
+    Ok((app, key_id))
 }
 
 /// The find-or-create API: `Authorization: ApiKey <key>` (its documented form), `Bearer`, or

@@ -20,9 +20,19 @@ pub const MOUNTS: [(&str, &str); 4] = [
     ("/privy", "privy"),
 ];
 
+/// Dialect routes that API Gateway gives to another function than their mount's (a more
+/// specific route wins over `<mount>/{proxy+}`): Privy's wallet RPC goes to the signing
+/// function, the one that may open wallet keys.
+pub const ROUTED_APART: [(&str, &str, &str); 1] =
+    [("POST", privy::wallets::RPC_ROUTE, "wallet-rpc")];
+
 /// The function of the dialect whose mount `path` is under, as API Gateway routes it
-/// (`<mount>/{proxy+}`: at least one segment after the mount); `None` for a native path.
+/// (`<mount>/{proxy+}`: at least one segment after the mount, unless [`ROUTED_APART`]);
+/// `None` for a native path.
 pub fn function_of(path: &str) -> Option<&'static str> {
+    if privy::wallets::rpc_wallet_id(path).is_some() {
+        return Some("wallet-rpc");
+    }
     MOUNTS
         .iter()
         .find(|(mount, _)| {

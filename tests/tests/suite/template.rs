@@ -68,6 +68,9 @@ fn template_routes_and_the_route_table_are_the_same() {
             function.to_owned(),
         ));
     }
+    for (method, path, function) in shared::dialects::ROUTED_APART {
+        in_code.insert((method.to_owned(), path.to_owned(), function.to_owned()));
+    }
     assert_eq!(in_template, in_code);
 }
 
@@ -176,7 +179,11 @@ fn kms_grants() -> BTreeSet<(String, String, String)> {
         let Some(policies) = resource["Properties"]["Policies"].as_vec() else {
             continue;
         };
-        for statement in policies.iter().filter_map(|p| p["Statement"].as_vec()).flatten() {
+        for statement in policies
+            .iter()
+            .filter_map(|p| p["Statement"].as_vec())
+            .flatten()
+        {
             let context = statement["Condition"]["StringEquals"]["kms:EncryptionContext:purpose"]
                 .as_str()
                 .unwrap_or("<any>")
@@ -184,7 +191,11 @@ fn kms_grants() -> BTreeSet<(String, String, String)> {
             for action in statement["Action"].as_vec().into_iter().flatten() {
                 let action = action.as_str().unwrap();
                 if action.starts_with("kms:") {
-                    grants.insert((name.as_str().unwrap().to_owned(), action.to_owned(), context.clone()));
+                    grants.insert((
+                        name.as_str().unwrap().to_owned(),
+                        action.to_owned(),
+                        context.clone(),
+                    ));
                 }
             }
         }

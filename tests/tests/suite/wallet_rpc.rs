@@ -303,6 +303,26 @@ async fn every_method_signs_as_eth_account_and_solders_verify() {
             .iter()
             .all(|r| r["key_id"].as_s().is_ok() && !r.contains_key("message"))
     );
+    // And each is a `user.wallet_signed` event, carrying the payload's hash only.
+    let mut pipeline = api.pipeline.lock().await;
+    pipeline
+        .drain(&api.stack, &api_tests::wallets::stack_sealer())
+        .await;
+    let signed = pipeline.publisher.of_type(EventType::WalletSigned);
+    assert_eq!(signed.len(), 7);
+    let methods: Vec<&str> = signed
+        .iter()
+        .map(|e| e.data["method"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        methods
+            .iter()
+            .filter(|m| **m == "eth_signTransaction")
+            .count(),
+        2
+    );
+    let text = serde_json::to_string(&signed.iter().map(|e| &e.data).collect::<Vec<_>>()).unwrap();
+    assert!(!text.contains(&hex::encode("hello solana")) && !text.contains("Sign in to"));
 }
 
 #[tokio::test]
@@ -600,4 +620,71 @@ async fn sends_are_mined_by_anvil_with_distinct_nonces_once_per_idempotency_key(
     assert_eq!(status, 200, "{body}");
     node.receipt(body["data"]["hash"].as_str().unwrap()).await;
     assert_eq!(node.nonce(&wallet).await, 8);
+}
+
+/// Privy's own client, `@privy-io/node`, signs and sends with our wallets through
+/// `wallets().ethereum()` and `.solana()` unchanged (tests/clients/privy_wallet_calls.mjs);
+/// eth-account and solders check what it got back, and anvil mines what it sent.
+#[tokio::test]
+async fn privy_node_client_signs_and_sends_with_our_wallets() {
+    let node = Anvil::start().await;
+    let api = Api::start().await;
+    api.networks(json!([
+        {"chain_type": "ethereum", "chain_id": 31337, "name": "Anvil", "explorer_url": explorer(), "rpc_url": node.url},
+        {"chain_type": "solana", "cluster": "devnet", "name": "Solana devnet", "explorer_url": explorer()}
+    ]))
+    .await;
+    api.policy(json!({"max_value": "100000000000000000"})).await;
+    let (id, addresses) = api.user_with_wallets("privy-signer@example.com").await;
+    node.fund(addresses["ethereum"].as_str().unwrap(), 10u128.pow(18))
+        .await;
+    let key = shared::domain::apps::issue_api_key(
+        &api.stack.store,
+        &api_tests::wallets::stack_sealer(),
+        &api.stack.app,
+    )
+    .await
+    .unwrap();
+    let clients = shared::dialects::credentials::clients(&api.stack.app, &key);
+    let wallets = json!({
+        "ethereum": {"id": format!("{id}-ethereum"), "address": addresses["ethereum"]},
+        "solana": {"id": format!("{id}-solana"), "address": addresses["solana"]},
+    });
+    let unsigned = solana_transfer(&pubkey(&addresses["solana"]), &[5u8; 32], 1_000);
+    let clients_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("clients");
+    let output = tokio::process::Command::new("node")
+        .arg(clients_dir.join("privy_wallet_calls.mjs"))
+        .current_dir(&clients_dir)
+        .env("BASE_URL", format!("{}/privy", api.base))
+        .env("CLIENTS", clients.to_string())
+        .env("WALLETS", wallets.to_string())
+        .env("SOLANA_TX", BASE64.encode(&unsigned))
+        .env("RECIPIENT", anvil::SECOND_ACCOUNT)
+        .output()
+        .await
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(
+        output.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(
+        stdout.lines().filter(|l| l.starts_with("ok ")).count(),
+        9,
+        "{stdout}"
+    );
+    let line = |prefix: &str| {
+        stdout
+            .lines()
+            .find_map(|l| l.strip_prefix(prefix))
+            .unwrap()
+            .to_owned()
+    };
+    let receipt = node.receipt(&line("sent ")).await;
+    assert_eq!(receipt["status"], "0x1");
+    // One send under the idempotency key, mined once; the refused one never reached the node.
+    assert_eq!(node.nonce(addresses["ethereum"].as_str().unwrap()).await, 1);
+    let cases: Value = serde_json::from_str(&line("cases ")).unwrap();
+    assert_eq!(verify(cases).await, 6);
 }

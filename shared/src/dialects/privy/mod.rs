@@ -11,6 +11,7 @@
 //! `[]`, `false`, `false`.
 
 pub mod accounts;
+pub mod wallets;
 
 use http::StatusCode;
 use serde_json::{Map, Value, json};
@@ -60,6 +61,18 @@ impl Envelope for PrivyEnvelope {
     fn auth_scheme(&self) -> &'static str {
         "Basic"
     }
+}
+
+/// `response`, telling Privy's client not to retry what a retry cannot mend.
+pub fn with_retry_hint(
+    mut response: lambda_http::Response<lambda_http::Body>,
+) -> lambda_http::Response<lambda_http::Body> {
+    if !should_retry(response.status()) {
+        response
+            .headers_mut()
+            .insert("x-should-retry", http::HeaderValue::from_static("false"));
+    }
+    response
 }
 
 /// Whether Privy's client should retry an answer of `status`: not a 4xx other than 408 and
