@@ -46,6 +46,25 @@ pub struct Services {
     pub node: Arc<HttpNode>,
 }
 
+/// The variable naming the local chain's node (anvil, which `scripts/run-local.sh` starts):
+/// the demo app sends through it.
+pub const LOCAL_CHAIN_VAR: &str = "LOCAL_CHAIN_RPC_URL";
+
+/// The demo app's networks: Ethereum (the default), and the local node as chain 31337.
+pub fn demo_networks(rpc_url: &str) -> Vec<shared::model::network::Network> {
+    let mut networks = shared::model::network::default_networks();
+    networks.push(shared::model::network::Network {
+        chain_type: shared::model::ChainType::Ethereum,
+        chain_id: Some(31337),
+        cluster: None,
+        name: "Anvil (local)".to_owned(),
+        // A local chain has no explorer; `.invalid` names none, plainly.
+        explorer_url: "https://explorer.invalid/address/{address}".to_owned(),
+        rpc_url: Some(rpc_url.to_owned()),
+    });
+    networks
+}
+
 /// The local stack's client of the chains' nodes: a node on this machine is allowed.
 pub fn local_node() -> Arc<HttpNode> {
     match HttpNode::new(LOCAL_DESTINATIONS) {

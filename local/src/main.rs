@@ -12,8 +12,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use local_api::queue::LocalQueue;
-use local_api::{Services, workers};
+use local_api::{LOCAL_CHAIN_VAR, Services, workers};
 use shared::adapters::DynamoStore;
+use shared::domain::access::settings::SettingsChange;
 use shared::adapters::http_sender::Sender;
 use shared::adapters::sealer::LOCAL_KEK_VAR;
 use shared::adapters::sealer::LocalSealer;
@@ -91,6 +92,16 @@ async fn run() -> Result<(), String> {
         let (app, key) = shared::domain::apps::create_app(&store, &services.sealer, "demo")
             .await
             .map_err(|e| format!("creating the demo app: {e}"))?;
+        if let Ok(url) = std::env::var(LOCAL_CHAIN_VAR) {
+            let networks = local_api::demo_networks(&url);
+            let change = SettingsChange {
+                networks: Some(networks),
+                ..SettingsChange::default()
+            };
+            shared::domain::access::settings::change_settings(&store, &app.app_id, &change)
+                .await
+                .map_err(|e| format!("the demo app's networks: {e}"))?;
+        }
         std::fs::create_dir_all(".local").map_err(|e| e.to_string())?;
         std::fs::write(API_KEY_FILE, &key.token).map_err(|e| e.to_string())?;
         std::fs::write(APP_ID_FILE, app.app_id.as_str()).map_err(|e| e.to_string())?;
