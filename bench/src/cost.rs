@@ -37,7 +37,7 @@ pub struct WalletCost {
     pub read_units: f64,
 }
 
-fn lambda(ms: f64) -> f64 {
+pub fn lambda(ms: f64) -> f64 {
     // Lambda rounds each invocation's duration up to the next millisecond.
     prices::LAMBDA_REQUEST + ms.ceil() * 1e-3 * MEMORY_MB / 1024.0 * prices::LAMBDA_ARM_GB_SECOND
 }
@@ -46,7 +46,7 @@ fn lambda_duration(ms: f64) -> f64 {
     ms * 1e-3 * MEMORY_MB / 1024.0 * prices::LAMBDA_ARM_GB_SECOND
 }
 
-fn dynamodb(read_units: f64, write_units: f64) -> f64 {
+pub fn dynamodb(read_units: f64, write_units: f64) -> f64 {
     read_units * prices::DYNAMODB_READ_UNIT + write_units * prices::DYNAMODB_WRITE_UNIT
 }
 

@@ -24,6 +24,7 @@ mod load;
 mod meter;
 mod overhead;
 mod report;
+mod rpc;
 mod soak;
 
 use std::time::{Duration, Instant};
@@ -70,6 +71,16 @@ async fn main() {
         );
         return;
     }
+    // `--rpc`: only the wallet RPC route's overhead, capacity and cost, and the signing CPU
+    // path.
+    if args.iter().any(|arg| arg == "--rpc") {
+        rpc::run(&mut report, if quick { 10 } else { 300 }).await;
+        signing_cpu_path(
+            &mut report,
+            Duration::from_millis(if quick { 200 } else { 2000 }),
+        );
+        return;
+    }
     // `--dialects`: only each dialect route's overhead next to the native route's.
     if args.iter().any(|arg| arg == "--dialects") {
         dialects::run(&mut report, if quick { 10 } else { 300 }).await;
@@ -83,6 +94,7 @@ async fn main() {
     .await;
     let routes = overhead::run(&mut report, if quick { 10 } else { 300 }).await;
     dialects::run(&mut report, if quick { 10 } else { 300 }).await;
+    rpc::run(&mut report, if quick { 10 } else { 300 }).await;
     wallet_cpu_path(&mut report, quick).await;
     let wallet = wallet_creator_throughput(&mut report, quick).await;
     create_to_ready(&mut report, quick).await;
@@ -309,8 +321,10 @@ async fn wallet_cpu_path(report: &mut Report, quick: bool) {
 }
 
 /// Signing on one core, with a key already opened (issue 19's primitives): ethereum
-/// `personal_sign` of a 100-byte message, solana `signMessage` of the same.
+/// `personal_sign` of a 100-byte message, solana `signMessage` of the same, and an EIP-1559
+/// transfer's signing and encoding.
 fn signing_cpu_path(report: &mut Report, window: Duration) {
+    transaction_signing(report, window);
     use shared::domain::wallets::sign::{personal_sign, solana_sign_message};
     let message = [0x61u8; 100];
     for chain in ChainType::ALL {
@@ -425,5 +439,40 @@ async fn create_to_ready(report: &mut Report, quick: bool) {
         stats,
         "p50 <= 500 ms, p99 <= 1.5 s",
         stats.median_ms() <= 500.0 && stats.p99_ms() <= 1500.0,
+    );
+}
+
+/// An EIP-1559 transfer with calldata signed and encoded on one core (alloy-consensus's
+/// encoding and signing hash, our signature).
+fn transaction_signing(report: &mut Report, window: Duration) {
+    use shared::model::rpc::{EthTransaction, TransactionKind};
+    let key = shared::domain::wallets::generate(ChainType::Ethereum).unwrap();
+    let tx = EthTransaction {
+        kind: TransactionKind::Eip1559,
+        chain_id: 1,
+        to: Some(alloy_primitives::Address::repeat_byte(0x70)),
+        value: alloy_primitives::U256::from(10u64.pow(16)),
+        data: vec![0xab; 68],
+        nonce: Some(7),
+        gas_limit: Some(60_000),
+        gas_price: None,
+        max_fee_per_gas: Some(30_000_000_000),
+        max_priority_fee_per_gas: Some(1_000_000_000),
+    };
+    let (mut count, started) = (0u64, Instant::now());
+    while started.elapsed() < window {
+        std::hint::black_box(
+            shared::domain::wallets::transaction::sign_transaction(&key.private_key, &tx).unwrap(),
+        );
+        count += 1;
+    }
+    let rate = count as f64 / started.elapsed().as_secs_f64();
+    report.figure_with_target(
+        "wallets",
+        "signing CPU path, ethereum eth_signTransaction (EIP-1559), one core",
+        &format!("{rate:.0}/s"),
+        json!({"per_second": rate}),
+        ">= 5000/s",
+        rate >= 5000.0,
     );
 }

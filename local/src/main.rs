@@ -14,11 +14,11 @@ use std::time::Duration;
 use local_api::queue::LocalQueue;
 use local_api::{LOCAL_CHAIN_VAR, Services, workers};
 use shared::adapters::DynamoStore;
-use shared::domain::access::settings::SettingsChange;
 use shared::adapters::http_sender::Sender;
 use shared::adapters::sealer::LOCAL_KEK_VAR;
 use shared::adapters::sealer::LocalSealer;
 use shared::config;
+use shared::domain::access::settings::SettingsChange;
 use shared::domain::webhooks::delivery::RetrySchedule;
 use tokio::net::TcpListener;
 

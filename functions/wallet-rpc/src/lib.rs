@@ -16,9 +16,8 @@ use shared::edge::error::ApiError;
 use shared::edge::idempotency::{self, IdempotencyStore};
 use shared::model::rpc::{RpcRequest, parse_rpc};
 use shared::model::{AppId, ChainType};
-use shared::ports::access::AccessStore;
+use shared::ports::AppStore;
 use shared::ports::signing::{ChainNode, SigningStore};
-use shared::ports::{AppStore, UserStore, WalletStore};
 
 /// What the function runs on: the store, the key service that opens wallet keys, the nodes.
 pub struct WalletRpc<'a, S, K, N> {
@@ -42,7 +41,7 @@ static PRIVY: PrivyEnvelope = PrivyEnvelope;
 /// data}` and errors on its path).
 pub async fn handle<S, K, N>(context: &WalletRpc<'_, S, K, N>, request: Request) -> Response<Body>
 where
-    S: UserStore + WalletStore + AccessStore + SigningStore + AppStore + IdempotencyStore,
+    S: SigningStore + AppStore + IdempotencyStore,
     K: KeySealer,
     N: ChainNode,
 {
@@ -89,7 +88,7 @@ async fn handle_privy<S, K, N>(
     request: Request,
 ) -> Response<Body>
 where
-    S: UserStore + WalletStore + AccessStore + SigningStore + AppStore + IdempotencyStore,
+    S: SigningStore + AppStore + IdempotencyStore,
     K: KeySealer,
     N: ChainNode,
 {

@@ -45,6 +45,11 @@ pub enum ApiError {
     IdempotencyKeyInProgress,
     #[error("the app already has {limit} {what}, the most it may have")]
     LimitReached { what: &'static str, limit: u32 },
+    #[error("the user's {chain} wallet is {status}, not ready to sign")]
+    WalletNotReady {
+        chain: crate::model::ChainType,
+        status: &'static str,
+    },
     #[error("the app's signing policy refuses this request")]
     PolicyViolation(FieldError),
     #[error("the network's node rejected the transaction: {0}")]
@@ -74,6 +79,7 @@ impl ApiError {
             Self::NodeUnavailable { .. } => StatusCode::BAD_GATEWAY,
             Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             Self::Conflict(_)
+            | Self::WalletNotReady { .. }
             | Self::AmbiguousMatch(_)
             | Self::IdempotencyKeyInProgress
             | Self::LimitReached { .. } => StatusCode::CONFLICT,
@@ -104,6 +110,7 @@ impl ApiError {
             Self::PreconditionFailed => "precondition_failed",
             Self::PayloadTooLarge { .. } => "payload_too_large",
             Self::UnsupportedMediaType => "unsupported_media_type",
+            Self::WalletNotReady { .. } => "wallet_not_ready",
             Self::PolicyViolation(_) => "policy_violation",
             Self::TransactionRejected(_) => "transaction_rejected",
             Self::NodeUnavailable { .. } => "node_unavailable",
@@ -242,10 +249,7 @@ impl From<RpcError> for ApiError {
         match error {
             RpcError::NotFound(what) => ApiError::NotFound(what),
             RpcError::UserDisabled => ApiError::UserDisabled,
-            RpcError::WalletNotReady(chain, status) => ApiError::Conflict(vec![FieldError::new(
-                "chain_type",
-                format!("the user's {chain} wallet is {status}, not ready to sign"),
-            )]),
+            RpcError::WalletNotReady(chain, status) => ApiError::WalletNotReady { chain, status },
             RpcError::Invalid(fields) => ApiError::Validation(fields),
             RpcError::Policy(rule) => ApiError::PolicyViolation(rule),
             RpcError::Rejected(message) => ApiError::TransactionRejected(message),

@@ -6,11 +6,31 @@ use std::future::Future;
 use serde_json::Value;
 
 use super::StoreError;
+use crate::model::api_key::AppSettings;
 pub use crate::model::signature::SignatureRecord;
-use crate::model::{AppId, UserId};
+use crate::model::{AppId, ChainType, SealedKey, User, UserId};
+
+/// What signing with a wallet needs to read: the user, the wallet's sealed key, the app's
+/// settings (networks, policy).
+#[derive(Debug, Clone, Default)]
+pub struct SignerRead {
+    pub user: Option<User>,
+    pub sealed: Option<SealedKey>,
+    pub settings: AppSettings,
+}
 
 /// Nonce leases, daily totals and signature records.
 pub trait SigningStore: Send + Sync {
+    /// The user, its sealed key on `chain` and its app's settings, read consistently in one
+    /// round trip (the signing path's reads; the sealed key stays sealed until every check
+    /// passed).
+    fn read_signer(
+        &self,
+        app: &AppId,
+        user: UserId,
+        chain: ChainType,
+    ) -> impl Future<Output = Result<SignerRead, StoreError>> + Send;
+
     /// Leases the next nonce of a wallet on `chain_id`: the node's pending count, or higher
     /// when earlier leases are not yet visible to the node. Two racing callers never get the
     /// same nonce (a conditional write decides). A lease whose nonce the node still has not

@@ -309,6 +309,32 @@ async fn every_route_answers_as_the_contract_says() {
         Some(wallet),
     )
     .await;
+    // Signing with the user's ethereum wallet: `200` once it is ready, `409 wallet_not_ready` while it
+    // is still pending (the creator runs alongside); either answer must be the contract's.
+    let rpc = "/v1/users/{id}/wallets/{chain_type}/rpc";
+    let ethereum_rpc = format!("{by_id}/wallets/ethereum/rpc");
+    let sign = json!({"method": "personal_sign", "params": {"message": "hello"}});
+    let signed = api
+        .send("post", rpc, &ethereum_rpc, Some(sign.clone()))
+        .await;
+    assert!(
+        signed["success"] == true || signed["error"]["code"] == "wallet_not_ready",
+        "{signed}"
+    );
+    // The solana wallet was queued just above: most likely still pending.
+    let solana_rpc = format!("{by_id}/wallets/solana/rpc");
+    let solana = json!({"method": "signMessage", "params": {"message": "aGVsbG8="}});
+    let signed = api.send("post", rpc, &solana_rpc, Some(solana)).await;
+    assert!(
+        signed["success"] == true || signed["error"]["code"] == "wallet_not_ready",
+        "{signed}"
+    );
+    let unknown = json!({"method": "eth_sign", "params": {"message": "hello"}});
+    let refused = api.send("post", rpc, &ethereum_rpc, Some(unknown)).await;
+    assert_eq!(refused["error"]["code"], "validation_failed", "{refused}");
+    let bitcoin = format!("{by_id}/wallets/bitcoin/rpc");
+    let missing = api.send("post", rpc, &bitcoin, Some(sign)).await;
+    assert_eq!(missing["error"]["code"], "not_found", "{missing}");
 
     let receiver = Receiver::start(vec![]).await;
     let hooks = "/v1/webhooks";

@@ -62,12 +62,12 @@ struct OpenInvitationItem {
 
 /// The app item's settings (the rest of it is the admin's, and is not decoded).
 #[derive(Deserialize)]
-struct AppSettingsItem {
+pub(super) struct AppSettingsItem {
     #[serde(default)]
-    settings: AppSettings,
+    pub(super) settings: AppSettings,
 }
 
-fn key_of(pk: String, sk: &str) -> HashMap<String, AttributeValue> {
+pub(super) fn key_of(pk: String, sk: &str) -> HashMap<String, AttributeValue> {
     HashMap::from([
         (PK.to_owned(), AttributeValue::S(pk)),
         (SK.to_owned(), AttributeValue::S(sk.to_owned())),
@@ -162,7 +162,7 @@ impl DynamoStore {
     }
 
     /// Reads `keys` consistently in batches of 100, until none is left unprocessed.
-    async fn batch_get(
+    pub(super) async fn batch_get(
         &self,
         keys: Vec<HashMap<String, AttributeValue>>,
     ) -> Result<Vec<Item>, StoreError> {

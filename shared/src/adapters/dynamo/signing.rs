@@ -6,10 +6,13 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use serde::{Deserialize, Serialize};
 
 use super::DynamoStore;
+use super::access::{AppSettingsItem, key_of};
 use super::keys::{self, PK, SK};
-use super::sdk::{applied, classify, to_item};
-use crate::model::{AppId, UserId};
-use crate::ports::signing::{SignatureRecord, SigningStore};
+use super::sdk::{applied, classify, from_item, to_item};
+use super::users::UserItem;
+use super::wallets::WalletKeyItem;
+use crate::model::{AppId, ChainType, UserId};
+use crate::ports::signing::{SignatureRecord, SignerRead, SigningStore};
 use crate::ports::{Fault, StoreError};
 
 /// The most times a lease is retried against racing leases of the same wallet before the
@@ -33,6 +36,40 @@ pub(super) struct SignatureItem {
 pub(super) const SK_SIGNATURE_PREFIX: &str = "SIG#";
 
 impl SigningStore for DynamoStore {
+    async fn read_signer(
+        &self,
+        app: &AppId,
+        user: UserId,
+        chain: ChainType,
+    ) -> Result<SignerRead, StoreError> {
+        let user_pk = keys::user_pk(app, user);
+        let wanted = vec![
+            key_of(user_pk.clone(), keys::SK_USER),
+            key_of(user_pk, &keys::wallet_key_sk(chain)),
+            key_of(keys::app_pk(app), keys::SK_APP),
+        ];
+        let mut read = SignerRead::default();
+        for item in self.batch_get(wanted).await? {
+            match item.get("entity") {
+                Some(AttributeValue::S(entity)) if entity == "user" => {
+                    read.user = Some(from_item::<UserItem>(item)?.into_user()?);
+                }
+                Some(AttributeValue::S(entity)) if entity == "wallet_key" => {
+                    read.sealed = Some(from_item::<WalletKeyItem>(item)?.sealed);
+                }
+                Some(AttributeValue::S(entity)) if entity == "app" => {
+                    read.settings = from_item::<AppSettingsItem>(item)?.settings;
+                }
+                _ => {
+                    return Err(StoreError::Corrupt(
+                        "a signer's read found an item of another kind".into(),
+                    ));
+                }
+            }
+        }
+        Ok(read)
+    }
+
     async fn lease_nonce(
         &self,
         app: &AppId,

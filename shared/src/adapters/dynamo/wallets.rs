@@ -14,7 +14,7 @@ use crate::ports::{ReadyWallet, StoreError, WalletAttempt, WalletStore};
 
 /// A sealed private key as stored, beside its user.
 #[derive(Serialize, Deserialize)]
-struct WalletKeyItem {
+pub(super) struct WalletKeyItem {
     pk: String,
     sk: String,
     entity: String,
@@ -24,7 +24,7 @@ struct WalletKeyItem {
     address: String,
     created_at: String,
     #[serde(flatten)]
-    sealed: SealedKey,
+    pub(super) sealed: SealedKey,
 }
 
 impl WalletStore for DynamoStore {

@@ -26,10 +26,9 @@ use crate::model::rpc::{
     EthTransaction, MAX_FEE_PER_GAS, MAX_GAS_LIMIT, Method, RpcRequest, TransactionKind,
 };
 use crate::model::validation::FieldError;
-use crate::model::{AppId, ChainType, UserId, UserStatus, WalletStatus};
-use crate::ports::access::AccessStore;
+use crate::model::{AppId, ChainType, SealedKey, UserId, UserStatus, WalletStatus};
+use crate::ports::StoreError;
 use crate::ports::signing::{ChainNode, NodeError, SignatureRecord, SigningStore};
-use crate::ports::{StoreError, UserStore, WalletStore};
 
 /// A nonce leased and not seen by the node for this long is taken to have failed.
 pub const NONCE_LEASE_STALE_SECS: u64 = 120;
@@ -114,13 +113,14 @@ struct Target {
     user: UserId,
     chain: ChainType,
     address: String,
+    sealed: SealedKey,
     policy: SigningPolicy,
     networks: Vec<Network>,
 }
 
 impl<S, K, N> Wallets<'_, S, K, N>
 where
-    S: UserStore + WalletStore + AccessStore + SigningStore,
+    S: SigningStore,
     K: KeySealer,
     N: ChainNode,
 {
@@ -193,7 +193,8 @@ where
         }
     }
 
-    /// The user's ready wallet on `chain`, the app's policy and networks.
+    /// The user's ready wallet on `chain` (its key still sealed), the app's policy and
+    /// networks, read in one round trip.
     async fn target(
         &self,
         app: &AppId,
@@ -201,11 +202,8 @@ where
         chain: ChainType,
     ) -> Result<Target, RpcError> {
         let id = UserId::parse(user_id).ok_or(RpcError::NotFound("user"))?;
-        let user = self
-            .store
-            .get_user(app, id)
-            .await?
-            .ok_or(RpcError::NotFound("user"))?;
+        let read = self.store.read_signer(app, id, chain).await?;
+        let user = read.user.ok_or(RpcError::NotFound("user"))?;
         if user.status == UserStatus::Disabled {
             return Err(RpcError::UserDisabled);
         }
@@ -219,13 +217,13 @@ where
             (WalletStatus::Failed, _) => return Err(RpcError::WalletNotReady(chain, "failed")),
             _ => return Err(RpcError::WalletNotReady(chain, "pending")),
         };
-        let settings = self.store.read_admission(app, &[]).await?.settings;
         Ok(Target {
             user: id,
             chain,
             address,
-            policy: settings.signing_policy,
-            networks: network::effective(&settings.networks),
+            sealed: read.sealed.ok_or(RpcError::NotFound("wallet key"))?,
+            policy: read.settings.signing_policy,
+            networks: network::effective(&read.settings.networks),
         })
     }
 
@@ -235,13 +233,8 @@ where
         caller: Caller<'_>,
         target: &Target,
     ) -> Result<Zeroizing<Vec<u8>>, RpcError> {
-        let sealed = self
-            .store
-            .get_sealed_key(caller.app, target.user, target.chain)
-            .await?
-            .ok_or(RpcError::NotFound("wallet key"))?;
         let aad = seal::associated_data(caller.app, target.user, target.chain);
-        seal::open(self.sealer, &sealed, &aad)
+        seal::open(self.sealer, &target.sealed, &aad)
             .await
             .map_err(RpcError::Seal)
     }
