@@ -55,6 +55,9 @@ const CASES: &[(&str, &str, Answer)] = &[
     ("unlink-account", "unlink-account", Status(200)),
     // The user asked for a solana wallet when created: it is pending already.
     ("add-wallet", "add-wallet", Status(200)),
+    // Nothing made its wallets (no stream consumer here): signing is `409 wallet_not_ready`,
+    // natively and in Privy's words, from the signing function.
+    ("wallet-rpc", "wallet-rpc", Status(409)),
     ("disable-user", "update-user", Status(200)),
     ("enable-user", "update-user", Status(200)),
     ("get-settings", "access", Status(200)),
@@ -83,6 +86,7 @@ const CASES: &[(&str, &str, Answer)] = &[
     ("privy-invite-to-allowlist", "privy", Status(200)),
     ("privy-get-allowlist", "privy", Status(200)),
     ("privy-remove-from-allowlist", "privy", Status(200)),
+    ("privy-wallet-rpc", "wallet-rpc", Status(409)),
     ("ost-create-user", "ost", Status(200)),
     ("ost-update-user", "ost", Status(200)),
     ("ost-retrieve-user", "ost", Status(200)),
