@@ -239,6 +239,9 @@ pub async fn dispatch(
         | Route::CreateInvitation
         | Route::ListInvitations
         | Route::RevokeInvitation
+        | Route::GetUserPolicy
+        | Route::SetUserPolicy
+        | Route::DeleteUserPolicy
         | Route::InviteAsUser
         | Route::ListUserInvitations => access::handle(store, request).await,
     }

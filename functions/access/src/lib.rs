@@ -1,6 +1,8 @@
 //! Who may come in and who brought them:
 //! - `GET`/`PATCH /v1/app/settings`: `{"allowlist_required": bool, "networks": [...],
 //!   "signing_policy": {...}}`.
+//! - `GET`/`PUT`/`DELETE /v1/users/{id}/signing-policy`: a user's override of the app's
+//!   signing policy (the rules it sets replace the app's for this user).
 //! - `POST /v1/allowlist` `{"type": …, "value": …}` (201, or 200 with the entry already there),
 //!   `GET /v1/allowlist?limit=&cursor=`, `DELETE /v1/allowlist/{id}`.
 //! - `POST /v1/invitations` and `POST /v1/users/{id}/invitations` (from that user)
@@ -47,6 +49,7 @@ where
     let operation = || serve(store, &request, &resolved, &app);
     match resolved.route {
         Route::GetSettings
+        | Route::GetUserPolicy
         | Route::ListAllowEntries
         | Route::ListInvitations
         | Route::ListUserInvitations => api::respond(&request_id, operation().await),
@@ -122,6 +125,16 @@ where
             )
         }
         Route::RevokeInvitation => Reply::ok(invitations::revoke(store, app, &id()).await?),
+        Route::GetUserPolicy => Reply::ok(settings::user_policy(store, app, &id()).await?),
+        Route::SetUserPolicy => {
+            let policy = policy::parse_policy("signing_policy", &api::json_body(request)?)
+                .map_err(ApiError::Validation)?;
+            Reply::ok(settings::set_user_policy(store, app, &id(), &policy).await?)
+        }
+        Route::DeleteUserPolicy => {
+            settings::clear_user_policy(store, app, &id()).await?;
+            Reply::no_content()
+        }
         _ => return Err(ApiError::NotFound("route")),
     })
 }

@@ -16,6 +16,9 @@ pub enum Route {
     FindOrCreateUser,
     AddWallet,
     WalletRpc,
+    GetUserPolicy,
+    SetUserPolicy,
+    DeleteUserPolicy,
     UpdateUser,
     DisableUser,
     EnableUser,
@@ -52,7 +55,7 @@ pub struct RouteSpec {
 }
 
 /// Every route of the API.
-pub fn routes() -> [RouteSpec; 29] {
+pub fn routes() -> [RouteSpec; 32] {
     [
         RouteSpec {
             method: Method::POST,
@@ -89,6 +92,24 @@ pub fn routes() -> [RouteSpec; 29] {
             path: "/v1/users/{id}/wallets/{chain_type}/rpc",
             route: Route::WalletRpc,
             function: "wallet-rpc",
+        },
+        RouteSpec {
+            method: Method::GET,
+            path: "/v1/users/{id}/signing-policy",
+            route: Route::GetUserPolicy,
+            function: "access",
+        },
+        RouteSpec {
+            method: Method::PUT,
+            path: "/v1/users/{id}/signing-policy",
+            route: Route::SetUserPolicy,
+            function: "access",
+        },
+        RouteSpec {
+            method: Method::DELETE,
+            path: "/v1/users/{id}/signing-policy",
+            route: Route::DeleteUserPolicy,
+            function: "access",
         },
         RouteSpec {
             method: Method::PATCH,

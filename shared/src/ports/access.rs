@@ -129,6 +129,28 @@ pub trait AccessStore: Send + Sync {
         settings: &crate::model::api_key::AppSettings,
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 
+    /// A user's override of the app's signing policy, if it has one.
+    fn get_user_policy(
+        &self,
+        app: &AppId,
+        user: crate::model::UserId,
+    ) -> impl Future<Output = Result<Option<crate::model::policy::SigningPolicy>, StoreError>> + Send;
+
+    /// Sets a user's override of the app's signing policy.
+    fn put_user_policy(
+        &self,
+        app: &AppId,
+        user: crate::model::UserId,
+        policy: &crate::model::policy::SigningPolicy,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Removes a user's override; `false` if it had none.
+    fn delete_user_policy(
+        &self,
+        app: &AppId,
+        user: crate::model::UserId,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
     /// Adds an entry unless one with its id exists; returns the stored entry and whether it
     /// is new.
     fn add_allow_entry(

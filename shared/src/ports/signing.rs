@@ -17,11 +17,14 @@ pub struct SignerRead {
     pub user: Option<User>,
     pub sealed: Option<SealedKey>,
     pub settings: AppSettings,
+    /// The user's override of the app's signing policy.
+    pub user_policy: Option<crate::model::policy::SigningPolicy>,
 }
 
 /// Nonce leases, daily totals and signature records.
 pub trait SigningStore: Send + Sync {
-    /// The user, its sealed key on `chain` and its app's settings, read consistently in one
+    /// The user, its sealed key on `chain`, its policy override and its app's settings, read
+    /// consistently in one
     /// round trip (the signing path's reads; the sealed key stays sealed until every check
     /// passed).
     fn read_signer(

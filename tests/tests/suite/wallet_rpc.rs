@@ -457,6 +457,78 @@ async fn hostile_and_refused_requests_are_4xx_in_the_envelope_and_sign_nothing()
     let (status, _) = api.rpc(&id, "ethereum", complete_request(&complete)).await;
     assert_eq!(status, 200);
 
+    // A user's override replaces the rules it sets (here: which methods) and adds denials.
+    let override_path = format!("/v1/users/{id}/signing-policy");
+    let (status, set) = api
+        .send(
+            "PUT",
+            &override_path,
+            Some(json!({"methods": ["personal_sign"],
+               "denied_to": [anvil::SECOND_ACCOUNT]})),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{set}");
+    assert_eq!(
+        set["data"]["denied_to"],
+        json!([anvil::SECOND_ACCOUNT.to_lowercase()])
+    );
+    let (status, _) = api
+        .rpc(
+            &id,
+            "ethereum",
+            json!({"method": "personal_sign", "params": {"message": "hi"}}),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let (status, answer) = api.rpc(&id, "ethereum", complete_request(&complete)).await;
+    assert_eq!(
+        answer["error"]["details"][0]["field"], "signing_policy.methods",
+        "{answer}"
+    );
+    assert_eq!(status, 403);
+    let (status, shown) = api.send("GET", &override_path, None, None).await;
+    assert_eq!(
+        (status, &shown["data"]["methods"]),
+        (200, &json!(["personal_sign"]))
+    );
+    let (status, _) = api.send("DELETE", &override_path, None, None).await;
+    assert_eq!(status, 204);
+    let (status, _) = api.send("DELETE", &override_path, None, None).await;
+    assert_eq!(status, 404);
+    let (status, answer) = api
+        .rpc(
+            &id,
+            "ethereum",
+            json!({"method": "personal_sign", "params": {"message": "hi"}}),
+        )
+        .await;
+    assert_eq!(
+        (status, answer["error"]["code"].as_str()),
+        (403, Some("policy_violation"))
+    );
+    let (status, answer) = api
+        .send(
+            "PUT",
+            &override_path,
+            Some(json!({"max_value": "1e18"})),
+            None,
+        )
+        .await;
+    assert_eq!(
+        (status, &answer["error"]["details"][0]["field"]),
+        (400, &json!("signing_policy.max_value"))
+    );
+    let (status, _) = api
+        .send(
+            "GET",
+            "/v1/users/0190f2e4-0000-7000-8000-000000000000/signing-policy",
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(status, 404);
+
     // A disabled user cannot sign; an unknown user or chain is 404.
     let (status, _) = api
         .send("POST", &format!("/v1/users/{id}/disable"), None, None)
@@ -477,8 +549,9 @@ async fn hostile_and_refused_requests_are_4xx_in_the_envelope_and_sign_nothing()
     assert_eq!(status, 404);
     let (status, _) = api.rpc(&id, "bitcoin", complete_request(&complete)).await;
     assert_eq!(status, 404);
-    // Only the one allowed signature was made.
-    assert_eq!(api.stack.items_with_sk("SIG#").await.len(), 1);
+    // Only the allowed signatures were made: the transaction, and one message under the
+    // user's override.
+    assert_eq!(api.stack.items_with_sk("SIG#").await.len(), 2);
 }
 
 fn complete_request(transaction: &Value) -> Value {

@@ -21,6 +21,7 @@ use super::{DynamoStore, Item};
 use crate::adapters::dynamo::keys::{self, PK, SK};
 use crate::model::access::{self, AccessKey, AccessKind, AllowEntry, Invitation, InvitationStatus};
 use crate::model::api_key::AppSettings;
+use crate::model::policy::SigningPolicy;
 use crate::model::{AppId, Identifier, UserId};
 use crate::ports::StoreError;
 use crate::ports::access::{AccessStore, Admission, AdmissionRead, InviteConflict, RevokeConflict};
@@ -72,6 +73,15 @@ pub(super) fn key_of(pk: String, sk: &str) -> HashMap<String, AttributeValue> {
         (PK.to_owned(), AttributeValue::S(pk)),
         (SK.to_owned(), AttributeValue::S(sk.to_owned())),
     ])
+}
+
+/// A user's override of the app's signing policy, beside the user.
+#[derive(Serialize, Deserialize)]
+pub(super) struct UserPolicyItem {
+    pk: String,
+    sk: String,
+    entity: String,
+    pub(super) policy: SigningPolicy,
 }
 
 fn text(value: &str) -> AttributeValue {
@@ -430,6 +440,52 @@ impl AccessStore for DynamoStore {
             .update_expression("SET settings = :settings")
             .condition_expression("attribute_exists(pk)")
             .expression_attribute_values(":settings", value)
+            .send()
+            .await;
+        applied(result)
+    }
+
+    async fn get_user_policy(
+        &self,
+        app: &AppId,
+        user: UserId,
+    ) -> Result<Option<SigningPolicy>, StoreError> {
+        let item = self
+            .get_item(keys::user_pk(app, user), keys::SK_USER_POLICY)
+            .await?;
+        item.map(|item| from_item::<UserPolicyItem>(item).map(|item| item.policy))
+            .transpose()
+    }
+
+    async fn put_user_policy(
+        &self,
+        app: &AppId,
+        user: UserId,
+        policy: &SigningPolicy,
+    ) -> Result<(), StoreError> {
+        let item = to_item(&UserPolicyItem {
+            pk: keys::user_pk(app, user),
+            sk: keys::SK_USER_POLICY.to_owned(),
+            entity: "user_policy".to_owned(),
+            policy: policy.clone(),
+        })?;
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(classify)
+    }
+
+    async fn delete_user_policy(&self, app: &AppId, user: UserId) -> Result<bool, StoreError> {
+        let result = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(key_of(keys::user_pk(app, user), keys::SK_USER_POLICY)))
+            .condition_expression("attribute_exists(pk)")
             .send()
             .await;
         applied(result)

@@ -8,6 +8,10 @@
 //! | app        | `APP#<app>`                             | `APP`    |
 //! | API key    | `APIKEY#<key id>`                       | `APIKEY` |
 //! | wallet key | `APP#<app>#USER#<user id>` (the user's) | `WALLETKEY#<chain>` |
+//! | signing policy override | the user's                  | `POLICY` |
+//! | nonce lease | the user's                             | `NONCE#<chain id>` |
+//! | daily value total | the user's                       | `SPENT#<network>#<day>` |
+//! | signature record | the user's                        | `SIG#<time>#<signature id>` |
 //! | idempotency key | `APP#<app>#IDEM#<key>`           | `IDEM`   |
 //! | batch row receipt | the key's                      | `ROW#<index>` |
 //! | deleted user | the user's (kept until its TTL)     | `DELETED` |
@@ -46,6 +50,8 @@ pub const SK_USER: &str = "USER";
 pub const SK_GUARD: &str = "GUARD";
 /// The sort key of app items.
 pub const SK_APP: &str = "APP";
+/// The sort key of a user's override of its app's signing policy (beside the user).
+pub const SK_USER_POLICY: &str = "POLICY";
 /// The sort key of API key items.
 pub const SK_API_KEY: &str = "APIKEY";
 

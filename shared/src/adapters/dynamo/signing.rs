@@ -6,7 +6,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use serde::{Deserialize, Serialize};
 
 use super::DynamoStore;
-use super::access::{AppSettingsItem, key_of};
+use super::access::{AppSettingsItem, UserPolicyItem, key_of};
 use super::keys::{self, PK, SK};
 use super::sdk::{applied, classify, from_item, to_item};
 use super::users::UserItem;
@@ -45,7 +45,8 @@ impl SigningStore for DynamoStore {
         let user_pk = keys::user_pk(app, user);
         let wanted = vec![
             key_of(user_pk.clone(), keys::SK_USER),
-            key_of(user_pk, &keys::wallet_key_sk(chain)),
+            key_of(user_pk.clone(), &keys::wallet_key_sk(chain)),
+            key_of(user_pk, keys::SK_USER_POLICY),
             key_of(keys::app_pk(app), keys::SK_APP),
         ];
         let mut read = SignerRead::default();
@@ -59,6 +60,9 @@ impl SigningStore for DynamoStore {
                 }
                 Some(AttributeValue::S(entity)) if entity == "app" => {
                     read.settings = from_item::<AppSettingsItem>(item)?.settings;
+                }
+                Some(AttributeValue::S(entity)) if entity == "user_policy" => {
+                    read.user_policy = Some(from_item::<UserPolicyItem>(item)?.policy);
                 }
                 _ => {
                     return Err(StoreError::Corrupt(

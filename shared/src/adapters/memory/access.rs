@@ -4,6 +4,7 @@
 use super::{MemoryStore, Tables};
 use crate::model::access::{AccessKey, AllowEntry, Invitation, InvitationStatus};
 use crate::model::api_key::AppSettings;
+use crate::model::policy::SigningPolicy;
 use crate::model::{AppId, Identifier, UserId};
 use crate::ports::access::{AccessStore, Admission, AdmissionRead, InviteConflict, RevokeConflict};
 use crate::ports::{StoreError, WriteError};
@@ -186,6 +187,38 @@ impl AccessStore for MemoryStore {
             }
             None => false,
         })
+    }
+
+    async fn get_user_policy(
+        &self,
+        app: &AppId,
+        user: UserId,
+    ) -> Result<Option<SigningPolicy>, StoreError> {
+        Ok(self
+            .tables()
+            .user_policies
+            .get(&(app.clone(), user))
+            .cloned())
+    }
+
+    async fn put_user_policy(
+        &self,
+        app: &AppId,
+        user: UserId,
+        policy: &SigningPolicy,
+    ) -> Result<(), StoreError> {
+        self.tables()
+            .user_policies
+            .insert((app.clone(), user), policy.clone());
+        Ok(())
+    }
+
+    async fn delete_user_policy(&self, app: &AppId, user: UserId) -> Result<bool, StoreError> {
+        Ok(self
+            .tables()
+            .user_policies
+            .remove(&(app.clone(), user))
+            .is_some())
     }
 
     async fn add_allow_entry(

@@ -58,6 +58,7 @@ struct Tables {
     tombstones: HashMap<(AppId, UserId), DeletedUser>,
     wallet_keys: HashMap<(AppId, UserId, ChainType), KeyEntry>,
     apps: HashMap<AppId, (AppRecord, Vec<String>)>,
+    user_policies: HashMap<(AppId, UserId), crate::model::policy::SigningPolicy>,
     api_keys: HashMap<String, ApiKeyRecord>,
     /// Signed requests seen, by key id and signature digest: until when each is remembered.
     sightings: HashMap<(String, String), u64>,

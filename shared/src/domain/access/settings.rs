@@ -1,10 +1,11 @@
 //! An app's settings, as the app reads and changes them.
 
 use super::AccessError;
-use crate::model::AppId;
 use crate::model::api_key::AppSettings;
 use crate::model::network::{self, Network};
 use crate::model::policy::SigningPolicy;
+use crate::model::{AppId, UserId};
+use crate::ports::UserStore;
 use crate::ports::access::AccessStore;
 
 /// A change of settings: each field given replaces the current one.
@@ -49,4 +50,57 @@ pub async fn change_settings<S: AccessStore>(
     }
     settings.networks = network::effective(&settings.networks);
     Ok(settings)
+}
+
+/// A user's override of the app's signing policy (`{}` when it has none).
+pub async fn user_policy<S: AccessStore + UserStore>(
+    store: &S,
+    app: &AppId,
+    id: &str,
+) -> Result<SigningPolicy, AccessError> {
+    let user = existing_user(store, app, id).await?;
+    Ok(store.get_user_policy(app, user).await?.unwrap_or_default())
+}
+
+/// Sets a user's override: the rules it sets replace the app's for this user's wallets (deny
+/// lists add up). An override that sets no rule removes it.
+pub async fn set_user_policy<S: AccessStore + UserStore>(
+    store: &S,
+    app: &AppId,
+    id: &str,
+    policy: &SigningPolicy,
+) -> Result<SigningPolicy, AccessError> {
+    let user = existing_user(store, app, id).await?;
+    if policy.is_empty() {
+        store.delete_user_policy(app, user).await?;
+    } else {
+        store.put_user_policy(app, user, policy).await?;
+    }
+    Ok(policy.clone())
+}
+
+/// Removes a user's override; `NotFound` if it had none.
+pub async fn clear_user_policy<S: AccessStore + UserStore>(
+    store: &S,
+    app: &AppId,
+    id: &str,
+) -> Result<(), AccessError> {
+    let user = existing_user(store, app, id).await?;
+    if store.delete_user_policy(app, user).await? {
+        Ok(())
+    } else {
+        Err(AccessError::NotFound("signing policy override"))
+    }
+}
+
+async fn existing_user<S: UserStore>(
+    store: &S,
+    app: &AppId,
+    id: &str,
+) -> Result<UserId, AccessError> {
+    let user = UserId::parse(id).ok_or(AccessError::NotFound("user"))?;
+    match store.get_user(app, user).await? {
+        Some(_) => Ok(user),
+        None => Err(AccessError::NotFound("user")),
+    }
 }

@@ -222,7 +222,11 @@ where
             chain,
             address,
             sealed: read.sealed.ok_or(RpcError::NotFound("wallet key"))?,
-            policy: read.settings.signing_policy,
+            // A user's override replaces the rules it sets (deny lists add up).
+            policy: match &read.user_policy {
+                Some(over) => read.settings.signing_policy.overridden_by(over),
+                None => read.settings.signing_policy,
+            },
             networks: network::effective(&read.settings.networks),
         })
     }
