@@ -15,6 +15,7 @@ pub mod raw_http;
 pub mod receiver;
 pub mod runtime_api;
 pub mod secrets;
+pub mod signatures;
 pub mod wallets;
 
 use std::collections::HashMap;

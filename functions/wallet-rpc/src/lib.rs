@@ -9,8 +9,8 @@ use lambda_http::{Body, Request, Response};
 use shared::dialects::credentials;
 use shared::dialects::privy::{self, PrivyEnvelope, wallets as privy_wallets};
 use shared::domain::wallets::KeySealer;
-use shared::domain::wallets::rpc::{Caller, Wallets};
-use shared::edge::api::{self, Reply};
+use shared::domain::wallets::rpc::{Caller, Signed, Wallets};
+use shared::edge::api::{self, Envelope, Reply};
 use shared::edge::auth;
 use shared::edge::error::ApiError;
 use shared::edge::idempotency::{self, IdempotencyStore};
@@ -49,35 +49,10 @@ where
         let wallet_id = wallet_id.to_owned();
         return privy::with_retry_hint(handle_privy(context, &wallet_id, request).await);
     }
-    let request_id = api::request_id(&request);
-    let accepted = match accept(context.store, &request).await {
-        Ok(accepted) => accepted,
-        Err(error) => return api::error_response(&request_id, &error),
-    };
-    let wallets = Wallets {
-        store: context.store,
-        sealer: context.sealer,
-        node: context.node,
-    };
-    // A retried send under the same Idempotency-Key replays the first answer: it never signs
-    // or broadcasts twice.
-    idempotency::run(
-        context.store,
-        &accepted.app,
-        &request,
-        &request_id,
-        idempotency::commit::OnCommit::Nothing,
-        || async {
-            let caller = Caller {
-                app: &accepted.app,
-                key_id: &accepted.key_id,
-            };
-            let signed = wallets
-                .call(caller, &accepted.user_id, accepted.chain, accepted.request)
-                .await?;
-            Ok(Reply::ok(signed))
-        },
-    )
+    let accepted = accept(context.store, &request).await;
+    sign_in(&api::Native, context, &request, accepted, |signed, _| {
+        Reply::ok(signed)
+    })
     .await
 }
 
@@ -92,10 +67,33 @@ where
     K: KeySealer,
     N: ChainNode,
 {
-    let request_id = api::request_id(&request);
-    let accepted = match accept_privy(context.store, wallet_id, &request).await {
+    let accepted = accept_privy(context.store, wallet_id, &request).await;
+    sign_in(&PRIVY, context, &request, accepted, |signed, chain| {
+        Reply::ok(privy_wallets::answer(&signed, chain))
+    })
+    .await
+}
+
+/// Signs what was accepted (or answers why not) in `envelope`'s words, `answer` making the
+/// success. A retried send under the same idempotency key replays the first answer: it never
+/// signs or broadcasts twice.
+async fn sign_in<E, S, K, N>(
+    envelope: &E,
+    context: &WalletRpc<'_, S, K, N>,
+    request: &Request,
+    accepted: Result<Accepted, ApiError>,
+    answer: impl Fn(Signed, ChainType) -> Reply,
+) -> Response<Body>
+where
+    E: Envelope,
+    S: SigningStore + AppStore + IdempotencyStore,
+    K: KeySealer,
+    N: ChainNode,
+{
+    let request_id = api::request_id(request);
+    let accepted = match accepted {
         Ok(accepted) => accepted,
-        Err(error) => return api::error_response_in(&PRIVY, &request_id, &error),
+        Err(error) => return api::error_response_in(envelope, &request_id, &error),
     };
     let wallets = Wallets {
         store: context.store,
@@ -103,10 +101,10 @@ where
         node: context.node,
     };
     idempotency::run_in(
-        &PRIVY,
+        envelope,
         context.store,
         &accepted.app,
-        &request,
+        request,
         &request_id,
         idempotency::commit::OnCommit::Nothing,
         || async {
@@ -117,7 +115,7 @@ where
             let signed = wallets
                 .call(caller, &accepted.user_id, accepted.chain, accepted.request)
                 .await?;
-            Ok(Reply::ok(privy_wallets::answer(&signed, accepted.chain)))
+            Ok(answer(signed, accepted.chain))
         },
     )
     .await

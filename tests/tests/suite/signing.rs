@@ -7,14 +7,10 @@
 // Test helpers report failures by panicking.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::path::Path;
-use std::process::Stdio;
-
 use serde_json::{Value, json};
 use shared::domain::wallets::keys::generate;
 use shared::domain::wallets::sign::{personal_sign, sign_typed_data, solana_sign_message};
 use shared::model::ChainType;
-use tokio::io::AsyncWriteExt;
 
 /// Messages of every kind: empty, text, non-ASCII text, bytes that are no UTF-8, and long.
 fn messages() -> Vec<Vec<u8>> {
@@ -106,26 +102,5 @@ async fn eth_account_and_solders_verify_our_signatures() {
         }));
     }
     let cases: Value = json!({"ethereum": ethereum, "typed_data": typed, "solana": solana});
-    let python = std::env::var("SEED_CLIENTS_PYTHON").expect(
-        "SEED_CLIENTS_PYTHON is not set: run the tests with scripts/test.sh (scripts/seed-clients.sh)",
-    );
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("clients/verify_signatures.py");
-    let mut child = tokio::process::Command::new(python)
-        .arg(script)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stdin = child.stdin.take().unwrap();
-    stdin.write_all(cases.to_string().as_bytes()).await.unwrap();
-    drop(stdin);
-    let output = child.wait_with_output().await.unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        output.status.success(),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    assert_eq!(stdout.lines().filter(|l| l.starts_with("ok ")).count(), 12);
+    assert_eq!(api_tests::signatures::verify(&cases).await, 12);
 }

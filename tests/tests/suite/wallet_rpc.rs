@@ -7,16 +7,15 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::Path;
-use std::process::Stdio;
 use std::time::Duration;
 
 use api_tests::TestStack;
 use api_tests::anvil::{self, Anvil};
+use api_tests::signatures::verify;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use serde_json::{Value, json};
 use shared::model::event::EventType;
-use tokio::io::AsyncWriteExt;
 
 /// The local API of a fresh stack, and an HTTP client for it.
 struct Api {
@@ -156,32 +155,6 @@ fn pubkey(address: &Value) -> [u8; 32] {
         .unwrap()
 }
 
-/// Runs tests/clients/verify_signatures.py on `cases`; the number of checks that passed.
-async fn verify(cases: Value) -> usize {
-    let python = std::env::var("SEED_CLIENTS_PYTHON").expect(
-        "SEED_CLIENTS_PYTHON is not set: run the tests with scripts/test.sh (scripts/seed-clients.sh)",
-    );
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("clients/verify_signatures.py");
-    let mut child = tokio::process::Command::new(python)
-        .arg(script)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stdin = child.stdin.take().unwrap();
-    stdin.write_all(cases.to_string().as_bytes()).await.unwrap();
-    drop(stdin);
-    let output = child.wait_with_output().await.unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        output.status.success(),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    stdout.lines().filter(|l| l.starts_with("ok ")).count()
-}
-
 #[tokio::test]
 async fn every_method_signs_as_eth_account_and_solders_verify() {
     let api = Api::start().await;
@@ -289,7 +262,7 @@ async fn every_method_signs_as_eth_account_and_solders_verify() {
     let solana_transactions =
         vec![json!({"address": solana, "raw": body["data"]["signed_transaction"]})];
 
-    let passed = verify(json!({
+    let passed = verify(&json!({
         "ethereum": messages, "typed_data": typed_cases, "solana": solana_messages,
         "transactions": transactions, "solana_transactions": solana_transactions
     }))
@@ -759,5 +732,5 @@ async fn privy_node_client_signs_and_sends_with_our_wallets() {
     // One send under the idempotency key, mined once; the refused one never reached the node.
     assert_eq!(node.nonce(addresses["ethereum"].as_str().unwrap()).await, 1);
     let cases: Value = serde_json::from_str(&line("cases ")).unwrap();
-    assert_eq!(verify(cases).await, 6);
+    assert_eq!(verify(&cases).await, 6);
 }
