@@ -61,28 +61,21 @@ impl Api {
         (status, response.json().await.unwrap_or(Value::Null))
     }
 
-    async fn networks(&self, networks: Value) {
+    /// Changes one of the app's settings.
+    async fn set(&self, setting: &str, value: Value) {
+        let change = json!({ setting: value });
         let (status, body) = self
-            .send(
-                "PATCH",
-                "/v1/app/settings",
-                Some(json!({"networks": networks})),
-                None,
-            )
+            .send("PATCH", "/v1/app/settings", Some(change), None)
             .await;
         assert_eq!(status, 200, "{body}");
     }
 
+    async fn networks(&self, networks: Value) {
+        self.set("networks", networks).await;
+    }
+
     async fn policy(&self, policy: Value) {
-        let (status, body) = self
-            .send(
-                "PATCH",
-                "/v1/app/settings",
-                Some(json!({"signing_policy": policy})),
-                None,
-            )
-            .await;
-        assert_eq!(status, 200, "{body}");
+        self.set("signing_policy", policy).await;
     }
 
     /// A new user whose wallets are all ready: its id and addresses by chain.

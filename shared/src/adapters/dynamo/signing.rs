@@ -35,6 +35,22 @@ pub(super) struct SignatureItem {
 /// The sort key of a signature record.
 pub(super) const SK_SIGNATURE_PREFIX: &str = "SIG#";
 
+impl DynamoStore {
+    /// An update of the item `sk` beside the user.
+    fn update_beside(
+        &self,
+        app: &AppId,
+        user: UserId,
+        sk: String,
+    ) -> aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder {
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .key(PK, AttributeValue::S(keys::user_pk(app, user)))
+            .key(SK, AttributeValue::S(sk))
+    }
+}
+
 impl SigningStore for DynamoStore {
     async fn read_signer(
         &self,
@@ -146,11 +162,7 @@ impl SigningStore for DynamoStore {
         nonce: u64,
     ) -> Result<(), StoreError> {
         let result = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key(PK, AttributeValue::S(keys::user_pk(app, user)))
-            .key(SK, AttributeValue::S(format!("NONCE#{chain_id}")))
+            .update_beside(app, user, format!("NONCE#{chain_id}"))
             .update_expression("SET #next = :nonce")
             .condition_expression("#next = :after")
             .expression_attribute_names("#next", "next")
@@ -175,11 +187,7 @@ impl SigningStore for DynamoStore {
         };
         let expires = crate::clock::now_ms() / 1000 + DAILY_TTL_SECS;
         let result = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key(PK, AttributeValue::S(keys::user_pk(app, user)))
-            .key(SK, AttributeValue::S(format!("SPENT#{network}#{day}")))
+            .update_beside(app, user, format!("SPENT#{network}#{day}"))
             .update_expression("ADD spent :amount SET #ttl = :ttl, entity = :entity")
             .condition_expression("attribute_not_exists(spent) OR spent <= :room")
             .expression_attribute_names("#ttl", "ttl")
@@ -201,11 +209,7 @@ impl SigningStore for DynamoStore {
         amount: u128,
     ) -> Result<(), StoreError> {
         let result = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key(PK, AttributeValue::S(keys::user_pk(app, user)))
-            .key(SK, AttributeValue::S(format!("SPENT#{network}#{day}")))
+            .update_beside(app, user, format!("SPENT#{network}#{day}"))
             .update_expression("ADD spent :minus")
             .condition_expression("attribute_exists(spent)")
             .expression_attribute_values(":minus", AttributeValue::N(format!("-{amount}")))
