@@ -11,7 +11,8 @@ use super::keys::{self, PK, SK};
 use super::sdk::{applied, classify, from_item, to_item};
 use super::users::UserItem;
 use super::wallets::WalletKeyItem;
-use crate::model::{AppId, ChainType, UserId};
+use crate::model::{AppId, ChainType, UserId, WalletStatus};
+use crate::ports::WalletStore;
 use crate::ports::signing::{SignatureRecord, SignerRead, SigningStore};
 use crate::ports::{Fault, StoreError};
 
@@ -86,6 +87,17 @@ impl SigningStore for DynamoStore {
                     ));
                 }
             }
+        }
+        // A batch reads each item on its own, not as of one moment: the wallet creator's
+        // transaction (key, guard and `ready` together) can commit between the key's read and
+        // the user's. A ready wallet whose key was not seen has it now: read it again.
+        let ready = read.user.as_ref().is_some_and(|user| {
+            user.wallets
+                .iter()
+                .any(|wallet| wallet.chain_type == chain && wallet.status == WalletStatus::Ready)
+        });
+        if ready && read.sealed.is_none() {
+            read.sealed = self.get_sealed_key(app, user, chain).await?;
         }
         Ok(read)
     }
