@@ -369,6 +369,14 @@ async fn hostile_and_refused_requests_are_4xx_in_the_envelope_and_sign_nothing()
             400,
             "params.transaction",
         ),
+        // A send needs a network whose node it can reach: this app's Solana network has none.
+        (
+            "solana",
+            json!({"method": "signAndSendTransaction", "caip2": "solana:EtWTRABZaYq6iMfeYKouRu166VU2xqa1",
+                   "params": {"transaction": BASE64.encode(solana_transfer(&pubkey(&addresses["solana"]), &[4u8; 32], 1))}}),
+            400,
+            "caip2",
+        ),
         // A transaction message passed off as a message would skip the policy.
         (
             "solana",
