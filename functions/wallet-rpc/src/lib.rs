@@ -51,7 +51,14 @@ where
     }
     let accepted = accept(context.store, &request).await;
     sign_in(&api::Native, context, &request, accepted, |signed, _| {
-        Reply::ok(signed)
+        // A send its node did not confirm is 202: accepted, outcome unknown, the signed
+        // transaction in the answer (and replayed under the idempotency key).
+        let status = if signed.unconfirmed {
+            http::StatusCode::ACCEPTED
+        } else {
+            http::StatusCode::OK
+        };
+        Reply::with_status(status, signed)
     })
     .await
 }

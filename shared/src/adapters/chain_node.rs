@@ -12,8 +12,9 @@ use crate::domain::webhooks::destination::{self, DestinationPolicy};
 use crate::ports::signing::{ChainNode, NodeError};
 
 /// How long a node call may take: a send makes at most five, within the function's 30 s.
-/// Calls are not retried: a timed-out broadcast may have reached the node, and the
-/// idempotency key is what makes a retry safe.
+/// Calls are not retried: a broadcast that timed out may have reached the node, so the
+/// signing path answers it as unconfirmed (`202`, the signed transaction kept under the
+/// idempotency key) rather than as a failure.
 pub const NODE_TIMEOUT: Duration = Duration::from_secs(5);
 /// The largest answer read from a node (a block header is a few kilobytes).
 const MAX_ANSWER_BYTES: usize = 1 << 20;

@@ -54,7 +54,7 @@ pub enum ApiError {
     PolicyViolation(FieldError),
     #[error("the network's node rejected the transaction: {0}")]
     TransactionRejected(String),
-    #[error("the network's node could not be reached; nothing was sent")]
+    #[error("the network's node could not be reached; nothing was signed or sent")]
     NodeUnavailable { cause: Option<Fault> },
     #[error("the service is temporarily unavailable; retry later")]
     Unavailable {

@@ -36,8 +36,9 @@ pub trait SigningStore: Send + Sync {
 
     /// Leases the next nonce of a wallet on `chain_id`: the node's pending count, or higher
     /// when earlier leases are not yet visible to the node. Two racing callers never get the
-    /// same nonce (a conditional write decides). A lease whose nonce the node still has not
-    /// seen after `stale_secs` is taken to have failed, and the node's count is used again.
+    /// same nonce (a conditional write decides). When the node's count has stayed below the
+    /// leases for `stale_secs` without moving, a leased nonce never reached it (a gap): the
+    /// node's count is leased again, to fill it.
     fn lease_nonce(
         &self,
         app: &AppId,

@@ -408,7 +408,7 @@ async fn hostile_and_refused_requests_are_4xx_in_the_envelope_and_sign_nothing()
 
     // The policy names the rule it refused by.
     api.policy(
-        json!({"methods": ["eth_signTransaction"], "max_value": "10",
+        json!({"methods": ["eth_signTransaction"], "max_value": "50000",
                       "denied_to": [anvil::DEV_ACCOUNT]}),
     )
     .await;
@@ -417,7 +417,9 @@ async fn hostile_and_refused_requests_are_4xx_in_the_envelope_and_sign_nothing()
             json!({"method": "personal_sign", "params": {"message": "hi"}}),
             "signing_policy.methods",
         ),
-        (with("value", json!(11)), "signing_policy.max_value"),
+        // Its value, then its value with its most fee (21,000 gas at 2 wei): 1 + 42,000 passes.
+        (with("value", json!(50_001)), "signing_policy.max_value"),
+        (with("value", json!(8_001)), "signing_policy.max_value"),
         (
             with("to", json!(anvil::DEV_ACCOUNT)),
             "signing_policy.denied_to",
@@ -639,17 +641,43 @@ async fn sends_are_mined_by_anvil_with_distinct_nonces_once_per_idempotency_key(
     assert_eq!(node.nonce(&wallet).await, 5);
     assert_eq!(node.balance(&wallet).await, balance);
 
-    // The daily limit holds across requests: 3 × 400 passes 1,000 on the third.
-    api.policy(json!({"max_value_per_day": "1000"})).await;
+    // The daily limit holds across requests, fees included: 3 × 0.1 ether (and each one's most
+    // fee, far below 0.01 ether here) passes 0.25 ether on the third.
+    api.policy(json!({"max_value_per_day": (ether / 4).to_string()}))
+        .await;
+    let tenth = format!("{:#x}", ether / 10);
     let mut statuses = Vec::new();
     for _ in 0..3 {
-        let (status, _) = api
+        let (status, body) = api
             .rpc(&id, "ethereum", json!({"method": "eth_sendTransaction",
-                 "params": {"transaction": {"to": anvil::SECOND_ACCOUNT, "value": 400, "chain_id": 31337}}}))
+                 "params": {"transaction": {"to": anvil::SECOND_ACCOUNT, "value": tenth, "chain_id": 31337}}}))
             .await;
-        statuses.push(status);
+        statuses.push((status, body["error"]["details"][0]["field"].clone()));
     }
-    assert_eq!(statuses, [200, 200, 403]);
+    assert_eq!(
+        statuses,
+        [
+            (200, Value::Null),
+            (200, Value::Null),
+            (403, json!("signing_policy.max_value_per_day"))
+        ]
+    );
+    assert_eq!(node.nonce(&wallet).await, 7);
+    // A limit on one transaction counts its fees too: 0.1 ether passes a 0.1 ether limit only
+    // without them.
+    api.policy(json!({"max_value": (ether / 10).to_string()}))
+        .await;
+    let (status, body) = api
+        .rpc(&id, "ethereum", json!({"method": "eth_sendTransaction",
+             "params": {"transaction": {"to": anvil::SECOND_ACCOUNT, "value": tenth, "chain_id": 31337}}}))
+        .await;
+    assert_eq!(status, 403, "{body}");
+    assert!(
+        body["error"]["details"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("with its fees")
+    );
     assert_eq!(node.nonce(&wallet).await, 7);
 
     // A send the node rejects (more than the wallet holds) gives its nonce back.
@@ -734,4 +762,55 @@ async fn privy_node_client_signs_and_sends_with_our_wallets() {
     assert_eq!(node.nonce(addresses["ethereum"].as_str().unwrap()).await, 1);
     let cases: Value = serde_json::from_str(&line("cases ")).unwrap();
     assert_eq!(verify(&cases).await, 6);
+}
+
+/// A node that answers nothing usable: every request gets `502` with no body.
+async fn mute_node() -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                use tokio::io::{AsyncReadExt, AsyncWriteExt};
+                let mut buffer = vec![0u8; 65536];
+                let _ = stream.read(&mut buffer).await;
+                let _ = stream
+                    .write_all(b"HTTP/1.1 502 Bad Gateway\r\ncontent-length: 0\r\nconnection: close\r\n\r\n")
+                    .await;
+            });
+        }
+    });
+    url
+}
+
+/// A send whose node does not answer may have been taken: it is `202` with the signed
+/// transaction, its nonce and day's share stay taken, and a retry under the same key replays
+/// that answer instead of signing a second transaction.
+#[tokio::test]
+async fn a_send_the_node_does_not_confirm_is_202_and_never_signed_twice() {
+    let api = Api::start().await;
+    api.networks(
+        json!([{"chain_type": "ethereum", "chain_id": 31337, "name": "Mute",
+                         "explorer_url": explorer(), "rpc_url": mute_node().await}]),
+    )
+    .await;
+    let (id, _) = api.user_with_wallets("mute@example.com").await;
+    let send = json!({"method": "eth_sendTransaction", "params": {"transaction": {
+        "to": anvil::SECOND_ACCOUNT, "value": 1, "chain_id": 31337, "nonce": 3, "gas_limit": 21000,
+        "max_fee_per_gas": 2, "max_priority_fee_per_gas": 1}}});
+    let path = format!("/v1/users/{id}/wallets/ethereum/rpc");
+    let (status, first) = api
+        .send("POST", &path, Some(send.clone()), Some("mute-1"))
+        .await;
+    assert_eq!(status, 202, "{first}");
+    assert_eq!(first["data"]["unconfirmed"], true);
+    assert!(
+        first["data"]["signed_transaction"]
+            .as_str()
+            .unwrap()
+            .starts_with("0x02")
+    );
+    let (status, again) = api.send("POST", &path, Some(send), Some("mute-1")).await;
+    assert_eq!((status, &again["data"]), (202, &first["data"]));
+    assert_eq!(api.stack.items_with_sk("SIG#").await.len(), 1);
 }

@@ -132,15 +132,21 @@ impl SigningStore for DynamoStore {
                     .and_then(|text| text.parse::<u64>().ok())
             };
             let stored = number("next");
-            let leased_at = number("leased_at").unwrap_or_default();
+            // When the node's count last moved: a count that stays below our leases for
+            // `stale_secs` means a leased nonce never reached it (a gap), and later
+            // transactions wait behind it; the node's count is then leased again, to fill it.
+            let advanced = number("node") != Some(node_nonce);
+            let node_at = if advanced {
+                now_secs
+            } else {
+                number("node_at").unwrap_or(now_secs)
+            };
+            let stalled = now_secs.saturating_sub(node_at) > stale_secs;
             let nonce = match stored {
-                Some(next)
-                    if next > node_nonce && now_secs.saturating_sub(leased_at) <= stale_secs =>
-                {
-                    next
-                }
+                Some(next) if next > node_nonce && !stalled => next,
                 _ => node_nonce,
             };
+            let node_at = if stalled { now_secs } else { node_at };
             let mut put = self
                 .client
                 .put_item()
@@ -148,8 +154,12 @@ impl SigningStore for DynamoStore {
                 .item(PK, AttributeValue::S(pk.clone()))
                 .item(SK, AttributeValue::S(sk.clone()))
                 .item("entity", AttributeValue::S("nonce_lease".into()))
-                .item("next", AttributeValue::N((nonce + 1).to_string()))
-                .item("leased_at", AttributeValue::N(now_secs.to_string()));
+                .item(
+                    "next",
+                    AttributeValue::N(nonce.saturating_add(1).to_string()),
+                )
+                .item("node", AttributeValue::N(node_nonce.to_string()))
+                .item("node_at", AttributeValue::N(node_at.to_string()));
             put = match stored {
                 Some(next) => put
                     .condition_expression("#next = :seen")
@@ -179,7 +189,10 @@ impl SigningStore for DynamoStore {
             .condition_expression("#next = :after")
             .expression_attribute_names("#next", "next")
             .expression_attribute_values(":nonce", AttributeValue::N(nonce.to_string()))
-            .expression_attribute_values(":after", AttributeValue::N((nonce + 1).to_string()))
+            .expression_attribute_values(
+                ":after",
+                AttributeValue::N(nonce.saturating_add(1).to_string()),
+            )
             .send()
             .await;
         applied(result).map(|_| ())

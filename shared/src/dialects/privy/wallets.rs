@@ -98,6 +98,7 @@ mod tests {
             hash: None,
             caip2: None,
             signature_id: "sig_1".into(),
+            unconfirmed: false,
         };
         assert_eq!(
             answer(&signed, ChainType::Solana),

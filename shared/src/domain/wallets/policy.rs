@@ -98,6 +98,41 @@ pub fn check_value(policy: &SigningPolicy, value: U256) -> Result<(), Refusal> {
     }
 }
 
+/// What a transaction can cost, fees included, against the per-transaction limit.
+pub fn check_cost(policy: &SigningPolicy, cost: U256) -> Result<(), Refusal> {
+    match SigningPolicy::limit(&policy.max_value) {
+        Some(limit) if cost > limit => Err(refuse(
+            "max_value",
+            format!(
+                "the transaction can cost {cost} with its fees; at most {limit} per transaction"
+            ),
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// Programs that act with the wallet's signature move what cannot be counted before they
+/// run: under a value limit, each must be one the app allows by name.
+pub fn check_uncounted(policy: &SigningPolicy, programs: &[String]) -> Result<(), Refusal> {
+    let limited = policy.max_value.is_some() || policy.max_value_per_day.is_some();
+    let allowed = |program: &String| {
+        policy
+            .allowed_to
+            .as_ref()
+            .is_some_and(|allowed| allowed.contains(program))
+    };
+    match programs.iter().find(|program| !allowed(program)) {
+        Some(program) if limited => Err(refuse(
+            "max_value",
+            format!(
+                "{program} acts with the wallet's signature: what it moves cannot be counted \
+                 before it runs (name the program in allowed_to to accept that)"
+            ),
+        )),
+        _ => Ok(()),
+    }
+}
+
 /// The refusal when a day's total would pass the limit.
 pub fn over_daily_limit(policy: &SigningPolicy) -> Refusal {
     let limit = policy.max_value_per_day.clone().unwrap_or_default();
@@ -179,5 +214,34 @@ mod tests {
             "signing_policy.allowed_to"
         );
         assert!(check_transaction(&SigningPolicy::default(), &tx(None, u64::MAX)).is_ok());
+    }
+
+    #[test]
+    fn what_cannot_be_counted_passes_a_value_limit_only_when_named() {
+        let program = "8qbHbw2BbbTHBW1sbeqakYXVKRQM8Ne7pLK7m6CVfeR".to_owned();
+        let programs = vec![program.clone()];
+        assert!(check_uncounted(&SigningPolicy::default(), &programs).is_ok());
+        let limited = SigningPolicy {
+            max_value_per_day: Some("10".into()),
+            ..Default::default()
+        };
+        assert_eq!(
+            rule(check_uncounted(&limited, &programs)),
+            "signing_policy.max_value"
+        );
+        let named = SigningPolicy {
+            allowed_to: Some(vec![program]),
+            ..limited
+        };
+        assert!(check_uncounted(&named, &programs).is_ok());
+        assert!(check_cost(&named, U256::from(11)).is_ok());
+        let capped = SigningPolicy {
+            max_value: Some("10".into()),
+            ..Default::default()
+        };
+        assert_eq!(
+            rule(check_cost(&capped, U256::from(11))),
+            "signing_policy.max_value"
+        );
     }
 }

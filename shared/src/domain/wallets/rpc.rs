@@ -66,6 +66,12 @@ impl From<NodeError> for RpcError {
     fn from(error: NodeError) -> Self {
         match error {
             NodeError::Rejected(message) => Self::Rejected(message),
+            // Nothing was sent: the app's setting is what to change.
+            NodeError::Refused => invalid(
+                "rpc_url",
+                "the network's rpc_url leads to an address the destination guard refuses \
+                 (private, loopback or link-local)",
+            ),
             other => Self::NodeUnavailable(other),
         }
     }
@@ -92,6 +98,11 @@ pub struct Signed {
     pub caip2: Option<String>,
     /// The record of this signature.
     pub signature_id: String,
+    /// A send whose node did not answer: it may or may not have taken the transaction
+    /// (`signed_transaction` and `hash` say which to look for; sending the same bytes again is
+    /// safe). Answered `202`.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub unconfirmed: bool,
 }
 
 /// Who asks: the app and the API key.
@@ -266,6 +277,7 @@ where
             hash: None,
             caip2: None,
             signature_id: record.id,
+            unconfirmed: false,
         })
     }
 
@@ -330,11 +342,31 @@ where
                     ),
                 )
             })?;
+        // The request's own rules first, before any node is asked.
         policy::check_transaction(&target.policy, &tx).map_err(RpcError::Policy)?;
-        let leased = self.fill(caller, target, network, &mut tx, send).await?;
-        let release = |error: RpcError| async {
+        let url = self
+            .fill_gas_and_fees(target, network, &mut tx, send)
+            .await?;
+        // What the transaction can cost the wallet: its value and all its gas at the highest
+        // price it offers. Limits hold on that, fees included.
+        let cost = transaction::max_cost(&tx);
+        policy::check_cost(&target.policy, cost).map_err(RpcError::Policy)?;
+        let network_key = format!("eip155:{}", tx.chain_id);
+        let amount = u128::try_from(cost).unwrap_or(u128::MAX);
+        let reservation = self.reserve(caller, target, &network_key, amount).await?;
+        // Only now the nonce: a request refused above takes none.
+        let leased = match self.nonce(caller, target, url, &mut tx, send).await {
+            Ok(leased) => leased,
+            Err(error) => {
+                self.refund(caller, target, reservation.as_ref()).await;
+                return Err(error);
+            }
+        };
+        let give_back = |error: RpcError| async {
+            self.refund(caller, target, reservation.as_ref()).await;
             if let Some(nonce) = leased {
-                // Best effort: a nonce not given back goes stale and is reused after the lease.
+                // Best effort: a nonce not given back is a gap the lease heals (see
+                // NONCE_LEASE_STALE_SECS).
                 let _ = self
                     .store
                     .release_nonce(caller.app, target.user, tx.chain_id, nonce)
@@ -342,18 +374,9 @@ where
             }
             error
         };
-        let value = u128::try_from(tx.value).unwrap_or(u128::MAX);
-        let network_key = format!("eip155:{}", tx.chain_id);
-        let reserved = match self.reserve(caller, target, &network_key, value).await {
-            Ok(reserved) => reserved,
-            Err(error) => return Err(release(error).await),
-        };
         let signed = match self.sign_ethereum(caller, target, &tx).await {
             Ok(signed) => signed,
-            Err(error) => {
-                self.refund(caller, target, &network_key, reserved).await;
-                return Err(release(error).await);
-            }
+            Err(error) => return Err(give_back(error).await),
         };
         let hash = format!("0x{}", hex::encode(signed.hash));
         let raw = format!("0x{}", hex::encode(&signed.raw));
@@ -369,20 +392,25 @@ where
             .await;
         let record = match record {
             Ok(record) => record,
-            Err(error) => {
-                self.refund(caller, target, &network_key, reserved).await;
-                return Err(release(error).await);
-            }
+            Err(error) => return Err(give_back(error).await),
         };
+        let mut unconfirmed = false;
         if send {
-            let url = network.rpc_url.as_deref().unwrap_or_default();
-            if let Err(error) = self
+            let url = url.unwrap_or_default();
+            match self
                 .node
                 .call(url, "eth_sendRawTransaction", json!([raw]))
                 .await
             {
-                self.refund(caller, target, &network_key, reserved).await;
-                return Err(release(RpcError::from(error)).await);
+                Ok(_) => {}
+                // The node said no, or nothing was sent: nothing is pending.
+                Err(error @ (NodeError::Rejected(_) | NodeError::Refused)) => {
+                    return Err(give_back(RpcError::from(error)).await);
+                }
+                // No answer: the node may have taken it. The nonce and the day's share stay
+                // taken, and the answer carries the signed transaction, so a retry replays it
+                // instead of signing another one.
+                Err(NodeError::Unreachable(_)) => unconfirmed = true,
             }
         }
         Ok(Signed {
@@ -392,6 +420,7 @@ where
             hash: Some(hash),
             caip2: Some(network_key),
             signature_id: record.id,
+            unconfirmed,
         })
     }
 
@@ -411,19 +440,18 @@ where
         })
     }
 
-    /// Fills the nonce, gas limit and fees a transaction lacks from the network's node; a send
-    /// always leases its nonce when none is given. Returns the leased nonce.
-    async fn fill(
+    /// Fills the gas limit and fees a transaction lacks from the network's node, and checks
+    /// that a node is there when one is needed (a send, or a nonce to find). Returns its URL.
+    async fn fill_gas_and_fees<'n>(
         &self,
-        caller: Caller<'_>,
         target: &Target,
-        network: &Network,
+        network: &'n Network,
         tx: &mut EthTransaction,
         send: bool,
-    ) -> Result<Option<u64>, RpcError> {
+    ) -> Result<Option<&'n str>, RpcError> {
         let missing = transaction::missing_fields(tx);
         if missing.is_empty() && !send {
-            return Ok(None);
+            return Ok(network.rpc_url.as_deref());
         }
         let Some(url) = network.rpc_url.as_deref() else {
             let why = if send {
@@ -435,17 +463,6 @@ where
                 )
             };
             return Err(invalid("params.transaction", why));
-        };
-        let quantity = |value: Value| -> Result<u128, RpcError> {
-            value
-                .as_str()
-                .and_then(|text| text.strip_prefix("0x"))
-                .and_then(|digits| u128::from_str_radix(digits, 16).ok())
-                .ok_or_else(|| {
-                    RpcError::NodeUnavailable(NodeError::Unreachable(
-                        "the node answered a quantity that is not hex".into(),
-                    ))
-                })
         };
         if tx.gas_limit.is_none() {
             let mut call = json!({"from": target.address, "value": format!("{:#x}", tx.value)});
@@ -493,9 +510,16 @@ where
                         .node
                         .call(url, "eth_getBlockByNumber", json!(["latest", false]))
                         .await?;
-                    let base = quantity(block.get("baseFeePerGas").cloned().unwrap_or_default())?;
-                    // Twice the base fee: room for six full blocks of increases.
-                    tx.max_fee_per_gas = Some(base.saturating_mul(2).saturating_add(priority));
+                    let max_fee = match block.get("baseFeePerGas") {
+                        // Twice the base fee: room for six full blocks of increases.
+                        Some(base) => quantity(base.clone())?
+                            .saturating_mul(2)
+                            .saturating_add(priority),
+                        // A chain without EIP-1559's base fee: its gas price.
+                        None => quantity(self.node.call(url, "eth_gasPrice", json!([])).await?)?
+                            .max(priority),
+                    };
+                    tx.max_fee_per_gas = Some(max_fee);
                 }
                 tx.max_priority_fee_per_gas = Some(priority);
             }
@@ -512,9 +536,23 @@ where
                 ));
             }
         }
-        if tx.nonce.is_some() {
+        Ok(Some(url))
+    }
+
+    /// The nonce of a transaction that has none: a send leases it (so concurrent sends never
+    /// share one); a transaction only signed takes the node's pending count and leases
+    /// nothing (whoever broadcasts it orders it). Returns the leased nonce.
+    async fn nonce(
+        &self,
+        caller: Caller<'_>,
+        target: &Target,
+        url: Option<&str>,
+        tx: &mut EthTransaction,
+        send: bool,
+    ) -> Result<Option<u64>, RpcError> {
+        let (None, Some(url)) = (tx.nonce, url) else {
             return Ok(None);
-        }
+        };
         let pending = self
             .node
             .call(
@@ -523,7 +561,18 @@ where
                 json!([target.address, "pending"]),
             )
             .await?;
-        let node_nonce = u64::try_from(quantity(pending)?).unwrap_or(u64::MAX);
+        let node_nonce = u64::try_from(quantity(pending)?)
+            .ok()
+            .filter(|nonce| *nonce < u64::MAX / 2)
+            .ok_or_else(|| {
+                RpcError::NodeUnavailable(NodeError::Unreachable(
+                    "the node answered a nonce no account reaches".into(),
+                ))
+            })?;
+        if !send {
+            tx.nonce = Some(node_nonce);
+            return Ok(None);
+        }
         let nonce = self
             .store
             .lease_nonce(
@@ -539,41 +588,51 @@ where
         Ok(Some(nonce))
     }
 
-    /// Reserves `amount` of today's limit, if the policy sets one; the amount reserved.
+    /// Reserves `amount` of today's limit, if the policy sets one.
     async fn reserve(
         &self,
         caller: Caller<'_>,
         target: &Target,
         network: &str,
         amount: u128,
-    ) -> Result<u128, RpcError> {
+    ) -> Result<Option<Reservation>, RpcError> {
         let Some(limit) = SigningPolicy::limit(&target.policy.max_value_per_day) else {
-            return Ok(0);
+            return Ok(None);
         };
         let limit = u128::try_from(limit).unwrap_or(u128::MAX);
         if amount == 0 {
-            return Ok(0);
+            return Ok(None);
         }
-        let today = &crate::clock::now_rfc3339()[..10];
+        let day = crate::clock::now_rfc3339()[..10].to_owned();
         let reserved = amount <= limit
             && self
                 .store
-                .reserve_daily(caller.app, target.user, network, today, amount, limit)
+                .reserve_daily(caller.app, target.user, network, &day, amount, limit)
                 .await?;
         if reserved {
-            Ok(amount)
+            Ok(Some(Reservation {
+                network: network.to_owned(),
+                day,
+                amount,
+            }))
         } else {
             Err(RpcError::Policy(policy::over_daily_limit(&target.policy)))
         }
     }
 
-    async fn refund(&self, caller: Caller<'_>, target: &Target, network: &str, amount: u128) {
-        if amount > 0 {
-            let today = &crate::clock::now_rfc3339()[..10];
-            // Best effort: a reservation not given back only makes the day's limit stricter.
+    /// Gives a reservation back, to the day it was taken from.
+    async fn refund(&self, caller: Caller<'_>, target: &Target, reservation: Option<&Reservation>) {
+        if let Some(reservation) = reservation {
+            // Best effort: a reservation not given back only makes that day's limit stricter.
             let _ = self
                 .store
-                .refund_daily(caller.app, target.user, network, today, amount)
+                .refund_daily(
+                    caller.app,
+                    target.user,
+                    &reservation.network,
+                    &reservation.day,
+                    reservation.amount,
+                )
                 .await;
         }
     }
@@ -603,14 +662,13 @@ where
             None => policy::check_unknown_destinations(&target.policy),
         }
         .map_err(RpcError::Policy)?;
-        policy::check_value(&target.policy, U256::from(effects.lamports_out))
+        policy::check_uncounted(&target.policy, &effects.uncounted).map_err(RpcError::Policy)?;
+        policy::check_cost(&target.policy, U256::from(effects.lamports_out))
             .map_err(RpcError::Policy)?;
-        let cluster = send_to
-            .and_then(|network| network.cluster.clone())
-            .unwrap_or_else(|| "solana".to_owned());
-        let network_key = format!("solana:{cluster}");
-        let reserved = self
-            .reserve(caller, target, &network_key, effects.lamports_out)
+        // One day's total for the wallet on Solana: a transaction signed here can be sent to
+        // any cluster.
+        let reservation = self
+            .reserve(caller, target, "solana", effects.lamports_out)
             .await?;
         let signed = match self.open(caller, target).await {
             Ok(key) => solana::sign(&key, tx).map_err(|error| match error {
@@ -622,7 +680,7 @@ where
         let signed = match signed {
             Ok(signed) => signed,
             Err(error) => {
-                self.refund(caller, target, &network_key, reserved).await;
+                self.refund(caller, target, reservation.as_ref()).await;
                 return Err(error);
             }
         };
@@ -643,17 +701,22 @@ where
         let record = match record {
             Ok(record) => record,
             Err(error) => {
-                self.refund(caller, target, &network_key, reserved).await;
+                self.refund(caller, target, reservation.as_ref()).await;
                 return Err(error);
             }
         };
         let raw = BASE64.encode(&signed.raw);
+        let mut unconfirmed = false;
         if let Some(network) = send_to {
             let url = network.rpc_url.as_deref().unwrap_or_default();
             let params = json!([raw, {"encoding": "base64"}]);
-            if let Err(error) = self.node.call(url, "sendTransaction", params).await {
-                self.refund(caller, target, &network_key, reserved).await;
-                return Err(error.into());
+            match self.node.call(url, "sendTransaction", params).await {
+                Ok(_) => {}
+                Err(error @ (NodeError::Rejected(_) | NodeError::Refused)) => {
+                    self.refund(caller, target, reservation.as_ref()).await;
+                    return Err(error.into());
+                }
+                Err(NodeError::Unreachable(_)) => unconfirmed = true,
             }
         }
         Ok(Signed {
@@ -663,8 +726,29 @@ where
             hash: Some(id),
             caip2,
             signature_id: record.id,
+            unconfirmed,
         })
     }
+}
+
+/// A share of a day's limit taken by a transaction, to give back if it is not sent.
+struct Reservation {
+    network: String,
+    day: String,
+    amount: u128,
+}
+
+/// A quantity a node answered (`0x` hex).
+fn quantity(value: Value) -> Result<u128, RpcError> {
+    value
+        .as_str()
+        .and_then(|text| text.strip_prefix("0x"))
+        .and_then(|digits| u128::from_str_radix(digits, 16).ok())
+        .ok_or_else(|| {
+            RpcError::NodeUnavailable(NodeError::Unreachable(
+                "the node answered a quantity that is not hex".into(),
+            ))
+        })
 }
 
 /// The Solana network a send goes to: the cluster named, or the first with an `rpc_url`.

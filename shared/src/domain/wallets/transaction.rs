@@ -52,6 +52,14 @@ pub fn missing_fields(tx: &EthTransaction) -> Vec<&'static str> {
     missing
 }
 
+/// The most a transaction can take from the wallet: its value and all its gas at the highest
+/// price it offers (what it lacks counts as nothing).
+pub fn max_cost(tx: &EthTransaction) -> U256 {
+    let price = tx.max_fee_per_gas.or(tx.gas_price).unwrap_or_default();
+    let gas = U256::from(tx.gas_limit.unwrap_or_default()) * U256::from(price);
+    tx.value.saturating_add(gas)
+}
+
 /// Signs a complete transaction with an ethereum private key.
 pub fn sign_transaction(
     private_key: &[u8],
@@ -156,6 +164,20 @@ mod tests {
             assert_eq!(decoded.tx_hash().0, signed.hash);
             assert_eq!(decoded.chain_id(), Some(31337));
         }
+    }
+
+    #[test]
+    fn the_most_a_transaction_costs_counts_its_gas_at_its_highest_price() {
+        let tx = transaction(TransactionKind::Eip1559);
+        assert_eq!(
+            max_cost(&tx),
+            U256::from(10u64.pow(18)) + U256::from(21_000u64 * 3_000_000_000)
+        );
+        let legacy = transaction(TransactionKind::Legacy);
+        assert_eq!(
+            max_cost(&legacy),
+            U256::from(10u64.pow(18)) + U256::from(21_000u64 * 2_000_000_000)
+        );
     }
 
     #[test]
