@@ -9,7 +9,7 @@ use lambda_http::{Body, Request, Response};
 use shared::dialects::credentials;
 use shared::dialects::privy::{self, PrivyEnvelope, wallets as privy_wallets};
 use shared::domain::wallets::KeySealer;
-use shared::domain::wallets::rpc::{Caller, Signed, Wallets};
+use shared::domain::wallets::rpc::{Caller, Signed};
 use shared::edge::api::{self, Envelope, Reply};
 use shared::edge::auth;
 use shared::edge::error::ApiError;
@@ -19,12 +19,9 @@ use shared::model::{AppId, ChainType};
 use shared::ports::AppStore;
 use shared::ports::signing::{ChainNode, SigningStore};
 
-/// What the function runs on: the store, the key service that opens wallet keys, the nodes.
-pub struct WalletRpc<'a, S, K, N> {
-    pub store: &'a S,
-    pub sealer: &'a K,
-    pub node: &'a N,
-}
+/// What the function runs on: the store, the key service that opens wallet keys, the nodes
+/// (the signing path's own context).
+pub use shared::domain::wallets::rpc::Wallets as WalletRpc;
 
 /// A request that passed authentication and validation.
 struct Accepted {
@@ -102,11 +99,6 @@ where
         Ok(accepted) => accepted,
         Err(error) => return api::error_response_in(envelope, &request_id, &error),
     };
-    let wallets = Wallets {
-        store: context.store,
-        sealer: context.sealer,
-        node: context.node,
-    };
     idempotency::run_in(
         envelope,
         context.store,
@@ -119,7 +111,7 @@ where
                 app: &accepted.app,
                 key_id: &accepted.key_id,
             };
-            let signed = wallets
+            let signed = context
                 .call(caller, &accepted.user_id, accepted.chain, accepted.request)
                 .await?;
             Ok(answer(signed, accepted.chain))

@@ -397,20 +397,10 @@ where
         let mut unconfirmed = false;
         if send {
             let url = url.unwrap_or_default();
-            match self
-                .node
-                .call(url, "eth_sendRawTransaction", json!([raw]))
-                .await
-            {
-                Ok(_) => {}
-                // The node said no, or nothing was sent: nothing is pending.
-                Err(error @ (NodeError::Rejected(_) | NodeError::Refused)) => {
-                    return Err(give_back(RpcError::from(error)).await);
-                }
-                // No answer: the node may have taken it. The nonce and the day's share stay
-                // taken, and the answer carries the signed transaction, so a retry replays it
-                // instead of signing another one.
-                Err(NodeError::Unreachable(_)) => unconfirmed = true,
+            let params = json!([raw]);
+            match self.broadcast(url, "eth_sendRawTransaction", params).await {
+                Ok(answered) => unconfirmed = !answered,
+                Err(error) => return Err(give_back(error).await),
             }
         }
         Ok(Signed {
@@ -588,6 +578,18 @@ where
         Ok(Some(nonce))
     }
 
+    /// Broadcasts a signed transaction: `true` once the node took it, `false` when it did not
+    /// answer (it may have taken it: the caller keeps the nonce and the day's share taken and
+    /// answers with the signed transaction, so a retry replays that instead of signing
+    /// another one), an error when it said no or nothing was sent (nothing is pending).
+    async fn broadcast(&self, url: &str, method: &str, params: Value) -> Result<bool, RpcError> {
+        match self.node.call(url, method, params).await {
+            Ok(_) => Ok(true),
+            Err(NodeError::Unreachable(_)) => Ok(false),
+            Err(error) => Err(error.into()),
+        }
+    }
+
     /// Reserves `amount` of today's limit, if the policy sets one.
     async fn reserve(
         &self,
@@ -710,13 +712,12 @@ where
         if let Some(network) = send_to {
             let url = network.rpc_url.as_deref().unwrap_or_default();
             let params = json!([raw, {"encoding": "base64"}]);
-            match self.node.call(url, "sendTransaction", params).await {
-                Ok(_) => {}
-                Err(error @ (NodeError::Rejected(_) | NodeError::Refused)) => {
+            match self.broadcast(url, "sendTransaction", params).await {
+                Ok(answered) => unconfirmed = !answered,
+                Err(error) => {
                     self.refund(caller, target, reservation.as_ref()).await;
-                    return Err(error.into());
+                    return Err(error);
                 }
-                Err(NodeError::Unreachable(_)) => unconfirmed = true,
             }
         }
         Ok(Signed {
