@@ -285,9 +285,14 @@ pub async fn run(report: &mut Report, samples: usize) {
     let meter = Meter::default();
     let stack = crate::overhead::metered_stack(&meter).await;
     let sealer = api_tests::wallets::stack_sealer();
-    let key = shared::domain::apps::issue_api_key(&stack.store, &sealer, &stack.app)
-        .await
-        .unwrap();
+    let key = shared::domain::apps::issue_api_key(
+        &stack.store,
+        &sealer,
+        &stack.app,
+        &shared::model::Scope::ALL,
+    )
+    .await
+    .unwrap();
     let clients = credentials::clients(&stack.app, &key);
     let context = Context {
         stack,

@@ -32,7 +32,9 @@ pub async fn metered_stack(meter: &Meter) -> TestStack {
     shared::adapters::dynamo::schema::ensure_table(&client, &table)
         .await
         .unwrap();
-    let store = shared::adapters::DynamoStore::new(client, table);
+    // The limiter runs (its cost is part of what is measured) but never refuses.
+    let store =
+        shared::adapters::DynamoStore::new(client, table).with_rate_limit(api_tests::UNTHROTTLED);
     let (app, key) =
         shared::domain::apps::create_app(&store, &api_tests::wallets::stack_sealer(), "bench")
             .await

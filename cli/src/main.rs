@@ -40,12 +40,21 @@ enum Command {
         #[arg(long, default_value = "my app")]
         name: String,
     },
-    /// Issues another API key for an app (for rotation): prints as create-app does.
+    /// Issues another API key for an app (for rotation, or a narrower key for one backend):
+    /// prints as create-app does, with the key's scopes.
     CreateKey {
         #[arg(long)]
         app_id: String,
+        /// What the key may do, comma-separated: users:read, users:write, wallets:sign,
+        /// webhooks, admin. Every scope unless given.
+        #[arg(
+            long,
+            default_value = "users:read,users:write,wallets:sign,webhooks,admin"
+        )]
+        scopes: String,
     },
-    /// Lists an app's keys: ids, creation, last use (to the hour) and revocation, never the keys.
+    /// Lists an app's keys: ids, scopes, creation, last use (to the hour) and revocation,
+    /// never the keys.
     ListKeys {
         #[arg(long)]
         app_id: String,
@@ -85,6 +94,12 @@ enum Command {
         app_id: String,
         #[arg(long)]
         key_id: String,
+    },
+    /// Revokes every live key of an app at once (a leak whose key is unknown): prints the ids
+    /// revoked. Issue a new key first with create-key, or the app is locked out until you do.
+    RevokeAllKeys {
+        #[arg(long)]
+        app_id: String,
     },
 }
 
@@ -175,6 +190,7 @@ fn issued(app: &AppId, key: &shared::model::api_key::IssuedKey) -> serde_json::V
         "app_id": app,
         "api_key": key.token,
         "key_id": key.record.key_id,
+        "scopes": key.record.scopes(),
         "clients": shared::dialects::credentials::clients(app, key),
     })
 }
@@ -201,9 +217,11 @@ async fn run(
             shown["name"] = json!(app.name);
             shown
         }
-        Command::CreateKey { app_id: id } => {
+        Command::CreateKey { app_id: id, scopes } => {
             let app = app_id(&id)?;
-            let key = apps::issue_api_key(store, &keys.sealer()?, &app)
+            let scopes = shared::model::Scope::parse_list(&scopes)
+                .map_err(|name| format!("--scopes: {name:?} is no scope"))?;
+            let key = apps::issue_api_key(store, &keys.sealer()?, &app, &scopes)
                 .await
                 .map_err(failed)?;
             issued(&app, &key)
@@ -216,6 +234,7 @@ async fn run(
                 .into_iter()
                 .map(|k| {
                     json!({
+                        "scopes": k.scopes(),
                         "key_id": k.key_id,
                         "created_at": k.created_at,
                         "last_used_at": k.last_used_at,
@@ -275,6 +294,12 @@ async fn run(
                 .await
                 .map_err(failed)?;
             json!({ "app_id": id, "key_id": key_id, "revoked": true })
+        }
+        Command::RevokeAllKeys { app_id: id } => {
+            let revoked = apps::revoke_all_api_keys(store, &app_id(&id)?)
+                .await
+                .map_err(failed)?;
+            json!({ "app_id": id, "revoked": revoked })
         }
     })
 }

@@ -57,7 +57,8 @@ async fn run() -> Result<(), String> {
         .map_err(|e| format!("LISTEN_ADDR: {e}"))?;
 
     let client = config::dynamodb_client(Some(&endpoint)).await;
-    let store = DynamoStore::new(client, table.clone());
+    let store = DynamoStore::new(client, table.clone())
+        .with_rate_limit(config::app_rate_limit().map_err(|e| e.to_string())?);
     ensure_table_when_reachable(&store).await?;
     let sealer =
         LocalSealer::from_hex(&std::env::var(LOCAL_KEK_VAR).map_err(|_| {

@@ -102,9 +102,22 @@ pub async fn sdk_config_from_env() -> aws_config::SdkConfig {
 /// already open (see [`DynamoStore::warm_up`]).
 pub async fn store_with(config: &aws_config::SdkConfig) -> Result<DynamoStore, ConfigError> {
     let table = std::env::var(TABLE_NAME_VAR).map_err(|_| ConfigError::Missing(TABLE_NAME_VAR))?;
-    let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(config), table);
+    let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(config), table)
+        .with_rate_limit(app_rate_limit()?);
     store.warm_up().await;
     Ok(store)
+}
+
+/// The variable setting how many requests a second each app may make.
+pub const APP_RATE_LIMIT_VAR: &str = "APP_RATE_LIMIT_PER_SECOND";
+
+/// The requests a second each app may make (`APP_RATE_LIMIT_PER_SECOND`, default 100).
+pub fn app_rate_limit() -> Result<crate::domain::rate_limit::RateLimit, ConfigError> {
+    match std::env::var(APP_RATE_LIMIT_VAR) {
+        Ok(text) => crate::domain::rate_limit::RateLimit::parse(&text)
+            .ok_or(ConfigError::Invalid(APP_RATE_LIMIT_VAR)),
+        Err(_) => Ok(crate::domain::rate_limit::RateLimit::DEFAULT),
+    }
 }
 
 /// The variable setting how many days a deleted user's sealed keys are kept.

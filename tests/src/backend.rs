@@ -26,8 +26,9 @@ pub trait Backend:
     + Sync
     + 'static
 {
-    /// Every item, one line each, sorted. API keys' last-use marks are left out: any
-    /// authenticated request may refresh them (once an hour).
+    /// Every item, one line each, sorted. API keys' last-use marks and the apps' request
+    /// counters are left out: any authenticated request may refresh the one (once an hour)
+    /// and counts in the other, refused or not.
     fn snapshot(&self) -> impl Future<Output = Vec<String>> + Send;
 
     /// Every user, with its app.
@@ -61,6 +62,10 @@ impl Backend for DynamoStore {
             .unwrap();
         let mut lines: Vec<String> = items
             .into_iter()
+            .filter(|item| {
+                item.get("sk").and_then(|sk| sk.as_s().ok())
+                    != Some(&keys::SK_REQUEST_COUNTER.to_owned())
+            })
             .map(|mut item| {
                 item.remove("last_used_at");
                 canonical(&AttributeValue::M(item))

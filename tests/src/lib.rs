@@ -127,15 +127,27 @@ pub fn endpoint() -> String {
     )
 }
 
+/// The rate limit of the stacks tests make: more than any test sends in a second, so that
+/// only the tests of the limit itself (which set their own) meet it.
+pub const UNTHROTTLED: shared::domain::rate_limit::RateLimit =
+    shared::domain::rate_limit::RateLimit {
+        per_second: 1_000_000,
+    };
+
 impl TestStack {
     /// A fresh table with one app.
     pub async fn new() -> Self {
+        Self::limited(UNTHROTTLED).await
+    }
+
+    /// A fresh table with one app, each app limited to `limit`.
+    pub async fn limited(limit: shared::domain::rate_limit::RateLimit) -> Self {
         let client = shared::config::dynamodb_client(Some(&endpoint())).await;
         let table = format!("test-{}", uuid::Uuid::new_v4().simple());
         shared::adapters::dynamo::schema::ensure_table(&client, &table)
             .await
             .unwrap();
-        Self::on(DynamoStore::new(client, table)).await
+        Self::on(DynamoStore::new(client, table).with_rate_limit(limit)).await
     }
 }
 

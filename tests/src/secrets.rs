@@ -810,10 +810,13 @@ mod tests {
 
     #[test]
     fn api_keys_need_a_valid_checksum() {
-        let token =
-            shared::model::api_key::issue_key(&AppId::generate(), "2026-01-01T00:00:00.000Z")
-                .unwrap()
-                .token;
+        let token = shared::model::api_key::issue_key(
+            &AppId::generate(),
+            &shared::model::Scope::ALL,
+            "2026-01-01T00:00:00.000Z",
+        )
+        .unwrap()
+        .token;
         let mut scanner = Scanner::new(KnownAddresses::default());
         for text in [
             format!("Bearer {token}"),

@@ -42,7 +42,7 @@ where
         Ok(resolved) => resolved,
         Err(error) => return api::error_response(&request_id, &error),
     };
-    let app = match auth::authenticate(store, request.headers()).await {
+    let app = match auth::authenticate(store, &request).await {
         Ok(app) => app,
         Err(error) => return api::error_response(&request_id, &error),
     };

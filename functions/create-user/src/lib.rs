@@ -39,7 +39,7 @@ where
 /// Authenticates and validates; a request refused here claims no idempotency key.
 async fn accept<S: AppStore>(store: &S, request: &Request) -> Result<(AppId, NewUser), ApiError> {
     api::require_method(request, &[Method::POST])?;
-    let app = auth::authenticate(store, request.headers()).await?;
+    let app = auth::authenticate(store, request).await?;
     let body = api::json_body(request)?;
     let new_user = NewUser::parse(&body).map_err(ApiError::Validation)?;
     Ok((app, new_user))

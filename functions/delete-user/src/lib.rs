@@ -35,7 +35,7 @@ where
 /// Authenticates; a request refused here claims no idempotency key.
 async fn accept<S: AppStore>(store: &S, request: &Request) -> Result<(AppId, String), ApiError> {
     api::require_method(request, &[Method::DELETE])?;
-    let app = auth::authenticate(store, request.headers()).await?;
+    let app = auth::authenticate(store, request).await?;
     let id = api::path_param(request, "id").ok_or(ApiError::NotFound("user"))?;
     Ok((app, id))
 }

@@ -18,7 +18,7 @@ pub async fn handle<S: UserStore + AppStore>(store: &S, request: Request) -> Res
 
 async fn get<S: UserStore + AppStore>(store: &S, request: &Request) -> Result<Reply, ApiError> {
     api::require_method(request, &[Method::GET])?;
-    let app = auth::authenticate(store, request.headers()).await?;
+    let app = auth::authenticate(store, request).await?;
     if let Some(id) = api::path_param(request, "id") {
         let user = users::get_user(store, &app, &id).await?;
         return Ok(Reply::user(http::StatusCode::OK, &user));

@@ -58,7 +58,7 @@ type Items = Vec<Result<NewUser, Vec<FieldError>>>;
 /// Authenticates and checks the batch's shape; a request refused here claims no key.
 async fn accept<S: AppStore>(store: &S, request: &Request) -> Result<(AppId, Items), ApiError> {
     api::require_method(request, &[Method::POST])?;
-    let app = auth::authenticate(store, request.headers()).await?;
+    let app = auth::authenticate(store, request).await?;
     let items = shared::edge::api::bodies::parse_batch(&api::json_body(request)?)
         .map_err(ApiError::Validation)?;
     Ok((app, items))

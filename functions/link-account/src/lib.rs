@@ -44,7 +44,7 @@ async fn accept<S: AppStore>(
     request: &Request,
 ) -> Result<(AppId, String, LinkedAccount), ApiError> {
     api::require_method(request, &[Method::POST])?;
-    let app = auth::authenticate(store, request.headers()).await?;
+    let app = auth::authenticate(store, request).await?;
     let id = api::path_param(request, "id").ok_or(ApiError::NotFound("user"))?;
     let body = api::json_body(request)?;
     let mut violations = Violations::default();

@@ -12,7 +12,7 @@ use shared::domain::users;
 use shared::edge::api;
 use shared::edge::error::ApiError;
 use shared::edge::idempotency::{self, IdempotencyStore};
-use shared::edge::routes;
+use shared::edge::routes::{self, Route as NativeRoute};
 use shared::model::{AppId, NewUser};
 use shared::ports::access::AccessStore;
 use shared::ports::{AppStore, UserStore};
@@ -101,7 +101,8 @@ where
 
 /// Authenticates and reads the body; a request refused here claims no idempotency key.
 async fn accept<S: AppStore>(store: &S, request: &Request) -> Result<(AppId, NewUser), ApiError> {
-    let app = credentials::onboarding(store, request.headers()).await?;
+    let scope = NativeRoute::FindOrCreateUser.scope();
+    let app = credentials::onboarding(store, request.headers(), scope).await?;
     let body = api::json_body(request)?;
     Ok((app, onboarding::parse(&body)?))
 }

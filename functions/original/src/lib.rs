@@ -10,7 +10,8 @@ use shared::edge::api::bodies::UsersQuery;
 use shared::edge::api::{self, Reply};
 use shared::edge::error::ApiError;
 use shared::edge::idempotency::{self, IdempotencyStore};
-use shared::edge::routes;
+use shared::edge::routes::{self, Route as NativeRoute};
+use shared::model::Scope;
 use shared::ports::access::AccessStore;
 use shared::ports::sealer::KeySealer;
 use shared::ports::{AppStore, UserStore};
@@ -30,6 +31,16 @@ enum Route {
     Create,
     Get,
     Lookup,
+}
+
+impl Route {
+    /// The scope a key needs here: that of the native route doing the same.
+    fn scope(self) -> Scope {
+        match self {
+            Self::Create => NativeRoute::CreateUser.scope(),
+            Self::Get | Self::Lookup => NativeRoute::GetUser.scope(),
+        }
+    }
 }
 
 const ROUTES: [(Method, &str, Route); 3] = [
@@ -81,7 +92,8 @@ where
         .ok_or(ApiError::NotFound("route"))?;
     let (route, params) = routes::resolve_in(&ROUTES, request.method(), rest)?;
     let store = context.store;
-    let app = credentials::original(store, context.secrets, request.headers()).await?;
+    let app =
+        credentials::original(store, context.secrets, request.headers(), route.scope()).await?;
     Ok(match route {
         Route::Create => {
             let new_user = original::parse_create(&api::json_body(request)?)?;

@@ -9,8 +9,8 @@ use shared::domain::users::{self, Precondition, UserPage, UsersError};
 use shared::edge::api::{self, Reply};
 use shared::edge::error::ApiError;
 use shared::edge::idempotency::{self, IdempotencyStore};
-use shared::edge::routes;
-use shared::model::{AppId, User};
+use shared::edge::routes::{self, Route as NativeRoute};
+use shared::model::{AppId, Scope, User};
 use shared::ports::access::AccessStore;
 use shared::ports::sealer::KeySealer;
 use shared::ports::{AppStore, UserStore};
@@ -31,6 +31,17 @@ enum Route {
     Update,
     Retrieve,
     List,
+}
+
+impl Route {
+    /// The scope a key needs here: that of the native route doing the same.
+    fn scope(self) -> Scope {
+        match self {
+            Self::Create => NativeRoute::CreateUser.scope(),
+            Self::Update => NativeRoute::UpdateUser.scope(),
+            Self::Retrieve | Self::List => NativeRoute::GetUser.scope(),
+        }
+    }
 }
 
 const ROUTES: [(Method, &str, Route); 4] = [
@@ -161,7 +172,14 @@ where
         endpoint,
         params: &params,
     };
-    let app = credentials::ost(context.store, context.secrets, &signed, now_secs()).await?;
+    let app = credentials::ost(
+        context.store,
+        context.secrets,
+        &signed,
+        now_secs(),
+        route.scope(),
+    )
+    .await?;
     let id = path_params
         .into_iter()
         .next()

@@ -13,8 +13,8 @@ use shared::domain::users::{self, Lookup};
 use shared::edge::api::{self, Reply};
 use shared::edge::error::ApiError;
 use shared::edge::idempotency::{self, IdempotencyStore};
-use shared::edge::routes;
-use shared::model::{AppId, User, WalletStatus};
+use shared::edge::routes::{self, Route as NativeRoute};
+use shared::model::{AppId, Scope, User, WalletStatus};
 use shared::ports::access::AccessStore;
 use shared::ports::{AppStore, UserStore};
 
@@ -44,6 +44,26 @@ enum Route {
     GetAllowlist,
     Invite,
     Uninvite,
+}
+
+impl Route {
+    /// The scope a key needs here: that of the native route doing the same.
+    fn scope(self) -> Scope {
+        let native = match self {
+            Self::Create => NativeRoute::CreateUser,
+            Self::List | Self::Get | Self::Lookup(_) | Self::HandleLookup(_) => {
+                NativeRoute::GetUser
+            }
+            Self::Delete => NativeRoute::DeleteUser,
+            Self::Pregenerate => NativeRoute::AddWallet,
+            Self::SetMetadata => NativeRoute::UpdateUser,
+            Self::Unlink => NativeRoute::UnlinkAccount,
+            Self::GetAllowlist => NativeRoute::ListAllowEntries,
+            Self::Invite => NativeRoute::AddAllowEntry,
+            Self::Uninvite => NativeRoute::DeleteAllowEntry,
+        };
+        native.scope()
+    }
 }
 
 const ROUTES: [(Method, &str, Route); 21] = [
@@ -140,7 +160,7 @@ where
         .strip_prefix(PREFIX)
         .ok_or(ApiError::NotFound("route"))?;
     let (route, params) = routes::resolve_in(&ROUTES, request.method(), rest)?;
-    let app = credentials::privy(store, request.headers()).await?;
+    let app = credentials::privy(store, request.headers(), route.scope()).await?;
     let param = |name: &str| {
         params
             .iter()

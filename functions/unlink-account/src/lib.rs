@@ -44,7 +44,7 @@ async fn accept<S: AppStore>(
     request: &Request,
 ) -> Result<(AppId, [String; 3]), ApiError> {
     api::require_method(request, &[Method::DELETE])?;
-    let app = auth::authenticate(store, request.headers()).await?;
+    let app = auth::authenticate(store, request).await?;
     let param = |name| api::path_param(request, name).ok_or(ApiError::NotFound("linked account"));
     Ok((app, [param("id")?, param("type")?, param("value")?]))
 }

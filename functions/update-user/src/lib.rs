@@ -66,7 +66,7 @@ async fn accept<S: AppStore>(
     request: &Request,
 ) -> Result<(AppId, String, Change), ApiError> {
     let route = routes::of_request(request)?.route;
-    let app = auth::authenticate(store, request.headers()).await?;
+    let app = auth::authenticate(store, request).await?;
     let id = api::path_param(request, "id").ok_or(ApiError::NotFound("user"))?;
     let body = api::json_body(request)?;
     let change = match route {

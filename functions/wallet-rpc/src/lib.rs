@@ -14,6 +14,7 @@ use shared::edge::api::{self, Envelope, Reply};
 use shared::edge::auth;
 use shared::edge::error::ApiError;
 use shared::edge::idempotency::{self, IdempotencyStore};
+use shared::edge::routes::Route;
 use shared::model::rpc::{RpcRequest, parse_rpc};
 use shared::model::{AppId, ChainType};
 use shared::ports::AppStore;
@@ -128,7 +129,8 @@ async fn accept_privy<S: AppStore>(
     request: &Request,
 ) -> Result<Accepted, ApiError> {
     api::require_method(request, &[Method::POST])?;
-    let (app, key_id) = credentials::privy_key(store, request.headers()).await?;
+    let scope = Route::WalletRpc.scope();
+    let (app, key_id) = credentials::privy_key(store, request.headers(), scope).await?;
     let (user_id, chain) =
         privy_wallets::parse_wallet_id(wallet_id).ok_or(ApiError::NotFound("wallet"))?;
     let body = api::json_body(request)?;
@@ -156,7 +158,7 @@ async fn accept_privy<S: AppStore>(
 async fn accept<S: AppStore>(store: &S, request: &Request) -> Result<Accepted, ApiError> {
     api::require_method(request, &[Method::POST])?;
     let token = auth::presented_key(request.headers())?;
-    let app = auth::authenticate_key(store, token).await?;
+    let app = auth::authenticate_key(store, token, Route::WalletRpc.scope()).await?;
     let key_id = auth::key_id_of(token).unwrap_or_default().to_owned();
     let user_id = api::path_param(request, "id").ok_or(ApiError::NotFound("user"))?;
     let chain = api::path_param(request, "chain_type")

@@ -39,7 +39,7 @@ where
         Ok(resolved) => resolved,
         Err(error) => return api::error_response(&request_id, &error),
     };
-    let app = match auth::authenticate(context.store, request.headers()).await {
+    let app = match auth::authenticate(context.store, &request).await {
         Ok(app) => app,
         Err(error) => return api::error_response(&request_id, &error),
     };

@@ -28,7 +28,7 @@ use crate::domain::apps;
 use crate::edge::auth;
 use crate::edge::error::ApiError;
 use crate::model::api_key::{ClientSecret, IssuedKey};
-use crate::model::{ApiKeyRecord, AppId};
+use crate::model::{ApiKeyRecord, AppId, Scope};
 use crate::ports::AppStore;
 use crate::ports::sealer::KeySealer;
 
@@ -133,6 +133,7 @@ pub async fn original<S: AppStore, K: KeySealer>(
     store: &S,
     secrets: &ClientSecrets<K>,
     headers: &HeaderMap,
+    scope: Scope,
 ) -> Result<AppId, ApiError> {
     let key_id = header(headers, "x-api-key").ok_or(ApiError::Unauthorized)?;
     let token = authorization(headers, &["bearer"]).ok_or(ApiError::Unauthorized)?;
@@ -149,20 +150,24 @@ pub async fn original<S: AppStore, K: KeySealer>(
     if claims.get("api_key").and_then(Value::as_str) != Some(key_id) {
         return Err(ApiError::Unauthorized);
     }
-    auth::note_use(store, &record).await;
-    Ok(record.app_id)
+    auth::admit(store, &record, scope).await
 }
 
 /// Privy: `Authorization: Basic base64(app_id:app_secret)` with `privy-app-id` the same app;
 /// the secret is the app's API key.
-pub async fn privy<S: AppStore>(store: &S, headers: &HeaderMap) -> Result<AppId, ApiError> {
-    privy_key(store, headers).await.map(|(app, _)| app)
+pub async fn privy<S: AppStore>(
+    store: &S,
+    headers: &HeaderMap,
+    scope: Scope,
+) -> Result<AppId, ApiError> {
+    privy_key(store, headers, scope).await.map(|(app, _)| app)
 }
 
 /// As [`privy`], with the id of the key the app secret is (a signature's record names it).
 pub async fn privy_key<S: AppStore>(
     store: &S,
     headers: &HeaderMap,
+    scope: Scope,
 ) -> Result<(AppId, String), ApiError> {
     let encoded = authorization(headers, &["basic"]).ok_or(ApiError::Unauthorized)?;
     let decoded = BASE64
@@ -174,7 +179,7 @@ pub async fn privy_key<S: AppStore>(
     if header(headers, "privy-app-id") != Some(app_id) {
         return Err(ApiError::Unauthorized);
     }
-    let app = auth::authenticate_key(store, secret).await?;
+    let app = auth::authenticate_key(store, secret, scope).await?;
     if app.as_str() != app_id {
         return Err(ApiError::Unauthorized);
     }
@@ -184,12 +189,16 @@ pub async fn privy_key<S: AppStore>(
 
 /// The find-or-create API: `Authorization: ApiKey <key>` (its documented form), `Bearer`, or
 /// the bare key (its curl example's form).
-pub async fn onboarding<S: AppStore>(store: &S, headers: &HeaderMap) -> Result<AppId, ApiError> {
+pub async fn onboarding<S: AppStore>(
+    store: &S,
+    headers: &HeaderMap,
+    scope: Scope,
+) -> Result<AppId, ApiError> {
     let token = match authorization(headers, &["apikey", "bearer"]) {
         Some(token) => token,
         None => header(headers, "authorization").ok_or(ApiError::Unauthorized)?,
     };
-    auth::authenticate_key(store, token).await
+    auth::authenticate_key(store, token, scope).await
 }
 
 /// A request signed OST's way: the path its client signed (relative to the base URL, trailing
@@ -207,6 +216,7 @@ pub async fn ost<S: AppStore, K: KeySealer>(
     secrets: &ClientSecrets<K>,
     signed: &OstSigned<'_>,
     now_secs: u64,
+    scope: Scope,
 ) -> Result<AppId, ApiError> {
     let param = |name: &str| {
         let mut values = signed.params.iter().filter(|(n, _)| n == name);
@@ -242,8 +252,7 @@ pub async fn ost<S: AppStore, K: KeySealer>(
     {
         return Err(ApiError::Unauthorized);
     }
-    auth::note_use(store, &record).await;
-    Ok(record.app_id)
+    auth::admit(store, &record, scope).await
 }
 
 /// What OST's client signs: `endpoint?` and the parameters but `signature`, sorted by name

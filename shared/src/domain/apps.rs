@@ -3,7 +3,7 @@
 use crate::clock;
 use crate::domain::wallets::seal;
 use crate::model::api_key::{self, AppRecord, ClientSecret, IssueError, IssuedKey};
-use crate::model::{ApiKeyRecord, AppId};
+use crate::model::{ApiKeyRecord, AppId, Scope};
 use crate::ports::sealer::{KeySealer, SealError};
 use crate::ports::{AppAdmin, StoreError};
 
@@ -14,6 +14,8 @@ pub enum AppsError {
     NoSuchApp(AppId),
     #[error("no live key {key_id} in app {app_id}")]
     NoSuchKey { app_id: AppId, key_id: String },
+    #[error("a key must hold at least one scope")]
+    NoScopes,
     #[error(transparent)]
     Issue(#[from] IssueError),
     #[error("sealing the client secret: {0}")]
@@ -22,7 +24,8 @@ pub enum AppsError {
     Store(#[from] StoreError),
 }
 
-/// Creates an app named `name` with its first API key.
+/// Creates an app named `name` with its first API key, which holds every scope (the app's
+/// owner narrows from there with keys of fewer scopes).
 pub async fn create_app<S: AppAdmin, K: KeySealer>(
     store: &S,
     sealer: &K,
@@ -35,21 +38,25 @@ pub async fn create_app<S: AppAdmin, K: KeySealer>(
         settings: Default::default(),
     };
     store.create_app(&app).await?;
-    let key = issue_api_key(store, sealer, &app.app_id).await?;
+    let key = issue_api_key(store, sealer, &app.app_id, &Scope::ALL).await?;
     Ok((app, key))
 }
 
-/// Issues another key for an existing app (several may be live at once, for rotation), with
-/// its client secret sealed beside it.
+/// Issues another key for an existing app (several may be live at once, for rotation) holding
+/// `scopes`, with its client secret sealed beside it.
 pub async fn issue_api_key<S: AppAdmin, K: KeySealer>(
     store: &S,
     sealer: &K,
     app_id: &AppId,
+    scopes: &[Scope],
 ) -> Result<IssuedKey, AppsError> {
+    if scopes.is_empty() {
+        return Err(AppsError::NoScopes);
+    }
     if store.get_app(app_id).await?.is_none() {
         return Err(AppsError::NoSuchApp(app_id.clone()));
     }
-    let mut key = api_key::issue_key(app_id, &clock::now_rfc3339())?;
+    let mut key = api_key::issue_key(app_id, scopes, &clock::now_rfc3339())?;
     let secret = ClientSecret::generate()?;
     let aad = client_secret_aad(&key.record.key_id);
     key.record.client_secret = Some(
@@ -111,4 +118,26 @@ pub async fn revoke_api_key<S: AppAdmin>(
             key_id: key_id.to_owned(),
         })
     }
+}
+
+/// Revokes every live key of an app at once (a leak whose key is unknown): the ids revoked.
+/// Keys are revoked one by one, each conditionally, so a key issued meanwhile is either
+/// revoked or listed as live afterwards, never half-revoked.
+pub async fn revoke_all_api_keys<S: AppAdmin>(
+    store: &S,
+    app_id: &AppId,
+) -> Result<Vec<String>, AppsError> {
+    let mut revoked = Vec::new();
+    for key in list_api_keys(store, app_id).await? {
+        if key.revoked_at.is_some() {
+            continue;
+        }
+        if store
+            .revoke_api_key(app_id, &key.key_id, &clock::now_rfc3339())
+            .await?
+        {
+            revoked.push(key.key_id);
+        }
+    }
+    Ok(revoked)
 }

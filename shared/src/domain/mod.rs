@@ -5,6 +5,7 @@ pub mod access;
 pub mod apps;
 pub mod events;
 pub mod paging;
+pub mod rate_limit;
 pub mod retry;
 pub mod users;
 pub mod wallets;

@@ -277,7 +277,7 @@ pub fn error_response(request_id: &str, error: &ApiError) -> Response<Body> {
 }
 
 /// Renders a failure in `envelope`'s words, with the headers every surface sends: `Allow` on
-/// 405, `Retry-After` on 503, `WWW-Authenticate` on 401. The cause is logged here, once.
+/// 405, `Retry-After` on 429 and 503, `WWW-Authenticate` on 401. The cause is logged here, once.
 pub fn error_response_in<E: Envelope + ?Sized>(
     envelope: &E,
     request_id: &str,
@@ -299,6 +299,9 @@ pub fn error_response_in<E: Envelope + ?Sized>(
         ApiError::Unavailable {
             retry_after_secs, ..
         } => {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_secs));
+        }
+        ApiError::RateLimited { retry_after_secs } => {
             headers.insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_secs));
         }
         ApiError::Unauthorized => {

@@ -4,11 +4,14 @@
 pub mod cache;
 
 use http::HeaderMap;
+use lambda_http::Request;
 use subtle::ConstantTimeEq;
 
 use crate::domain::apps::{self, AppsError};
+use crate::domain::rate_limit::{self, Admission};
 use crate::edge::error::ApiError;
-use crate::model::AppId;
+use crate::edge::{quota, routes};
+use crate::model::{AppId, Scope};
 use crate::ports::{AppAdmin, AppStore};
 
 pub use crate::model::ApiKeyRecord;
@@ -39,26 +42,59 @@ pub fn presented_key(headers: &HeaderMap) -> Result<&str, ApiError> {
     }
 }
 
-/// Authenticates a request: the app whose live key it presents.
-pub async fn authenticate<S: AppStore>(store: &S, headers: &HeaderMap) -> Result<AppId, ApiError> {
-    authenticate_key(store, presented_key(headers)?).await
+/// Authenticates a request to the native API and admits it: the app whose live key it
+/// presents, if that key holds the scope its route needs and the app is within its rate limit.
+pub async fn authenticate<S: AppStore>(store: &S, request: &Request) -> Result<AppId, ApiError> {
+    let scope = routes::of_request(request)?.route.scope();
+    authenticate_key(store, presented_key(request.headers())?, scope).await
 }
 
 /// The app whose live key `token` is (however the request carried it: a dialect reads it
-/// from its own header).
-pub async fn authenticate_key<S: AppStore>(store: &S, token: &str) -> Result<AppId, ApiError> {
+/// from its own header), admitted for `scope` (see [`admit`]).
+pub async fn authenticate_key<S: AppStore>(
+    store: &S,
+    token: &str,
+    scope: Scope,
+) -> Result<AppId, ApiError> {
     let key_id = key_id_of(token).ok_or(ApiError::Unauthorized)?;
     let record = live_key(store, key_id).await?;
     let matches: bool = hash_key(token)
         .as_bytes()
         .ct_eq(record.key_hash.as_bytes())
         .into();
-    if matches {
-        note_use(store, &record).await;
-        Ok(record.app_id)
-    } else {
-        Err(ApiError::Unauthorized)
+    if !matches {
+        return Err(ApiError::Unauthorized);
     }
+    admit(store, &record, scope).await
+}
+
+/// Admits a request its key (`record`) proved: counted against its app's rate limit (a
+/// refusal is 429), then checked for `scope` (403 `insufficient_scope`). Every authenticated
+/// request counts, refused ones too: a key without the scope still spends its app's quota,
+/// not everyone's. The app's quota is noted for the response's headers.
+pub async fn admit<S: AppStore>(
+    store: &S,
+    record: &ApiKeyRecord,
+    scope: Scope,
+) -> Result<AppId, ApiError> {
+    match rate_limit::admit(store, &record.app_id, crate::clock::now_ms()).await {
+        Ok(Admission::Admitted(quota)) => quota::note(quota),
+        Ok(Admission::Refused(quota)) => {
+            quota::note(quota);
+            return Err(ApiError::RateLimited {
+                retry_after_secs: quota.reset_in_secs(),
+            });
+        }
+        // The counter shares the table with everything the request is about to do: if it
+        // cannot be written, neither can much else, and refusing here would only turn a store
+        // hiccup into an outage of every app. Admitted, without a quota to show.
+        Err(error) => tracing::warn!(%error, "counting a request against its rate limit failed"),
+    }
+    if !record.allows(scope) {
+        return Err(ApiError::InsufficientScope { needed: scope });
+    }
+    note_use(store, record).await;
+    Ok(record.app_id.clone())
 }
 
 /// The record of the live key `key_id` (cached briefly), or 401 for an unknown or revoked

@@ -21,6 +21,10 @@ pub enum ApiError {
     Validation(Vec<FieldError>),
     #[error("missing or invalid API key")]
     Unauthorized,
+    #[error("this API key lacks the {needed} scope this route needs")]
+    InsufficientScope { needed: crate::model::Scope },
+    #[error("too many requests for this app; retry after {retry_after_secs} s")]
+    RateLimited { retry_after_secs: u64 },
     #[error("{0} not found")]
     NotFound(&'static str),
     #[error("the user is disabled: enable it (POST /v1/users/{{id}}/enable) first")]
@@ -72,9 +76,11 @@ impl ApiError {
             Self::MalformedJson(_) | Self::Validation(_) => StatusCode::BAD_REQUEST,
             Self::Unauthorized => StatusCode::UNAUTHORIZED,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
-            Self::UserDisabled | Self::NotAllowlisted | Self::PolicyViolation(_) => {
-                StatusCode::FORBIDDEN
-            }
+            Self::UserDisabled
+            | Self::NotAllowlisted
+            | Self::PolicyViolation(_)
+            | Self::InsufficientScope { .. } => StatusCode::FORBIDDEN,
+            Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::TransactionRejected(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::NodeUnavailable { .. } => StatusCode::BAD_GATEWAY,
             Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
@@ -98,6 +104,8 @@ impl ApiError {
             Self::MalformedJson(_) => "malformed_json",
             Self::Validation(_) => "validation_failed",
             Self::Unauthorized => "unauthorized",
+            Self::InsufficientScope { .. } => "insufficient_scope",
+            Self::RateLimited { .. } => "rate_limited",
             Self::NotFound(_) => "not_found",
             Self::UserDisabled => "user_disabled",
             Self::NotAllowlisted => "not_allowlisted",

@@ -1,6 +1,7 @@
 //! The Lambda runner of the HTTP functions: each request answered within its invocation's
-//! deadline ([`deadline`]), and a handler that panics answered with an enveloped 500 while the
-//! warm sandbox keeps serving.
+//! deadline ([`deadline`]), a handler that panics answered with an enveloped 500 while the
+//! warm sandbox keeps serving, and every answer stamped with its app's rate-limit headers
+//! ([`quota`]) and `Cache-Control: no-store`.
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -9,7 +10,7 @@ use std::panic::AssertUnwindSafe;
 use futures::FutureExt;
 use lambda_http::{Body, Request, Response};
 
-use super::{api, deadline};
+use super::{api, deadline, quota};
 use crate::edge::error::ApiError;
 use crate::ports::Fault;
 
@@ -41,15 +42,31 @@ where
 {
     let id = api::request_id(&request);
     let started = std::panic::catch_unwind(AssertUnwindSafe(|| handler(request)));
-    async move {
-        let finished = match started {
+    // Boxed: a function's handler future is large (the local server's is every handler's), and
+    // moving it by value through one more layer overflowed a test thread's stack.
+    let finished = Box::pin(async move {
+        match started {
             Ok(response) => AssertUnwindSafe(response).catch_unwind().await,
             Err(panic) => Err(panic),
-        };
-        finished.unwrap_or_else(|_| {
+        }
+    });
+    async move {
+        let (finished, quota) = quota::scoped(finished).await;
+        let mut response = finished.unwrap_or_else(|_| {
             let cause = Fault::new("the handler panicked");
             api::error_response(&id, &ApiError::Internal { cause: Some(cause) })
-        })
+        });
+        let headers = response.headers_mut();
+        if let Some(quota) = quota {
+            quota::stamp(headers, &quota);
+        }
+        // Answers are one app's data, some carry secrets (a webhook's, a signed transaction):
+        // no cache between the API and its client may keep them.
+        headers.insert(
+            http::header::CACHE_CONTROL,
+            http::HeaderValue::from_static("no-store"),
+        );
+        response
     }
 }
 

@@ -8,4 +8,5 @@ pub mod deadline;
 pub mod error;
 pub mod idempotency;
 pub mod lambda;
+pub mod quota;
 pub mod routes;

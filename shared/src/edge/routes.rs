@@ -6,6 +6,7 @@ use lambda_http::request::RequestContext;
 use lambda_http::{Request, RequestExt};
 
 use crate::edge::error::ApiError;
+use crate::model::Scope;
 
 /// A route of the API.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -42,6 +43,45 @@ pub enum Route {
     RevokeInvitation,
     InviteAsUser,
     ListUserInvitations,
+}
+
+impl Route {
+    /// The scope a key needs for this route. Signing policies are `admin`: a key that may sign
+    /// must not be able to loosen what it may sign.
+    pub fn scope(self) -> Scope {
+        match self {
+            Self::GetUser | Self::LookupUser | Self::ListUserInvitations => Scope::UsersRead,
+            Self::CreateUser
+            | Self::FindOrCreateUser
+            | Self::AddWallet
+            | Self::UpdateUser
+            | Self::DisableUser
+            | Self::EnableUser
+            | Self::LinkAccount
+            | Self::UnlinkAccount
+            | Self::DeleteUser
+            | Self::ImportUsers
+            | Self::InviteAsUser => Scope::UsersWrite,
+            Self::WalletRpc => Scope::WalletsSign,
+            Self::CreateWebhook
+            | Self::ListWebhooks
+            | Self::DeleteWebhook
+            | Self::RotateWebhookSecret
+            | Self::ListDeliveries
+            | Self::RedeliverEvent => Scope::Webhooks,
+            Self::GetUserPolicy
+            | Self::SetUserPolicy
+            | Self::DeleteUserPolicy
+            | Self::GetSettings
+            | Self::ChangeSettings
+            | Self::AddAllowEntry
+            | Self::ListAllowEntries
+            | Self::DeleteAllowEntry
+            | Self::CreateInvitation
+            | Self::ListInvitations
+            | Self::RevokeInvitation => Scope::Admin,
+        }
+    }
 }
 
 /// One route: method, path template (API Gateway syntax) and the function that serves it.

@@ -9,7 +9,7 @@
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::AppId;
+use super::{AppId, Scope};
 
 /// An app as the admin CLI sees it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -58,6 +58,24 @@ pub struct ApiKeyRecord {
     /// the dialects, which then speak only the dialects that present the key itself.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_secret: Option<super::SealedKey>,
+    /// What the key may do. Absent on keys issued before scopes, which hold them all (see
+    /// [`Scope::ALL`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scopes: Option<Vec<Scope>>,
+}
+
+impl ApiKeyRecord {
+    /// The scopes the key holds.
+    pub fn scopes(&self) -> Vec<Scope> {
+        self.scopes.clone().unwrap_or_else(|| Scope::ALL.to_vec())
+    }
+
+    /// Whether the key may do what `scope` allows.
+    pub fn allows(&self, scope: Scope) -> bool {
+        self.scopes
+            .as_ref()
+            .is_none_or(|held| held.contains(&scope))
+    }
 }
 
 /// The secret the HMAC-signing dialects (Original's JWT, OST's request signature) sign with:
@@ -130,8 +148,8 @@ pub enum IssueError {
     Random(String),
 }
 
-/// Issues a new key for `app_id`, created at `now`.
-pub fn issue_key(app_id: &AppId, now: &str) -> Result<IssuedKey, IssueError> {
+/// Issues a new key for `app_id` holding `scopes`, created at `now`.
+pub fn issue_key(app_id: &AppId, scopes: &[Scope], now: &str) -> Result<IssuedKey, IssueError> {
     let mut random = [0u8; KEY_ID_HEX / 2 + SECRET_HEX / 2];
     getrandom::fill(&mut random).map_err(|e| IssueError::Random(e.to_string()))?;
     let (key_id, secret) = random.split_at(KEY_ID_HEX / 2);
@@ -146,6 +164,7 @@ pub fn issue_key(app_id: &AppId, now: &str) -> Result<IssuedKey, IssueError> {
         revoked_at: None,
         last_used_at: None,
         client_secret: None,
+        scopes: Some(scopes.to_vec()),
     };
     Ok(IssuedKey {
         token,
@@ -188,7 +207,7 @@ mod tests {
     #[test]
     fn issued_keys_parse_and_hash_to_their_record() {
         let app = AppId::generate();
-        let issued = issue_key(&app, "2026-01-01T00:00:00.000Z").unwrap();
+        let issued = issue_key(&app, &Scope::ALL, "2026-01-01T00:00:00.000Z").unwrap();
         assert!(issued.token.starts_with(KEY_PREFIX));
         let secret = ClientSecret::generate().unwrap();
         assert_eq!(
@@ -208,8 +227,22 @@ mod tests {
     }
 
     #[test]
+    fn a_key_holds_its_scopes_and_one_from_before_scopes_holds_all() {
+        let issued = issue_key(&AppId::generate(), &[Scope::UsersRead], "now").unwrap();
+        assert!(issued.record.allows(Scope::UsersRead));
+        assert!(!issued.record.allows(Scope::UsersWrite));
+        assert!(!issued.record.allows(Scope::Webhooks));
+        let mut stored = serde_json::to_value(&issued.record).unwrap();
+        assert_eq!(stored["scopes"], serde_json::json!(["users:read"]));
+        stored.as_object_mut().unwrap().remove("scopes");
+        let legacy: ApiKeyRecord = serde_json::from_value(stored).unwrap();
+        assert!(Scope::ALL.into_iter().all(|scope| legacy.allows(scope)));
+        assert_eq!(legacy.scopes(), Scope::ALL);
+    }
+
+    #[test]
     fn a_mistyped_key_fails_its_checksum() {
-        let issued = issue_key(&AppId::generate(), "now").unwrap();
+        let issued = issue_key(&AppId::generate(), &Scope::ALL, "now").unwrap();
         let mut chars: Vec<char> = issued.token.chars().collect();
         let i = KEY_PREFIX.len() + KEY_ID_HEX + 10;
         chars[i] = if chars[i] == 'a' { 'b' } else { 'a' };

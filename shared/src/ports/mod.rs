@@ -229,6 +229,21 @@ pub trait AppStore: Send + Sync {
         expires_at: u64,
         now_secs: u64,
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// The requests each app may make per second, as this deployment configures it.
+    fn rate_limit(&self) -> crate::domain::rate_limit::RateLimit;
+
+    /// Counts one request of `app` in `window` (a Unix second) unless `limit` are counted
+    /// already: the count including this one, or `None` when the window is spent. One
+    /// conditional increment, so racing requests cannot together pass the limit. The counter
+    /// may be forgotten after `expires_at` (Unix seconds).
+    fn count_request(
+        &self,
+        app: &AppId,
+        window: u64,
+        limit: u32,
+        expires_at: u64,
+    ) -> impl Future<Output = Result<Option<u32>, StoreError>> + Send;
 }
 
 /// Creating apps and managing their keys: the admin CLI's operations.

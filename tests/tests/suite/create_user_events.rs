@@ -127,7 +127,8 @@ async fn a_wrong_or_revoked_key_is_401() {
     );
 
     // A well-formed key with a valid checksum that was never issued: found by no lookup.
-    let other = shared::model::api_key::issue_key(&stack.app, "now").unwrap();
+    let other =
+        shared::model::api_key::issue_key(&stack.app, &shared::model::Scope::ALL, "now").unwrap();
     let unissued = api_tests::with_api_key(stack.event("create-user"), &other.token);
     assert_error(
         &create_user::handle(&stack.store, unissued).await,

@@ -28,9 +28,14 @@ fn clients_dir() -> PathBuf {
 
 /// A new key of `app` and what each dialect's client is configured with for it.
 async fn clients(stack: &TestStack, app: &AppId) -> (String, Value) {
-    let key = shared::domain::apps::issue_api_key(&stack.store, &stack_sealer(), app)
-        .await
-        .unwrap();
+    let key = shared::domain::apps::issue_api_key(
+        &stack.store,
+        &stack_sealer(),
+        app,
+        &shared::model::Scope::ALL,
+    )
+    .await
+    .unwrap();
     (key.record.key_id.clone(), credentials::clients(app, &key))
 }
 

@@ -332,9 +332,14 @@ async fn every_event_payload_answers_the_same_under_cargo_lambdas_emulator_and_i
     let key_for = |stack: &TestStack, sealer: shared::adapters::sealer::LocalSealer| {
         let (store, app) = (stack.store.clone(), stack.app.clone());
         async move {
-            let key = shared::domain::apps::issue_api_key(&store, &sealer, &app)
-                .await
-                .unwrap();
+            let key = shared::domain::apps::issue_api_key(
+                &store,
+                &sealer,
+                &app,
+                &shared::model::Scope::ALL,
+            )
+            .await
+            .unwrap();
             shared::dialects::credentials::clients(&app, &key)
         }
     };

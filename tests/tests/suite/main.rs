@@ -18,6 +18,7 @@ mod get_user_events;
 mod guard_invariant;
 mod hostile;
 mod idempotency;
+mod least_privilege;
 mod lifecycle;
 mod listing;
 mod local_server;

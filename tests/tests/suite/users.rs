@@ -216,6 +216,7 @@ async fn an_app_may_hold_several_keys_and_revoke_one() {
         &stack.store,
         &api_tests::wallets::stack_sealer(),
         &stack.app,
+        &shared::model::Scope::ALL,
     )
     .await
     .unwrap();
@@ -314,6 +315,7 @@ async fn a_keys_last_use_is_recorded_to_the_hour() {
         &stack.store,
         &api_tests::wallets::stack_sealer(),
         &stack.app,
+        &shared::model::Scope::ALL,
     )
     .await
     .unwrap();

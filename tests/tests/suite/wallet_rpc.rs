@@ -717,6 +717,7 @@ async fn privy_node_client_signs_and_sends_with_our_wallets() {
         &api.stack.store,
         &api_tests::wallets::stack_sealer(),
         &api.stack.app,
+        &shared::model::Scope::ALL,
     )
     .await
     .unwrap();

@@ -1,11 +1,13 @@
 //! Apps and their API keys.
 
-use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem, Update};
+use aws_sdk_dynamodb::error::ProvideErrorMetadata;
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, TransactWriteItem, Update};
 use serde::{Deserialize, Serialize};
 
 use super::DynamoStore;
 use super::sdk::{applied, build_error, classify, conditional_put, from_item, to_item};
 use crate::adapters::dynamo::keys::{self, PK, SK};
+use crate::domain::rate_limit::RateLimit;
 use crate::model::api_key::AppRecord;
 use crate::model::{ApiKeyRecord, AppId};
 use crate::ports::{AppAdmin, AppStore, StoreError};
@@ -175,5 +177,48 @@ impl AppStore for DynamoStore {
             .send()
             .await;
         applied(result)
+    }
+
+    fn rate_limit(&self) -> RateLimit {
+        self.rate_limit
+    }
+
+    async fn count_request(
+        &self,
+        app: &AppId,
+        window: u64,
+        limit: u32,
+        expires_at: u64,
+    ) -> Result<Option<u32>, StoreError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key(PK, AttributeValue::S(keys::request_counter_pk(app, window)))
+            .key(SK, AttributeValue::S(keys::SK_REQUEST_COUNTER.to_owned()))
+            .update_expression("ADD #count :one SET entity = :entity, #ttl = :ttl")
+            .condition_expression("attribute_not_exists(#count) OR #count < :limit")
+            .expression_attribute_names("#count", "count")
+            .expression_attribute_names("#ttl", keys::TTL_ATTRIBUTE)
+            .expression_attribute_values(":one", AttributeValue::N("1".to_owned()))
+            .expression_attribute_values(":limit", AttributeValue::N(limit.to_string()))
+            .expression_attribute_values(":entity", AttributeValue::S("rate".to_owned()))
+            .expression_attribute_values(":ttl", AttributeValue::N(expires_at.to_string()))
+            .return_values(ReturnValue::UpdatedNew)
+            .send()
+            .await;
+        match result {
+            Ok(output) => {
+                let count = output
+                    .attributes()
+                    .and_then(|a| a.get("count"))
+                    .and_then(|v| v.as_n().ok())
+                    .and_then(|n| n.parse().ok())
+                    .ok_or_else(|| StoreError::Other("the counter returned no count".into()))?;
+                Ok(Some(count))
+            }
+            Err(error) if error.code() == Some("ConditionalCheckFailedException") => Ok(None),
+            Err(error) => Err(classify(error)),
+        }
     }
 }

@@ -144,6 +144,15 @@ pub fn sighting_pk(key_id: &str, digest: &str) -> String {
     format!("APIKEY#{key_id}#SEEN#{digest}")
 }
 
+/// The partition key of an app's request counter for one window (a Unix second): one item
+/// per window, so each second's writes land on a fresh item, expired by TTL.
+pub fn request_counter_pk(app: &AppId, window: u64) -> String {
+    format!("RATE#{app}#{window}")
+}
+
+/// The sort key of a request counter.
+pub const SK_REQUEST_COUNTER: &str = "RATE";
+
 /// The sort key of a sighting.
 pub const SK_SIGHTING: &str = "SEEN";
 

@@ -26,6 +26,7 @@ use aws_sdk_dynamodb::error::DisplayErrorContext;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem};
 
+use crate::domain::rate_limit::RateLimit;
 use crate::ports::StoreError;
 use keys::{PK, SK};
 
@@ -39,14 +40,24 @@ const WARM_UP_DEADLINE: std::time::Duration = std::time::Duration::from_secs(2);
 pub struct DynamoStore {
     pub(super) client: Client,
     pub(super) table: String,
+    pub(super) rate_limit: RateLimit,
 }
 
 impl DynamoStore {
-    /// A store on `table` through `client`.
+    /// A store on `table` through `client`, limiting each app to the default rate.
     pub fn new(client: Client, table: impl Into<String>) -> Self {
         Self {
             client,
             table: table.into(),
+            rate_limit: RateLimit::DEFAULT,
+        }
+    }
+
+    /// This store, limiting each app to `limit`.
+    pub fn with_rate_limit(self, limit: RateLimit) -> Self {
+        Self {
+            rate_limit: limit,
+            ..self
         }
     }
 

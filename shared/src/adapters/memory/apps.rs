@@ -1,6 +1,7 @@
 //! Apps and their API keys, in memory.
 
 use super::MemoryStore;
+use crate::domain::rate_limit::RateLimit;
 use crate::model::api_key::AppRecord;
 use crate::model::{ApiKeyRecord, AppId};
 use crate::ports::{AppAdmin, AppStore, StoreError};
@@ -44,6 +45,30 @@ impl AppStore for MemoryStore {
                 Ok(true)
             }
         }
+    }
+
+    fn rate_limit(&self) -> RateLimit {
+        self.rate_limit
+    }
+
+    async fn count_request(
+        &self,
+        app: &AppId,
+        window: u64,
+        limit: u32,
+        _expires_at: u64,
+    ) -> Result<Option<u32>, StoreError> {
+        let mut tables = self.tables();
+        *tables.counter_calls.entry(app.clone()).or_default() += 1;
+        let count = tables
+            .request_counts
+            .entry((app.clone(), window))
+            .or_default();
+        if *count >= limit {
+            return Ok(None);
+        }
+        *count += 1;
+        Ok(Some(*count))
     }
 }
 

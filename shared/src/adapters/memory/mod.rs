@@ -17,6 +17,7 @@ mod webhooks;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard};
 
+use crate::domain::rate_limit::RateLimit;
 use crate::model::access::{AccessKey, AllowEntry, Invitation};
 use crate::model::api_key::AppRecord;
 use crate::model::event::UserEvent;
@@ -29,9 +30,22 @@ use crate::ports::idempotency::KeyRecord;
 
 /// The in-memory store. Clones share their tables, as clones of a DynamoDB client share its
 /// table.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct MemoryStore {
     tables: Arc<Mutex<Tables>>,
+    rate_limit: RateLimit,
+}
+
+impl Default for MemoryStore {
+    /// An empty store with no practical rate limit (unit tests make requests in bursts).
+    fn default() -> Self {
+        Self {
+            tables: Arc::default(),
+            rate_limit: RateLimit {
+                per_second: u32::MAX,
+            },
+        }
+    }
 }
 
 /// A sealed wallet key with what a deletion marks on it.
@@ -62,6 +76,10 @@ struct Tables {
     api_keys: HashMap<String, ApiKeyRecord>,
     /// Signed requests seen, by key id and signature digest: until when each is remembered.
     sightings: HashMap<(String, String), u64>,
+    /// Requests counted, by app and window (a Unix second).
+    request_counts: HashMap<(AppId, u64), u32>,
+    /// Calls of the counter per app, refused ones included (what a DynamoDB bill counts).
+    counter_calls: HashMap<AppId, u32>,
     idempotency: HashMap<(AppId, String), KeyRecord>,
     receipts: BTreeMap<(AppId, String, usize), RowReceipt>,
     endpoints: BTreeMap<(AppId, String), Endpoint>,
@@ -81,6 +99,20 @@ impl MemoryStore {
     /// An empty store.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// This store, limiting each app to `limit`.
+    pub fn with_rate_limit(self, limit: RateLimit) -> Self {
+        Self {
+            rate_limit: limit,
+            ..self
+        }
+    }
+
+    /// How many times `app`'s requests reached the counter, refusals included.
+    pub fn requests_counted(&self, app: &AppId) -> u32 {
+        let tables = self.tables();
+        tables.counter_calls.get(app).copied().unwrap_or(0)
     }
 
     /// The tables, locked for one operation. A panic while they were held (a bug) leaves them

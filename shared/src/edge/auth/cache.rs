@@ -97,6 +97,7 @@ mod tests {
             revoked_at: None,
             last_used_at: None,
             client_secret: None,
+            scopes: None,
         }
     }
 
