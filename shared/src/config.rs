@@ -112,11 +112,11 @@ pub async fn store_with(config: &aws_config::SdkConfig) -> Result<DynamoStore, C
 pub const APP_RATE_LIMIT_VAR: &str = "APP_RATE_LIMIT_PER_SECOND";
 
 /// The requests a second each app may make (`APP_RATE_LIMIT_PER_SECOND`, default 100).
-pub fn app_rate_limit() -> Result<crate::domain::rate_limit::RateLimit, ConfigError> {
+pub fn app_rate_limit() -> Result<crate::model::rate_limit::RateLimit, ConfigError> {
     match std::env::var(APP_RATE_LIMIT_VAR) {
-        Ok(text) => crate::domain::rate_limit::RateLimit::parse(&text)
+        Ok(text) => crate::model::rate_limit::RateLimit::parse(&text)
             .ok_or(ConfigError::Invalid(APP_RATE_LIMIT_VAR)),
-        Err(_) => Ok(crate::domain::rate_limit::RateLimit::DEFAULT),
+        Err(_) => Ok(crate::model::rate_limit::RateLimit::DEFAULT),
     }
 }
 

@@ -129,8 +129,8 @@ pub fn endpoint() -> String {
 
 /// The rate limit of the stacks tests make: more than any test sends in a second, so that
 /// only the tests of the limit itself (which set their own) meet it.
-pub const UNTHROTTLED: shared::domain::rate_limit::RateLimit =
-    shared::domain::rate_limit::RateLimit {
+pub const UNTHROTTLED: shared::model::rate_limit::RateLimit =
+    shared::model::rate_limit::RateLimit {
         per_second: 1_000_000,
     };
 
@@ -141,7 +141,7 @@ impl TestStack {
     }
 
     /// A fresh table with one app, each app limited to `limit`.
-    pub async fn limited(limit: shared::domain::rate_limit::RateLimit) -> Self {
+    pub async fn limited(limit: shared::model::rate_limit::RateLimit) -> Self {
         let client = shared::config::dynamodb_client(Some(&endpoint())).await;
         let table = format!("test-{}", uuid::Uuid::new_v4().simple());
         shared::adapters::dynamo::schema::ensure_table(&client, &table)

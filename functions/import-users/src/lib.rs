@@ -7,9 +7,10 @@ use lambda_http::{Body, Request, Response};
 use serde_json::{Value, json};
 use shared::domain::users;
 use shared::edge::api::{self, Reply};
-use shared::edge::auth;
 use shared::edge::error::ApiError;
 use shared::edge::idempotency::{self, IdempotencyStore};
+use shared::edge::{auth, quota};
+use shared::model::rate_limit::Budget;
 use shared::model::validation::FieldError;
 use shared::model::{AppId, NewUser};
 use shared::ports::access::AccessStore;
@@ -28,6 +29,9 @@ where
     idempotency::run(store, &app, &request, &request_id, idempotency::commit::OnCommit::Rows, || async {
         // Rows an earlier run of this request committed are replayed, not created again.
         let committed = idempotency::committed_rows(store).await?;
+        // Only rows still to be made are spent: a retry replays the rest.
+        let fresh = items.len().saturating_sub(committed.len());
+        quota::spend(store, &app, Budget::IMPORTED_USERS, fresh as u32).await?;
         let outcomes = users::create_users(store, &app, &items, &committed).await;
         let outcomes: Vec<Result<_, ApiError>> = outcomes
             .into_iter()

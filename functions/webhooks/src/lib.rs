@@ -8,11 +8,12 @@ use shared::domain::wallets::KeySealer;
 use shared::domain::webhooks::destination::DestinationPolicy;
 use shared::domain::webhooks::manage;
 use shared::edge::api::{self, Reply};
-use shared::edge::auth;
 use shared::edge::error::ApiError;
 use shared::edge::idempotency::{self, IdempotencyStore};
 use shared::edge::routes::{self, Resolved, Route};
+use shared::edge::{auth, quota};
 use shared::model::AppId;
+use shared::model::rate_limit::Budget;
 use shared::ports::queue::DeliveryQueue;
 use shared::ports::{AppStore, WebhookStore};
 
@@ -108,6 +109,7 @@ where
                 Body::Empty => Value::Object(Default::default()),
                 _ => api::json_body(request)?,
             };
+            quota::spend(store, app, Budget::REDELIVERIES, 1).await?;
             let queued =
                 manage::redeliver(store, context.queue, app, &id(), &body, request_id).await?;
             Reply::with_status(StatusCode::ACCEPTED, queued)

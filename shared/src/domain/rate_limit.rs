@@ -19,31 +19,8 @@ use std::collections::HashSet;
 use std::sync::Mutex;
 
 use crate::model::AppId;
+pub use crate::model::rate_limit::{Budget, Counter, RateLimit};
 use crate::ports::{AppStore, StoreError};
-
-/// The requests an app may make each second.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RateLimit {
-    pub per_second: u32,
-}
-
-impl RateLimit {
-    /// The default: 100 requests a second per app, a tenth of API Gateway's default route
-    /// throttle, so one app cannot spend it.
-    pub const DEFAULT: Self = Self { per_second: 100 };
-
-    /// The limit, from its text (a positive whole number of requests a second).
-    pub fn parse(text: &str) -> Option<Self> {
-        let per_second: u32 = text.trim().parse().ok()?;
-        (per_second > 0).then_some(Self { per_second })
-    }
-}
-
-impl Default for RateLimit {
-    fn default() -> Self {
-        Self::DEFAULT
-    }
-}
 
 /// Where an app stands in the current window: what the `RateLimit` headers say.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -123,8 +100,12 @@ pub async fn admit<S: AppStore>(
         return Ok(Admission::Refused(quota(0)));
     }
     let expires_at = (window + 1) * WINDOW_MS / 1000 + 60;
+    let counter = Counter {
+        name: "requests",
+        window,
+    };
     match store
-        .count_request(app, window, limit.per_second, expires_at)
+        .count_request(app, counter, 1, limit.per_second, expires_at)
         .await?
     {
         Some(count) => Ok(Admission::Admitted(quota(
@@ -135,6 +116,30 @@ pub async fn admit<S: AppStore>(
             Ok(Admission::Refused(quota(0)))
         }
     }
+}
+
+/// Spends `amount` of `app`'s `budget` at `now_secs` (Unix seconds): `Ok(())`, or the whole
+/// seconds until the budget's window ends (and nothing spent) when there is not enough left.
+pub async fn spend<S: AppStore>(
+    store: &S,
+    app: &AppId,
+    budget: Budget,
+    amount: u32,
+    now_secs: u64,
+) -> Result<Result<(), u64>, StoreError> {
+    let window = now_secs / budget.window_secs;
+    let ends = (window + 1) * budget.window_secs;
+    let counter = Counter {
+        name: budget.name,
+        window,
+    };
+    let counted = store
+        .count_request(app, counter, amount, budget.limit, ends + 60)
+        .await?;
+    Ok(match counted {
+        Some(_) => Ok(()),
+        None => Err((ends - now_secs).max(1)),
+    })
 }
 
 #[cfg(test)]
@@ -174,6 +179,30 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_budget_is_spent_by_amounts_and_refused_whole_when_short() {
+        let store = MemoryStore::default();
+        let app = AppId::generate();
+        let budget = Budget {
+            name: "imports",
+            limit: 10,
+            window_secs: 60,
+        };
+        let at = 1_700_000_050;
+        assert_eq!(spend(&store, &app, budget, 7, at).await.unwrap(), Ok(()));
+        // 7 + 4 > 10: refused whole, and nothing spent (3 still fit).
+        assert_eq!(spend(&store, &app, budget, 4, at).await.unwrap(), Err(50));
+        assert_eq!(spend(&store, &app, budget, 3, at).await.unwrap(), Ok(()));
+        assert_eq!(
+            spend(&store, &app, budget, 11, at + 60).await.unwrap(),
+            Err(50)
+        );
+        assert_eq!(
+            spend(&store, &app, budget, 10, at + 60).await.unwrap(),
+            Ok(())
+        );
+    }
+
+    #[tokio::test]
     async fn a_spent_window_is_refused_without_counting_again() {
         let store = MemoryStore::default().with_rate_limit(RateLimit { per_second: 1 });
         let app = AppId::generate();
@@ -190,16 +219,5 @@ mod tests {
         }
         // Only the first refusal reached the store; the rest were answered from memory.
         assert_eq!(store.requests_counted(&app), 2);
-    }
-
-    #[test]
-    fn limits_parse_as_positive_whole_numbers() {
-        assert_eq!(
-            RateLimit::parse(" 250 "),
-            Some(RateLimit { per_second: 250 })
-        );
-        for bad in ["0", "-1", "1.5", "lots", ""] {
-            assert_eq!(RateLimit::parse(bad), None, "{bad:?}");
-        }
     }
 }

@@ -14,7 +14,10 @@ use std::sync::{Arc, Mutex};
 
 use http::{HeaderMap, HeaderValue};
 
-use crate::domain::rate_limit::Quota;
+use crate::domain::rate_limit::{self, Budget, Quota};
+use crate::edge::error::ApiError;
+use crate::model::AppId;
+use crate::ports::AppStore;
 
 tokio::task_local! {
     static SLOT: Arc<Mutex<Option<Quota>>>;
@@ -36,6 +39,22 @@ pub async fn scoped<T>(work: impl Future<Output = T>) -> (T, Option<Quota>) {
     let output = SLOT.scope(Arc::clone(&slot), work).await;
     let quota = slot.lock().ok().and_then(|quota| *quota);
     (output, quota)
+}
+
+/// Spends `amount` of `app`'s `budget` (see [`Budget`]), or refuses with 429 and the seconds
+/// until the budget's window ends. A store failure fails the request: unlike the per-second
+/// count, a budget guards work that fans out (deliveries, key generation), and is not waved
+/// through blind.
+pub async fn spend<S: AppStore>(
+    store: &S,
+    app: &AppId,
+    budget: Budget,
+    amount: u32,
+) -> Result<(), ApiError> {
+    let now_secs = crate::clock::now_ms() / 1000;
+    rate_limit::spend(store, app, budget, amount, now_secs)
+        .await?
+        .map_err(|retry_after_secs| ApiError::RateLimited { retry_after_secs })
 }
 
 /// The name of the policy the headers describe.

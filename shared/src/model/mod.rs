@@ -13,6 +13,7 @@ pub mod linked_account;
 pub mod network;
 pub mod new_user;
 pub mod policy;
+pub mod rate_limit;
 pub mod rpc;
 pub mod scope;
 pub mod sealed_key;

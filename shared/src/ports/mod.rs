@@ -231,16 +231,17 @@ pub trait AppStore: Send + Sync {
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 
     /// The requests each app may make per second, as this deployment configures it.
-    fn rate_limit(&self) -> crate::domain::rate_limit::RateLimit;
+    fn rate_limit(&self) -> crate::model::rate_limit::RateLimit;
 
-    /// Counts one request of `app` in `window` (a Unix second) unless `limit` are counted
-    /// already: the count including this one, or `None` when the window is spent. One
-    /// conditional increment, so racing requests cannot together pass the limit. The counter
-    /// may be forgotten after `expires_at` (Unix seconds).
+    /// Counts `amount` on `app`'s `counter` for `window` unless that would pass `limit`: the
+    /// count including them, or `None` (nothing counted) when it would. One conditional
+    /// increment, so racing requests cannot together pass the limit. The counter may be
+    /// forgotten after `expires_at` (Unix seconds).
     fn count_request(
         &self,
         app: &AppId,
-        window: u64,
+        counter: crate::model::rate_limit::Counter,
+        amount: u32,
         limit: u32,
         expires_at: u64,
     ) -> impl Future<Output = Result<Option<u32>, StoreError>> + Send;

@@ -12,8 +12,9 @@ use api_tests::TestStack;
 use api_tests::raw_http::{Reply, assert_error, call, exchange, start};
 use serde_json::json;
 use shared::domain::apps;
-use shared::domain::rate_limit::RateLimit;
+use shared::domain::rate_limit;
 use shared::model::Scope;
+use shared::model::rate_limit::{Budget, RateLimit};
 
 /// A new key of the stack's app holding `scopes`.
 async fn key_with(stack: &TestStack, scopes: &[Scope]) -> String {
@@ -348,4 +349,72 @@ async fn revoking_every_key_locks_out_each_of_them() {
             .iter()
             .all(|key| key.revoked_at.is_some())
     );
+}
+
+#[tokio::test]
+async fn budgets_hold_in_dynamodb_under_racing_spends() {
+    let stack = TestStack::new().await;
+    let budget = Budget {
+        name: "test",
+        limit: 10,
+        window_secs: 3600,
+    };
+    let now = shared::clock::now_ms() / 1000;
+    let spends = futures::future::join_all(
+        (0..8).map(|_| rate_limit::spend(&stack.store, &stack.app, budget, 3, now)),
+    )
+    .await;
+    let granted = spends.iter().filter(|s| matches!(s, Ok(Ok(())))).count();
+    // 3 spends of 3 fit in 10; a fourth would make 12.
+    assert_eq!(granted, 3, "{spends:?}");
+    assert_eq!(
+        rate_limit::spend(&stack.store, &stack.app, budget, 1, now)
+            .await
+            .unwrap(),
+        Ok(())
+    );
+    assert!(
+        rate_limit::spend(&stack.store, &stack.app, budget, 1, now)
+            .await
+            .unwrap()
+            .is_err()
+    );
+}
+
+#[tokio::test]
+async fn redeliveries_and_imports_are_refused_past_the_apps_budget_changing_nothing() {
+    let stack = TestStack::new().await;
+    let address = start(&stack).await;
+    let key = &stack.api_key;
+    let now = shared::clock::now_ms() / 1000;
+    // Spend the hour's redeliveries (as 60 calls would have), then ask for one more.
+    let spent = Budget::REDELIVERIES.limit;
+    rate_limit::spend(&stack.store, &stack.app, Budget::REDELIVERIES, spent, now)
+        .await
+        .unwrap()
+        .unwrap();
+    let before = stack.snapshot().await;
+    let reply = call(&address, "POST", "/v1/events/evt_1/redeliver", key, None).await;
+    assert_error(&reply, 429, "rate_limited");
+    let retry_after: u64 = header(&reply, "retry-after").unwrap().parse().unwrap();
+    assert!((1..=3600).contains(&retry_after), "{retry_after}");
+
+    // Leave one import row of the minute; a batch of two is refused whole.
+    let rows = Budget::IMPORTED_USERS.limit - 1;
+    rate_limit::spend(&stack.store, &stack.app, Budget::IMPORTED_USERS, rows, now)
+        .await
+        .unwrap()
+        .unwrap();
+    let batch = json!({"users": [{"email": "a@example.com"}, {"email": "b@example.com"}]});
+    let reply = call(&address, "POST", "/v1/users/batch", key, Some(&batch)).await;
+    assert_error(&reply, 429, "rate_limited");
+    assert_eq!(
+        stack.snapshot().await,
+        before,
+        "a refused request changed something"
+    );
+    let one = json!({"users": [{"email": "a@example.com"}]});
+    let reply = call(&address, "POST", "/v1/users/batch", key, Some(&one)).await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    assert_eq!(reply.body["data"]["results"][0]["status"], 201);
 }

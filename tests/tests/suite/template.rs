@@ -226,3 +226,50 @@ fn only_the_signing_function_may_decrypt_wallet_keys() {
         "{grants:?}"
     );
 }
+
+/// One app's flood must not take the account's concurrency: every background consumer (on the
+/// stream or a queue) has reserved concurrency, the queue's pollers are capped to delivery's,
+/// and every function reads the per-app rate limit the deployment sets.
+#[test]
+fn consumers_are_bounded_and_every_function_knows_the_app_rate_limit() {
+    let template = template();
+    let mut consumers = Vec::new();
+    for (name, resource) in template["Resources"].as_hash().unwrap() {
+        let properties = &resource["Properties"];
+        let Some(events) = properties["Events"].as_hash() else {
+            continue;
+        };
+        for event in events.values() {
+            let kind = event["Type"].as_str().unwrap_or_default();
+            if kind == "DynamoDB" || kind == "SQS" {
+                let name = name.as_str().unwrap();
+                consumers.push(name.to_owned());
+                assert!(
+                    !properties["ReservedConcurrentExecutions"].is_badvalue(),
+                    "{name} has no reserved concurrency"
+                );
+            }
+            if kind == "SQS" {
+                assert!(
+                    !event["Properties"]["ScalingConfig"]["MaximumConcurrency"].is_badvalue(),
+                    "{name:?}'s queue pollers are not capped"
+                );
+            }
+        }
+    }
+    consumers.sort();
+    assert_eq!(
+        consumers,
+        [
+            "CreateWalletsFunction",
+            "DeliverWebhooksFunction",
+            "PublishEventsFunction"
+        ]
+    );
+    let variables = &template["Globals"]["Function"]["Environment"]["Variables"];
+    assert!(
+        !variables[shared::config::APP_RATE_LIMIT_VAR].is_badvalue(),
+        "{variables:?}"
+    );
+    assert!(!template["Parameters"]["AppRateLimitPerSecond"].is_badvalue());
+}

@@ -7,8 +7,8 @@ use serde::{Deserialize, Serialize};
 use super::DynamoStore;
 use super::sdk::{applied, build_error, classify, conditional_put, from_item, to_item};
 use crate::adapters::dynamo::keys::{self, PK, SK};
-use crate::domain::rate_limit::RateLimit;
 use crate::model::api_key::AppRecord;
+use crate::model::rate_limit::{Counter, RateLimit};
 use crate::model::{ApiKeyRecord, AppId};
 use crate::ports::{AppAdmin, AppStore, StoreError};
 
@@ -186,22 +186,30 @@ impl AppStore for DynamoStore {
     async fn count_request(
         &self,
         app: &AppId,
-        window: u64,
+        counter: Counter,
+        amount: u32,
         limit: u32,
         expires_at: u64,
     ) -> Result<Option<u32>, StoreError> {
+        // `count + amount <= limit`, written so the condition needs no arithmetic.
+        let Some(room) = limit.checked_sub(amount) else {
+            return Ok(None);
+        };
         let result = self
             .client
             .update_item()
             .table_name(&self.table)
-            .key(PK, AttributeValue::S(keys::request_counter_pk(app, window)))
+            .key(
+                PK,
+                AttributeValue::S(keys::request_counter_pk(app, &counter.key())),
+            )
             .key(SK, AttributeValue::S(keys::SK_REQUEST_COUNTER.to_owned()))
-            .update_expression("ADD #count :one SET entity = :entity, #ttl = :ttl")
-            .condition_expression("attribute_not_exists(#count) OR #count < :limit")
+            .update_expression("ADD #count :amount SET entity = :entity, #ttl = :ttl")
+            .condition_expression("attribute_not_exists(#count) OR #count <= :room")
             .expression_attribute_names("#count", "count")
             .expression_attribute_names("#ttl", keys::TTL_ATTRIBUTE)
-            .expression_attribute_values(":one", AttributeValue::N("1".to_owned()))
-            .expression_attribute_values(":limit", AttributeValue::N(limit.to_string()))
+            .expression_attribute_values(":amount", AttributeValue::N(amount.to_string()))
+            .expression_attribute_values(":room", AttributeValue::N(room.to_string()))
             .expression_attribute_values(":entity", AttributeValue::S("rate".to_owned()))
             .expression_attribute_values(":ttl", AttributeValue::N(expires_at.to_string()))
             .return_values(ReturnValue::UpdatedNew)

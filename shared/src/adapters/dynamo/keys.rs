@@ -144,10 +144,10 @@ pub fn sighting_pk(key_id: &str, digest: &str) -> String {
     format!("APIKEY#{key_id}#SEEN#{digest}")
 }
 
-/// The partition key of an app's request counter for one window (a Unix second): one item
-/// per window, so each second's writes land on a fresh item, expired by TTL.
-pub fn request_counter_pk(app: &AppId, window: u64) -> String {
-    format!("RATE#{app}#{window}")
+/// The partition key of one of an app's counters for one window (e.g. `requests#<second>`):
+/// one item per window, so each window's writes land on a fresh item, expired by TTL.
+pub fn request_counter_pk(app: &AppId, counter: &str) -> String {
+    format!("RATE#{app}#{counter}")
 }
 
 /// The sort key of a request counter.

@@ -26,7 +26,7 @@ use aws_sdk_dynamodb::error::DisplayErrorContext;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem};
 
-use crate::domain::rate_limit::RateLimit;
+use crate::model::rate_limit::RateLimit;
 use crate::ports::StoreError;
 use keys::{PK, SK};
 

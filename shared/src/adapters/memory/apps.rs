@@ -1,8 +1,8 @@
 //! Apps and their API keys, in memory.
 
 use super::MemoryStore;
-use crate::domain::rate_limit::RateLimit;
 use crate::model::api_key::AppRecord;
+use crate::model::rate_limit::{Counter, RateLimit};
 use crate::model::{ApiKeyRecord, AppId};
 use crate::ports::{AppAdmin, AppStore, StoreError};
 
@@ -54,7 +54,8 @@ impl AppStore for MemoryStore {
     async fn count_request(
         &self,
         app: &AppId,
-        window: u64,
+        counter: Counter,
+        amount: u32,
         limit: u32,
         _expires_at: u64,
     ) -> Result<Option<u32>, StoreError> {
@@ -62,12 +63,12 @@ impl AppStore for MemoryStore {
         *tables.counter_calls.entry(app.clone()).or_default() += 1;
         let count = tables
             .request_counts
-            .entry((app.clone(), window))
+            .entry((app.clone(), counter.key()))
             .or_default();
-        if *count >= limit {
+        if count.saturating_add(amount) > limit {
             return Ok(None);
         }
-        *count += 1;
+        *count += amount;
         Ok(Some(*count))
     }
 }

@@ -17,10 +17,10 @@ mod webhooks;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use crate::domain::rate_limit::RateLimit;
 use crate::model::access::{AccessKey, AllowEntry, Invitation};
 use crate::model::api_key::AppRecord;
 use crate::model::event::UserEvent;
+use crate::model::rate_limit::RateLimit;
 use crate::model::user::DeletedUser;
 use crate::model::webhook::{Attempt, Endpoint};
 use crate::model::{ApiKeyRecord, AppId, ChainType, Identifier, SealedKey, User, UserId};
@@ -76,8 +76,8 @@ struct Tables {
     api_keys: HashMap<String, ApiKeyRecord>,
     /// Signed requests seen, by key id and signature digest: until when each is remembered.
     sightings: HashMap<(String, String), u64>,
-    /// Requests counted, by app and window (a Unix second).
-    request_counts: HashMap<(AppId, u64), u32>,
+    /// Requests (and other spending) counted, by app and counter.
+    request_counts: HashMap<(AppId, String), u32>,
     /// Calls of the counter per app, refused ones included (what a DynamoDB bill counts).
     counter_calls: HashMap<AppId, u32>,
     idempotency: HashMap<(AppId, String), KeyRecord>,
