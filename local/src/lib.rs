@@ -206,7 +206,9 @@ pub async fn dispatch(
     let request = request.with_path_parameters(params);
     match resolved.route {
         Route::CreateUser => create_user::handle(store, request).await,
-        Route::GetUser | Route::LookupUser => get_user::handle(store, request).await,
+        Route::GetUser | Route::LookupUser | Route::LookupUserByBody => {
+            get_user::handle(store, request).await
+        }
         Route::FindOrCreateUser => find_or_create_user::handle(store, request).await,
         Route::AddWallet => add_wallet::handle(store, request).await,
         Route::WalletRpc => wallet_rpc::handle(&wallet_rpc_of(services), request).await,

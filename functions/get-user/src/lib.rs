@@ -1,13 +1,16 @@
-//! `GET /v1/users/{id}` (by id), `GET /v1/users?email=|external_id=|address=` (by one unique
-//! identifier) and `GET /v1/users?limit=&cursor=` (a page of the app's users, newest first).
+//! `GET /v1/users/{id}` (by id), `GET /v1/users?email=|external_id=|address=` and
+//! `POST /v1/users/lookup` `{"email": …}` (by one unique identifier; the body keeps it out of
+//! URLs and access logs), and `GET /v1/users?limit=&cursor=` (a page of the app's users,
+//! newest first).
 
 use http::Method;
 use lambda_http::{Body, Request, Response};
 use shared::domain::users;
-use shared::edge::api::bodies::UsersQuery;
+use shared::edge::api::bodies::{self, UsersQuery};
 use shared::edge::api::{self, Reply};
 use shared::edge::auth;
 use shared::edge::error::ApiError;
+use shared::edge::routes::{self, Route};
 use shared::ports::{AppStore, UserStore};
 
 /// Handles one request: 200 with the user, 404, or the error envelope.
@@ -17,8 +20,20 @@ pub async fn handle<S: UserStore + AppStore>(store: &S, request: Request) -> Res
 }
 
 async fn get<S: UserStore + AppStore>(store: &S, request: &Request) -> Result<Reply, ApiError> {
-    api::require_method(request, &[Method::GET])?;
+    let route = routes::of_request(request)?.route;
+    let method = if route == Route::LookupUserByBody {
+        Method::POST
+    } else {
+        Method::GET
+    };
+    api::require_method(request, &[method])?;
     let app = auth::authenticate(store, request).await?;
+    if route == Route::LookupUserByBody {
+        let lookup =
+            bodies::parse_lookup_body(&api::json_body(request)?).map_err(ApiError::Validation)?;
+        let user = users::find_user(store, &app, &lookup).await?;
+        return Ok(Reply::user(http::StatusCode::OK, &user));
+    }
     if let Some(id) = api::path_param(request, "id") {
         let user = users::get_user(store, &app, &id).await?;
         return Ok(Reply::user(http::StatusCode::OK, &user));

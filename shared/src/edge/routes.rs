@@ -14,6 +14,7 @@ pub enum Route {
     CreateUser,
     GetUser,
     LookupUser,
+    LookupUserByBody,
     FindOrCreateUser,
     AddWallet,
     WalletRpc,
@@ -50,7 +51,10 @@ impl Route {
     /// must not be able to loosen what it may sign.
     pub fn scope(self) -> Scope {
         match self {
-            Self::GetUser | Self::LookupUser | Self::ListUserInvitations => Scope::UsersRead,
+            Self::GetUser
+            | Self::LookupUser
+            | Self::LookupUserByBody
+            | Self::ListUserInvitations => Scope::UsersRead,
             Self::CreateUser
             | Self::FindOrCreateUser
             | Self::AddWallet
@@ -95,7 +99,7 @@ pub struct RouteSpec {
 }
 
 /// Every route of the API.
-pub fn routes() -> [RouteSpec; 32] {
+pub fn routes() -> [RouteSpec; 33] {
     [
         RouteSpec {
             method: Method::POST,
@@ -113,6 +117,12 @@ pub fn routes() -> [RouteSpec; 32] {
             method: Method::GET,
             path: "/v1/users/{id}",
             route: Route::GetUser,
+            function: "get-user",
+        },
+        RouteSpec {
+            method: Method::POST,
+            path: "/v1/users/lookup",
+            route: Route::LookupUserByBody,
             function: "get-user",
         },
         RouteSpec {

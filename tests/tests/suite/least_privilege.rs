@@ -418,3 +418,44 @@ async fn redeliveries_and_imports_are_refused_past_the_apps_budget_changing_noth
     assert_eq!(reply.status, 200, "{}", reply.body);
     assert_eq!(reply.body["data"]["results"][0]["status"], 201);
 }
+
+#[tokio::test]
+async fn a_lookup_can_keep_the_identifier_out_of_the_url() {
+    let stack = TestStack::new().await;
+    let address = start(&stack).await;
+    let key = &stack.api_key;
+    let body = json!({"email": "Ada+vip@Example.com", "external_id": "ext-1"});
+    let created = call(&address, "POST", "/v1/users", key, Some(&body)).await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    for lookup in [
+        json!({"email": "ada+vip@example.com"}),
+        json!({"external_id": "ext-1"}),
+    ] {
+        let found = call(&address, "POST", "/v1/users/lookup", key, Some(&lookup)).await;
+        assert_eq!(found.status, 200, "{lookup}: {}", found.body);
+        assert_eq!(found.body["data"], created.body["data"]);
+        assert!(header(&found, "etag").is_some());
+    }
+    let missing = json!({"email": "nobody@example.com"});
+    let reply = call(&address, "POST", "/v1/users/lookup", key, Some(&missing)).await;
+    assert_error(&reply, 404, "not_found");
+    for bad in [
+        json!({}),
+        json!({"email": "a@example.com", "external_id": "x"}),
+        json!({"limit": "5"}),
+        json!({"email": 7}),
+    ] {
+        let reply = call(&address, "POST", "/v1/users/lookup", key, Some(&bad)).await;
+        assert_error(&reply, 400, "validation_failed");
+    }
+    let reader = key_with(&stack, &[Scope::UsersWrite]).await;
+    let reply = call(
+        &address,
+        "POST",
+        "/v1/users/lookup",
+        &reader,
+        Some(&missing),
+    )
+    .await;
+    assert_error(&reply, 403, "insufficient_scope");
+}

@@ -28,6 +28,32 @@ pub enum UsersQuery {
     },
 }
 
+/// Parses `POST /v1/users/lookup`'s body: `{"email": …}`, `{"external_id": …}` or
+/// `{"address": …}`, exactly one, as `GET /v1/users?…` takes them. A lookup in a body keeps
+/// the identifier out of URLs, and so out of access logs and proxies.
+pub fn parse_lookup_body(body: &Value) -> Result<Lookup, Vec<FieldError>> {
+    let Some(object) = body.as_object() else {
+        return Err(vec![FieldError::new("", "must be a JSON object")]);
+    };
+    let mut params = Vec::new();
+    for (name, value) in object {
+        if !LOOKUP_PARAMS.contains(&name.as_str()) {
+            return Err(vec![FieldError::new(name, "unknown field")]);
+        }
+        let text = value
+            .as_str()
+            .ok_or_else(|| vec![FieldError::new(name, "must be a string")])?;
+        params.push((name.clone(), text.to_owned()));
+    }
+    match UsersQuery::from_query(&params)? {
+        UsersQuery::Lookup(lookup) => Ok(lookup),
+        UsersQuery::List { .. } => Err(vec![FieldError::new(
+            "email",
+            "give one of email, external_id or address",
+        )]),
+    }
+}
+
 impl UsersQuery {
     /// Parses the query: exactly one of `email`, `external_id` or `address` (a lookup; an
     /// address may be of either chain, in any hex case for ethereum), or else `limit` (1-100,
