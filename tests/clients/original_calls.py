@@ -32,6 +32,12 @@ assert created["success"] is True, created
 uid = created["data"]["uid"]
 print("ok create_user:", uid)
 
+# The SDK reads our rate-limit headers (x-ratelimit-limit/-remaining/-reset) as its own.
+quota = created.rate_limit()
+assert quota is not None and 0 <= quota.remaining < quota.limit, quota
+assert abs(quota.reset.timestamp() - time.time()) < 5, quota
+print("ok rate_limit:", quota.limit, quota.remaining, quota.reset.isoformat())
+
 user = client.get_user(uid)["data"]
 assert (user["uid"], user["email"], user["user_external_id"]) == (uid, email, external_id), user
 print("ok get_user:", user["uid"], user["created_at"])

@@ -80,7 +80,7 @@ async fn seed_client_on_a_fresh_stack(program: &str, script: &str, mount: &str) 
 async fn original_sdk_runs_its_user_calls_unchanged() {
     let python = seed_python();
     let passed = seed_client_on_a_fresh_stack(&python, "original_calls.py", "/original");
-    assert_eq!(passed.await, 10);
+    assert_eq!(passed.await, 11);
 }
 
 #[tokio::test]
