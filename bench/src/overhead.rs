@@ -123,7 +123,53 @@ pub async fn run(report: &mut Report, samples: usize) -> Vec<RouteCost> {
         );
         routes.push(cost);
     }
+    limiter(report, &meter, &stack, samples).await;
     routes
+}
+
+/// The per-app rate limiter alone, as every authenticated request runs it: its own time minus
+/// its one SDK call, and the capacity that call is charged.
+async fn limiter(report: &mut Report, meter: &Meter, stack: &TestStack, samples: usize) {
+    let (mut sdk, mut overhead) = (Vec::new(), Vec::new());
+    let mut units = Usage::default();
+    for _ in 0..samples {
+        meter.take();
+        let started = Instant::now();
+        let now = shared::clock::now_ms();
+        let admitted = shared::domain::rate_limit::admit(&stack.store, &stack.app, now).await;
+        let elapsed = started.elapsed();
+        let usage = meter.take();
+        assert!(
+            matches!(
+                admitted,
+                Ok(shared::domain::rate_limit::Admission::Admitted(_))
+            ),
+            "{admitted:?}"
+        );
+        sdk.push(usage.sdk_time());
+        overhead.push(elapsed.saturating_sub(usage.sdk_time()));
+        units.read_units += usage.read_units;
+        units.write_units += usage.write_units;
+    }
+    report.timing("handler", "rate limiter: its SDK call", Stats::of(&mut sdk));
+    let overhead = Stats::of(&mut overhead);
+    report.timing_with_target(
+        "handler",
+        "rate limiter: overhead (admit - SDK)",
+        overhead,
+        "<= 0.2 ms median",
+        overhead.median_ms() <= 0.2,
+    );
+    let (reads, writes) = (
+        units.read_units / samples as f64,
+        units.write_units / samples as f64,
+    );
+    report.figure(
+        "capacity",
+        "rate limiter: RRU / WRU per request",
+        &format!("{reads:.1} / {writes:.1}"),
+        json!({"read_units": reads, "write_units": writes, "target": "<= 1 write"}),
+    );
 }
 
 type Handle = for<'a> fn(
