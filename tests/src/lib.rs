@@ -275,13 +275,18 @@ impl TestStack {
     }
 
     /// Every item in the table: what a rejected request must leave unchanged. API keys' last-use
-    /// marks are left out: any authenticated request may refresh them (once an hour).
+    /// marks and the apps' request counters are left out: any authenticated request may
+    /// refresh the one (once an hour) and counts in the other, refused or not.
     pub async fn items(&self) -> Vec<HashMap<String, AttributeValue>> {
         let items = secrets::scan_table(self.store.client(), self.table())
             .await
             .unwrap();
         items
             .into_iter()
+            .filter(|item| {
+                item.get("sk").and_then(|sk| sk.as_s().ok()).map(String::as_str)
+                    != Some(shared::adapters::dynamo::keys::SK_REQUEST_COUNTER)
+            })
             .map(|mut item| {
                 item.remove("last_used_at");
                 item
