@@ -24,6 +24,9 @@ pub const TIMESTAMP_TOLERANCE_SECS: i64 = 5 * 60;
 pub const HEADER_ID: &str = "webhook-id";
 pub const HEADER_TIMESTAMP: &str = "webhook-timestamp";
 pub const HEADER_SIGNATURE: &str = "webhook-signature";
+/// On a redelivery asked for through the API: the id of the event it sends again (its
+/// `webhook-id` is new, so that receivers deduplicating on it do not drop it).
+pub const HEADER_REDELIVERY_OF: &str = "x-redelivery-of";
 
 /// A signing secret: `whsec_` and the base64 of the key. Zeroed on drop; not `Display`, so it
 /// does not end up in a log by accident.
