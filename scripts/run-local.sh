@@ -22,9 +22,8 @@ export LOCAL_CHAIN_RPC_URL="http://127.0.0.1:$anvil_port"
 export DYNAMODB_ENDPOINT="http://127.0.0.1:$ddb_port"
 export TABLE_NAME="${TABLE_NAME:-wallet-users-local}"
 export LOG_FORMAT="${LOG_FORMAT:-text}"
-# The dev-only key-encryption key that stands in for KMS locally. Never use it for real funds.
-if [ ! -s .local/dev-kek ]; then
-  python3 -c 'import secrets; print(secrets.token_hex(32))' >.local/dev-kek
-fi
+# The dev-only key-encryption key that stands in for KMS locally (owner-only, like the demo
+# API key local-api saves). Never use it for real funds.
+scripts/dev-kek.sh
 export LOCAL_KEY_ENCRYPTION_KEY="$(cat .local/dev-kek)"
 target/debug/local-api --demo-app

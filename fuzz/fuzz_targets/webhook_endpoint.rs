@@ -21,9 +21,11 @@ use shared::domain::webhooks::endpoint::parse_new_endpoint;
 
 const DEPLOYED: DestinationPolicy = DestinationPolicy {
     allow_loopback: false,
+    webhook_ports: &[],
 };
 const LOCAL: DestinationPolicy = DestinationPolicy {
     allow_loopback: true,
+    webhook_ports: &[],
 };
 
 fuzz_target!(|data: &[u8]| {

@@ -3,7 +3,10 @@
 //! as `lambda_http` shapes an API Gateway event (path and query parameters included).
 
 pub mod docs;
+pub mod listen;
+pub mod private_files;
 pub mod queue;
+pub mod request_log;
 pub mod stream;
 pub mod workers;
 
@@ -33,6 +36,7 @@ use crate::queue::LocalQueue;
 /// Local mode: webhooks may go to loopback (a receiver on this machine).
 pub const LOCAL_DESTINATIONS: DestinationPolicy = DestinationPolicy {
     allow_loopback: true,
+    webhook_ports: &[],
 };
 
 /// What the local stack runs on: the store, the dev-only key service, the delivery queue.
@@ -128,9 +132,12 @@ async fn handle(
             Err(error) => refuse(&path, &api::new_request_id(), &error),
         }
     };
+    // The route's template, not the path: paths carry emails, phone numbers and other
+    // identifiers (`/v1/users/{id}/linked-accounts/email/ada@example.com`).
+    let route = request_log::logged_route(&method, &path);
     tracing::info!(
         %method,
-        path,
+        route,
         status = response.status().as_u16(),
         micros = started.elapsed().as_micros() as u64,
         "request"

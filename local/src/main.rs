@@ -7,10 +7,12 @@
 //! `LOCAL_KEY_ENCRYPTION_KEY`).
 
 use std::net::SocketAddr;
+use std::path::Path;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
+use local_api::private_files::write_private;
 use local_api::queue::LocalQueue;
 use local_api::{LOCAL_CHAIN_VAR, Services, workers};
 use shared::adapters::DynamoStore;
@@ -55,6 +57,8 @@ async fn run() -> Result<(), String> {
         .unwrap_or_else(|_| DEFAULT_ADDR.into())
         .parse()
         .map_err(|e| format!("LISTEN_ADDR: {e}"))?;
+    local_api::listen::check_listen_addr(addr, local_api::listen::non_loopback_allowed())
+        .map_err(|e| e.to_string())?;
 
     let client = config::dynamodb_client(Some(&endpoint)).await;
     let store = DynamoStore::new(client, table.clone())
@@ -103,13 +107,15 @@ async fn run() -> Result<(), String> {
                 .await
                 .map_err(|e| format!("the demo app's networks: {e}"))?;
         }
-        std::fs::create_dir_all(".local").map_err(|e| e.to_string())?;
-        std::fs::write(API_KEY_FILE, &key.token).map_err(|e| e.to_string())?;
-        std::fs::write(APP_ID_FILE, app.app_id.as_str()).map_err(|e| e.to_string())?;
+        let write = |path: &str, contents: &[u8]| {
+            write_private(Path::new(path), contents).map_err(|e| format!("{path}: {e}"))
+        };
+        write(API_KEY_FILE, key.token.as_bytes())?;
+        write(APP_ID_FILE, app.app_id.as_str().as_bytes())?;
         let stack = format!("TABLE_NAME={table}\nDYNAMODB_ENDPOINT={endpoint}\n");
-        std::fs::write(STACK_FILE, stack).map_err(|e| e.to_string())?;
+        write(STACK_FILE, stack.as_bytes())?;
         let clients = shared::dialects::credentials::clients(&app.app_id, &key);
-        std::fs::write(CLIENTS_FILE, format!("{clients:#}\n")).map_err(|e| e.to_string())?;
+        write(CLIENTS_FILE, format!("{clients:#}\n").as_bytes())?;
         println!(
             "{}",
             serde_json::json!({

@@ -29,6 +29,8 @@ pub enum Answer {
 #[derive(Debug, Clone)]
 pub struct Received {
     pub id: String,
+    /// `x-redelivery-of`: the event a redelivery re-sends (empty on a first delivery).
+    pub redelivery_of: String,
     pub timestamp: String,
     pub signature: String,
     pub body: String,
@@ -110,9 +112,11 @@ async fn answer(
         header("webhook-timestamp"),
         header("webhook-signature"),
     );
+    let redelivery_of = header("x-redelivery-of");
     let body = request.into_body().collect().await.unwrap().to_bytes();
     log.lock().unwrap().push(Received {
         id,
+        redelivery_of,
         timestamp,
         signature,
         body: String::from_utf8(body.to_vec()).unwrap(),

@@ -18,7 +18,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let config = shared::config::sdk_config_from_env().await;
     let store = shared::config::store_with(&config).await?;
     let opener = SecretOpener::new(Sealer::from_env(&config, KeyPurpose::WebhookSecrets)?);
-    let sender = Sender::new(DestinationPolicy::from_env())?;
+    let sender = Sender::new(DestinationPolicy::from_env()?)?;
     let queue = SqsQueue::from_env(&config)?;
     let schedule = RetrySchedule::from_env()?;
     let context = Deliveries {

@@ -12,7 +12,7 @@ async fn main() -> Result<(), lambda_http::Error> {
     let store = shared::config::store_with(&config).await?;
     // Wallet keys are opened per request and never cached: a warm sandbox holds no key.
     let sealer = Sealer::from_env(&config, KeyPurpose::WalletKeys)?;
-    let node = HttpNode::new(DestinationPolicy::from_env())?;
+    let node = HttpNode::new(DestinationPolicy::from_env()?)?;
     let context = wallet_rpc::WalletRpc {
         store: &store,
         sealer: &sealer,

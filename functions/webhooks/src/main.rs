@@ -17,7 +17,7 @@ async fn main() -> Result<(), lambda_http::Error> {
         store: &store,
         sealer: &sealer,
         queue: &queue,
-        policy: DestinationPolicy::from_env(),
+        policy: DestinationPolicy::from_env()?,
     };
     shared::edge::lambda::serve(|request| webhooks::handle(&context, request)).await
 }

@@ -30,6 +30,8 @@ pub struct HttpNode {
 impl HttpNode {
     pub fn new(policy: DestinationPolicy) -> Result<Self, String> {
         let client = crate::tls::reqwest_builder()
+            // A proxy (`HTTPS_PROXY`...) would connect for us, past the guarded resolver.
+            .no_proxy()
             .dns_resolver(Arc::new(GuardedResolver(policy)))
             .redirect(reqwest::redirect::Policy::none())
             .timeout(NODE_TIMEOUT)

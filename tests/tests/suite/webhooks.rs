@@ -318,6 +318,7 @@ async fn deployed_mode_refuses_internal_destinations_at_registration_and_deliver
         "https://[::ffff:169.254.169.254]/",
         "https://localhost/hooks",
         "https://10.1.2.3/hooks",
+        "https://8.8.8.8:8443/hooks",
     ] {
         let (status, body) = call(
             &stack,
@@ -611,7 +612,8 @@ async fn racing_publishers_and_delivery_workers_deliver_each_event_once() {
 #[tokio::test]
 async fn endpoints_are_tenant_isolated_limited_and_rotation_signs_with_both_secrets() {
     let local = Local::start(quick_retries(3), Duration::from_secs(5)).await;
-    let receiver = Receiver::start(vec![]).await;
+    // The first delivery succeeds; the redelivery fails once, then succeeds.
+    let receiver = Receiver::start(vec![Answer::Status(200), Answer::Status(500)]).await;
     let (endpoint, old_secret) = local.register(&receiver.url, &["user.created"]).await;
     local.create_user(json!({"wallets": []})).await;
     let first = receiver.wait_for(1, Duration::from_secs(30)).await[0].clone();
@@ -644,11 +646,35 @@ async fn endpoints_are_tenant_isolated_limited_and_rotation_signs_with_both_secr
     let (status, queued) = local.call(&local.stack.api_key, "POST", &path, None).await;
     assert_eq!(status, 202, "{queued}");
     assert_eq!(queued["data"]["endpoint_ids"], json!([endpoint]));
-    let again = receiver.wait_for(2, Duration::from_secs(30)).await[1].clone();
-    assert_eq!(again.id, event_id, "a redelivery carries the same event id");
+    let received = receiver.wait_for(3, Duration::from_secs(30)).await;
+    let (again, retried) = (received[1].clone(), received[2].clone());
+    // A receiver that deduplicates on webhook-id would drop a redelivery under the event's
+    // id: it gets an id of its own, kept by its retries, and names the event it re-sends.
+    assert_eq!(first.redelivery_of, "", "a first delivery is no redelivery");
+    assert_ne!(
+        again.id, event_id,
+        "a redelivery has a webhook-id of its own"
+    );
+    assert_eq!(
+        retried.id, again.id,
+        "a redelivery's retry keeps its webhook-id"
+    );
+    assert_eq!(again.redelivery_of, event_id);
+    assert_eq!(
+        again.json()["id"],
+        json!(event_id),
+        "the body is the same event"
+    );
     assert_eq!(again.signature.split(' ').count(), 2, "{}", again.signature);
     assert!(reference_verifies(&old_secret, &again));
     assert!(reference_verifies(&new_secret, &again));
+    // Asked again, the event is redelivered under yet another id.
+    let (status, _) = local.call(&local.stack.api_key, "POST", &path, None).await;
+    assert_eq!(status, 202);
+    let third = receiver.wait_for(4, Duration::from_secs(30)).await[3].clone();
+    assert_ne!(third.id, again.id);
+    assert_ne!(third.id, event_id);
+    assert_eq!(third.redelivery_of, event_id);
 
     let mut registered = 1;
     while registered < shared::domain::webhooks::endpoint::MAX_ENDPOINTS_PER_APP {

@@ -6,6 +6,8 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::Duration;
 
+use sha2::{Digest, Sha256};
+
 use super::endpoint::{ENDPOINT_ATTEMPTS, Endpoint, EndpointStatus};
 use super::signature::{self, SigningSecret};
 use crate::clock;
@@ -151,6 +153,20 @@ pub fn secret_aad(app: &AppId, endpoint: &str) -> Vec<u8> {
     format!("wallet-users/v1/webhook-secret/{app}/{endpoint}").into_bytes()
 }
 
+/// A message's `webhook-id`, the key receivers deduplicate on (Standard Webhooks): the
+/// event's id, which every automatic retry keeps; for a redelivery asked for through the API
+/// (`redelivery`: that request's id) an id of its own, the event's with a suffix derived from
+/// the request, so each redelivery is new to the receiver and its own retries are not.
+pub fn message_id(event_id: &str, redelivery: Option<&str>) -> String {
+    match redelivery {
+        None => event_id.to_owned(),
+        Some(request) => {
+            let digest = Sha256::digest(format!("{event_id}\n{request}"));
+            format!("{event_id}_r{}", hex::encode(&digest[..8]))
+        }
+    }
+}
+
 /// What became of a job.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Verdict {
@@ -215,14 +231,18 @@ pub async fn deliver<S: WebhookStore, K: KeySealer, T: WebhookSender>(
         DeliveryClaim::Busy(left) => return Ok(Verdict::RetryAfter(left)),
     }
     let timestamp = time::OffsetDateTime::now_utc().unix_timestamp();
-    let headers = [
-        (signature::HEADER_ID, event.event.id.clone()),
+    let id = message_id(&event.event.id, job.redelivery.as_deref());
+    let mut headers = vec![
+        (signature::HEADER_ID, id.clone()),
         (signature::HEADER_TIMESTAMP, timestamp.to_string()),
         (
             signature::HEADER_SIGNATURE,
-            signature::signature_header(&secrets, &event.event.id, timestamp, &body),
+            signature::signature_header(&secrets, &id, timestamp, &body),
         ),
     ];
+    if job.redelivery.is_some() {
+        headers.push((signature::HEADER_REDELIVERY_OF, event.event.id.clone()));
+    }
     let answer = sender.post(&endpoint.url, &headers, body).await;
     let (outcome, verdict) = match answer.status {
         Some(status) if (200..300).contains(&status) => (AttemptOutcome::Delivered, Verdict::Done),
@@ -309,6 +329,17 @@ async fn disable<S: WebhookStore>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_redelivery_has_its_own_message_id_that_its_retries_keep() {
+        let event = "evt_0190a1b2c3d4e5f6a7b8c9d0e1f2a3b4";
+        assert_eq!(message_id(event, None), event);
+        let first = message_id(event, Some("req-1"));
+        assert_ne!(first, event);
+        assert!(first.starts_with(event), "{first}");
+        assert_eq!(message_id(event, Some("req-1")), first);
+        assert_ne!(message_id(event, Some("req-2")), first);
+    }
 
     #[test]
     fn the_default_schedule_spans_most_of_a_day_with_jitter() {

@@ -102,6 +102,7 @@ mod tests {
 
     const DEPLOYED: DestinationPolicy = DestinationPolicy {
         allow_loopback: false,
+        webhook_ports: &[],
     };
 
     #[test]
