@@ -27,5 +27,5 @@ pub use identifier::Identifier;
 pub use ids::{AppId, UserId};
 pub use linked_account::LinkedAccount;
 pub use new_user::NewUser;
-pub use sealed_key::SealedKey;
+pub use sealed_key::{SealContext, SealedKey};
 pub use user::{Handle, User, UserStatus, Wallet, WalletError, WalletStatus};
