@@ -196,6 +196,14 @@ pub fn data_key_from(bytes: &[u8]) -> Result<Zeroizing<[u8; KEY_BYTES]>, SealErr
     Ok(Zeroizing::new(*bytes))
 }
 
+// The cipher's copy of a data key (its key schedule and GHASH key) is wiped when it drops:
+// aes-gcm implements `ZeroizeOnDrop` only with its `zeroize` feature, so a build without the
+// feature fails here rather than leaving expanded keys in freed memory.
+const _: fn() = || {
+    fn wiped_on_drop<T: zeroize::ZeroizeOnDrop>() {}
+    wiped_on_drop::<Aes256Gcm>();
+};
+
 /// AES-256-GCM under `key`.
 pub fn cipher(key: &[u8; KEY_BYTES]) -> Result<Aes256Gcm, SealError> {
     Aes256Gcm::new_from_slice(key).map_err(|_| SealError::Config("bad key length".into()))
