@@ -292,8 +292,13 @@ async fn batch_and_list(report: &mut Report, quick: bool) {
 
 async fn wallet_cpu_path(report: &mut Report, quick: bool) {
     let sealer = test_sealer();
-    let data_key = sealer.data_key().await.unwrap();
     let (app, user) = (AppId::generate(), UserId::generate());
+    let data_key = sealer
+        .data_key(&shared::domain::wallets::seal::KeyContext::wallet(
+            &app, user,
+        ))
+        .await
+        .unwrap();
     let window = Duration::from_millis(if quick { 200 } else { 2000 });
     for chain in ChainType::ALL {
         let aad = associated_data(&app, user, chain);

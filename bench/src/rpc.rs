@@ -52,7 +52,9 @@ pub async fn run(report: &mut Report, samples: usize) {
     let user = UserId::parse(&id).unwrap();
     let key = shared::domain::wallets::generate(ChainType::Ethereum).unwrap();
     let sealed = sealer
-        .data_key()
+        .data_key(&shared::domain::wallets::seal::KeyContext::wallet(
+            &stack.app, user,
+        ))
         .await
         .unwrap()
         .seal(

@@ -9,7 +9,7 @@ use local_api::queue::LocalQueue;
 use local_api::stream::{StreamReader, deliver};
 use shared::adapters::sealer::LocalSealer;
 use shared::domain::events::{Event, EventType};
-use shared::domain::wallets::seal::{self, DataKey, KeySealer, SealError};
+use shared::domain::wallets::seal::{self, DataKey, KeyContext, KeySealer, SealError};
 use shared::model::{AppId, ChainType, UserId};
 use shared::ports::WalletStore;
 use shared::ports::publisher::{EventPublisher, PublishError};
@@ -43,22 +43,31 @@ pub async fn opened_key<K: KeySealer>(
         .await
         .unwrap()
         .unwrap();
-    seal::open(sealer, &sealed, &seal::associated_data(app, user, chain))
-        .await
-        .unwrap()
+    seal::open(
+        sealer,
+        &sealed,
+        &seal::associated_data(app, user, chain),
+        &seal::KeyContext::wallet(app, user),
+    )
+    .await
+    .unwrap()
 }
 
 /// A key service that is down: every data key request fails.
 pub struct FailingSealer;
 
 impl KeySealer for FailingSealer {
-    async fn data_key(&self) -> Result<DataKey, SealError> {
+    async fn data_key(&self, _: &KeyContext) -> Result<DataKey, SealError> {
         Err(SealError::KeyService(
             "the key service is down (test)".into(),
         ))
     }
 
-    async fn open_data_key(&self, _: &[u8]) -> Result<Zeroizing<[u8; 32]>, SealError> {
+    async fn open_data_key(
+        &self,
+        _: &[u8],
+        _: &KeyContext,
+    ) -> Result<Zeroizing<[u8; 32]>, SealError> {
         Err(SealError::KeyService(
             "the key service is down (test)".into(),
         ))

@@ -1,6 +1,9 @@
 //! The key services behind [`KeySealer`]: KMS in AWS (`GenerateDataKey`; the wallet function
 //! cannot `Decrypt`), and locally [`LocalSealer`], a key-encryption key from the environment:
-//! dev-only.
+//! dev-only. Both bind a data key to its [`KeyContext`]: KMS as the encryption context, the
+//! local sealer as associated data, so local tests prove the same binding.
+
+use std::collections::HashMap;
 
 use aes_gcm::Nonce;
 use aes_gcm::aead::{Aead, Payload};
@@ -9,16 +12,14 @@ use aws_sdk_kms::types::DataKeySpec;
 use zeroize::Zeroizing;
 
 use crate::ports::sealer::{
-    DataKey, KEY_BYTES, KeyPurpose, KeySealer, NONCE_BYTES, SealError, cipher, data_key_from,
+    DataKey, KEY_BYTES, KeyContext, KeyPurpose, KeySealer, NONCE_BYTES, SealError, cipher,
+    data_key_from,
 };
 
 /// The variable holding the local key-encryption key (64 hex digits).
 pub const LOCAL_KEK_VAR: &str = "LOCAL_KEY_ENCRYPTION_KEY";
 /// The variable naming the KMS key in AWS.
 pub const KMS_KEY_VAR: &str = "KMS_KEY_ID";
-/// The encryption context key that binds KMS data keys to one use: a data key asked for one
-/// purpose does not decrypt under another, and IAM grants each function only its purpose.
-const KMS_CONTEXT_KEY: &str = "purpose";
 
 /// The local stand-in for KMS: data keys wrapped with AES-256-GCM under a key-encryption key
 /// from the environment. Dev-only: the key sits in a file next to the code.
@@ -41,10 +42,26 @@ impl LocalSealer {
         })?;
         Ok(Self { kek })
     }
+
+    /// The associated data a data key is wrapped with: the context's pairs, length-prefixed so
+    /// no two contexts encode alike; the bare label for the purpose-only form sealed before
+    /// (which the local sealer did not bind).
+    fn wrap_aad(context: &KeyContext) -> Vec<u8> {
+        let mut aad = Self::WRAP_AAD.to_vec();
+        if context.names_owner() {
+            for (name, value) in context.pairs() {
+                for part in [name, value] {
+                    aad.extend((part.len() as u64).to_be_bytes());
+                    aad.extend(part.as_bytes());
+                }
+            }
+        }
+        aad
+    }
 }
 
 impl KeySealer for LocalSealer {
-    async fn data_key(&self) -> Result<DataKey, SealError> {
+    async fn data_key(&self, context: &KeyContext) -> Result<DataKey, SealError> {
         let mut plaintext = Zeroizing::new([0u8; KEY_BYTES]);
         let mut nonce = [0u8; NONCE_BYTES];
         getrandom::fill(plaintext.as_mut()).map_err(|_| SealError::Random)?;
@@ -54,18 +71,19 @@ impl KeySealer for LocalSealer {
                 &Nonce::from(nonce),
                 Payload {
                     msg: plaintext.as_ref(),
-                    aad: Self::WRAP_AAD,
+                    aad: &Self::wrap_aad(context),
                 },
             )
             .map_err(|_| SealError::KeyService("wrapping failed".into()))?;
         let mut encrypted = nonce.to_vec();
         encrypted.extend(wrapped);
-        Ok(DataKey::new(plaintext, encrypted, "local"))
+        Ok(DataKey::new(plaintext, encrypted, "local", context))
     }
 
     async fn open_data_key(
         &self,
         encrypted: &[u8],
+        context: &KeyContext,
     ) -> Result<Zeroizing<[u8; KEY_BYTES]>, SealError> {
         if encrypted.len() < NONCE_BYTES {
             return Err(SealError::Open);
@@ -78,7 +96,7 @@ impl KeySealer for LocalSealer {
                     &Nonce::from(nonce),
                     Payload {
                         msg: wrapped,
-                        aad: Self::WRAP_AAD,
+                        aad: &Self::wrap_aad(context),
                     },
                 )
                 .map_err(|_| SealError::Open)?,
@@ -87,7 +105,8 @@ impl KeySealer for LocalSealer {
     }
 }
 
-/// KMS as the key service: one `GenerateDataKey` per batch of wallets.
+/// KMS as the key service: one `GenerateDataKey` per owner (a user's wallets, an endpoint's
+/// or an API key's secret).
 pub struct KmsSealer {
     client: aws_sdk_kms::Client,
     key_id: String,
@@ -107,16 +126,39 @@ impl KmsSealer {
             purpose,
         }
     }
+
+    /// A wiring mistake (this key asked for another purpose's data key) is refused here rather
+    /// than left to IAM, so it fails the same way locally.
+    fn check(&self, context: &KeyContext) -> Result<(), SealError> {
+        if context.purpose() == self.purpose {
+            Ok(())
+        } else {
+            Err(SealError::Config(format!(
+                "this sealer serves {}, not {}",
+                self.purpose.context(),
+                context.purpose().context()
+            )))
+        }
+    }
+}
+
+/// The encryption context as KMS takes it.
+fn kms_context(context: &KeyContext) -> HashMap<String, String> {
+    context
+        .pairs()
+        .map(|(name, value)| (name.to_owned(), value.to_owned()))
+        .collect()
 }
 
 impl KeySealer for KmsSealer {
-    async fn data_key(&self) -> Result<DataKey, SealError> {
+    async fn data_key(&self, context: &KeyContext) -> Result<DataKey, SealError> {
+        self.check(context)?;
         let output = self
             .client
             .generate_data_key()
             .key_id(&self.key_id)
             .key_spec(DataKeySpec::Aes256)
-            .encryption_context(KMS_CONTEXT_KEY, self.purpose.context())
+            .set_encryption_context(Some(kms_context(context)))
             .send()
             .await
             .map_err(|e| {
@@ -127,19 +169,30 @@ impl KeySealer for KmsSealer {
             .ciphertext_blob
             .map(Blob::into_inner)
             .unwrap_or_default();
-        Ok(DataKey::new(data_key_from(&plaintext)?, encrypted, "kms"))
+        Ok(DataKey::new(
+            data_key_from(&plaintext)?,
+            encrypted,
+            "kms",
+            context,
+        ))
     }
 
     async fn open_data_key(
         &self,
         encrypted: &[u8],
+        context: &KeyContext,
     ) -> Result<Zeroizing<[u8; KEY_BYTES]>, SealError> {
+        self.check(context)?;
+        // What was sealed before each purpose had its own key (the purpose-only form) may be
+        // under the one key all purposes then shared: KMS finds a symmetric key from the
+        // ciphertext, and IAM and the key policies still decide whether this role may use it.
+        let key_id = context.names_owner().then_some(self.key_id.clone());
         let output = self
             .client
             .decrypt()
-            .key_id(&self.key_id)
+            .set_key_id(key_id)
             .ciphertext_blob(Blob::new(encrypted))
-            .encryption_context(KMS_CONTEXT_KEY, self.purpose.context())
+            .set_encryption_context(Some(kms_context(context)))
             .send()
             .await
             .map_err(|e| {
@@ -181,20 +234,21 @@ impl Sealer {
 }
 
 impl KeySealer for Sealer {
-    async fn data_key(&self) -> Result<DataKey, SealError> {
+    async fn data_key(&self, context: &KeyContext) -> Result<DataKey, SealError> {
         match self {
-            Self::Kms(sealer) => sealer.data_key().await,
-            Self::Local(sealer) => sealer.data_key().await,
+            Self::Kms(sealer) => sealer.data_key(context).await,
+            Self::Local(sealer) => sealer.data_key(context).await,
         }
     }
 
     async fn open_data_key(
         &self,
         encrypted: &[u8],
+        context: &KeyContext,
     ) -> Result<Zeroizing<[u8; KEY_BYTES]>, SealError> {
         match self {
-            Self::Kms(sealer) => sealer.open_data_key(encrypted).await,
-            Self::Local(sealer) => sealer.open_data_key(encrypted).await,
+            Self::Kms(sealer) => sealer.open_data_key(encrypted, context).await,
+            Self::Local(sealer) => sealer.open_data_key(encrypted, context).await,
         }
     }
 }

@@ -4,7 +4,7 @@ use crate::clock;
 use crate::domain::wallets::seal;
 use crate::model::api_key::{self, AppRecord, ClientSecret, IssueError, IssuedKey};
 use crate::model::{ApiKeyRecord, AppId, Scope};
-use crate::ports::sealer::{KeySealer, SealError};
+use crate::ports::sealer::{KeyContext, KeySealer, SealError};
 use crate::ports::{AppAdmin, StoreError};
 
 /// What went wrong administering apps.
@@ -59,9 +59,10 @@ pub async fn issue_api_key<S: AppAdmin, K: KeySealer>(
     let mut key = api_key::issue_key(app_id, scopes, &clock::now_rfc3339())?;
     let secret = ClientSecret::generate()?;
     let aad = client_secret_aad(&key.record.key_id);
+    let context = KeyContext::client_secret(app_id, &key.record.key_id);
     key.record.client_secret = Some(
         sealer
-            .data_key()
+            .data_key(&context)
             .await?
             .seal(secret.reveal().as_bytes(), &aad)?,
     );
@@ -83,7 +84,8 @@ pub async fn open_client_secret<K: KeySealer>(
     let Some(sealed) = &record.client_secret else {
         return Ok(None);
     };
-    let opened = seal::open(sealer, sealed, &client_secret_aad(&record.key_id)).await?;
+    let context = KeyContext::client_secret(&record.app_id, &record.key_id);
+    let opened = seal::open(sealer, sealed, &client_secret_aad(&record.key_id), &context).await?;
     ClientSecret::from_opened(&opened)
         .map(Some)
         .ok_or(SealError::Open)

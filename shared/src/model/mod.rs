@@ -30,5 +30,5 @@ pub use ids::{AppId, UserId};
 pub use linked_account::LinkedAccount;
 pub use new_user::NewUser;
 pub use scope::Scope;
-pub use sealed_key::SealedKey;
+pub use sealed_key::{SealContext, SealedKey};
 pub use user::{Handle, User, UserStatus, Wallet, WalletError, WalletStatus};

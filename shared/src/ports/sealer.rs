@@ -14,6 +14,7 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use zeroize::Zeroizing;
 
 pub use crate::model::SealedKey;
+use crate::model::{AppId, SealContext, UserId};
 
 /// The length of a data key.
 pub const KEY_BYTES: usize = 32;
@@ -44,6 +45,82 @@ impl KeyPurpose {
     }
 }
 
+/// The encryption context a data key is issued and opened under: its purpose, and (for what
+/// is sealed now) its owner. KMS opens a data key only under the exact context it was issued
+/// with and logs the context with every request, so a data key lifted from one user's record
+/// does not open as another's, and each `Decrypt` in CloudTrail names whose key it opened.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyContext {
+    purpose: KeyPurpose,
+    /// (name, value), sorted by name; empty for the purpose-only form sealed before.
+    owner: Vec<(&'static str, String)>,
+}
+
+impl KeyContext {
+    /// The encryption context's key naming the purpose (also in the template's conditions).
+    pub const PURPOSE: &'static str = "purpose";
+
+    /// A user's wallet keys: `{purpose, app, user}` (one data key per user, for every chain).
+    pub fn wallet(app: &AppId, user: UserId) -> Self {
+        Self::owned(
+            KeyPurpose::WalletKeys,
+            vec![("app", app.to_string()), ("user", user.to_string())],
+        )
+    }
+
+    /// A webhook endpoint's signing secret: `{purpose, app, endpoint}`.
+    pub fn webhook_secret(app: &AppId, endpoint: &str) -> Self {
+        Self::owned(
+            KeyPurpose::WebhookSecrets,
+            vec![("app", app.to_string()), ("endpoint", endpoint.to_owned())],
+        )
+    }
+
+    /// An API key's client secret: `{purpose, app, api_key}`.
+    pub fn client_secret(app: &AppId, key_id: &str) -> Self {
+        Self::owned(
+            KeyPurpose::ClientSecrets,
+            vec![("api_key", key_id.to_owned()), ("app", app.to_string())],
+        )
+    }
+
+    fn owned(purpose: KeyPurpose, mut owner: Vec<(&'static str, String)>) -> Self {
+        owner.sort();
+        Self { purpose, owner }
+    }
+
+    /// The context `sealed` was issued under: this one, or the purpose alone for a key sealed
+    /// before owners were named.
+    pub fn for_sealed(&self, sealed: &SealedKey) -> Self {
+        match sealed.context {
+            Some(SealContext::Owner) => self.clone(),
+            None => Self {
+                purpose: self.purpose,
+                owner: Vec::new(),
+            },
+        }
+    }
+
+    /// What the context serves.
+    pub fn purpose(&self) -> KeyPurpose {
+        self.purpose
+    }
+
+    /// Whether the context names an owner (`false`: the purpose-only form sealed before).
+    pub fn names_owner(&self) -> bool {
+        !self.owner.is_empty()
+    }
+
+    /// Every (name, value) pair, the purpose first.
+    pub fn pairs(&self) -> impl Iterator<Item = (&str, &str)> {
+        std::iter::once((Self::PURPOSE, self.purpose.context())).chain(
+            self.owner
+                .iter()
+                .map(|(name, value)| (*name, value.as_str())),
+        )
+    }
+}
+
 /// A sealing failure. Messages name no key material.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SealError {
@@ -62,20 +139,23 @@ pub struct DataKey {
     plaintext: Zeroizing<[u8; KEY_BYTES]>,
     encrypted: Vec<u8>,
     provider: &'static str,
+    context: Option<SealContext>,
 }
 
 impl DataKey {
-    /// A data key as a key service issued it: its plaintext, its encrypted form, and the name
-    /// of the service that can open it again.
+    /// A data key as a key service issued it under `context`: its plaintext, its encrypted
+    /// form, and the name of the service that can open it again.
     pub fn new(
         plaintext: Zeroizing<[u8; KEY_BYTES]>,
         encrypted: Vec<u8>,
         provider: &'static str,
+        context: &KeyContext,
     ) -> Self {
         Self {
             plaintext,
             encrypted,
             provider,
+            context: context.names_owner().then_some(SealContext::Owner),
         }
     }
 
@@ -97,6 +177,7 @@ impl DataKey {
             encrypted_data_key: BASE64.encode(&self.encrypted),
             nonce: BASE64.encode(nonce),
             ciphertext: BASE64.encode(ciphertext),
+            context: self.context,
         })
     }
 }
@@ -115,6 +196,14 @@ pub fn data_key_from(bytes: &[u8]) -> Result<Zeroizing<[u8; KEY_BYTES]>, SealErr
     Ok(Zeroizing::new(*bytes))
 }
 
+// The cipher's copy of a data key (its key schedule and GHASH key) is wiped when it drops:
+// aes-gcm implements `ZeroizeOnDrop` only with its `zeroize` feature, so a build without the
+// feature fails here rather than leaving expanded keys in freed memory.
+const _: fn() = || {
+    fn wiped_on_drop<T: zeroize::ZeroizeOnDrop>() {}
+    wiped_on_drop::<Aes256Gcm>();
+};
+
 /// AES-256-GCM under `key`.
 pub fn cipher(key: &[u8; KEY_BYTES]) -> Result<Aes256Gcm, SealError> {
     Aes256Gcm::new_from_slice(key).map_err(|_| SealError::Config("bad key length".into()))
@@ -122,12 +211,16 @@ pub fn cipher(key: &[u8; KEY_BYTES]) -> Result<Aes256Gcm, SealError> {
 
 /// A key service that issues data keys and, for whoever may, opens them again.
 pub trait KeySealer: Send + Sync {
-    /// A new data key.
-    fn data_key(&self) -> impl Future<Output = Result<DataKey, SealError>> + Send;
+    /// A new data key, bound to `context`.
+    fn data_key(
+        &self,
+        context: &KeyContext,
+    ) -> impl Future<Output = Result<DataKey, SealError>> + Send;
 
-    /// The plaintext of an encrypted data key.
+    /// The plaintext of an encrypted data key, if `context` is the one it was issued under.
     fn open_data_key(
         &self,
         encrypted: &[u8],
+        context: &KeyContext,
     ) -> impl Future<Output = Result<Zeroizing<[u8; KEY_BYTES]>, SealError>> + Send;
 }

@@ -171,30 +171,71 @@ fn http_function_timeouts_are_within_the_idempotency_locks_bound() {
     );
 }
 
-/// Which functions may use the key service, and how: (function, action, encryption context).
-fn kms_grants() -> BTreeSet<(String, String, String)> {
+/// Every scalar under `node` (CloudFormation's tags, `!GetAtt`, `!If`, are read as their plain
+/// values: `!GetAtt WalletKey.Arn` is "WalletKey.Arn").
+fn scalars(node: &Yaml) -> Vec<String> {
+    match node {
+        Yaml::String(text) => vec![text.clone()],
+        Yaml::Array(items) => items.iter().flat_map(scalars).collect(),
+        Yaml::Hash(hash) => hash.values().flat_map(scalars).collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// The KMS key a resource reference names ("WalletKey.Arn" -> "WalletKey").
+fn key_named(reference: &str) -> String {
+    reference.trim_end_matches(".Arn").to_owned()
+}
+
+/// Which functions may use the key service, and how: (function, action, encryption context,
+/// key), from the functions' own policies and from IAM policies attached to their roles.
+fn kms_grants() -> BTreeSet<(String, String, String, String)> {
     let template = template();
     let mut grants = BTreeSet::new();
     for (name, resource) in template["Resources"].as_hash().unwrap() {
-        let Some(policies) = resource["Properties"]["Policies"].as_vec() else {
-            continue;
-        };
-        for statement in policies
-            .iter()
-            .filter_map(|p| p["Statement"].as_vec())
-            .flatten()
+        let name = name.as_str().unwrap();
+        let (function, statements): (String, Vec<&Yaml>) = match resource["Type"].as_str().unwrap()
         {
+            "AWS::Serverless::Function" => (
+                name.to_owned(),
+                resource["Properties"]["Policies"]
+                    .as_vec()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|p| p["Statement"].as_vec())
+                    .flatten()
+                    .collect(),
+            ),
+            "AWS::IAM::Policy" => {
+                let roles = scalars(&resource["Properties"]["Roles"]);
+                assert_eq!(roles.len(), 1, "{name}: one role per policy");
+                (
+                    roles[0].trim_end_matches("Role").to_owned(),
+                    resource["Properties"]["PolicyDocument"]["Statement"]
+                        .as_vec()
+                        .unwrap()
+                        .iter()
+                        .collect(),
+                )
+            }
+            _ => continue,
+        };
+        for statement in statements {
             let context = statement["Condition"]["StringEquals"]["kms:EncryptionContext:purpose"]
                 .as_str()
                 .unwrap_or("<any>")
                 .to_owned();
             for action in statement["Action"].as_vec().into_iter().flatten() {
                 let action = action.as_str().unwrap();
-                if action.starts_with("kms:") {
+                if !action.starts_with("kms:") {
+                    continue;
+                }
+                for key in scalars(&statement["Resource"]) {
                     grants.insert((
-                        name.as_str().unwrap().to_owned(),
+                        function.clone(),
                         action.to_owned(),
                         context.clone(),
+                        key_named(&key),
                     ));
                 }
             }
@@ -211,8 +252,8 @@ fn only_the_signing_function_may_decrypt_wallet_keys() {
     let wallet = shared::ports::sealer::KeyPurpose::WalletKeys.context();
     let on_wallets: Vec<(&str, &str)> = grants
         .iter()
-        .filter(|(_, _, context)| context == wallet)
-        .map(|(name, action, _)| (name.as_str(), action.as_str()))
+        .filter(|(_, _, context, _)| context == wallet)
+        .map(|(name, action, _, _)| (name.as_str(), action.as_str()))
         .collect();
     assert_eq!(
         on_wallets,
@@ -222,7 +263,7 @@ fn only_the_signing_function_may_decrypt_wallet_keys() {
         ]
     );
     assert!(
-        grants.iter().all(|(_, _, context)| context != "<any>"),
+        grants.iter().all(|(_, _, context, _)| context != "<any>"),
         "{grants:?}"
     );
 }
@@ -272,4 +313,195 @@ fn consumers_are_bounded_and_every_function_knows_the_app_rate_limit() {
         "{variables:?}"
     );
     assert!(!template["Parameters"]["AppRateLimitPerSecond"].is_badvalue());
+}
+
+/// The KMS keys, by logical id.
+fn kms_keys() -> Vec<(String, Yaml)> {
+    template()["Resources"]
+        .as_hash()
+        .unwrap()
+        .iter()
+        .filter(|(_, r)| r["Type"].as_str() == Some("AWS::KMS::Key"))
+        .map(|(name, r)| (name.as_str().unwrap().to_owned(), r.clone()))
+        .collect()
+}
+
+/// The key each purpose is sealed under now.
+fn key_of(purpose: shared::ports::sealer::KeyPurpose) -> &'static str {
+    use shared::ports::sealer::KeyPurpose;
+    match purpose {
+        KeyPurpose::WalletKeys => "WalletKey",
+        KeyPurpose::WebhookSecrets => "WebhookSecretKey",
+        KeyPurpose::ClientSecrets => "ClientSecretKey",
+    }
+}
+
+/// One key per purpose, and each function seals and opens its purpose on that purpose's key
+/// only (its `KMS_KEY_ID` names it); the one exception is opening the webhook and client
+/// secrets sealed on the wallet key before the keys were split.
+#[test]
+fn each_purpose_has_its_own_key_and_each_function_uses_only_its_own() {
+    use shared::ports::sealer::KeyPurpose;
+    let purposes = [
+        KeyPurpose::WalletKeys,
+        KeyPurpose::WebhookSecrets,
+        KeyPurpose::ClientSecrets,
+    ];
+    let keys: BTreeSet<String> = kms_keys().into_iter().map(|(name, _)| name).collect();
+    let expected: BTreeSet<String> = purposes.iter().map(|p| key_of(*p).to_owned()).collect();
+    assert_eq!(keys, expected);
+    let template = template();
+    for (function, action, context, key) in kms_grants() {
+        let purpose = purposes
+            .iter()
+            .find(|p| p.context() == context)
+            .unwrap_or_else(|| panic!("{function}: {context}"));
+        let legacy =
+            action == "kms:Decrypt" && key == "WalletKey" && *purpose != KeyPurpose::WalletKeys;
+        assert!(
+            key == key_of(*purpose) || legacy,
+            "{function} {action} {context} on {key}"
+        );
+        let configured = &template["Resources"][function.as_str()]["Properties"]["Environment"]["Variables"]
+            ["KMS_KEY_ID"];
+        assert_eq!(
+            key_named(configured.as_str().unwrap()),
+            key_of(*purpose),
+            "{function}'s KMS_KEY_ID"
+        );
+    }
+}
+
+/// The statements of a key policy with `effect`.
+fn statements(key: &Yaml, effect: &str) -> Vec<Yaml> {
+    key["Properties"]["KeyPolicy"]["Statement"]
+        .as_vec()
+        .unwrap()
+        .iter()
+        .filter(|s| s["Effect"].as_str() == Some(effect))
+        .cloned()
+        .collect()
+}
+
+fn actions(statement: &Yaml) -> Vec<String> {
+    scalars(&statement["Action"])
+}
+
+/// Whether an IAM action pattern (`kms:ReEncrypt*`, `kms:*`) covers `action`.
+fn covers(pattern: &str, action: &str) -> bool {
+    match pattern.strip_suffix('*') {
+        Some(prefix) => action.starts_with(prefix),
+        None => pattern == action,
+    }
+}
+
+/// The wallet key's policy: the account administers it (without any use of it), and an
+/// explicit Deny stops everyone but the signing function's role and the break-glass role from
+/// Decrypt, ReEncrypt and CreateGrant, whatever their IAM policies allow.
+#[test]
+fn the_wallet_key_opens_for_the_signer_and_the_break_glass_role_only() {
+    let keys = kms_keys();
+    let (_, wallet_key) = keys.iter().find(|(name, _)| name == "WalletKey").unwrap();
+    let opening = [
+        "kms:Decrypt",
+        "kms:ReEncryptFrom",
+        "kms:ReEncryptTo",
+        "kms:CreateGrant",
+    ];
+    for statement in statements(wallet_key, "Allow") {
+        let unconditional = statement["Condition"].is_badvalue();
+        for pattern in actions(&statement) {
+            assert!(
+                !(unconditional && opening.iter().any(|a| covers(&pattern, a))),
+                "an unconditional Allow of {pattern} on the wallet key"
+            );
+            assert!(
+                !covers(&pattern, "kms:ReEncryptFrom") && !covers(&pattern, "kms:CreateGrant"),
+                "the wallet key allows {pattern}"
+            );
+        }
+    }
+    // Administration keeps PutKeyPolicy, so the account cannot be locked out of the key.
+    assert!(statements(wallet_key, "Allow").iter().any(|s| {
+        s["Condition"].is_badvalue() && actions(s).iter().any(|a| a == "kms:PutKeyPolicy")
+    }));
+    let denies = statements(wallet_key, "Deny");
+    for action in opening {
+        let deny = denies
+            .iter()
+            .find(|s| actions(s).iter().any(|p| covers(p, action)))
+            .unwrap_or_else(|| panic!("no Deny of {action}"));
+        assert_eq!(scalars(&deny["Principal"]), ["*"]);
+        let excepted: BTreeSet<String> =
+            scalars(&deny["Condition"]["ArnNotEquals"]["aws:PrincipalArn"])
+                .into_iter()
+                .filter(|name| name != "HasBreakGlassRole")
+                .collect();
+        assert_eq!(
+            excepted,
+            BTreeSet::from([
+                "BreakGlassRoleArn".to_owned(),
+                "WalletRpcFunctionRole.Arn".to_owned()
+            ]),
+            "{action}"
+        );
+        // Nothing but the two legacy purposes escapes the Deny.
+        let escapes =
+            scalars(&deny["Condition"]["StringNotEquals"]["kms:EncryptionContext:purpose"]);
+        assert!(
+            !escapes
+                .iter()
+                .any(|p| p == shared::ports::sealer::KeyPurpose::WalletKeys.context()),
+            "{escapes:?}"
+        );
+    }
+    let parameter = &template()["Parameters"]["BreakGlassRoleArn"];
+    assert_eq!(parameter["Default"].as_str(), Some(""));
+}
+
+/// A Decrypt of the wallet key in the wallet context by anyone but the signing function is
+/// matched from CloudTrail (read-only management events included) and raises an alarm.
+#[test]
+fn decrypting_a_wallet_key_by_anyone_else_raises_an_alarm() {
+    let template = template();
+    let resources = template["Resources"].as_hash().unwrap();
+    let (rule_name, rule) = resources
+        .iter()
+        .find(|(_, r)| {
+            r["Type"].as_str() == Some("AWS::Events::Rule")
+                && scalars(&r["Properties"]["EventPattern"]["detail"]["resources"])
+                    == ["WalletKey.Arn"]
+        })
+        .expect("a rule on the wallet key's CloudTrail events");
+    let properties = &rule["Properties"];
+    assert_eq!(
+        properties["State"].as_str(),
+        Some("ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS")
+    );
+    let pattern = &properties["EventPattern"];
+    assert_eq!(scalars(&pattern["source"]), ["aws.kms"]);
+    let wallet = shared::ports::sealer::KeyPurpose::WalletKeys.context();
+    let branches = pattern["detail"]["$or"].as_vec().unwrap();
+    let decrypts: Vec<&Yaml> = branches
+        .iter()
+        .filter(|b| scalars(&b["eventName"]) == ["Decrypt"])
+        .collect();
+    assert!(!decrypts.is_empty());
+    for branch in &decrypts {
+        assert_eq!(
+            scalars(&branch["requestParameters"]["encryptionContext"]["purpose"]),
+            [wallet]
+        );
+    }
+    assert!(decrypts.iter().any(|b| {
+        b["userIdentity"]["sessionContext"]["sessionIssuer"]["arn"][0]["anything-but"].as_str()
+            == Some("WalletRpcFunctionRole.Arn")
+    }));
+    let alarmed = resources.values().any(|r| {
+        r["Type"].as_str() == Some("AWS::CloudWatch::Alarm")
+            && r["Properties"]["Namespace"].as_str() == Some("AWS/Events")
+            && scalars(&r["Properties"]["Dimensions"])
+                .contains(&rule_name.as_str().unwrap().to_owned())
+    });
+    assert!(alarmed, "no alarm on {rule_name:?}");
 }

@@ -1,7 +1,8 @@
 //! The wallet creator's work on one batch of stream records.
 //!
 //! For each wallet that entered `pending`: generate a key pair, seal the private key under the
-//! batch's data key, and commit key, address guard and `ready` entry in one conditional
+//! user's data key (one per user per batch, issued under an encryption context naming the app
+//! and the user), and commit key, address guard and `ready` entry in one conditional
 //! transaction. A duplicate or late delivery finds the wallet no longer pending and writes
 //! nothing, so however often a record comes, one wallet per user and chain exists and its
 //! address never changes. A failed attempt is counted on the entry; at the bound the wallet
@@ -12,7 +13,7 @@
 use futures::StreamExt;
 use tokio::sync::OnceCell;
 
-use super::seal::{DataKey, KeySealer, associated_data};
+use super::seal::{DataKey, KeyContext, KeySealer, associated_data};
 use super::stream::{WalletWork, wallet_work};
 use crate::clock;
 use crate::model::change::ChangeRecord;
@@ -37,16 +38,13 @@ where
     S: WalletStore + AccessStore,
     K: KeySealer,
 {
-    // One data key per batch: KMS is called once per batch, not once per wallet, and the key
-    // seals at most a batch's worth of wallets.
-    let data_key = OnceCell::new();
     // Each app's networks, read once per batch.
     let networks = Networks::default();
     // The futures are built before they are streamed: a closure inside the stream combinator
     // would make the batch future's `Send` bound unprovable for the Lambda runtime.
     let pending: Vec<_> = records
         .iter()
-        .map(|record| process_record(store, sealer, &data_key, &networks, record))
+        .map(|record| process_record(store, sealer, &networks, record))
         .collect();
     let outcomes: Vec<bool> = futures::stream::iter(pending)
         .buffered(CONCURRENCY)
@@ -64,7 +62,6 @@ where
 async fn process_record<S, K>(
     store: &S,
     sealer: &K,
-    data_key: &OnceCell<DataKey>,
     networks: &Networks,
     record: &ChangeRecord,
 ) -> bool
@@ -92,6 +89,10 @@ where
             return false;
         }
     };
+    // One data key per user, asked for only when a wallet needs sealing: its encryption
+    // context names the user, so it can seal no one else's keys (KMS: one `GenerateDataKey`
+    // per user whose wallets are created, whatever their chains).
+    let data_key = OnceCell::new();
     let mut done = true;
     for (index, chain) in to_create {
         let wallet = Pending {
@@ -100,7 +101,7 @@ where
             index,
             chain,
         };
-        done &= create_wallet(store, sealer, data_key, &networks, wallet).await;
+        done &= create_wallet(store, sealer, &data_key, &networks, wallet).await;
     }
     done
 }
@@ -147,8 +148,9 @@ async fn create_wallet<S: WalletStore, K: KeySealer>(
     } = wallet;
     let sealed = async {
         let key = super::generate(chain).map_err(|_| WalletError::KeyGenerationFailed)?;
+        let context = KeyContext::wallet(app, user);
         let data_key = data_key
-            .get_or_try_init(|| sealer.data_key())
+            .get_or_try_init(|| sealer.data_key(&context))
             .await
             .map_err(|error| {
                 tracing::error!(%error, "no data key");

@@ -249,7 +249,8 @@ where
         target: &Target,
     ) -> Result<Zeroizing<Vec<u8>>, RpcError> {
         let aad = seal::associated_data(caller.app, target.user, target.chain);
-        seal::open(self.sealer, &target.sealed, &aad)
+        let context = seal::KeyContext::wallet(caller.app, target.user);
+        seal::open(self.sealer, &target.sealed, &aad, &context)
             .await
             .map_err(RpcError::Seal)
     }

@@ -139,7 +139,8 @@ impl<K: KeySealer> SecretOpener<K> {
         if let Some(secret) = cached {
             return Ok(secret);
         }
-        let key = seal::open(&self.sealer, sealed, &secret_aad(app, endpoint)).await?;
+        let context = seal::KeyContext::webhook_secret(app, endpoint);
+        let key = seal::open(&self.sealer, sealed, &secret_aad(app, endpoint), &context).await?;
         let secret = SigningSecret::from_key(&key);
         if let Ok(mut opened) = self.opened.lock() {
             opened.insert(sealed.ciphertext.clone(), secret.clone());

@@ -140,6 +140,7 @@ mod tests {
             encrypted_data_key: String::new(),
             nonce: String::new(),
             ciphertext: String::new(),
+            context: None,
         };
         let secret = |expires_at: Option<&str>| StoredSecret {
             sealed: sealed.clone(),

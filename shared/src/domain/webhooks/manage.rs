@@ -13,7 +13,7 @@ use super::endpoint::{
 use super::signature::{SignatureError, SigningSecret};
 use crate::clock;
 use crate::domain::retry::{Next, retrying};
-use crate::domain::wallets::seal::{KeySealer, SealError};
+use crate::domain::wallets::seal::{KeyContext, KeySealer, SealError};
 use crate::model::AppId;
 use crate::model::validation::FieldError;
 use crate::ports::queue::{DeliveryQueue, QueueError};
@@ -59,7 +59,7 @@ async fn seal_secret<K: KeySealer>(
 ) -> Result<(SigningSecret, StoredSecret), WebhooksError> {
     let secret = SigningSecret::generate()?;
     let sealed = sealer
-        .data_key()
+        .data_key(&KeyContext::webhook_secret(app, endpoint_id))
         .await?
         .seal(secret.key(), &secret_aad(app, endpoint_id))?;
     Ok((
