@@ -21,7 +21,7 @@ struct Cli {
     /// A DynamoDB endpoint such as DynamoDB Local's (default: AWS, from the usual credentials).
     #[arg(long, env = "DYNAMODB_ENDPOINT")]
     endpoint: Option<String>,
-    /// The KMS key that seals API keys' client secrets (the stack's WalletKeyArn output); needed
+    /// The KMS key that seals API keys' client secrets (the stack's ClientSecretKeyArn output); needed
     /// by create-app and create-key outside the local stack.
     #[arg(long, env = "KMS_KEY_ID")]
     kms_key_id: Option<String>,
@@ -174,7 +174,7 @@ impl KeyService {
             .or_else(|_| std::fs::read_to_string(LOCAL_KEK_FILE))
             .map_err(|_| {
                 format!(
-                    "no key service: give --kms-key-id (the stack's WalletKeyArn output), or run \
+                    "no key service: give --kms-key-id (the stack's ClientSecretKeyArn output), or run \
                      scripts/run-local.sh to use the local stack's ({LOCAL_KEK_FILE})"
                 )
             })?;

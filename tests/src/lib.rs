@@ -284,7 +284,9 @@ impl TestStack {
         items
             .into_iter()
             .filter(|item| {
-                item.get("sk").and_then(|sk| sk.as_s().ok()).map(String::as_str)
+                item.get("sk")
+                    .and_then(|sk| sk.as_s().ok())
+                    .map(String::as_str)
                     != Some(shared::adapters::dynamo::keys::SK_REQUEST_COUNTER)
             })
             .map(|mut item| {
