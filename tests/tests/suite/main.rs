@@ -4,6 +4,7 @@
 
 mod access;
 mod batch;
+mod confusables;
 mod contract;
 mod create_user_binary;
 mod create_user_events;
