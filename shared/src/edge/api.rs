@@ -301,6 +301,9 @@ pub fn error_response_in<E: Envelope + ?Sized>(
         } => {
             headers.insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_secs));
         }
+        ApiError::RateLimited { retry_after_secs } => {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_secs));
+        }
         ApiError::Unauthorized => {
             headers.insert(
                 header::WWW_AUTHENTICATE,

@@ -56,6 +56,8 @@ pub enum ApiError {
     TransactionRejected(String),
     #[error("the network's node could not be reached; nothing was signed or sent")]
     NodeUnavailable { cause: Option<Fault> },
+    #[error("too many requests; retry after the time given")]
+    RateLimited { retry_after_secs: u64 },
     #[error("the service is temporarily unavailable; retry later")]
     Unavailable {
         retry_after_secs: u32,
@@ -87,6 +89,7 @@ impl ApiError {
             Self::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal { .. } => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -114,6 +117,7 @@ impl ApiError {
             Self::PolicyViolation(_) => "policy_violation",
             Self::TransactionRejected(_) => "transaction_rejected",
             Self::NodeUnavailable { .. } => "node_unavailable",
+            Self::RateLimited { .. } => "rate_limited",
             Self::Unavailable { .. } => "service_unavailable",
             Self::Internal { .. } => "internal_error",
         }
@@ -205,6 +209,9 @@ impl From<WebhooksError> for ApiError {
             },
             WebhooksError::Contention => {
                 ApiError::unavailable(Some(Fault::new("writers kept colliding on one endpoint")))
+            }
+            WebhooksError::RotatedRecently { retry_after_secs } => {
+                ApiError::RateLimited { retry_after_secs }
             }
             WebhooksError::Store(error) => ApiError::from(error),
             other => ApiError::unavailable(Some(Fault::caused_by(

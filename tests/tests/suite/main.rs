@@ -30,4 +30,5 @@ mod template;
 mod users;
 mod wallet_rpc;
 mod wallets;
+mod webhook_rotation;
 mod webhooks;
