@@ -30,5 +30,6 @@ mod template;
 mod users;
 mod wallet_rpc;
 mod wallets;
+mod webhook_endpoint_events;
 mod webhook_rotation;
 mod webhooks;
