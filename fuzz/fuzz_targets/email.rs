@@ -44,11 +44,10 @@ fuzz_target!(|data: &[u8]| {
                 "{text:?} keyed as {:?}",
                 email.key()
             );
+            assert_eq!(lookup, Ok(UsersQuery::Lookup(Lookup::email(&email))));
             assert_eq!(
-                lookup,
-                Ok(UsersQuery::Lookup(Lookup(Identifier::Email(
-                    email.key().to_owned()
-                ))))
+                Lookup::email(&email).identifier(),
+                &Identifier::Email(email.key().to_owned())
             );
         }
         Err(error) => {

@@ -9,7 +9,7 @@ use serde_json::json;
 use shared::dialects::credentials;
 use shared::dialects::privy::{self, HANDLE_LOOKUPS, LOOKUPS, PrivyEnvelope};
 use shared::domain::access::allowlist;
-use shared::domain::users::{self, Lookup};
+use shared::domain::users;
 use shared::edge::api::{self, Reply};
 use shared::edge::error::ApiError;
 use shared::edge::idempotency::{self, IdempotencyStore};
@@ -237,9 +237,9 @@ where
         Route::List => answered(list(store, &app, request).await),
         Route::Lookup(index) => {
             let (_, field, kind) = LOOKUPS[index];
-            let identifier = privy::lookup_identifier(kind, field, &body()?)?;
+            let lookup = privy::lookup(kind, field, &body()?)?;
             answered(
-                users::find_user(store, &app, &Lookup(identifier))
+                users::find_user(store, &app, &lookup)
                     .await
                     .map(|user| privy::user_reply(&user))
                     .map_err(ApiError::from),

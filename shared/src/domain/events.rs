@@ -13,6 +13,7 @@
 //! | any other MODIFY the API can see (profile, linked accounts, a wallet requested) | `user.updated` |
 //! | REMOVE | `user.deleted` |
 //! | INSERT of a signature record (beside the user) | `user.wallet_signed` |
+//! | INSERT of a webhook endpoint (beside the app) | `webhook_endpoint.created` |
 //!
 //! Bookkeeping that the API shows no difference for (a counted wallet attempt) yields nothing.
 //! An event's id is derived from the user, its version after the change, and the event type,
@@ -25,6 +26,7 @@ use sha2::{Digest, Sha256};
 
 use crate::model::change::{ChangeKind, ChangeRecord, PoisonRecord};
 use crate::model::signature::SignatureRecord;
+use crate::model::webhook::Endpoint;
 use crate::model::{AppId, ChainType, User, UserId, UserStatus, Wallet, WalletStatus};
 
 /// The id of the event of `kind` about `user` at `version` (and `chain`, for wallet events).
@@ -49,6 +51,9 @@ pub fn is_event_id(text: &str) -> bool {
 pub fn events_of(record: &ChangeRecord) -> Result<Vec<UserEvent>, PoisonRecord> {
     if let Some((app, signature)) = &record.signature {
         return Ok(vec![signed_event(app, signature)]);
+    }
+    if let Some((app, endpoint)) = &record.endpoint {
+        return Ok(vec![endpoint_event(app, endpoint)]);
     }
     let Some(change) = record.change.clone()? else {
         return Ok(Vec::new());
@@ -159,7 +164,7 @@ fn user_event(
     chain: Option<ChainType>,
 ) -> UserEvent {
     UserEvent {
-        user_id: user.id,
+        user_id: Some(user.id),
         event: Event {
             id: event_id(app, user.id, user.version, kind, chain),
             event_type: kind,
@@ -175,13 +180,30 @@ fn user_event(
 fn signed_event(app: &AppId, record: &SignatureRecord) -> UserEvent {
     let digest = Sha256::digest(format!("{app}/{}/{}", record.id, EventType::WalletSigned));
     UserEvent {
-        user_id: record.user_id,
+        user_id: Some(record.user_id),
         event: Event {
             id: format!("evt_{}", hex::encode(&digest[..16])),
             event_type: EventType::WalletSigned,
             created_at: record.created_at.clone(),
             app_id: app.clone(),
             data: serde_json::to_value(record).unwrap_or(Value::Null),
+        },
+    }
+}
+
+/// `webhook_endpoint.created`: the endpoint as the API lists it, never its secrets, so that
+/// the app's endpoints (the new one among them) hear of every endpoint registered.
+fn endpoint_event(app: &AppId, endpoint: &Endpoint) -> UserEvent {
+    let kind = EventType::WebhookEndpointCreated;
+    let digest = Sha256::digest(format!("{app}/{}/{kind}", endpoint.id));
+    UserEvent {
+        user_id: None,
+        event: Event {
+            id: format!("evt_{}", hex::encode(&digest[..16])),
+            event_type: kind,
+            created_at: endpoint.created_at.clone(),
+            app_id: app.clone(),
+            data: endpoint.view(),
         },
     }
 }

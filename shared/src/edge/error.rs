@@ -214,6 +214,9 @@ impl From<WebhooksError> for ApiError {
             WebhooksError::Contention => {
                 ApiError::unavailable(Some(Fault::new("writers kept colliding on one endpoint")))
             }
+            WebhooksError::RotatedRecently { retry_after_secs } => {
+                ApiError::RateLimited { retry_after_secs }
+            }
             WebhooksError::Store(error) => ApiError::from(error),
             other => ApiError::unavailable(Some(Fault::caused_by(
                 "the webhook operation failed",

@@ -2,6 +2,7 @@
 //! and the stream consumers (the event publisher, the wallet creator) read these.
 
 use super::signature::SignatureRecord;
+use super::webhook::Endpoint;
 use super::{AppId, User};
 
 /// What a change did to the user item.
@@ -47,6 +48,9 @@ pub struct ChangeRecord {
     /// A signature record written (its app and the record): the one other item whose
     /// insertion is an event.
     pub signature: Option<(AppId, SignatureRecord)>,
+    /// A webhook endpoint registered (its app and the endpoint, whose secrets the event never
+    /// carries): an insertion that is an event too.
+    pub endpoint: Option<(AppId, Endpoint)>,
 }
 
 impl ChangeRecord {

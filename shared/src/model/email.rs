@@ -3,6 +3,15 @@
 //! NFKC-normalised (fullwidth `ａｄａ` is `ada`, the ligature `ﬁ` is `fi`) and case-folded; the
 //! domain is converted to its IDNA ASCII form (UTS #46: `Bücher.example` and
 //! `xn--bcher-kva.example` are one domain). The address is stored and shown as given.
+//!
+//! Uniqueness is generous, so that two users can never hold spellings a person would confuse;
+//! a login must be strict, so that nobody who verified one mailbox is handed the user of
+//! another. A lookup or find-or-create therefore matches an existing user only on the
+//! [`mailbox_key`]: the local part folded for ASCII case alone (mail servers treat `Ada` and
+//! `ada` as one mailbox; nothing promises that `ａｄａ`, `ada²` or `ﬁnn` reach the mailbox
+//! of `ada`, `ada2` or `finn`), the domain in its IDNA ASCII form (DNS resolves every UTS #46
+//! spelling of a domain to the same one). Two addresses with one mailbox key always share the
+//! uniqueness key, so a strict match is never a second user.
 
 use unicode_normalization::UnicodeNormalization;
 
@@ -66,6 +75,23 @@ pub fn email_key(text: &str) -> Option<String> {
     Some(format!("{local}@{domain}"))
 }
 
+/// The key a login matches an existing user on; `None` if the domain has no IDNA form. Only
+/// ASCII letters of the local part are folded: any other character is compared as given, so
+/// two distinct mailboxes never share this key (see the module's comment).
+pub fn mailbox_key(text: &str) -> Option<String> {
+    let (local, domain) = text.rsplit_once('@')?;
+    let domain = idna::domain_to_ascii(domain).ok()?;
+    Some(format!("{}@{domain}", local.to_ascii_lowercase()))
+}
+
+/// Whether `stored` (a user's address, as stored) and `presented` name the same mailbox.
+pub fn same_mailbox(stored: &str, presented: &str) -> bool {
+    matches!(
+        (mailbox_key(stored), mailbox_key(presented)),
+        (Some(stored), Some(presented)) if stored == presented
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -109,6 +135,56 @@ mod tests {
             email_key("\u{130}\u{316}@example.com").as_deref(),
             Some("i\u{316}\u{307}@example.com")
         );
+    }
+
+    #[test]
+    fn a_mailbox_folds_only_ascii_case_and_the_domain() {
+        for (stored, presented) in [
+            ("ada@x.com", "ADA@X.COM"),
+            ("Ada@x.com", "ada@X.com"),
+            ("ada@bücher.example", "ada@xn--bcher-kva.example"),
+            ("ada@bücher.example", "ADA@BÜCHER.example"),
+        ] {
+            assert!(same_mailbox(stored, presented), "{stored} {presented}");
+        }
+        for (stored, presented) in [
+            ("ada@x.com", "ａｄａ@x.com"),
+            ("ada2@x.com", "ada²@x.com"),
+            ("ada@x.com", "𝐚𝐝𝐚@x.com"),
+            ("finn@x.com", "ﬁnn@x.com"),
+            ("sam@x.com", "ſam@x.com"),
+            ("ádá@x.com", "ÁDÁ@x.com"),
+            ("\u{e9}@x.com", "e\u{301}@x.com"),
+        ] {
+            assert!(!same_mailbox(stored, presented), "{stored} {presented}");
+            assert_eq!(
+                email_key(stored),
+                email_key(presented),
+                "one user all the same"
+            );
+        }
+    }
+
+    proptest::proptest! {
+        /// A strict match is always a uniqueness match: a login never finds a user that a
+        /// create would not have found taken.
+        #[test]
+        fn one_mailbox_is_one_uniqueness_key(
+            local in "[a-zA-Z0-9ÀÁàáİıſﬁ²ａＡ\u{301}\u{307}\u{316}\u{5b0}\u{212a}.+_-]{1,12}",
+            domain in "[a-zA-ZüÜ]{1,8}\\.(com|COM|ｃｏｍ)",
+            flips in proptest::collection::vec(proptest::bool::ANY, 12),
+        ) {
+            let first = format!("{local}@{domain}");
+            let respelt: String = local
+                .chars()
+                .zip(flips.iter().cycle())
+                .map(|(c, flip)| if *flip { c.to_ascii_uppercase() } else { c.to_ascii_lowercase() })
+                .collect();
+            let second = format!("{respelt}@{}", domain.to_uppercase());
+            if same_mailbox(&first, &second) {
+                proptest::prop_assert_eq!(email_key(&first), email_key(&second));
+            }
+        }
     }
 
     #[test]

@@ -26,11 +26,14 @@ pub enum EventType {
     WalletFailed,
     #[serde(rename = "user.wallet_signed")]
     WalletSigned,
+    /// A webhook endpoint was registered: an app's existing endpoints hear of a new one.
+    #[serde(rename = "webhook_endpoint.created")]
+    WebhookEndpointCreated,
 }
 
 impl EventType {
     /// Every event type, in the order the documentation lists them.
-    pub const ALL: [EventType; 9] = [
+    pub const ALL: [EventType; 10] = [
         Self::UserCreated,
         Self::UserUpdated,
         Self::UserDeleted,
@@ -40,6 +43,7 @@ impl EventType {
         Self::WalletFailed,
         Self::WalletSigned,
         Self::InvitationAccepted,
+        Self::WebhookEndpointCreated,
     ];
 
     /// The type's name on the wire (`user.created`).
@@ -54,6 +58,7 @@ impl EventType {
             Self::WalletCreated => "user.wallet_created",
             Self::WalletFailed => "user.wallet_failed",
             Self::WalletSigned => "user.wallet_signed",
+            Self::WebhookEndpointCreated => "webhook_endpoint.created",
         }
     }
 
@@ -84,9 +89,10 @@ pub struct Event {
     pub data: Value,
 }
 
-/// An event and the user it concerns (deliveries are ordered per user).
+/// An event and the user it concerns, if any (an app's own events, such as a new webhook
+/// endpoint, concern none).
 #[derive(Debug, Clone, PartialEq)]
 pub struct UserEvent {
-    pub user_id: UserId,
+    pub user_id: Option<UserId>,
     pub event: Event,
 }

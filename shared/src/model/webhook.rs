@@ -63,14 +63,20 @@ impl Endpoint {
         self.status == EndpointStatus::Enabled && self.events.contains(&kind)
     }
 
-    /// The secrets that sign at `now` (RFC 3339 text sorts by time).
+    /// The secrets that sign at `now` (RFC 3339 text sorts by time), newest first: at most
+    /// [`MAX_SIGNING_SECRETS`], even on an endpoint stored before rotation kept only two.
     pub fn signing_secrets(&self, now: &str) -> impl Iterator<Item = &StoredSecret> {
         let now = now.to_owned();
         self.secrets
             .iter()
             .filter(move |s| s.expires_at.as_deref().is_none_or(|at| at > now.as_str()))
+            .take(MAX_SIGNING_SECRETS)
     }
 }
+
+/// The most secrets that sign one message: the current one and, during its overlap, the one
+/// it replaced.
+pub const MAX_SIGNING_SECRETS: usize = 2;
 
 /// What one attempt came to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -146,7 +152,9 @@ pub struct DeliveryJob {
     pub app_id: AppId,
     pub event_id: String,
     pub endpoint_id: String,
-    pub user_id: UserId,
+    /// The user the event concerns; none for an app's own events.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<UserId>,
     /// Set (to the request's id) for a redelivery asked for through the API: it is sent even
     /// if the endpoint acknowledged the event before.
     #[serde(default, skip_serializing_if = "Option::is_none")]

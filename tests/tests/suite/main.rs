@@ -4,6 +4,7 @@
 
 mod access;
 mod batch;
+mod confusables;
 mod contract;
 mod create_user_binary;
 mod create_user_events;
@@ -30,4 +31,6 @@ mod template;
 mod users;
 mod wallet_rpc;
 mod wallets;
+mod webhook_endpoint_events;
+mod webhook_rotation;
 mod webhooks;

@@ -352,11 +352,17 @@ async fn confusable_and_idn_spellings_of_an_email_are_the_same_user<S: Backend>(
         assert_eq!(status, 409, "{spelling}: {body}");
         assert_eq!(conflict_fields(&body), ["email"]);
         let (status, found) = find_or_create(&stack, &key, json!({"email": spelling})).await;
-        assert_eq!(
-            (status, &found["data"]["user"]["id"]),
-            (200, &first["data"]["id"]),
-            "{spelling}"
-        );
+        // A login matches only the mailbox (confusables.rs): the fullwidth local part is
+        // another mailbox, a conflict; case and the domain's spellings are this one.
+        if spelling.starts_with('Ａ') {
+            assert_eq!((status, conflict_fields(&found)), (409, vec!["email"]));
+        } else {
+            assert_eq!(
+                (status, &found["data"]["user"]["id"]),
+                (200, &first["data"]["id"]),
+                "{spelling}"
+            );
+        }
     }
     let lookup = request(
         "GET",

@@ -364,7 +364,7 @@ async fn deployed_mode_refuses_internal_destinations_at_registration_and_deliver
         app_id: stack.app.clone(),
         event_id: event.id.clone(),
         endpoint_id: endpoint_id.clone(),
-        user_id: shared::model::UserId::parse(user["data"]["id"].as_str().unwrap()).unwrap(),
+        user_id: shared::model::UserId::parse(user["data"]["id"].as_str().unwrap()),
         redelivery: None,
     };
     let opener = SecretOpener::new(services.sealer.clone());
@@ -538,7 +538,8 @@ async fn the_same_stream_record_twice_makes_one_event_and_one_delivery() {
     let received = receiver.wait_for(1, Duration::from_secs(30)).await;
     tokio::time::sleep(Duration::from_millis(1500)).await;
     assert_eq!(receiver.received().len(), 1, "{received:?}");
-    assert_eq!(local.stack.items_with_prefix_pk("EVENT#").await, 1);
+    // The user's event and the endpoint's registration (`webhook_endpoint.created`), once each.
+    assert_eq!(local.stack.items_with_prefix_pk("EVENT#").await, 2);
 }
 
 /// The race the delivery lease exists for: every record published by four publishers (four

@@ -8,9 +8,14 @@ use aws_lambda_events::event::streams::{DynamoDbBatchItemFailure, DynamoDbEventR
 use super::keys::SK_USER;
 use super::signing::{SK_SIGNATURE_PREFIX, SignatureItem};
 use super::user_from_image;
+use super::webhooks::EndpointItem;
 use crate::model::AppId;
 use crate::model::change::{ChangeKind, ChangeRecord, PoisonRecord, UserChange};
 use crate::model::signature::SignatureRecord;
+use crate::model::webhook::Endpoint;
+
+/// The sort key prefix of a webhook endpoint item (`keys::endpoint_sk`).
+const SK_ENDPOINT_PREFIX: &str = "WEBHOOK#";
 
 /// The records of a batch, in order.
 pub fn records(event: &Event) -> Vec<ChangeRecord> {
@@ -32,7 +37,22 @@ pub fn record(record: &EventRecord) -> ChangeRecord {
         },
         change: user_change(record),
         signature: signature(record),
+        endpoint: endpoint(record),
     }
+}
+
+/// The webhook endpoint an insertion of one carries (its item's sort key is `WEBHOOK#<id>`;
+/// delivery items have that as their partition key instead).
+fn endpoint(record: &EventRecord) -> Option<(AppId, Endpoint)> {
+    let is_endpoint = matches!(
+        record.change.keys.get("sk"),
+        Some(serde_dynamo::AttributeValue::S(sk)) if sk.starts_with(SK_ENDPOINT_PREFIX)
+    );
+    if !is_endpoint || record.event_name != "INSERT" {
+        return None;
+    }
+    let item: EndpointItem = serde_dynamo::from_item(record.change.new_image.clone()).ok()?;
+    Some((item.app_id, item.endpoint))
 }
 
 /// The signature record an insertion of one carries (a record that does not decode carries

@@ -18,13 +18,13 @@ use crate::model::{AppId, UserId};
 use crate::ports::{EndpointLimitError, StoreError, WebhookStore};
 
 #[derive(Serialize, Deserialize)]
-struct EndpointItem {
+pub(super) struct EndpointItem {
     pk: String,
     sk: String,
     entity: String,
-    app_id: AppId,
+    pub(super) app_id: AppId,
     #[serde(flatten)]
-    endpoint: Endpoint,
+    pub(super) endpoint: Endpoint,
 }
 
 /// An event kept for redelivery. The event is JSON text so that its data round-trips exactly.
@@ -34,7 +34,8 @@ struct EventItem {
     sk: String,
     entity: String,
     app_id: AppId,
-    user_id: UserId,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    user_id: Option<UserId>,
     event: String,
     ttl: u64,
 }

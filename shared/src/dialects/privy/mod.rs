@@ -17,11 +17,14 @@ use http::StatusCode;
 use serde_json::{Map, Value, json};
 
 use super::verbatim;
+use crate::domain::users::Lookup;
 use crate::edge::api::{Envelope, Rendered, Reply};
 use crate::edge::error::ApiError;
 use crate::model::access::{AccessKind, AllowEntry, Named, parse_named};
 use crate::model::validation::{FieldError, json_type};
-use crate::model::{ChainType, Identifier, LinkedAccount, NewUser, User, WalletAddress};
+use crate::model::{
+    ChainType, EmailAddress, Identifier, LinkedAccount, NewUser, User, WalletAddress,
+};
 
 /// The prefix of a user's id in Privy's words.
 pub const DID_PREFIX: &str = "did:privy:";
@@ -218,8 +221,8 @@ pub const LOOKUPS: [(&str, &str, &str); 7] = [
     ("/v1/users/farcaster/fid", "fid", "farcaster"),
 ];
 
-/// The identifier a lookup names: `field` of `body`, read as an account of Privy's `kind`.
-pub fn lookup_identifier(kind: &str, field: &str, body: &Value) -> Result<Identifier, ApiError> {
+/// The lookup `field` of `body` names, read as an account of Privy's `kind`.
+pub fn lookup(kind: &str, field: &str, body: &Value) -> Result<Lookup, ApiError> {
     let object = object(body)?;
     let value = object
         .get(field)
@@ -230,14 +233,20 @@ pub fn lookup_identifier(kind: &str, field: &str, body: &Value) -> Result<Identi
             .as_str()
             .and_then(WalletAddress::parse_any)
             .ok_or_else(|| invalid(field, "must be an ethereum or solana address"))?;
-        return Ok(Identifier::Address(address.key()));
+        return Ok(Lookup::of(Identifier::Address(address.key())));
     }
     let account = accounts::to_native(&json!({"type": kind, field: value}));
     let mut violations = crate::model::validation::Violations::default();
     let parsed = LinkedAccount::parse(field, &account, &mut violations);
+    let refused = || invalid(field, format!("is not a valid {kind} value"));
     match parsed {
-        Some(account) if violations.is_empty() => Ok(account.identifier()),
-        _ => Err(invalid(field, format!("is not a valid {kind} value"))),
+        Some(account) if violations.is_empty() => match account.email() {
+            Some(email) => Ok(Lookup::email(
+                &EmailAddress::parse(field, email).map_err(|_| refused())?,
+            )),
+            None => Ok(Lookup::of(account.identifier())),
+        },
+        _ => Err(refused()),
     }
 }
 
@@ -353,16 +362,23 @@ mod tests {
 
     #[test]
     fn lookups_read_their_field_as_its_account() {
-        let id = lookup_identifier(
+        let found = lookup(
             "custom_auth",
             "custom_user_id",
             &json!({"custom_user_id": "u-1"}),
         )
         .unwrap();
+        let id = found.identifier();
         assert_eq!((id.kind(), id.value()), ("custom", "u-1"));
-        let id = lookup_identifier("farcaster", "fid", &json!({"fid": 4423})).unwrap();
+        let found = lookup("farcaster", "fid", &json!({"fid": 4423})).unwrap();
+        let id = found.identifier();
         assert_eq!((id.kind(), id.value()), ("farcaster", "4423"));
-        let error = lookup_identifier("phone", "number", &json!({})).unwrap_err();
+        let found = lookup("email", "address", &json!({"address": "ADA@x.com"})).unwrap();
+        assert_eq!(
+            found,
+            Lookup::email(&EmailAddress::parse("", "ADA@x.com").unwrap())
+        );
+        let error = lookup("phone", "number", &json!({})).unwrap_err();
         assert_eq!(error.details()[0].field, "number");
     }
 

@@ -46,7 +46,8 @@ pub struct FoundOrCreated {
 }
 
 /// Returns the one existing user the request's identifiers match, or creates one (admitted as
-/// a create is). Identifiers matching two users are `Ambiguous`. An existing user is returned
+/// a create is). Identifiers matching two users are `Ambiguous`; an email matching a user whose
+/// address is another mailbox (it only shares the uniqueness key) is `Taken` naming `email`. An existing user is returned
 /// as it is: find-or-create never modifies a user (it marks the allowlist entries it is the
 /// first to match accepted).
 ///
@@ -93,6 +94,11 @@ pub async fn find_or_create_user<S: UserStore + AccessStore>(
             // The owner may have been deleted between the two reads: then look again.
             [owner] => Ok(match store.get_user(app, *owner).await? {
                 Some(existing) => {
+                    if let Some(email) = &request.email
+                        && matches.iter().any(|(field, _)| field == "email")
+                    {
+                        super::require_same_mailbox(&existing, email.as_str(), "email")?;
+                    }
                     let on_allowlist =
                         found_on_allowlist(store, app, &existing, &keys, &read).await?;
                     Next::Done(FoundOrCreated {

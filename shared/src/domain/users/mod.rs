@@ -22,6 +22,7 @@ pub use read::{UserPage, find_by_handle, find_user, get_user, list_users};
 pub use restore::{RestoreError, restore_user};
 pub use status::{disable_user, enable_user};
 
+use crate::model::email::{self, EmailAddress};
 use crate::model::validation::FieldError;
 use crate::model::{Identifier, User, UserId, UserStatus};
 use crate::ports::StoreError;
@@ -66,9 +67,46 @@ pub enum UsersError {
     Store(#[from] StoreError),
 }
 
-/// The unique identifier a lookup names.
+/// The unique identifier a lookup names, and for an email the address as presented: a user
+/// is found only if it is the same mailbox (see [`crate::model::email`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Lookup(pub Identifier);
+pub struct Lookup {
+    identifier: Identifier,
+    presented_email: Option<String>,
+}
+
+impl Lookup {
+    /// A lookup by an identifier other than an email.
+    pub fn of(identifier: Identifier) -> Self {
+        Self {
+            identifier,
+            presented_email: None,
+        }
+    }
+
+    /// A lookup by `email`, a valid address as presented.
+    pub fn email(email: &EmailAddress) -> Self {
+        Self {
+            identifier: Identifier::Email(email.key().to_owned()),
+            presented_email: Some(email.as_str().to_owned()),
+        }
+    }
+
+    /// The identifier whose guard names the user.
+    pub fn identifier(&self) -> &Identifier {
+        &self.identifier
+    }
+}
+
+/// Refuses a user found by `presented`'s uniqueness key whose address is another mailbox: a
+/// spelling that only collides under NFKC (`ａｄａ@`, `ﬁnn@`) is a conflict naming `field`,
+/// so a login never returns someone else's user.
+fn require_same_mailbox(user: &User, presented: &str, field: &str) -> Result<(), UsersError> {
+    match &user.email {
+        Some(stored) if email::same_mailbox(stored, presented) => Ok(()),
+        _ => Err(UsersError::Taken(vec![field.to_owned()])),
+    }
+}
 
 /// Refuses what would extend a disabled user (a wallet, a linked account).
 fn require_active(user: &User) -> Result<(), UsersError> {

@@ -19,18 +19,23 @@ pub async fn get_user<S: UserStore>(store: &S, app: &AppId, id: &str) -> Result<
     store.get_user(app, id).await?.ok_or(UsersError::NotFound)
 }
 
-/// The user holding the identifier a lookup names.
+/// The user holding the identifier a lookup names; for an email, `Taken` naming `email` if
+/// that user's address is another mailbox that only shares its uniqueness key.
 pub async fn find_user<S: UserStore>(
     store: &S,
     app: &AppId,
     lookup: &Lookup,
 ) -> Result<User, UsersError> {
-    let owner = store.find_owner(app, &lookup.0).await?;
+    let owner = store.find_owner(app, lookup.identifier()).await?;
     let owner = owner.ok_or(UsersError::NotFound)?;
-    store
+    let user = store
         .get_user(app, owner)
         .await?
-        .ok_or(UsersError::NotFound)
+        .ok_or(UsersError::NotFound)?;
+    if let Some(presented) = &lookup.presented_email {
+        super::require_same_mailbox(&user, presented, "email")?;
+    }
+    Ok(user)
 }
 
 /// The one user whose linked accounts carry `handle` (a username at a login provider).

@@ -103,25 +103,41 @@ impl RetrySchedule {
     }
 }
 
-/// Opens endpoints' sealed secrets, remembering them for the life of the process so that the
-/// key service is asked once per secret, not once per delivery.
+/// How many opened secrets a process keeps: an app has at most 20 endpoints of two live
+/// secrets each, so this holds about fifty apps' worth before the least recently used go.
+pub const OPENED_SECRETS_KEPT: usize = 2048;
+
+/// Opens endpoints' sealed secrets, remembering the most recently used so that the key
+/// service is asked once per secret, not once per delivery. An opened secret is remembered
+/// under its app and endpoint as well as its ciphertext: the ciphertext was opened under the
+/// endpoint's binding (`secret_aad`), so it is only ever served back to that endpoint.
 pub struct SecretOpener<K> {
     sealer: K,
-    opened: Mutex<HashMap<String, SigningSecret>>,
+    opened: Mutex<Recent<(AppId, String, String), SigningSecret>>,
 }
 
 impl<K: KeySealer> SecretOpener<K> {
     /// An opener using `sealer`.
     pub fn new(sealer: K) -> Self {
+        Self::with_capacity(sealer, OPENED_SECRETS_KEPT)
+    }
+
+    /// An opener that keeps at most `capacity` opened secrets.
+    pub fn with_capacity(sealer: K, capacity: usize) -> Self {
         Self {
             sealer,
-            opened: Mutex::new(HashMap::new()),
+            opened: Mutex::new(Recent::new(capacity)),
         }
     }
 
     /// The sealer (to seal new secrets).
     pub fn sealer(&self) -> &K {
         &self.sealer
+    }
+
+    /// How many opened secrets are kept now.
+    pub fn kept(&self) -> usize {
+        self.opened.lock().map_or(0, |opened| opened.len())
     }
 
     /// The plaintext of one of `endpoint`'s secrets.
@@ -131,21 +147,68 @@ impl<K: KeySealer> SecretOpener<K> {
         endpoint: &str,
         sealed: &SealedKey,
     ) -> Result<SigningSecret, seal::SealError> {
+        let key = (app.clone(), endpoint.to_owned(), sealed.ciphertext.clone());
         let cached = self
             .opened
             .lock()
             .ok()
-            .and_then(|opened| opened.get(&sealed.ciphertext).cloned());
+            .and_then(|mut opened| opened.get(&key).cloned());
         if let Some(secret) = cached {
             return Ok(secret);
         }
         let context = seal::KeyContext::webhook_secret(app, endpoint);
-        let key = seal::open(&self.sealer, sealed, &secret_aad(app, endpoint), &context).await?;
-        let secret = SigningSecret::from_key(&key);
+        let plain = seal::open(&self.sealer, sealed, &secret_aad(app, endpoint), &context).await?;
+        let secret = SigningSecret::from_key(&plain);
         if let Ok(mut opened) = self.opened.lock() {
-            opened.insert(sealed.ciphertext.clone(), secret.clone());
+            opened.insert(key, secret.clone());
         }
         Ok(secret)
+    }
+}
+
+/// A map of at most `capacity` entries that forgets the least recently used. Eviction scans
+/// the entries: at a few thousand, that is far cheaper than the key service call a miss costs.
+struct Recent<Key, Value> {
+    capacity: usize,
+    clock: u64,
+    entries: HashMap<Key, (Value, u64)>,
+}
+
+impl<Key: std::hash::Hash + Eq + Clone, Value> Recent<Key, Value> {
+    fn new(capacity: usize) -> Self {
+        Self {
+            capacity: capacity.max(1),
+            clock: 0,
+            entries: HashMap::new(),
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    fn get(&mut self, key: &Key) -> Option<&Value> {
+        self.clock += 1;
+        let clock = self.clock;
+        self.entries.get_mut(key).map(|(value, used)| {
+            *used = clock;
+            &*value
+        })
+    }
+
+    fn insert(&mut self, key: Key, value: Value) {
+        self.clock += 1;
+        if self.entries.len() >= self.capacity && !self.entries.contains_key(&key) {
+            let oldest = self
+                .entries
+                .iter()
+                .min_by_key(|(_, (_, used))| *used)
+                .map(|(key, _)| key.clone());
+            if let Some(oldest) = oldest {
+                self.entries.remove(&oldest);
+            }
+        }
+        self.entries.insert(key, (value, self.clock));
     }
 }
 
@@ -330,6 +393,57 @@ async fn disable<S: WebhookStore>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::adapters::sealer::LocalSealer;
+
+    fn sealer() -> LocalSealer {
+        LocalSealer::from_hex(&"42".repeat(32)).unwrap()
+    }
+
+    async fn sealed_for(sealer: &LocalSealer, app: &AppId, endpoint: &str) -> SealedKey {
+        let secret = SigningSecret::generate().unwrap();
+        sealer
+            .data_key(&seal::KeyContext::webhook_secret(app, endpoint))
+            .await
+            .unwrap()
+            .seal(secret.key(), &secret_aad(app, endpoint))
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn an_opened_secret_is_served_only_to_its_own_endpoint() {
+        let app = AppId::generate();
+        let opener = SecretOpener::new(sealer());
+        let sealed = sealed_for(opener.sealer(), &app, "ep_a").await;
+        assert!(opener.open(&app, "ep_a", &sealed).await.is_ok());
+        // The same ciphertext presented as another endpoint's (or another app's) is opened
+        // under that endpoint's binding, which it does not carry: refused, not served.
+        assert_eq!(
+            opener.open(&app, "ep_b", &sealed).await.err(),
+            Some(seal::SealError::Open)
+        );
+        let other = AppId::generate();
+        assert_eq!(
+            opener.open(&other, "ep_a", &sealed).await.err(),
+            Some(seal::SealError::Open)
+        );
+    }
+
+    #[tokio::test]
+    async fn the_opened_secrets_kept_stay_bounded_and_the_recent_stay() {
+        let app = AppId::generate();
+        let opener = SecretOpener::with_capacity(sealer(), 4);
+        let first = sealed_for(opener.sealer(), &app, "ep_0").await;
+        let kept = opener.open(&app, "ep_0", &first).await.unwrap();
+        for index in 1..10 {
+            let endpoint = format!("ep_{index}");
+            let sealed = sealed_for(opener.sealer(), &app, &endpoint).await;
+            opener.open(&app, &endpoint, &sealed).await.unwrap();
+            // Used after each open, the first secret is never the least recently used.
+            assert!(opener.open(&app, "ep_0", &first).await.unwrap() == kept);
+            assert!(opener.kept() <= 4, "{} kept", opener.kept());
+        }
+        assert_eq!(opener.kept(), 4);
+    }
 
     #[test]
     fn a_redelivery_has_its_own_message_id_that_its_retries_keep() {

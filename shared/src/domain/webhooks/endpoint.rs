@@ -15,6 +15,8 @@ pub const ENDPOINT_ATTEMPTS: u32 = 3;
 pub const MAX_ENDPOINTS_PER_APP: u32 = 20;
 /// How long a rotated-out secret keeps signing, so receivers can switch without a gap.
 pub const ROTATION_OVERLAP_SECS: i64 = 24 * 60 * 60;
+/// The least time between two rotations of one endpoint's secret.
+pub const MIN_ROTATION_INTERVAL_SECS: i64 = 60;
 const FIELDS: [&str; 2] = ["url", "events"];
 
 pub use crate::model::webhook::{Endpoint, EndpointStatus, StoredSecret};

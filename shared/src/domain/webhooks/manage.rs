@@ -8,7 +8,7 @@ use super::delivery::{Attempt, DeliveryJob, secret_aad};
 use super::destination::{self, DestinationPolicy};
 use super::endpoint::{
     self, ENDPOINT_ATTEMPTS, Endpoint, EndpointStatus, MAX_ENDPOINTS_PER_APP,
-    ROTATION_OVERLAP_SECS, StoredSecret,
+    MIN_ROTATION_INTERVAL_SECS, ROTATION_OVERLAP_SECS, StoredSecret,
 };
 use super::signature::{SignatureError, SigningSecret};
 use crate::clock;
@@ -34,6 +34,9 @@ pub enum WebhooksError {
     LimitReached(u32),
     #[error("the endpoint kept changing")]
     Contention,
+    /// The endpoint's secret was rotated less than [`MIN_ROTATION_INTERVAL_SECS`] ago.
+    #[error("the secret was rotated moments ago")]
+    RotatedRecently { retry_after_secs: u64 },
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error("sealing the secret: {0}")]
@@ -141,31 +144,48 @@ pub async fn remove<S: WebhookStore>(
     }
 }
 
-/// `POST /v1/webhooks/{id}/rotate-secret`: a new secret signs from now on; the ones before it
-/// keep signing for [`ROTATION_OVERLAP_SECS`], so each message carries both signatures
-/// meanwhile.
+/// `POST /v1/webhooks/{id}/rotate-secret`: a new secret signs from now on; the one before it
+/// keeps signing for [`ROTATION_OVERLAP_SECS`], so each message carries both signatures
+/// meanwhile. At most those two sign: any older secret is dropped in the same conditional
+/// write (on the version read), so racing rotations never leave three, and each delivery opens
+/// at most two. A rotation within [`MIN_ROTATION_INTERVAL_SECS`] of the last one is
+/// `RotatedRecently` (the registration's secret may be rotated at once).
 pub async fn rotate<S: WebhookStore, K: KeySealer>(
     store: &S,
     sealer: &K,
     app: &AppId,
     id: &str,
 ) -> Result<(Endpoint, SigningSecret), WebhooksError> {
-    let now = &clock::now_rfc3339();
-    let until = &clock::format_rfc3339(
-        time::OffsetDateTime::now_utc() + time::Duration::seconds(ROTATION_OVERLAP_SECS),
-    );
+    let at = time::OffsetDateTime::now_utc();
+    let now = &clock::format_rfc3339(at);
+    let until = &clock::format_rfc3339(at + time::Duration::seconds(ROTATION_OVERLAP_SECS));
+    // Read first, so a refused or unknown endpoint asks the key service for nothing.
+    let first = endpoint_of(store, app, id).await?;
+    check_rotation_interval(&first, at)?;
     let (secret, stored) = &seal_secret(sealer, app, id, now).await?;
+    let first = &first;
     retrying(
         ENDPOINT_ATTEMPTS,
         WebhooksError::Contention,
-        |_| async move {
-            let mut endpoint = endpoint_of(store, app, id).await?;
+        |attempt| async move {
+            let mut endpoint = if attempt == 0 {
+                first.clone()
+            } else {
+                endpoint_of(store, app, id).await?
+            };
+            check_rotation_interval(&endpoint, at)?;
             let expected = endpoint.version;
             let mut secrets = vec![stored.clone()];
-            secrets.extend(endpoint.signing_secrets(now).cloned().map(|mut old| {
-                old.expires_at.get_or_insert_with(|| until.clone());
-                old
-            }));
+            secrets.extend(
+                endpoint
+                    .signing_secrets(now)
+                    .next()
+                    .cloned()
+                    .map(|mut old| {
+                        old.expires_at.get_or_insert_with(|| until.clone());
+                        old
+                    }),
+            );
             endpoint.secrets = secrets;
             endpoint.version += 1;
             Ok(if store.replace_endpoint(app, &endpoint, expected).await? {
@@ -176,6 +196,36 @@ pub async fn rotate<S: WebhookStore, K: KeySealer>(
         },
     )
     .await
+}
+
+/// Refuses a rotation within [`MIN_ROTATION_INTERVAL_SECS`] of the previous one: each rotation
+/// asks the key service for a data key, and a loop of them would only churn the secrets
+/// receivers must follow.
+fn check_rotation_interval(
+    endpoint: &Endpoint,
+    at: time::OffsetDateTime,
+) -> Result<(), WebhooksError> {
+    let Some(current) = endpoint.secrets.first() else {
+        return Ok(());
+    };
+    // The registration's own secret: rotating it at once (it leaked) is always allowed.
+    if current.created_at == endpoint.created_at {
+        return Ok(());
+    }
+    let Ok(rotated) = time::OffsetDateTime::parse(
+        &current.created_at,
+        &time::format_description::well_known::Rfc3339,
+    ) else {
+        return Ok(());
+    };
+    let wait = rotated + time::Duration::seconds(MIN_ROTATION_INTERVAL_SECS) - at;
+    if wait.is_positive() {
+        // Rounded up: a client that waits as told is not refused again.
+        return Err(WebhooksError::RotatedRecently {
+            retry_after_secs: wait.whole_seconds().unsigned_abs() + 1,
+        });
+    }
+    Ok(())
 }
 
 /// `GET /v1/webhooks/{id}/deliveries?limit=`: the most recent attempts, newest first.

@@ -74,8 +74,8 @@ impl UsersQuery {
             .collect();
         match lookups.as_slice() {
             [] => Self::list(params),
-            [(name, value)] if params.len() == 1 => lookup_identifier(name, value)
-                .map(|identifier| Self::Lookup(Lookup(identifier)))
+            [(name, value)] if params.len() == 1 => lookup_of(name, value)
+                .map(Self::Lookup)
                 .map_err(|error| vec![error]),
             _ => Err(vec![FieldError::new(
                 "",
@@ -109,17 +109,17 @@ impl UsersQuery {
     }
 }
 
-fn lookup_identifier(name: &str, value: &str) -> Result<Identifier, FieldError> {
+fn lookup_of(name: &str, value: &str) -> Result<Lookup, FieldError> {
     Ok(match name {
-        "email" => Identifier::Email(EmailAddress::parse(name, value)?.key().to_owned()),
+        "email" => Lookup::email(&EmailAddress::parse(name, value)?),
         "external_id" => {
             check_text(name, value, 1, MAX_EXTERNAL_ID_CHARS)?;
-            Identifier::ExternalId(value.to_owned())
+            Lookup::of(Identifier::ExternalId(value.to_owned()))
         }
         _ => {
             let address = WalletAddress::parse_any(value)
                 .ok_or_else(|| FieldError::new(name, "must be an ethereum or solana address"))?;
-            Identifier::Address(address.key())
+            Lookup::of(Identifier::Address(address.key()))
         }
     })
 }
