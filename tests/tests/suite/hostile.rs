@@ -478,7 +478,7 @@ async fn nul_bytes_are_refused_escaped_or_raw() {
 }
 
 #[tokio::test]
-async fn an_email_lookup_over_http_decodes_non_ascii_spellings_to_the_same_user() {
+async fn an_email_lookup_over_http_decodes_non_ascii_spellings_and_refuses_confusables() {
     let stack = TestStack::new().await;
     let address = start(&stack).await;
     let key = &stack.api_key;
@@ -491,15 +491,27 @@ async fn an_email_lookup_over_http_decodes_non_ascii_spellings_to_the_same_user(
     )
     .await;
     assert_eq!(created.status, 201, "{}", created.body);
-    // ＡＤＡ@BÜCHER.example, percent-encoded as UTF-8; and the IDNA ASCII form.
+    // ADA@BÜCHER.example, percent-encoded as UTF-8, and the IDNA ASCII form: the same mailbox.
     for query in [
-        "email=%EF%BC%A1%EF%BC%A4%EF%BC%A1%40B%C3%9CCHER.example",
+        "email=ADA%40B%C3%9CCHER.example",
         "email=ada%40xn--bcher-kva.example",
     ] {
         let found = call(&address, "GET", &format!("/v1/users?{query}"), key, None).await;
         assert_eq!(found.status, 200, "{query}: {}", found.body);
         assert_eq!(found.body["data"]["id"], created.body["data"]["id"]);
     }
+    // ＡＤＡ@ (fullwidth) is another mailbox that only NFKC folds into this one: decoded, then
+    // refused as a conflict on `email`, never answered with the user.
+    let confusable = call(
+        &address,
+        "GET",
+        "/v1/users?email=%EF%BC%A1%EF%BC%A4%EF%BC%A1%40B%C3%9CCHER.example",
+        key,
+        None,
+    )
+    .await;
+    let body = assert_error(&confusable, 409, "conflict");
+    assert_eq!(body["error"]["details"][0]["field"], "email");
     // Cyrillic а (U+0430) is another letter: no such user.
     let other = call(
         &address,
