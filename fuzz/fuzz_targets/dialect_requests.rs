@@ -50,7 +50,7 @@ fuzz_target!(|bytes: &[u8]| {
             named(&result);
         }
         for (_, field, kind) in privy::LOOKUPS {
-            if let Err(error) = privy::lookup_identifier(kind, field, &body) {
+            if let Err(error) = privy::lookup(kind, field, &body) {
                 named(&error);
             }
         }

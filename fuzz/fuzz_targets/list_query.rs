@@ -77,6 +77,6 @@ fuzz_target!(|data: &[u8]| {
                 check_cursor(&cursor);
             }
         }
-        Ok(UsersQuery::Lookup(lookup)) => assert!(!lookup.0.value().is_empty()),
+        Ok(UsersQuery::Lookup(lookup)) => assert!(!lookup.identifier().value().is_empty()),
     }
 });

@@ -69,7 +69,7 @@ fuzz_target!(|data: &[u8]| {
     match &any {
         Some(address) => assert_eq!(
             lookup,
-            Ok(UsersQuery::Lookup(Lookup(Identifier::Address(
+            Ok(UsersQuery::Lookup(Lookup::of(Identifier::Address(
                 address.key()
             ))))
         ),
