@@ -101,12 +101,10 @@ pub async fn run(report: &mut Report, samples: usize) -> Vec<RouteCost> {
             &format!("{}: its SDK calls", cost.route),
             cost.sdk,
         );
-        report.timing_with_target(
+        report.overhead(
             "handler",
             &format!("{}: overhead (handler - SDK)", cost.route),
             cost.overhead,
-            "<= 0.2 ms median",
-            cost.overhead.median_ms() <= 0.2,
         );
         let ratio = cost.handler.median_ms() / cost.sdk.median_ms();
         report.ratio(
@@ -115,11 +113,11 @@ pub async fn run(report: &mut Report, samples: usize) -> Vec<RouteCost> {
             ratio,
             Target::AtMost(1.1),
         );
-        report.figure(
-            "capacity",
+        report.capacity(
             &format!("{}: RRU / WRU per request", cost.route),
-            &format!("{:.1} / {:.1}", cost.read_units, cost.write_units),
-            json!({"read_units": cost.read_units, "write_units": cost.write_units, "operations": cost.operations}),
+            cost.read_units,
+            cost.write_units,
+            json!({"operations": cost.operations}),
         );
         routes.push(cost);
     }
@@ -152,23 +150,16 @@ async fn limiter(report: &mut Report, meter: &Meter, stack: &TestStack, samples:
         units.write_units += usage.write_units;
     }
     report.timing("handler", "rate limiter: its SDK call", Stats::of(&mut sdk));
-    let overhead = Stats::of(&mut overhead);
-    report.timing_with_target(
+    report.overhead(
         "handler",
         "rate limiter: overhead (admit - SDK)",
-        overhead,
-        "<= 0.2 ms median",
-        overhead.median_ms() <= 0.2,
+        Stats::of(&mut overhead),
     );
-    let (reads, writes) = (
+    report.capacity(
+        "rate limiter: RRU / WRU per request",
         units.read_units / samples as f64,
         units.write_units / samples as f64,
-    );
-    report.figure(
-        "capacity",
-        "rate limiter: RRU / WRU per request",
-        &format!("{reads:.1} / {writes:.1}"),
-        json!({"read_units": reads, "write_units": writes, "target": "<= 1 write"}),
+        json!({"target": "<= 1 write"}),
     );
 }
 

@@ -115,6 +115,30 @@ impl Report {
         });
     }
 
+    /// A handler's overhead (its time minus its SDK calls') against the 0.2 ms median target.
+    pub fn overhead(&mut self, group: &'static str, measure: &str, overhead: Stats) {
+        self.timing_with_target(
+            group,
+            measure,
+            overhead,
+            "<= 0.2 ms median",
+            overhead.median_ms() <= 0.2,
+        );
+    }
+
+    /// The capacity units a request is charged, on average: `detail` (a JSON object) says
+    /// what else to keep beside them.
+    pub fn capacity(&mut self, measure: &str, reads: f64, writes: f64, mut detail: Value) {
+        detail["read_units"] = reads.into();
+        detail["write_units"] = writes.into();
+        self.figure(
+            "capacity",
+            measure,
+            &format!("{reads:.1} / {writes:.1}"),
+            detail,
+        );
+    }
+
     /// A ratio against a floor measured in the same run, and its target: at most (`Target::AtMost`)
     /// or at least (`Target::AtLeast`) a bound. The chart draws the bound.
     pub fn ratio(&mut self, group: &'static str, measure: &str, ratio: f64, target: Target) {
