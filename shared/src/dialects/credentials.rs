@@ -69,10 +69,12 @@ pub fn original_token(key_id: &str, secret: &ClientSecret) -> String {
 }
 
 /// Opens keys' client secrets, keeping them open for the life of the process (bounded), so
-/// the key service is asked once per key, not once per request.
+/// the store and the key service are asked once per key, not once per request. A key's
+/// secret never changes (a new secret is a new key), so its id names it; whether the key is
+/// still live is read from its record on every request.
 pub struct ClientSecrets<K> {
     sealer: K,
-    opened: Mutex<HashMap<(String, String), ClientSecret>>,
+    opened: Mutex<HashMap<(AppId, String), ClientSecret>>,
 }
 
 impl<K: KeySealer> ClientSecrets<K> {
@@ -84,23 +86,27 @@ impl<K: KeySealer> ClientSecrets<K> {
         }
     }
 
-    /// The client secret of `record`; 401 for a key that has none.
-    async fn of(&self, record: &ApiKeyRecord) -> Result<ClientSecret, ApiError> {
-        let Some(sealed) = &record.client_secret else {
-            return Err(ApiError::Unauthorized);
-        };
-        let id = (record.key_id.clone(), sealed.ciphertext.clone());
+    /// The client secret of `record`'s key; 401 for a key that has none.
+    async fn of<S: AppStore>(
+        &self,
+        store: &S,
+        record: &ApiKeyRecord,
+    ) -> Result<ClientSecret, ApiError> {
+        let id = (record.app_id.clone(), record.key_id.clone());
         if let Some(secret) = self.opened.lock().ok().and_then(|o| o.get(&id).cloned()) {
             return Ok(secret);
         }
-        let secret = apps::open_client_secret(&self.sealer, record)
+        let sealed = store
+            .client_secret_of(record)
+            .await?
+            .ok_or(ApiError::Unauthorized)?;
+        let secret = apps::open_client_secret(&self.sealer, record, &sealed)
             .await
             .map_err(|error| ApiError::Internal {
                 cause: Some(crate::ports::Fault::new(format!(
                     "opening a client secret: {error}"
                 ))),
-            })?
-            .ok_or(ApiError::Unauthorized)?;
+            })?;
         if let Ok(mut opened) = self.opened.lock() {
             // Crude but bounded: a process serving more keys than this starts over.
             if opened.len() >= MAX_OPEN_SECRETS {
@@ -138,7 +144,7 @@ pub async fn original<S: AppStore, K: KeySealer>(
     let key_id = header(headers, "x-api-key").ok_or(ApiError::Unauthorized)?;
     let token = authorization(headers, &["bearer"]).ok_or(ApiError::Unauthorized)?;
     let record = auth::live_key(store, key_id).await?;
-    let secret = secrets.of(&record).await?;
+    let secret = secrets.of(store, &record).await?;
     let mut validation = Validation::new(Algorithm::HS256);
     // Original's client signs once, with no expiry: requiring one would refuse it.
     validation.required_spec_claims.clear();
@@ -234,7 +240,7 @@ pub async fn ost<S: AppStore, K: KeySealer>(
         return Err(ApiError::Unauthorized);
     }
     let record = auth::live_key(store, key_id).await?;
-    let secret = secrets.of(&record).await?;
+    let secret = secrets.of(store, &record).await?;
     let text = ost_string_to_sign(signed.endpoint, signed.params);
     // OST's own documentation shows the string with a trailing `&`; its client sends none.
     let valid = [text.clone(), format!("{text}&")].iter().any(|text| {

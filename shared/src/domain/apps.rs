@@ -3,7 +3,7 @@
 use crate::clock;
 use crate::domain::wallets::seal;
 use crate::model::api_key::{self, AppRecord, ClientSecret, IssueError, IssuedKey};
-use crate::model::{ApiKeyRecord, AppId, Scope};
+use crate::model::{ApiKeyRecord, AppId, Scope, SealedKey};
 use crate::ports::sealer::{KeyContext, KeySealer, SealError};
 use crate::ports::{AppAdmin, StoreError};
 
@@ -60,14 +60,12 @@ pub async fn issue_api_key<S: AppAdmin, K: KeySealer>(
     let secret = ClientSecret::generate()?;
     let aad = client_secret_aad(&key.record.key_id);
     let context = KeyContext::client_secret(app_id, &key.record.key_id);
-    key.record.client_secret = Some(
-        sealer
-            .data_key(&context)
-            .await?
-            .seal(secret.reveal().as_bytes(), &aad)?,
-    );
+    let sealed = sealer
+        .data_key(&context)
+        .await?
+        .seal(secret.reveal().as_bytes(), &aad)?;
     key.client_secret = Some(secret);
-    store.add_api_key(&key.record).await?;
+    store.add_api_key(&key.record, &sealed).await?;
     Ok(key)
 }
 
@@ -76,19 +74,17 @@ pub fn client_secret_aad(key_id: &str) -> Vec<u8> {
     format!("wallet-users/v1/client-secret/{key_id}").into_bytes()
 }
 
-/// The client secret of a key, opened; `None` for a key issued without one.
+/// The client secret of `record`'s key, opened from `sealed` (see
+/// [`crate::ports::AppStore::client_secret_of`]).
 pub async fn open_client_secret<K: KeySealer>(
     sealer: &K,
     record: &ApiKeyRecord,
-) -> Result<Option<ClientSecret>, SealError> {
-    let Some(sealed) = &record.client_secret else {
-        return Ok(None);
-    };
+    sealed: &SealedKey,
+) -> Result<ClientSecret, SealError> {
     let context = KeyContext::client_secret(&record.app_id, &record.key_id);
     let opened = seal::open(sealer, sealed, &client_secret_aad(&record.key_id), &context).await?;
-    ClientSecret::from_opened(&opened)
-        .map(Some)
-        .ok_or(SealError::Open)
+    // Anything but a secret this API issued is refused.
+    ClientSecret::from_opened(&opened).ok_or(SealError::Open)
 }
 
 /// Every key of an app, oldest first.

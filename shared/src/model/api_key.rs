@@ -54,8 +54,9 @@ pub struct ApiKeyRecord {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_used_at: Option<String>,
     /// The key's client secret, sealed: what Original's and OST's clients sign with, so the
-    /// server must be able to read it (a hash would itself sign). Absent on keys issued before
-    /// the dialects, which then speak only the dialects that present the key itself.
+    /// server must be able to read it (a hash would itself sign). Only on keys stored before
+    /// client secrets got items of their own (see `AppStore::client_secret_of`); absent on keys
+    /// issued before the dialects, which then speak only the dialects that present the key.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_secret: Option<super::SealedKey>,
     /// What the key may do. Absent on keys issued before scopes, which hold them all (see

@@ -3,7 +3,7 @@
 
 use super::signature::SignatureRecord;
 use super::webhook::Endpoint;
-use super::{AppId, User};
+use super::{AppId, User, UserId};
 
 /// What a change did to the user item.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -51,6 +51,10 @@ pub struct ChangeRecord {
     /// A webhook endpoint registered (its app and the endpoint, whose secrets the event never
     /// carries): an insertion that is an event too.
     pub endpoint: Option<(AppId, Endpoint)>,
+    /// A deleted user's tombstone removed (its app and id): by DynamoDB's TTL when the
+    /// retention ended, or by a restore. Either way its sealed keys may now go, if the user is
+    /// not back: see [`crate::ports::WalletStore::purge_wallet_keys`].
+    pub tombstone_removed: Option<(AppId, UserId)>,
 }
 
 impl ChangeRecord {

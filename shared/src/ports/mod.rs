@@ -99,7 +99,7 @@ pub enum RestoreConflict {
     /// The tombstone is gone, or past its retention at the moment of the write.
     #[error("the tombstone is gone or past its retention")]
     RetentionEnded,
-    /// The sealed keys of these chains are gone, or past their retention.
+    /// The sealed keys of these chains are gone.
     #[error("sealed keys gone: {0:?}")]
     KeysGone(Vec<ChainType>),
     /// Identifiers other users hold: indexes into the identifiers given.
@@ -147,7 +147,9 @@ pub trait UserStore: Send + Sync {
     ) -> impl Future<Output = Result<Option<User>, StoreError>> + Send;
 
     /// Deletes the user (still at its version) and every guard it holds, keeping a tombstone
-    /// and marking its sealed wallet keys deleted, both to expire at `purge_at` (Unix seconds).
+    /// to expire at `purge_at` (Unix seconds). Its sealed wallet keys are not touched here
+    /// (the deleting function cannot reach them): they go when the tombstone does, see
+    /// [`WalletStore::purge_wallet_keys`].
     fn delete_user(
         &self,
         app: &AppId,
@@ -190,8 +192,8 @@ pub trait UserStore: Send + Sync {
     ) -> impl Future<Output = Result<Option<DeletedUser>, StoreError>> + Send;
 
     /// Writes a deleted user back, all or nothing: the user (still absent) and a guard per
-    /// identifier (each free), the tombstone removed and the sealed keys of `sealed` unmarked,
-    /// both on condition that they are still there and inside their retention at `now_secs`.
+    /// identifier (each free), the tombstone removed on condition that it is still there and
+    /// inside its retention at `now_secs`, and the sealed keys of `sealed` still there.
     fn restore_user(
         &self,
         app: &AppId,
@@ -209,6 +211,14 @@ pub trait AppStore: Send + Sync {
         &self,
         key_id: &str,
     ) -> impl Future<Output = Result<Option<ApiKeyRecord>, StoreError>> + Send;
+
+    /// The sealed client secret of `record`'s key, if it has one: stored apart from the key
+    /// record (which every function reads to authenticate), where only the functions that
+    /// sign with it may read it. Keys stored before that hold it in the record itself.
+    fn client_secret_of(
+        &self,
+        record: &ApiKeyRecord,
+    ) -> impl Future<Output = Result<Option<SealedKey>, StoreError>> + Send;
 
     /// Records that the key was used at `now`, unless a use after `cutoff` is already recorded
     /// (a racing request got there first).
@@ -258,10 +268,12 @@ pub trait AppAdmin: Send + Sync {
         app_id: &AppId,
     ) -> impl Future<Output = Result<Option<AppRecord>, StoreError>> + Send;
 
-    /// Stores a new key and records it on its app, all or nothing (the app must exist).
+    /// Stores a new key, its sealed client secret (apart from it) and records it on its app,
+    /// all or nothing (the app must exist).
     fn add_api_key(
         &self,
         record: &ApiKeyRecord,
+        client_secret: &SealedKey,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
     /// Every key of an app, oldest first, revoked ones included.
@@ -330,6 +342,25 @@ pub trait WalletStore: Send + Sync {
         user: UserId,
         chain: ChainType,
     ) -> impl Future<Output = Result<Option<SealedKey>, StoreError>> + Send;
+
+    /// Deletes every sealed key of a user gone for good: neither the user nor its tombstone
+    /// exists, checked in the same transaction (a user restored, or deleted again and so
+    /// restorable, keeps its keys). `false` when the keys were kept.
+    fn purge_wallet_keys(
+        &self,
+        app: &AppId,
+        user: UserId,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// Moves a user's sealed keys from where stacks before kept them (beside the user) to
+    /// their own partition, dropping a deletion's expiry mark (one past `now_secs` deletes the
+    /// key instead). How many keys moved; nothing to move is `0`.
+    fn move_legacy_wallet_keys(
+        &self,
+        app: &AppId,
+        user: UserId,
+        now_secs: u64,
+    ) -> impl Future<Output = Result<usize, StoreError>> + Send;
 }
 
 /// Why an endpoint could not be added.

@@ -505,3 +505,192 @@ fn decrypting_a_wallet_key_by_anyone_else_raises_an_alarm() {
     });
     assert!(alarmed, "no alarm on {rule_name:?}");
 }
+
+/// Every IAM statement that applies to each function's role: its own `Policies` and every
+/// policy resource (`AWS::IAM::Policy`, `AWS::IAM::ManagedPolicy`) attached to its role.
+fn statements_by_function() -> std::collections::BTreeMap<String, Vec<Yaml>> {
+    let template = template();
+    let resources = template["Resources"].as_hash().unwrap();
+    let mut by_function = std::collections::BTreeMap::<String, Vec<Yaml>>::new();
+    for (name, resource) in resources {
+        let name = name.as_str().unwrap();
+        match resource["Type"].as_str().unwrap() {
+            "AWS::Serverless::Function" => {
+                let own = resource["Properties"]["Policies"]
+                    .as_vec()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|p| p["Statement"].as_vec())
+                    .flatten()
+                    .cloned();
+                by_function.entry(name.to_owned()).or_default().extend(own);
+            }
+            "AWS::IAM::Policy" | "AWS::IAM::ManagedPolicy" => {
+                let statements = resource["Properties"]["PolicyDocument"]["Statement"]
+                    .as_vec()
+                    .unwrap();
+                for role in scalars(&resource["Properties"]["Roles"]) {
+                    let function = role.strip_suffix("Role").unwrap().to_owned();
+                    assert!(
+                        resources.contains_key(&Yaml::String(function.clone())),
+                        "{name} names the role of no function: {role}"
+                    );
+                    by_function
+                        .entry(function)
+                        .or_default()
+                        .extend(statements.iter().cloned());
+                }
+            }
+            _ => {}
+        }
+    }
+    by_function
+}
+
+/// Whether an IAM `StringLike` pattern (`*` any run, `?` one character) matches `text`.
+fn like(pattern: &str, text: &str) -> bool {
+    match pattern.chars().next() {
+        None => text.is_empty(),
+        Some('*') => (0..=text.len())
+            .filter(|at| text.is_char_boundary(*at))
+            .any(|at| like(&pattern[1..], &text[at..])),
+        Some(first) => {
+            let mut rest = text.chars();
+            rest.next()
+                .is_some_and(|c| first == '?' || c == first)
+                .then(|| like(&pattern[first.len_utf8()..], rest.as_str()))
+                .unwrap_or(false)
+        }
+    }
+}
+
+/// Whether `statement` is about `action` on the users table (for Deny: whose condition on
+/// `dynamodb:LeadingKeys`, if any, matches `partition`).
+fn applies(statement: &Yaml, action: &str, partition: &str) -> bool {
+    let on_action = match statement["NotAction"].as_vec() {
+        Some(excluded) => !scalars(&Yaml::Array(excluded.clone()))
+            .iter()
+            .any(|p| covers(p, action)),
+        None => actions(statement).iter().any(|p| covers(p, action)),
+    };
+    let on_table = scalars(&statement["Resource"])
+        .iter()
+        .any(|r| r == "UsersTable.Arn" || r == "${UsersTable.Arn}/*" || r == "*");
+    if !on_action || !on_table {
+        return false;
+    }
+    let condition = &statement["Condition"];
+    match condition.as_hash() {
+        None => true,
+        Some(_) => {
+            let patterns = scalars(&condition["ForAnyValue:StringLike"]["dynamodb:LeadingKeys"]);
+            assert!(
+                !patterns.is_empty(),
+                "a DynamoDB statement with a condition this test does not read: {statement:?}"
+            );
+            patterns.iter().any(|p| like(p, partition))
+        }
+    }
+}
+
+/// The DynamoDB actions that read or write items.
+const ITEM_ACTIONS: [&str; 14] = [
+    "dynamodb:GetItem",
+    "dynamodb:BatchGetItem",
+    "dynamodb:Query",
+    "dynamodb:Scan",
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:BatchWriteItem",
+    "dynamodb:ConditionCheckItem",
+    "dynamodb:PartiQLSelect",
+    "dynamodb:PartiQLInsert",
+    "dynamodb:PartiQLUpdate",
+    "dynamodb:PartiQLDelete",
+    "dynamodb:GetRecords",
+];
+
+/// What each function may do to items of `partition`: allowed by a statement and denied by
+/// none. Functions that may do nothing there are left out.
+fn reach(partition: &str) -> Vec<(String, Vec<&'static str>)> {
+    statements_by_function()
+        .into_iter()
+        .filter_map(|(function, statements)| {
+            let with = |effect: &str, action: &str| {
+                statements
+                    .iter()
+                    .filter(|s| s["Effect"].as_str() == Some(effect))
+                    .any(|s| applies(s, action, partition))
+            };
+            let actions: Vec<&str> = ITEM_ACTIONS
+                .into_iter()
+                .filter(|action| with("Allow", action) && !with("Deny", action))
+                .collect();
+            (!actions.is_empty()).then_some((function, actions))
+        })
+        .collect()
+}
+
+fn owned(expected: &[(&str, &[&'static str])]) -> Vec<(String, Vec<&'static str>)> {
+    expected
+        .iter()
+        .map(|(function, actions)| ((*function).to_owned(), actions.to_vec()))
+        .collect()
+}
+
+/// Sealed wallet keys are out of reach of every function but the wallet creator (which may
+/// only write and purge them) and the signer (which may only read them); sealed client secrets
+/// of every function but the two dialects that sign with them (which may only read them). The
+/// partitions are the code's own (`keys::wallet_keys_pk`, `keys::client_secret_pk`): a layout
+/// change the template does not follow fails here. DynamoDB Local does not enforce IAM, so the
+/// template is what is checked; `custody` proves the functions' code stays inside it.
+#[test]
+fn sealed_keys_and_client_secrets_are_out_of_every_other_functions_reach() {
+    use shared::adapters::dynamo::keys;
+    let app = shared::model::AppId::generate();
+    let user = shared::model::UserId::generate();
+    assert_eq!(
+        reach(&keys::wallet_keys_pk(&app, user)),
+        owned(&[
+            ("CreateWalletsFunction", &["dynamodb:PutItem", "dynamodb:DeleteItem"]),
+            ("WalletRpcFunction", &["dynamodb:GetItem", "dynamodb:BatchGetItem"]),
+        ])
+    );
+    assert_eq!(
+        reach(&keys::client_secret_pk("00112233aabbccdd")),
+        owned(&[
+            ("OriginalFunction", &["dynamodb:GetItem"]),
+            ("OstFunction", &["dynamodb:GetItem"]),
+        ])
+    );
+    // The denials are only of those partitions: the user's own stays readable.
+    let users: Vec<String> = reach(&keys::user_pk(&app, user))
+        .into_iter()
+        .filter(|(_, actions)| actions.contains(&"dynamodb:GetItem"))
+        .map(|(function, _)| function)
+        .collect();
+    assert!(users.contains(&"GetUserFunction".to_owned()), "{users:?}");
+    // A Scan or PartiQL statement names no partition key a condition could deny: no function
+    // may use them at all.
+    for (function, statements) in statements_by_function() {
+        for action in ITEM_ACTIONS.iter().filter(|a| a.contains("Scan") || a.contains("PartiQL")) {
+            assert!(
+                !statements
+                    .iter()
+                    .filter(|s| s["Effect"].as_str() == Some("Allow"))
+                    .any(|s| applies(s, action, "")),
+                "{function} may {action}"
+            );
+        }
+    }
+}
+
+#[test]
+fn like_matches_as_iam_string_like_does() {
+    assert!(like("WALLETKEY#*", "WALLETKEY#app#user"));
+    assert!(like("WALLETKEY#*", "WALLETKEY#"));
+    assert!(!like("WALLETKEY#*", "APP#a#USER#u"));
+    assert!(!like("WALLETKEY#*", "XWALLETKEY#a"));
+    assert!(like("a?c", "abc") && !like("a?c", "ac"));
+}

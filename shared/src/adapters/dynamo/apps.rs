@@ -9,7 +9,7 @@ use super::sdk::{applied, build_error, classify, conditional_put, from_item, to_
 use crate::adapters::dynamo::keys::{self, PK, SK};
 use crate::model::api_key::AppRecord;
 use crate::model::rate_limit::{Counter, RateLimit};
-use crate::model::{ApiKeyRecord, AppId};
+use crate::model::{ApiKeyRecord, AppId, SealedKey};
 use crate::ports::{AppAdmin, AppStore, StoreError};
 
 #[derive(Serialize, Deserialize)]
@@ -28,6 +28,18 @@ struct ApiKeyItem {
     entity: String,
     #[serde(flatten)]
     record: ApiKeyRecord,
+}
+
+/// A key's sealed client secret, apart from the key record (see [`keys`]' notes).
+#[derive(Serialize, Deserialize)]
+struct ClientSecretItem {
+    pk: String,
+    sk: String,
+    entity: String,
+    app_id: AppId,
+    key_id: String,
+    #[serde(flatten)]
+    sealed: SealedKey,
 }
 
 impl AppAdmin for DynamoStore {
@@ -56,13 +68,29 @@ impl AppAdmin for DynamoStore {
             .transpose()
     }
 
-    /// Stores a new key and records it on its app, in one transaction (the app must exist).
-    async fn add_api_key(&self, record: &ApiKeyRecord) -> Result<(), StoreError> {
+    /// Stores a new key, its client secret (in a partition of its own) and records it on its
+    /// app, in one transaction (the app must exist).
+    async fn add_api_key(
+        &self,
+        record: &ApiKeyRecord,
+        client_secret: &SealedKey,
+    ) -> Result<(), StoreError> {
         let item = to_item(&ApiKeyItem {
             pk: keys::api_key_pk(&record.key_id),
             sk: keys::SK_API_KEY.to_owned(),
             entity: "api_key".to_owned(),
-            record: record.clone(),
+            record: ApiKeyRecord {
+                client_secret: None,
+                ..record.clone()
+            },
+        })?;
+        let secret = to_item(&ClientSecretItem {
+            pk: keys::client_secret_pk(&record.key_id),
+            sk: keys::SK_CLIENT_SECRET.to_owned(),
+            entity: "client_secret".to_owned(),
+            app_id: record.app_id.clone(),
+            key_id: record.key_id.clone(),
+            sealed: client_secret.clone(),
         })?;
         let update = Update::builder()
             .table_name(&self.table)
@@ -76,6 +104,7 @@ impl AppAdmin for DynamoStore {
         self.client
             .transact_write_items()
             .transact_items(conditional_put(&self.table, item)?)
+            .transact_items(conditional_put(&self.table, secret)?)
             .transact_items(TransactWriteItem::builder().update(update).build())
             .send()
             .await
@@ -153,6 +182,26 @@ impl AppStore for DynamoStore {
             .await?;
         item.map(|item| from_item::<ApiKeyItem>(item).map(|i| i.record))
             .transpose()
+    }
+
+    async fn client_secret_of(
+        &self,
+        record: &ApiKeyRecord,
+    ) -> Result<Option<SealedKey>, StoreError> {
+        // A key stored before secrets had their own items, not moved yet.
+        if let Some(sealed) = &record.client_secret {
+            return Ok(Some(sealed.clone()));
+        }
+        let item = self
+            .get_item(
+                keys::client_secret_pk(&record.key_id),
+                keys::SK_CLIENT_SECRET,
+            )
+            .await?;
+        let Some(item) = item else { return Ok(None) };
+        let item: ClientSecretItem = from_item(item)?;
+        // Bound to its key and app; a record naming another app gets nothing.
+        Ok((item.app_id == record.app_id).then_some(item.sealed))
     }
 
     async fn first_sighting(

@@ -7,7 +7,8 @@
 //! | guard      | `APP#<app>#ID#<kind>#<value>`           | `GUARD`  |
 //! | app        | `APP#<app>`                             | `APP`    |
 //! | API key    | `APIKEY#<key id>`                       | `APIKEY` |
-//! | wallet key | `APP#<app>#USER#<user id>` (the user's) | `WALLETKEY#<chain>` |
+//! | client secret | `CLIENTSECRET#<key id>`             | `SECRET` |
+//! | wallet key | `WALLETKEY#<app>#<user id>`             | `WALLETKEY#<chain>` |
 //! | signing policy override | the user's                  | `POLICY` |
 //! | nonce lease | the user's                             | `NONCE#<chain id>` |
 //! | daily value total | the user's                       | `SPENT#<network>#<day>` |
@@ -22,6 +23,14 @@
 //! | allowlist entry | `APP#<app>#ALLOWLIST`              | `<entry id>` |
 //! | invitation | `APP#<app>#INVITATIONS`                 | `<invitation id>` |
 //! | open invitation of an identifier | `APP#<app>#INVITE#<kind>#<value>` | `INVITE` |
+//!
+//! Sealed wallet keys and sealed client secrets live in partitions of their own, apart from
+//! their user and their API key, under prefixes nothing else uses ([`WALLET_KEYS_PREFIX`],
+//! [`CLIENT_SECRET_PREFIX`]): IAM can then keep them out of reach of every function that
+//! does not need them (`dynamodb:LeadingKeys` conditions match partition keys only). Stacks
+//! from before kept wallet keys beside the user (`APP#<app>#USER#<id>`, same sort key) and
+//! client secrets inside the API key item; the readers still look there, and the CLI's
+//! `migrate-secrets` moves them.
 //!
 //! An app's endpoints share its partition (a handful of small items, read together). Events
 //! get a partition each: they are written at the rate users change. An endpoint's attempts
@@ -55,11 +64,29 @@ pub const SK_USER_POLICY: &str = "POLICY";
 /// The sort key of API key items.
 pub const SK_API_KEY: &str = "APIKEY";
 
-/// The sort key of a user's sealed wallet key on `chain`: beside the user, never read by the
-/// API (which reads only `USER`).
+/// What every partition key of sealed wallet keys starts with, and nothing else's does.
+pub const WALLET_KEYS_PREFIX: &str = "WALLETKEY#";
+/// What every partition key of sealed client secrets starts with, and nothing else's does.
+pub const CLIENT_SECRET_PREFIX: &str = "CLIENTSECRET#";
+
+/// The partition of a user's sealed wallet keys (one item per chain).
+pub fn wallet_keys_pk(app: &AppId, user: UserId) -> String {
+    format!("{WALLET_KEYS_PREFIX}{app}#{user}")
+}
+
+/// The sort key of a user's sealed wallet key on `chain` (in [`wallet_keys_pk`], and beside
+/// the user in stacks from before: see the module's notes).
 pub fn wallet_key_sk(chain: ChainType) -> String {
     format!("WALLETKEY#{chain}")
 }
+
+/// The partition of an API key's sealed client secret.
+pub fn client_secret_pk(key_id: &str) -> String {
+    format!("{CLIENT_SECRET_PREFIX}{key_id}")
+}
+
+/// The sort key of a sealed client secret.
+pub const SK_CLIENT_SECRET: &str = "SECRET";
 
 /// The index that lists an app's users, and its key attributes.
 pub const USERS_BY_APP_INDEX: &str = "users-by-app";

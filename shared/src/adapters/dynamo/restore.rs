@@ -1,6 +1,6 @@
 //! Deleted users: reading a tombstone, and writing the user back from it.
 
-use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, TransactWriteItem};
 
 use super::DynamoStore;
 use super::sdk::{build_error, conditional_put, from_item, to_item};
@@ -49,31 +49,28 @@ impl DynamoStore {
             let guard = GuardItem::item(app, identifier, user.id)?;
             items.push(conditional_put(&self.table, guard)?);
         }
-        // The tombstone and every sealed key must still be there, inside their retention, at
-        // the moment of the write: checked by the transaction, not only by the caller's read.
-        let live = "attribute_exists(pk) AND #ttl > :now";
+        // The tombstone must still be there, inside its retention, at the moment of the write:
+        // checked by the transaction, not only by the caller's read; and so must every sealed
+        // key (they go only after the tombstone, but a restore never trusts that alone).
         let delete = aws_sdk_dynamodb::types::Delete::builder()
             .table_name(&self.table)
             .key(PK, AttributeValue::S(keys::user_pk(app, user.id)))
             .key(SK, AttributeValue::S(keys::SK_DELETED.to_owned()))
-            .condition_expression(live)
+            .condition_expression("attribute_exists(pk) AND #ttl > :now")
             .expression_attribute_names("#ttl", keys::TTL_ATTRIBUTE)
             .expression_attribute_values(":now", AttributeValue::N(now_secs.to_string()))
             .build()
             .map_err(build_error)?;
         items.push(TransactWriteItem::builder().delete(delete).build());
         for chain in sealed {
-            let update = Update::builder()
+            let check = ConditionCheck::builder()
                 .table_name(&self.table)
-                .key(PK, AttributeValue::S(keys::user_pk(app, user.id)))
+                .key(PK, AttributeValue::S(keys::wallet_keys_pk(app, user.id)))
                 .key(SK, AttributeValue::S(keys::wallet_key_sk(*chain)))
-                .update_expression("REMOVE deleted_at, #ttl")
-                .condition_expression(live)
-                .expression_attribute_names("#ttl", keys::TTL_ATTRIBUTE)
-                .expression_attribute_values(":now", AttributeValue::N(now_secs.to_string()))
+                .condition_expression("attribute_exists(pk)")
                 .build()
                 .map_err(build_error)?;
-            items.push(TransactWriteItem::builder().update(update).build());
+            items.push(TransactWriteItem::builder().condition_check(check).build());
         }
         // Unconditional, after every conditioned item: `taken`'s indices stay as read below.
         items.extend(self.handle_changes(app, user.id, &[], &user.handles())?);

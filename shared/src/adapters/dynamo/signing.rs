@@ -62,7 +62,7 @@ impl SigningStore for DynamoStore {
         let user_pk = keys::user_pk(app, user);
         let wanted = vec![
             key_of(user_pk.clone(), keys::SK_USER),
-            key_of(user_pk.clone(), &keys::wallet_key_sk(chain)),
+            key_of(keys::wallet_keys_pk(app, user), &keys::wallet_key_sk(chain)),
             key_of(user_pk, keys::SK_USER_POLICY),
             key_of(keys::app_pk(app), keys::SK_APP),
         ];
@@ -90,7 +90,8 @@ impl SigningStore for DynamoStore {
         }
         // A batch reads each item on its own, not as of one moment: the wallet creator's
         // transaction (key, guard and `ready` together) can commit between the key's read and
-        // the user's. A ready wallet whose key was not seen has it now: read it again.
+        // the user's. A ready wallet whose key was not seen has it now: read it again (which
+        // also finds a key a stack from before kept beside the user, not moved yet).
         let ready = read.user.as_ref().is_some_and(|user| {
             user.wallets
                 .iter()

@@ -5,11 +5,12 @@
 use aws_lambda_events::event::dynamodb::{Event, EventRecord};
 use aws_lambda_events::event::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse};
 
-use super::keys::SK_USER;
+use super::keys::{SK_DELETED, SK_USER};
+use super::users::TombstoneItem;
 use super::signing::{SK_SIGNATURE_PREFIX, SignatureItem};
 use super::user_from_image;
 use super::webhooks::EndpointItem;
-use crate::model::AppId;
+use crate::model::{AppId, UserId};
 use crate::model::change::{ChangeKind, ChangeRecord, PoisonRecord, UserChange};
 use crate::model::signature::SignatureRecord;
 use crate::model::webhook::Endpoint;
@@ -38,7 +39,21 @@ pub fn record(record: &EventRecord) -> ChangeRecord {
         change: user_change(record),
         signature: signature(record),
         endpoint: endpoint(record),
+        tombstone_removed: tombstone_removed(record),
     }
+}
+
+/// The user whose tombstone a removal of one took away.
+fn tombstone_removed(record: &EventRecord) -> Option<(AppId, UserId)> {
+    let is_tombstone = matches!(
+        record.change.keys.get("sk"),
+        Some(serde_dynamo::AttributeValue::S(sk)) if sk == SK_DELETED
+    );
+    if !is_tombstone || record.event_name != "REMOVE" {
+        return None;
+    }
+    let item: TombstoneItem = serde_dynamo::from_item(record.change.old_image.clone()).ok()?;
+    Some((item.app_id, item.user_id))
 }
 
 /// The webhook endpoint an insertion of one carries (its item's sort key is `WEBHOOK#<id>`;

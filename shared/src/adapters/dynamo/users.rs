@@ -1,6 +1,6 @@
 //! Users and their identifier guards: every change one transaction.
 
-use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
 use serde::{Deserialize, Serialize};
 
 use super::sdk::{build_error, classify, conditional_put, from_item, plain_put, to_item};
@@ -500,27 +500,6 @@ impl UserStore for DynamoStore {
             items.push(self.delete_guard(app, &identifier, user.id)?);
         }
         items.extend(self.handle_changes(app, user.id, &user.handles(), &[])?);
-        // Sealed keys may control funds: kept, marked deleted, until the retention ends.
-        for wallet in user.wallets.iter().filter(|w| w.address.is_some()) {
-            let update = Update::builder()
-                .table_name(&self.table)
-                .key(PK, AttributeValue::S(keys::user_pk(app, user.id)))
-                .key(
-                    SK,
-                    AttributeValue::S(keys::wallet_key_sk(wallet.chain_type)),
-                )
-                .update_expression("SET deleted_at = :deleted_at, #ttl = :ttl")
-                .condition_expression("attribute_exists(pk)")
-                .expression_attribute_names("#ttl", keys::TTL_ATTRIBUTE)
-                .expression_attribute_values(
-                    ":deleted_at",
-                    AttributeValue::S(deleted_at.to_owned()),
-                )
-                .expression_attribute_values(":ttl", AttributeValue::N(purge_at.to_string()))
-                .build()
-                .map_err(build_error)?;
-            items.push(TransactWriteItem::builder().update(update).build());
-        }
         self.send_user_write(items, user, |cancelled| {
             Self::decode_versioned(cancelled, "a deleted user's items")
         })

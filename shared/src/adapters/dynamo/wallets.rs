@@ -1,7 +1,9 @@
-//! Wallets: the sealed key, the address guard and the wallet entry, written together.
+//! Wallets: the sealed key, the address guard and the wallet entry, written together; the
+//! sealed keys of users gone for good, purged; and keys from before they had their own
+//! partitions, moved there (see [`keys`]'s notes).
 
 use aws_sdk_dynamodb::error::ProvideErrorMetadata;
-use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, Delete, TransactWriteItem, Update};
 use serde::{Deserialize, Serialize};
 
 use super::DynamoStore;
@@ -12,7 +14,7 @@ use crate::model::SealedKey;
 use crate::model::{AppId, ChainType, Identifier, UserId};
 use crate::ports::{ReadyWallet, StoreError, WalletAttempt, WalletStore};
 
-/// A sealed private key as stored, beside its user.
+/// A sealed private key as stored, in its user's key partition.
 #[derive(Serialize, Deserialize)]
 pub(super) struct WalletKeyItem {
     pk: String,
@@ -45,7 +47,7 @@ impl WalletStore for DynamoStore {
         let networks = serde_dynamo::to_attribute_value(networks)
             .map_err(|e| StoreError::Other(e.to_string().into()))?;
         let key_item = to_item(&WalletKeyItem {
-            pk: keys::user_pk(app, user),
+            pk: keys::wallet_keys_pk(app, user),
             sk: keys::wallet_key_sk(chain),
             entity: "wallet_key".to_owned(),
             app_id: app.clone(),
@@ -179,11 +181,116 @@ impl WalletStore for DynamoStore {
         user: UserId,
         chain: ChainType,
     ) -> Result<Option<SealedKey>, StoreError> {
-        let item = self
-            .get_item(keys::user_pk(app, user), &keys::wallet_key_sk(chain))
-            .await?;
+        let sk = keys::wallet_key_sk(chain);
+        let item = match self.get_item(keys::wallet_keys_pk(app, user), &sk).await? {
+            Some(item) => Some(item),
+            // A key sealed before keys had their own partition, not moved yet.
+            None => self.get_item(keys::user_pk(app, user), &sk).await?,
+        };
         item.map(|item| from_item::<WalletKeyItem>(item).map(|i| i.sealed))
             .transpose()
+    }
+
+    async fn purge_wallet_keys(&self, app: &AppId, user: UserId) -> Result<bool, StoreError> {
+        let user_pk = keys::user_pk(app, user);
+        let absent = |sk: &str| {
+            ConditionCheck::builder()
+                .table_name(&self.table)
+                .key(PK, AttributeValue::S(user_pk.clone()))
+                .key(SK, AttributeValue::S(sk.to_owned()))
+                .condition_expression("attribute_not_exists(pk)")
+                .build()
+                .map(|check| TransactWriteItem::builder().condition_check(check).build())
+                .map_err(build_error)
+        };
+        let mut items = vec![absent(keys::SK_USER)?, absent(keys::SK_DELETED)?];
+        for chain in ChainType::ALL {
+            // Where keys live now, and beside the user, where they lived before.
+            for pk in [keys::wallet_keys_pk(app, user), user_pk.clone()] {
+                let delete = Delete::builder()
+                    .table_name(&self.table)
+                    .key(PK, AttributeValue::S(pk))
+                    .key(SK, AttributeValue::S(keys::wallet_key_sk(chain)))
+                    .build()
+                    .map_err(build_error)?;
+                items.push(TransactWriteItem::builder().delete(delete).build());
+            }
+        }
+        let Some(cancelled) = self.send_transaction(items).await? else {
+            return Ok(true);
+        };
+        // The user is back (restored), or deleted again and restorable: its keys stay.
+        if cancelled.condition_failed(0) || cancelled.condition_failed(1) {
+            return Ok(false);
+        }
+        if cancelled.conflicted() {
+            return Err(StoreError::Unavailable(
+                "transaction conflict purging wallet keys".into(),
+            ));
+        }
+        Err(cancelled.unexplained())
+    }
+
+    async fn move_legacy_wallet_keys(
+        &self,
+        app: &AppId,
+        user: UserId,
+        now_secs: u64,
+    ) -> Result<usize, StoreError> {
+        let mut moved = 0;
+        for chain in ChainType::ALL {
+            let sk = keys::wallet_key_sk(chain);
+            let Some(mut item) = self.get_item(keys::user_pk(app, user), &sk).await? else {
+                continue;
+            };
+            let legacy = Delete::builder()
+                .table_name(&self.table)
+                .key(PK, AttributeValue::S(keys::user_pk(app, user)))
+                .key(SK, AttributeValue::S(sk.clone()))
+                .condition_expression("attribute_exists(pk)")
+                .build()
+                .map_err(build_error)?;
+            let legacy = TransactWriteItem::builder().delete(legacy).build();
+            // A deletion used to mark the key to expire with the user's tombstone. One past
+            // its retention is only waiting for DynamoDB's TTL: it goes now. Otherwise the
+            // mark is dropped: keys in their own partition are purged when the tombstone
+            // itself goes (`purge_wallet_keys`), never on a clock of their own.
+            let expires = item
+                .get(keys::TTL_ATTRIBUTE)
+                .and_then(|ttl| ttl.as_n().ok())
+                .and_then(|ttl| ttl.parse::<u64>().ok());
+            if expires.is_some_and(|at| at <= now_secs) {
+                self.send_transaction(vec![legacy])
+                    .await?
+                    .map_or(Ok(()), |cancelled| Err(cancelled.unexplained()))?;
+                continue;
+            }
+            item.remove(keys::TTL_ATTRIBUTE);
+            item.remove("deleted_at");
+            item.insert(
+                PK.to_owned(),
+                AttributeValue::S(keys::wallet_keys_pk(app, user)),
+            );
+            let items = vec![conditional_put(&self.table, item)?, legacy];
+            match self.send_transaction(items).await? {
+                None => moved += 1,
+                // Both places hold a key for this chain: nothing that writes keys does that.
+                // Left as it is, for an operator to look at.
+                Some(cancelled) if cancelled.condition_failed(0) => {
+                    return Err(StoreError::Corrupt(
+                        format!("user {user} has two {chain} keys, the old and the new layout")
+                            .into(),
+                    ));
+                }
+                Some(cancelled) if cancelled.conflicted() => {
+                    return Err(StoreError::Unavailable(
+                        "transaction conflict moving a wallet key".into(),
+                    ));
+                }
+                Some(cancelled) => return Err(cancelled.unexplained()),
+            }
+        }
+        Ok(moved)
     }
 }
 

@@ -3,12 +3,22 @@
 use super::MemoryStore;
 use crate::model::api_key::AppRecord;
 use crate::model::rate_limit::{Counter, RateLimit};
-use crate::model::{ApiKeyRecord, AppId};
+use crate::model::{ApiKeyRecord, AppId, SealedKey};
 use crate::ports::{AppAdmin, AppStore, StoreError};
 
 impl AppStore for MemoryStore {
     async fn get_api_key(&self, key_id: &str) -> Result<Option<ApiKeyRecord>, StoreError> {
         Ok(self.tables().api_keys.get(key_id).cloned())
+    }
+
+    async fn client_secret_of(
+        &self,
+        record: &ApiKeyRecord,
+    ) -> Result<Option<SealedKey>, StoreError> {
+        if let Some(sealed) = &record.client_secret {
+            return Ok(Some(sealed.clone()));
+        }
+        Ok(self.tables().client_secrets.get(&record.key_id).cloned())
     }
 
     async fn note_api_key_use(
@@ -91,7 +101,11 @@ impl AppAdmin for MemoryStore {
         Ok(self.tables().apps.get(app_id).map(|(app, _)| app.clone()))
     }
 
-    async fn add_api_key(&self, record: &ApiKeyRecord) -> Result<(), StoreError> {
+    async fn add_api_key(
+        &self,
+        record: &ApiKeyRecord,
+        client_secret: &SealedKey,
+    ) -> Result<(), StoreError> {
         let mut tables = self.tables();
         if tables.api_keys.contains_key(&record.key_id) {
             return Err(StoreError::Other(
@@ -105,8 +119,15 @@ impl AppAdmin for MemoryStore {
         };
         key_ids.push(record.key_id.clone());
         tables
-            .api_keys
-            .insert(record.key_id.clone(), record.clone());
+            .client_secrets
+            .insert(record.key_id.clone(), client_secret.clone());
+        tables.api_keys.insert(
+            record.key_id.clone(),
+            ApiKeyRecord {
+                client_secret: None,
+                ..record.clone()
+            },
+        );
         Ok(())
     }
 

@@ -48,15 +48,6 @@ impl Default for MemoryStore {
     }
 }
 
-/// A sealed wallet key with what a deletion marks on it.
-#[derive(Debug, Clone)]
-struct KeyEntry {
-    sealed: SealedKey,
-    /// Set by a deletion, with the end of the retention (Unix seconds).
-    deleted_at: Option<String>,
-    purge_at: Option<u64>,
-}
-
 /// The (endpoint, event) pair's delivery record.
 #[derive(Debug, Clone, Default)]
 struct Delivery {
@@ -70,7 +61,9 @@ struct Tables {
     users: HashMap<(AppId, UserId), User>,
     guards: HashMap<(AppId, Identifier), UserId>,
     tombstones: HashMap<(AppId, UserId), DeletedUser>,
-    wallet_keys: HashMap<(AppId, UserId, ChainType), KeyEntry>,
+    wallet_keys: HashMap<(AppId, UserId, ChainType), SealedKey>,
+    /// Sealed client secrets, by key id (apart from the key records, as in DynamoDB).
+    client_secrets: HashMap<String, SealedKey>,
     apps: HashMap<AppId, (AppRecord, Vec<String>)>,
     user_policies: HashMap<(AppId, UserId), crate::model::policy::SigningPolicy>,
     api_keys: HashMap<String, ApiKeyRecord>,
@@ -201,6 +194,12 @@ impl MemoryStore {
             record.last_used_at = None;
             format!("api key {record:?}")
         }));
+        lines.extend(
+            tables
+                .client_secrets
+                .iter()
+                .map(|(key_id, sealed)| format!("client secret {key_id} {sealed:?}")),
+        );
         lines.sort();
         lines
     }

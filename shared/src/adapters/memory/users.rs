@@ -1,7 +1,7 @@
 //! Users, their identifier guards and their wallets, in memory: each write checks every
 //! condition its DynamoDB transaction carries before applying any of it.
 
-use super::{KeyEntry, MemoryStore, Tables, corrupt};
+use super::{MemoryStore, Tables, corrupt};
 use crate::model::user::DeletedUser;
 use crate::model::{
     AppId, ChainType, Handle, Identifier, SealedKey, User, UserId, UserStatus, WalletStatus,
@@ -175,12 +175,6 @@ impl UserStore for MemoryStore {
     ) -> Result<(), WriteError> {
         let id = (app.clone(), user.id);
         let identifiers = user.identifiers();
-        let keys: Vec<(AppId, UserId, ChainType)> = user
-            .wallets
-            .iter()
-            .filter(|w| w.address.is_some())
-            .map(|w| (app.clone(), user.id, w.chain_type))
-            .collect();
         self.write_user(
             user,
             |tables| {
@@ -192,11 +186,6 @@ impl UserStore for MemoryStore {
                 for (index, identifier) in identifiers.iter().enumerate() {
                     if !tables.holds(app, user.id, identifier) {
                         taken.push((index + 1, None));
-                    }
-                }
-                for (index, key) in keys.iter().enumerate() {
-                    if !tables.wallet_keys.contains_key(key) {
-                        taken.push((identifiers.len() + 1 + index, None));
                     }
                 }
                 if taken.is_empty() {
@@ -217,13 +206,6 @@ impl UserStore for MemoryStore {
                 );
                 for identifier in &identifiers {
                     tables.guards.remove(&(app.clone(), identifier.clone()));
-                }
-                // Sealed keys may control funds: kept, marked deleted, until the retention ends.
-                for key in &keys {
-                    if let Some(entry) = tables.wallet_keys.get_mut(key) {
-                        entry.deleted_at = Some(deleted_at.to_owned());
-                        entry.purge_at = Some(purge_at);
-                    }
                 }
             },
         )
@@ -315,15 +297,7 @@ impl UserStore for MemoryStore {
         let gone: Vec<ChainType> = sealed
             .iter()
             .copied()
-            .filter(|chain| {
-                let key = (app.clone(), user.id, *chain);
-                !live(
-                    tables
-                        .wallet_keys
-                        .get(&key)
-                        .and_then(|entry| entry.purge_at),
-                )
-            })
+            .filter(|chain| !tables.wallet_keys.contains_key(&(app.clone(), user.id, *chain)))
             .collect();
         if !gone.is_empty() {
             return Err(RestoreConflict::KeysGone(gone));
@@ -343,12 +317,6 @@ impl UserStore for MemoryStore {
                 .insert((app.clone(), identifier.clone()), user.id);
         }
         tables.tombstones.remove(&id);
-        for chain in sealed {
-            if let Some(entry) = tables.wallet_keys.get_mut(&(app.clone(), user.id, *chain)) {
-                entry.deleted_at = None;
-                entry.purge_at = None;
-            }
-        }
         Ok(())
     }
 }
@@ -382,14 +350,7 @@ impl WalletStore for MemoryStore {
                 "the generated address is already claimed".into(),
             ));
         }
-        tables.wallet_keys.insert(
-            key,
-            KeyEntry {
-                sealed: sealed.clone(),
-                deleted_at: None,
-                purge_at: None,
-            },
-        );
+        tables.wallet_keys.insert(key, sealed.clone());
         tables.guards.insert(guard, user);
         let found = tables
             .pending_wallet(app, user, index, chain)
@@ -440,6 +401,23 @@ impl WalletStore for MemoryStore {
             .tables()
             .wallet_keys
             .get(&(app.clone(), user, chain))
-            .map(|entry| entry.sealed.clone()))
+            .cloned())
+    }
+
+    async fn purge_wallet_keys(&self, app: &AppId, user: UserId) -> Result<bool, StoreError> {
+        let mut tables = self.tables();
+        let id = (app.clone(), user);
+        if tables.users.contains_key(&id) || tables.tombstones.contains_key(&id) {
+            return Ok(false);
+        }
+        tables
+            .wallet_keys
+            .retain(|(key_app, key_user, _), _| key_app != app || *key_user != user);
+        Ok(true)
+    }
+
+    /// Memory stores never had the old layout.
+    async fn move_legacy_wallet_keys(&self, _: &AppId, _: UserId, _: u64) -> Result<usize, StoreError> {
+        Ok(0)
     }
 }

@@ -2,7 +2,7 @@
 
 use crate::clock;
 use crate::model::{AppId, ChainType, Identifier, User, UserId};
-use crate::ports::{RestoreConflict, StoreError, UserStore};
+use crate::ports::{RestoreConflict, StoreError, UserStore, WalletStore};
 
 /// Why a deleted user could not be restored.
 #[derive(Debug, thiserror::Error)]
@@ -22,10 +22,12 @@ pub enum RestoreError {
 }
 
 /// Restores a deleted user from its tombstone, within the retention period: the user and its
-/// guards come back (as a new version), its sealed keys lose their deletion mark, the tombstone
-/// goes. `Taken` names the identifiers another user took meanwhile; nothing changes once the
-/// retention has ended or if a ready wallet's sealed key is gone.
-pub async fn restore_user<S: UserStore>(
+/// guards come back (as a new version), the tombstone goes, and its sealed keys stay. `Taken`
+/// names the identifiers another user took meanwhile; nothing changes once the retention has
+/// ended or if a ready wallet's sealed key is gone. Keys a stack from before kept beside the
+/// user (and marked to expire with the tombstone) move to their own partition first, unmarked:
+/// so a restored user's keys cannot expire.
+pub async fn restore_user<S: UserStore + WalletStore>(
     store: &S,
     app: &AppId,
     id: UserId,
@@ -39,6 +41,7 @@ pub async fn restore_user<S: UserStore>(
     if purge_at <= now_secs {
         return Err(RestoreError::RetentionEnded { purge_at });
     }
+    store.move_legacy_wallet_keys(app, id, now_secs).await?;
     let mut user = deleted.user;
     user.version += 1;
     user.updated_at = clock::now_after(&user.updated_at);

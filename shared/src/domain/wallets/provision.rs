@@ -8,7 +8,8 @@
 //! address never changes. A failed attempt is counted on the entry; at the bound the wallet
 //! becomes `failed` (re-queued through the API), never `pending` forever. The events of
 //! these changes (`user.wallet_created`, `user.wallet_failed`) come from the stream records
-//! the writes make: see [`crate::domain::events`].
+//! the writes make: see [`crate::domain::events`]. When a deleted user's tombstone goes, its
+//! sealed keys go with it (unless the user was restored).
 
 use futures::StreamExt;
 use tokio::sync::OnceCell;
@@ -69,6 +70,9 @@ where
     S: WalletStore + AccessStore,
     K: KeySealer,
 {
+    if let Some((app, user)) = &record.tombstone_removed {
+        return purge_keys(store, app, *user).await;
+    }
     let work = match wallet_work(record) {
         Ok(Some(work)) => work,
         Ok(None) => return true,
@@ -104,6 +108,22 @@ where
         done &= create_wallet(store, sealer, &data_key, &networks, wallet).await;
     }
     done
+}
+
+/// A deleted user's tombstone went (its retention ended, or it was restored): its sealed keys
+/// go too unless the user is back or deleted again. They were kept until now, untouched by
+/// the deletion, so that no function answering HTTP requests need reach them.
+async fn purge_keys<S: WalletStore>(store: &S, app: &AppId, user: UserId) -> bool {
+    match store.purge_wallet_keys(app, user).await {
+        Ok(purged) => {
+            tracing::info!(%user, purged, "a tombstone went: wallet keys purged unless the user is back");
+            true
+        }
+        Err(error) => {
+            tracing::error!(%user, %error, "purging wallet keys failed; will retry");
+            false
+        }
+    }
 }
 
 /// The networks of each app a batch touches, read once.
