@@ -95,6 +95,11 @@ enum Command {
         #[arg(long)]
         key_id: String,
     },
+    /// Moves what stacks from before kept in reach of every function (sealed wallet keys beside
+    /// their user, client secrets inside their key's record) to partitions only the functions
+    /// that need them may read; keys past their retention are deleted. Prints how many moved.
+    /// Run once after upgrading; safe to run again, and while the API serves.
+    MigrateSecrets,
     /// Revokes every live key of an app at once (a leak whose key is unknown): prints the ids
     /// revoked. Issue a new key first with create-key, or the app is locked out until you do.
     RevokeAllKeys {
@@ -294,6 +299,14 @@ async fn run(
                 .await
                 .map_err(failed)?;
             json!({ "app_id": id, "key_id": key_id, "revoked": true })
+        }
+        Command::MigrateSecrets => {
+            let now = shared::clock::now_ms() / 1000;
+            let migrated = store
+                .migrate_secrets(now)
+                .await
+                .map_err(|e| e.to_string())?;
+            json!({ "migrated": migrated })
         }
         Command::RevokeAllKeys { app_id: id } => {
             let revoked = apps::revoke_all_api_keys(store, &app_id(&id)?)

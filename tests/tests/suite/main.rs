@@ -9,6 +9,7 @@ mod contract;
 mod create_user_binary;
 mod create_user_events;
 mod create_wallets_events;
+mod custody;
 mod dialects;
 mod emulator;
 mod events;

@@ -653,8 +653,14 @@ fn sealed_keys_and_client_secrets_are_out_of_every_other_functions_reach() {
     assert_eq!(
         reach(&keys::wallet_keys_pk(&app, user)),
         owned(&[
-            ("CreateWalletsFunction", &["dynamodb:PutItem", "dynamodb:DeleteItem"]),
-            ("WalletRpcFunction", &["dynamodb:GetItem", "dynamodb:BatchGetItem"]),
+            (
+                "CreateWalletsFunction",
+                &["dynamodb:PutItem", "dynamodb:DeleteItem"]
+            ),
+            (
+                "WalletRpcFunction",
+                &["dynamodb:GetItem", "dynamodb:BatchGetItem"]
+            ),
         ])
     );
     assert_eq!(
@@ -674,7 +680,10 @@ fn sealed_keys_and_client_secrets_are_out_of_every_other_functions_reach() {
     // A Scan or PartiQL statement names no partition key a condition could deny: no function
     // may use them at all.
     for (function, statements) in statements_by_function() {
-        for action in ITEM_ACTIONS.iter().filter(|a| a.contains("Scan") || a.contains("PartiQL")) {
+        for action in ITEM_ACTIONS
+            .iter()
+            .filter(|a| a.contains("Scan") || a.contains("PartiQL"))
+        {
             assert!(
                 !statements
                     .iter()

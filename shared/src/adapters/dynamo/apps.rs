@@ -154,6 +154,55 @@ impl AppAdmin for DynamoStore {
     }
 }
 
+impl DynamoStore {
+    /// Moves a key's client secret out of its record into an item of its own (see
+    /// [`super::migrate`]); `false` when the record holds none (any more).
+    pub(super) async fn move_client_secret(&self, key_id: &str) -> Result<bool, StoreError> {
+        let Some(item) = self
+            .get_item(keys::api_key_pk(key_id), keys::SK_API_KEY)
+            .await?
+        else {
+            return Ok(false);
+        };
+        let record = from_item::<ApiKeyItem>(item)?.record;
+        let Some(sealed) = record.client_secret else {
+            return Ok(false);
+        };
+        let secret = to_item(&ClientSecretItem {
+            pk: keys::client_secret_pk(key_id),
+            sk: keys::SK_CLIENT_SECRET.to_owned(),
+            entity: "client_secret".to_owned(),
+            app_id: record.app_id,
+            key_id: key_id.to_owned(),
+            sealed,
+        })?;
+        let strip = Update::builder()
+            .table_name(&self.table)
+            .key(PK, AttributeValue::S(keys::api_key_pk(key_id)))
+            .key(SK, AttributeValue::S(keys::SK_API_KEY.to_owned()))
+            .update_expression("REMOVE client_secret")
+            .condition_expression("attribute_exists(client_secret)")
+            .build()
+            .map_err(build_error)?;
+        let items = vec![
+            conditional_put(&self.table, secret)?,
+            TransactWriteItem::builder().update(strip).build(),
+        ];
+        match self.send_transaction(items).await? {
+            None => Ok(true),
+            // Gone from the record: a racing run moved it.
+            Some(cancelled) if cancelled.condition_failed(1) => Ok(false),
+            Some(cancelled) if cancelled.condition_failed(0) => Err(StoreError::Corrupt(
+                format!("key {key_id} has a client secret in its record and one of its own").into(),
+            )),
+            Some(cancelled) if cancelled.conflicted() => Err(StoreError::Unavailable(
+                "transaction conflict moving a client secret".into(),
+            )),
+            Some(cancelled) => Err(cancelled.unexplained()),
+        }
+    }
+}
+
 impl AppStore for DynamoStore {
     async fn note_api_key_use(
         &self,

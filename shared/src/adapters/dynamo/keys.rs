@@ -77,8 +77,11 @@ pub fn wallet_keys_pk(app: &AppId, user: UserId) -> String {
 /// The sort key of a user's sealed wallet key on `chain` (in [`wallet_keys_pk`], and beside
 /// the user in stacks from before: see the module's notes).
 pub fn wallet_key_sk(chain: ChainType) -> String {
-    format!("WALLETKEY#{chain}")
+    format!("{SK_WALLET_KEY_PREFIX}{chain}")
 }
+
+/// What the sort key of every sealed wallet key starts with.
+pub const SK_WALLET_KEY_PREFIX: &str = "WALLETKEY#";
 
 /// The partition of an API key's sealed client secret.
 pub fn client_secret_pk(key_id: &str) -> String {

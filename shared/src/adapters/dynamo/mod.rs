@@ -6,6 +6,7 @@ mod apps;
 mod cancellation;
 mod idempotency;
 pub mod keys;
+pub mod migrate;
 mod restore;
 pub mod schema;
 pub(super) mod sdk;

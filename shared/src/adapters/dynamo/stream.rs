@@ -6,14 +6,14 @@ use aws_lambda_events::event::dynamodb::{Event, EventRecord};
 use aws_lambda_events::event::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse};
 
 use super::keys::{SK_DELETED, SK_USER};
-use super::users::TombstoneItem;
 use super::signing::{SK_SIGNATURE_PREFIX, SignatureItem};
 use super::user_from_image;
+use super::users::TombstoneItem;
 use super::webhooks::EndpointItem;
-use crate::model::{AppId, UserId};
 use crate::model::change::{ChangeKind, ChangeRecord, PoisonRecord, UserChange};
 use crate::model::signature::SignatureRecord;
 use crate::model::webhook::Endpoint;
+use crate::model::{AppId, UserId};
 
 /// The sort key prefix of a webhook endpoint item (`keys::endpoint_sk`).
 const SK_ENDPOINT_PREFIX: &str = "WEBHOOK#";

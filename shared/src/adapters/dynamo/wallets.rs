@@ -274,6 +274,8 @@ impl WalletStore for DynamoStore {
             let items = vec![conditional_put(&self.table, item)?, legacy];
             match self.send_transaction(items).await? {
                 None => moved += 1,
+                // Gone from beside the user: a racing run moved it.
+                Some(cancelled) if cancelled.condition_failed(1) => {}
                 // Both places hold a key for this chain: nothing that writes keys does that.
                 // Left as it is, for an operator to look at.
                 Some(cancelled) if cancelled.condition_failed(0) => {

@@ -297,7 +297,11 @@ impl UserStore for MemoryStore {
         let gone: Vec<ChainType> = sealed
             .iter()
             .copied()
-            .filter(|chain| !tables.wallet_keys.contains_key(&(app.clone(), user.id, *chain)))
+            .filter(|chain| {
+                !tables
+                    .wallet_keys
+                    .contains_key(&(app.clone(), user.id, *chain))
+            })
             .collect();
         if !gone.is_empty() {
             return Err(RestoreConflict::KeysGone(gone));
@@ -417,7 +421,12 @@ impl WalletStore for MemoryStore {
     }
 
     /// Memory stores never had the old layout.
-    async fn move_legacy_wallet_keys(&self, _: &AppId, _: UserId, _: u64) -> Result<usize, StoreError> {
+    async fn move_legacy_wallet_keys(
+        &self,
+        _: &AppId,
+        _: UserId,
+        _: u64,
+    ) -> Result<usize, StoreError> {
         Ok(0)
     }
 }
