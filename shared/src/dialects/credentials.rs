@@ -12,7 +12,6 @@
 //! would itself sign), opened by the dialect functions only, and kept open in memory for the
 //! life of the process, bounded.
 
-use std::collections::HashMap;
 use std::sync::Mutex;
 
 use base64::Engine;
@@ -25,6 +24,7 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use crate::domain::apps;
+use crate::domain::recent::Recent;
 use crate::edge::auth;
 use crate::edge::error::ApiError;
 use crate::model::api_key::{ClientSecret, IssuedKey};
@@ -68,13 +68,13 @@ pub fn original_token(key_id: &str, secret: &ClientSecret) -> String {
         .unwrap_or_default()
 }
 
-/// Opens keys' client secrets, keeping them open for the life of the process (bounded), so
-/// the store and the key service are asked once per key, not once per request. A key's
-/// secret never changes (a new secret is a new key), so its id names it; whether the key is
-/// still live is read from its record on every request.
+/// Opens keys' client secrets, keeping the most recently used open (bounded), so the store
+/// and the key service are asked once per key, not once per request. A key's secret never
+/// changes (a new secret is a new key), so its id names it; whether the key is still live is
+/// read from its record on every request.
 pub struct ClientSecrets<K> {
     sealer: K,
-    opened: Mutex<HashMap<(AppId, String), ClientSecret>>,
+    opened: Mutex<Recent<(AppId, String), ClientSecret>>,
 }
 
 impl<K: KeySealer> ClientSecrets<K> {
@@ -82,7 +82,7 @@ impl<K: KeySealer> ClientSecrets<K> {
     pub fn new(sealer: K) -> Self {
         Self {
             sealer,
-            opened: Mutex::new(HashMap::new()),
+            opened: Mutex::new(Recent::new(MAX_OPEN_SECRETS)),
         }
     }
 
@@ -93,7 +93,12 @@ impl<K: KeySealer> ClientSecrets<K> {
         record: &ApiKeyRecord,
     ) -> Result<ClientSecret, ApiError> {
         let id = (record.app_id.clone(), record.key_id.clone());
-        if let Some(secret) = self.opened.lock().ok().and_then(|o| o.get(&id).cloned()) {
+        if let Some(secret) = self
+            .opened
+            .lock()
+            .ok()
+            .and_then(|mut o| o.get(&id).cloned())
+        {
             return Ok(secret);
         }
         let sealed = store
@@ -108,10 +113,6 @@ impl<K: KeySealer> ClientSecrets<K> {
                 ))),
             })?;
         if let Ok(mut opened) = self.opened.lock() {
-            // Crude but bounded: a process serving more keys than this starts over.
-            if opened.len() >= MAX_OPEN_SECRETS {
-                opened.clear();
-            }
             opened.insert(id, secret.clone());
         }
         Ok(secret)

@@ -6,6 +6,7 @@ pub mod apps;
 pub mod events;
 pub mod paging;
 pub mod rate_limit;
+pub mod recent;
 pub mod retry;
 pub mod users;
 pub mod wallets;

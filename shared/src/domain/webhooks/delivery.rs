@@ -2,7 +2,6 @@
 //! answer means: delivered (2xx), gone (410: the endpoint is disabled), or retry later on the
 //! schedule, until the attempts run out and the job goes to the dead-letter queue.
 
-use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -113,7 +112,7 @@ pub const OPENED_SECRETS_KEPT: usize = 2048;
 /// endpoint's binding (`secret_aad`), so it is only ever served back to that endpoint.
 pub struct SecretOpener<K> {
     sealer: K,
-    opened: Mutex<Recent<(AppId, String, String), SigningSecret>>,
+    opened: Mutex<crate::domain::recent::Recent<(AppId, String, String), SigningSecret>>,
 }
 
 impl<K: KeySealer> SecretOpener<K> {
@@ -126,7 +125,7 @@ impl<K: KeySealer> SecretOpener<K> {
     pub fn with_capacity(sealer: K, capacity: usize) -> Self {
         Self {
             sealer,
-            opened: Mutex::new(Recent::new(capacity)),
+            opened: Mutex::new(crate::domain::recent::Recent::new(capacity)),
         }
     }
 
@@ -163,52 +162,6 @@ impl<K: KeySealer> SecretOpener<K> {
             opened.insert(key, secret.clone());
         }
         Ok(secret)
-    }
-}
-
-/// A map of at most `capacity` entries that forgets the least recently used. Eviction scans
-/// the entries: at a few thousand, that is far cheaper than the key service call a miss costs.
-struct Recent<Key, Value> {
-    capacity: usize,
-    clock: u64,
-    entries: HashMap<Key, (Value, u64)>,
-}
-
-impl<Key: std::hash::Hash + Eq + Clone, Value> Recent<Key, Value> {
-    fn new(capacity: usize) -> Self {
-        Self {
-            capacity: capacity.max(1),
-            clock: 0,
-            entries: HashMap::new(),
-        }
-    }
-
-    fn len(&self) -> usize {
-        self.entries.len()
-    }
-
-    fn get(&mut self, key: &Key) -> Option<&Value> {
-        self.clock += 1;
-        let clock = self.clock;
-        self.entries.get_mut(key).map(|(value, used)| {
-            *used = clock;
-            &*value
-        })
-    }
-
-    fn insert(&mut self, key: Key, value: Value) {
-        self.clock += 1;
-        if self.entries.len() >= self.capacity && !self.entries.contains_key(&key) {
-            let oldest = self
-                .entries
-                .iter()
-                .min_by_key(|(_, (_, used))| *used)
-                .map(|(key, _)| key.clone());
-            if let Some(oldest) = oldest {
-                self.entries.remove(&oldest);
-            }
-        }
-        self.entries.insert(key, (value, self.clock));
     }
 }
 
