@@ -556,10 +556,11 @@ fn like(pattern: &str, text: &str) -> bool {
             .any(|at| like(&pattern[1..], &text[at..])),
         Some(first) => {
             let mut rest = text.chars();
-            rest.next()
-                .is_some_and(|c| first == '?' || c == first)
-                .then(|| like(&pattern[first.len_utf8()..], rest.as_str()))
-                .unwrap_or(false)
+            if rest.next().is_some_and(|c| first == '?' || c == first) {
+                like(&pattern[first.len_utf8()..], rest.as_str())
+            } else {
+                false
+            }
         }
     }
 }
