@@ -31,6 +31,22 @@ async fn create(stack: &TestStack, email: &str) -> UserId {
     UserId::parse(body["data"]["id"].as_str().unwrap()).unwrap()
 }
 
+/// Users of `stack` with these emails, their wallets made by the wallet creator (sealing with
+/// `sealer`); and the stream's pipeline, to deliver what follows.
+async fn with_wallets(
+    stack: &TestStack,
+    sealer: &shared::adapters::sealer::LocalSealer,
+    emails: &[&str],
+) -> (Pipeline, Vec<UserId>) {
+    let mut pipeline = Pipeline::new(stack).await;
+    let mut users = Vec::new();
+    for email in emails {
+        users.push(create(stack, email).await);
+    }
+    pipeline.drain(stack, sealer).await;
+    (pipeline, users)
+}
+
 async fn delete(stack: &TestStack, id: UserId) {
     let response = delete_user::handle(
         &stack.store,
@@ -118,11 +134,15 @@ fn now_secs() -> u64 {
 async fn keys_go_with_the_tombstone_and_never_while_the_user_can_come_back() {
     let stack = TestStack::new().await;
     let sealer = test_sealer();
-    let mut pipeline = Pipeline::new(&stack).await;
-    let gone = create(&stack, "gone@example.com").await;
-    let back = create(&stack, "back@example.com").await;
-    let again = create(&stack, "again@example.com").await;
-    pipeline.drain(&stack, &sealer).await;
+    let (mut pipeline, users) = with_wallets(
+        &stack,
+        &sealer,
+        &["gone@example.com", "back@example.com", "again@example.com"],
+    )
+    .await;
+    let [gone, back, again] = users[..] else {
+        unreachable!()
+    };
     let eth = ChainType::Ethereum;
     let before = opened_key(&stack, &sealer, &stack.app, again, eth).await;
 
@@ -201,9 +221,8 @@ async fn keys_go_with_the_tombstone_and_never_while_the_user_can_come_back() {
 async fn a_restore_moves_a_key_from_the_old_layout_and_drops_its_expiry() {
     let stack = TestStack::new().await;
     let sealer = test_sealer();
-    let mut pipeline = Pipeline::new(&stack).await;
-    let user = create(&stack, "old@example.com").await;
-    pipeline.drain(&stack, &sealer).await;
+    let (_, users) = with_wallets(&stack, &sealer, &["old@example.com"]).await;
+    let user = users[0];
     let eth = ChainType::Ethereum;
     let key = opened_key(&stack, &sealer, &stack.app, user, eth).await;
     delete(&stack, user).await;
@@ -243,10 +262,13 @@ async fn a_restore_moves_a_key_from_the_old_layout_and_drops_its_expiry() {
 async fn migrating_moves_every_old_key_and_secret_once() {
     let stack = TestStack::new().await;
     let sealer = test_sealer();
-    let mut pipeline = Pipeline::new(&stack).await;
-    let kept = create(&stack, "kept@example.com").await;
-    let expired = create(&stack, "expired@example.com").await;
-    pipeline.drain(&stack, &sealer).await;
+    let (_, users) = with_wallets(
+        &stack,
+        &sealer,
+        &["kept@example.com", "expired@example.com"],
+    )
+    .await;
+    let (kept, expired) = (users[0], users[1]);
     let eth = ChainType::Ethereum;
     let key = opened_key(&stack, &sealer, &stack.app, kept, eth).await;
     delete(&stack, expired).await;
