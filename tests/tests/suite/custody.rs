@@ -602,3 +602,20 @@ async fn only_the_functions_allowed_them_ask_for_keys_or_client_secrets() {
         ]
     );
 }
+
+/// The `events/` payload of a tombstone's removal (as DynamoDB's TTL makes it) is read as the
+/// removal of that user's tombstone, and as no change of a user.
+#[test]
+fn a_tombstones_removal_on_the_stream_names_its_user() {
+    let text = api_tests::read_event("create-wallets-tombstone-removed");
+    let event: aws_lambda_events::event::dynamodb::Event = serde_json::from_str(&text).unwrap();
+    let records = shared::adapters::dynamo::stream::records(&event);
+    assert_eq!(
+        records[0].tombstone_removed,
+        Some((
+            shared::model::AppId::parse("app_0123456789abcdef0123456789abcdef").unwrap(),
+            UserId::parse("0196a0b2-1c3d-7e4f-8a5b-6c7d8e9f0a1b").unwrap()
+        ))
+    );
+    assert_eq!(records[0].change, Ok(None));
+}

@@ -107,6 +107,12 @@ const CASES: &[(&str, &str, Answer)] = &[
     ("create-wallets-insert", "create-wallets", Failures(0)),
     ("create-wallets-duplicate", "create-wallets", Failures(0)),
     ("create-wallets-malformed", "create-wallets", Failures(1)),
+    // The deleted user's tombstone expiring: its keys are purged unless it is back.
+    (
+        "create-wallets-tombstone-removed",
+        "create-wallets",
+        Failures(0),
+    ),
     ("create-wallets-insert", "publish-events", Failures(0)),
     ("deliver-webhooks", "deliver-webhooks", Failures(0)),
 ];
