@@ -260,9 +260,12 @@ impl WalletStore for DynamoStore {
                 .and_then(|ttl| ttl.as_n().ok())
                 .and_then(|ttl| ttl.parse::<u64>().ok());
             if expires.is_some_and(|at| at <= now_secs) {
-                self.send_transaction(vec![legacy])
-                    .await?
-                    .map_or(Ok(()), |cancelled| Err(cancelled.unexplained()))?;
+                match self.send_transaction(vec![legacy]).await? {
+                    // Deleted, or already gone (a racing run, or DynamoDB's TTL).
+                    None => {}
+                    Some(cancelled) if cancelled.condition_failed(0) => {}
+                    Some(cancelled) => return Err(cancelled.unexplained()),
+                }
                 continue;
             }
             item.remove(keys::TTL_ATTRIBUTE);
