@@ -122,6 +122,10 @@ async fn handle(
         && let Some(page) = docs::serve(&path)
     {
         page
+    } else if method == http::Method::GET
+        && let Some(page) = shared::edge::console::serve(&path, console_file)
+    {
+        page
     } else {
         match to_lambda_request(request).await {
             // A panic is an enveloped 500, as under Lambda (`shared::edge::lambda::serve`).
@@ -144,6 +148,17 @@ async fn handle(
     );
     let (parts, body) = response.into_parts();
     hyper::Response::from_parts(parts, Full::new(Bytes::copy_from_slice(body.as_ref())))
+}
+
+/// The console's build, from the repository this server was built in (`CONSOLE_DIR` overrides
+/// it): read at each request, so a rebuilt console needs no restart.
+const CONSOLE_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../console/dist");
+
+fn console_file(name: &str) -> Option<std::borrow::Cow<'static, [u8]>> {
+    let dir = std::env::var("CONSOLE_DIR").unwrap_or_else(|_| CONSOLE_DIR.to_owned());
+    std::fs::read(std::path::Path::new(&dir).join(name))
+        .ok()
+        .map(std::borrow::Cow::Owned)
 }
 
 /// A request refused before its function runs (a body over the limit), in the words of the
@@ -252,7 +267,10 @@ pub async fn dispatch(
         | Route::SetUserPolicy
         | Route::DeleteUserPolicy
         | Route::InviteAsUser
-        | Route::ListUserInvitations => access::handle(store, request).await,
+        | Route::ListUserInvitations
+        | Route::ListApiKeys
+        | Route::CreateApiKey
+        | Route::RevokeApiKey => access::handle(store, &services.sealer, request).await,
     }
 }
 

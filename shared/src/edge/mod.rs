@@ -4,6 +4,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod console;
 pub mod deadline;
 pub mod error;
 pub mod idempotency;

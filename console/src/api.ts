@@ -1,0 +1,88 @@
+// The API as the console uses it: the generated client (every path and type from
+// openapi.yaml), and one way to turn its results into data or a `Failure`.
+import {
+  createWalletUsersClient,
+  type ApiError,
+  type WalletUsersClient,
+} from "../../clients/typescript/src/index.js";
+import type { Session } from "./session.js";
+
+export type { components } from "../../clients/typescript/src/index.js";
+export type Client = WalletUsersClient;
+
+/** A request the API refused (or that never reached it), in the API's own words. */
+export class Failure extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly details: { field: string; message: string }[] = [],
+    readonly requestId: string | null = null,
+  ) {
+    super(message);
+  }
+}
+
+/** Called once when the API refuses the key (401): the console forgets it and asks again. */
+let onKeyRefused: (failure: Failure) => void = () => {};
+export function whenKeyRefused(handler: (failure: Failure) => void): void {
+  onKeyRefused = handler;
+}
+
+export function clientFor(session: Session): Client {
+  return createWalletUsersClient(session.baseUrl, session.apiKey);
+}
+
+interface Outcome<D> {
+  data?: D;
+  error?: unknown;
+  response: Response;
+}
+
+function failureOf(response: Response, error: unknown): Failure {
+  const body = (error ?? {}) as { error?: Partial<ApiError> };
+  const e = body.error;
+  const failure = new Failure(
+    response.status,
+    e?.code ?? "http_error",
+    e?.message ?? `${response.status} ${response.statusText}`,
+    e?.details ?? [],
+    e?.request_id ?? response.headers.get("x-request-id"),
+  );
+  if (response.status === 401) onKeyRefused(failure);
+  return failure;
+}
+
+async function settle<D>(pending: Promise<Outcome<D>>): Promise<Outcome<D>> {
+  try {
+    return await pending;
+  } catch (error) {
+    throw new Failure(0, "network_error", `The API could not be reached: ${String(error)}`);
+  }
+}
+
+/** The `data` of a successful envelope; a `Failure` otherwise. */
+export async function unwrap<D extends { data: unknown }>(
+  pending: Promise<Outcome<D>>,
+): Promise<D["data"]> {
+  const { data, error, response } = await settle(pending);
+  if (!response.ok || data === undefined) throw failureOf(response, error);
+  return data.data;
+}
+
+/** For routes that answer `204 No Content`. */
+export async function done(pending: Promise<Outcome<unknown>>): Promise<void> {
+  const { error, response } = await settle(pending);
+  if (!response.ok) throw failureOf(response, error);
+}
+
+/** A user's `ETag`, for `If-Match`. */
+export function etagOf(version: number): string {
+  return `"${version}"`;
+}
+
+/**
+ * `GET /v1/users` declares its whole query as one exploded `form` object (lookup or listing);
+ * openapi-fetch's default would send it as `query[limit]=…`.
+ */
+export const FORM_QUERY = { object: { style: "form", explode: true } } as const;

@@ -1,0 +1,112 @@
+import { useState } from "preact/hooks";
+import { done, unwrap, type Client, type components } from "../api.js";
+import { FailureNotice, Loading, Page, ShownOnce, Status, When, useAction, useLoad } from "../ui.js";
+
+type Scope = components["schemas"]["Scope"];
+const SCOPES: Scope[] = ["users:read", "users:write", "wallets:sign", "webhooks", "admin"];
+
+/** The app's keys: their scopes and use; issue one (shown once), revoke one. */
+export function Keys({ client }: { client: Client }) {
+  const loaded = useLoad(() => unwrap(client.GET("/v1/keys")), [client]);
+  const [issued, setIssued] = useState<string | null>(null);
+  const [scopes, setScopes] = useState<Scope[]>(["users:read", "users:write"]);
+  const action = useAction();
+  return (
+    <Page title="API keys">
+      {issued && <ShownOnce title="New API key" secret={issued} />}
+      <Loading loaded={loaded} />
+      {loaded.data && (
+        <table>
+          <caption>Keys, oldest first</caption>
+          <thead>
+            <tr>
+              <th scope="col">Key</th>
+              <th scope="col">Scopes</th>
+              <th scope="col">Status</th>
+              <th scope="col">Created</th>
+              <th scope="col">Last used</th>
+              <th scope="col">Actions</th>
+            </tr>
+          </thead>
+          <tbody>
+            {loaded.data.keys.map((key) => (
+              <tr key={key.key_id}>
+                <td>
+                  <code>{key.key_id}</code>
+                  {key.current && <div class="muted">this console's key</div>}
+                </td>
+                <td>{key.scopes.join(", ")}</td>
+                <td>
+                  <Status value={key.revoked_at ? "revoked" : "live"} />
+                  {key.revoked_at && (
+                    <div class="muted">
+                      <When at={key.revoked_at} />
+                    </div>
+                  )}
+                </td>
+                <td>
+                  <When at={key.created_at} />
+                </td>
+                <td>
+                  <When at={key.last_used_at} />
+                </td>
+                <td>
+                  {!key.revoked_at && (
+                    <button
+                      type="button"
+                      class="danger"
+                      disabled={action.busy}
+                      onClick={() => {
+                        const warning = key.current ? " This is the key this console uses: it will be signed out." : "";
+                        if (!confirm(`Revoke key ${key.key_id}? Requests with it are refused from then on.${warning}`)) return;
+                        void action.run(async () => {
+                          await done(client.DELETE("/v1/keys/{id}", { params: { path: { id: key.key_id } } }));
+                          loaded.reload();
+                        });
+                      }}
+                    >
+                      Revoke<span class="visually-hidden"> key {key.key_id}</span>
+                    </button>
+                  )}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      <FailureNotice failure={action.failure} />
+      <details class="panel">
+        <summary>Issue a key</summary>
+        <form
+          onSubmit={(event) => {
+            event.preventDefault();
+            void action.run(async () => {
+              const key = await unwrap(client.POST("/v1/keys", { body: { scopes } }));
+              setIssued(key.api_key);
+              loaded.reload();
+            });
+          }}
+        >
+          <fieldset>
+            <legend>Scopes</legend>
+            {SCOPES.map((scope) => (
+              <label key={scope} class="inline">
+                <input
+                  type="checkbox"
+                  checked={scopes.includes(scope)}
+                  onChange={(e) =>
+                    setScopes(e.currentTarget.checked ? [...scopes, scope] : scopes.filter((kept) => kept !== scope))
+                  }
+                />{" "}
+                {scope}
+              </label>
+            ))}
+          </fieldset>
+          <button type="submit" disabled={action.busy}>
+            Issue key
+          </button>
+        </form>
+      </details>
+    </Page>
+  );
+}

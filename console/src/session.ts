@@ -1,0 +1,26 @@
+// The operator's key lives in session storage only: gone when the tab closes, never in a URL
+// (the router uses the fragment for pages alone), a cookie or a log.
+
+const KEY = "wallet-users-console.api-key";
+const BASE = "wallet-users-console.base-url";
+
+export interface Session {
+  apiKey: string;
+  baseUrl: string;
+}
+
+export function loadSession(): Session | null {
+  const apiKey = sessionStorage.getItem(KEY);
+  if (!apiKey) return null;
+  return { apiKey, baseUrl: sessionStorage.getItem(BASE) ?? location.origin };
+}
+
+export function saveSession(session: Session): void {
+  sessionStorage.setItem(KEY, session.apiKey);
+  sessionStorage.setItem(BASE, session.baseUrl);
+}
+
+export function forgetSession(): void {
+  sessionStorage.removeItem(KEY);
+  sessionStorage.removeItem(BASE);
+}
