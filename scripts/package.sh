@@ -21,6 +21,9 @@ fi
 export PATH="$PWD/$venv/bin:$PATH"
 rustup target add "$target" >/dev/null
 
+# The developer console, which the console function compiles in.
+scripts/console-build.sh
+
 packages=()
 for dir in functions/*/; do
   packages+=(--package "$(basename "$dir")")

@@ -2,13 +2,16 @@
 # Starts the whole API locally, no AWS account needed: DynamoDB Local on :8000 (in memory),
 # anvil (a local Ethereum node, chain 31337) on :8545, the table, a demo app with an API key
 # (printed, and saved to .local/api-key) whose networks include anvil's, the API on
-# http://127.0.0.1:3000, the wallet creator and the event publisher on the table's stream, and
-# webhook deliveries. Ctrl-C stops everything.
+# http://127.0.0.1:3000 and its console at http://127.0.0.1:3000/console, the wallet creator
+# and the event publisher on the table's stream, and webhook deliveries. Ctrl-C stops
+# everything.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 ddb_port="${DYNAMODB_PORT:-8000}"
 cargo build -p local-api
+# The developer console, served at http://127.0.0.1:3000/console.
+scripts/console-build.sh
 # Redoc's bundle for the /docs page (from npm, served locally).
 scripts/docs-assets.sh
 scripts/dynamodb-local.sh start "$ddb_port"

@@ -15,8 +15,10 @@ export PYTHON_TOOLS_BIN
 # dialect tests run unchanged against the local API.
 SEED_CLIENTS_PYTHON="$(scripts/seed-clients.sh)"
 export SEED_CLIENTS_PYTHON
-# The TypeScript client's packages (its quick start runs against the local API in the tests).
-npm ci --prefix clients/typescript --no-audit --no-fund --silent
+# The TypeScript client's packages (its quick start runs against the local API in the tests),
+# and the developer console built on it (served by the local API and compiled into the console
+# function; its browser tests need Debian's chromium: `apt-get install chromium`).
+scripts/console-build.sh
 # Build first, so DynamoDB Local is not left idling through a long compile. This also builds
 # the secrets scan (a binary of the api-tests package, which its integration tests need).
 cargo nextest run --workspace --no-run

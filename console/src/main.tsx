@@ -44,6 +44,8 @@ function App() {
 
   useEffect(() => {
     whenKeyRefused((failure) => {
+      // Only a key this tab signed in with: a key refused at sign-in is the form's to report.
+      if (!loadSession()) return;
       forgetSession();
       setSession(null);
       setRefused(failure);

@@ -2,7 +2,6 @@
 // (the router uses the fragment for pages alone), a cookie or a log.
 
 const KEY = "wallet-users-console.api-key";
-const BASE = "wallet-users-console.base-url";
 
 export interface Session {
   apiKey: string;
@@ -12,15 +11,13 @@ export interface Session {
 export function loadSession(): Session | null {
   const apiKey = sessionStorage.getItem(KEY);
   if (!apiKey) return null;
-  return { apiKey, baseUrl: sessionStorage.getItem(BASE) ?? location.origin };
+  return { apiKey, baseUrl: location.origin };
 }
 
 export function saveSession(session: Session): void {
   sessionStorage.setItem(KEY, session.apiKey);
-  sessionStorage.setItem(BASE, session.baseUrl);
 }
 
 export function forgetSession(): void {
   sessionStorage.removeItem(KEY);
-  sessionStorage.removeItem(BASE);
 }

@@ -6,18 +6,18 @@ import { FailureNotice, Page, useAction } from "../ui.js";
 /** Asks for a key, checks it against the API, and keeps it for this tab only. */
 export function Login({ onSignedIn }: { onSignedIn: (session: Session) => void }) {
   const [apiKey, setApiKey] = useState("");
-  const [baseUrl, setBaseUrl] = useState(location.origin);
   const action = useAction();
   return (
     <Page title="Sign in with an API key">
       <p>
         Paste an API key of your app (an <code>admin</code> key reaches every page). It is kept
-        in this tab's session storage only, and sent to the API below, nowhere else.
+        in this tab's session storage only, and sent to this API, nowhere else.
       </p>
       <form
         onSubmit={(event) => {
           event.preventDefault();
-          const session = { apiKey: apiKey.trim(), baseUrl: baseUrl.replace(/\/+$/, "") };
+          // The API the console came from: its policy lets it talk to no other.
+          const session = { apiKey: apiKey.trim(), baseUrl: location.origin };
           void action.run(async () => {
             try {
               await unwrap(clientFor(session).GET("/v1/users", { params: { query: { query: { limit: 1 } } }, querySerializer: FORM_QUERY }));
@@ -38,14 +38,6 @@ export function Login({ onSignedIn }: { onSignedIn: (session: Session) => void }
           required
           value={apiKey}
           onInput={(e) => setApiKey(e.currentTarget.value)}
-        />
-        <label for="base-url">API URL</label>
-        <input
-          id="base-url"
-          type="url"
-          required
-          value={baseUrl}
-          onInput={(e) => setBaseUrl(e.currentTarget.value)}
         />
         <button type="submit" disabled={action.busy}>
           Sign in

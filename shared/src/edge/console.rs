@@ -12,6 +12,9 @@ use lambda_http::{Body, Response};
 /// Where the console lives on the API.
 pub const PREFIX: &str = "/console";
 
+/// The console's routes on API Gateway (method, path), served by the `console` function.
+pub const ROUTES: [(&str, &str); 2] = [("GET", "/console"), ("GET", "/console/{file}")];
+
 /// Only its own files, only its own API; no frames, no plugins, no inline script or style.
 pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; \
      style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'none'; \

@@ -101,6 +101,8 @@ const CASES: &[(&str, &str, Answer)] = &[
     ("redeliver-event", "webhooks", Status(404)),
     ("fallback-not-found", "fallback", Status(404)),
     ("fallback-method-not-allowed", "fallback", Status(405)),
+    ("console-page", "console", Status(200)),
+    ("console-missing-file", "console", Status(404)),
     ("delete-user", "delete-user", Status(204)),
     // The same user, deleted above.
     ("privy-delete-user", "privy", Status(404)),
@@ -189,6 +191,12 @@ async fn in_process(stack: &TestStack, function: &str, payload: &str) -> (Answer
             };
             let response = deliver_webhooks::handle(&context, event).await;
             (Failures(response.batch_item_failures.len()), Value::Null)
+        }
+        "console" => {
+            let request = lambda_http::request::from_str(payload).unwrap();
+            let response = console::handle(&request);
+            let body = String::from_utf8_lossy(response.body().as_ref()).into_owned();
+            (Status(response.status().as_u16()), serde_json::json!({"body": body}))
         }
         _ => {
             let request = lambda_http::request::from_str(payload).unwrap();
