@@ -245,12 +245,22 @@ const ROUTES: &[Route] = &[
             let body = json!({"type": "email", "value": format!("allowed{n}@example.com")});
             ("POST", "/v1/allowlist".to_owned(), Some(body), 201)
         },
-        handle: |s, r| Box::pin(access::handle(&s.store, r)),
+        handle: |s, r| {
+            Box::pin(async move {
+                let sealer = api_tests::wallets::stack_sealer();
+                access::handle(&s.store, &sealer, r).await
+            })
+        },
     },
     Route {
         name: "GET /v1/allowlist (page of 20)",
         request: |_, _| ("GET", "/v1/allowlist?limit=20".to_owned(), None, 200),
-        handle: |s, r| Box::pin(access::handle(&s.store, r)),
+        handle: |s, r| {
+            Box::pin(async move {
+                let sealer = api_tests::wallets::stack_sealer();
+                access::handle(&s.store, &sealer, r).await
+            })
+        },
     },
     Route {
         name: "POST /v1/users/{id}/invitations",
@@ -263,7 +273,12 @@ const ROUTES: &[Route] = &[
                 201,
             )
         },
-        handle: |s, r| Box::pin(access::handle(&s.store, r)),
+        handle: |s, r| {
+            Box::pin(async move {
+                let sealer = api_tests::wallets::stack_sealer();
+                access::handle(&s.store, &sealer, r).await
+            })
+        },
     },
     // Last: it leaves the users disabled.
     Route {

@@ -8,8 +8,13 @@
 //! - `POST /v1/invitations` and `POST /v1/users/{id}/invitations` (from that user)
 //!   `{"identifier": {"type": …, "value": …}, "campaign": …}`; `GET` of both lists them, newest
 //!   first; `DELETE /v1/invitations/{id}` revokes an open one.
+//! - `GET`/`POST /v1/keys`, `DELETE /v1/keys/{id}`: the app's API keys ([`keys`]).
 //!
-//! `Idempotency-Key` makes a retried write safe.
+//! `Idempotency-Key` makes a retried write safe, but for issuing a key: its response carries
+//! the key, which is never stored in plain text, so it could not be replayed (the header is
+//! ignored, as registering a webhook endpoint ignores it; a retry issues a second key).
+
+pub mod keys;
 
 use http::StatusCode;
 use lambda_http::{Body, Request, Response};
@@ -22,53 +27,63 @@ use shared::edge::auth;
 use shared::edge::error::ApiError;
 use shared::edge::idempotency::{self, IdempotencyStore};
 use shared::edge::routes::{self, Resolved, Route};
-use shared::model::AppId;
+use shared::model::ApiKeyRecord;
 use shared::model::access::{self, AccessKind, INVITABLE, Named};
 use shared::model::validation::{FieldError, expect_str, json_type};
 use shared::model::{network, policy};
 use shared::ports::access::AccessStore;
-use shared::ports::{AppStore, UserStore};
+use shared::ports::sealer::KeySealer;
+use shared::ports::{AppAdmin, AppStore, UserStore};
 
 /// The default and largest page sizes.
 const PAGE_LIMITS: (usize, usize) = (20, 100);
 
-/// Handles one request to an access route.
-pub async fn handle<S>(store: &S, request: Request) -> Response<Body>
+/// Handles one request to an access route; `sealer` seals the client secrets of the keys it
+/// issues (the client-secret purpose).
+pub async fn handle<S, K>(store: &S, sealer: &K, request: Request) -> Response<Body>
 where
-    S: AccessStore + UserStore + AppStore + IdempotencyStore,
+    S: AccessStore + UserStore + AppStore + AppAdmin + IdempotencyStore,
+    K: KeySealer,
 {
     let request_id = api::request_id(&request);
     let resolved = match routes::of_request(&request) {
         Ok(resolved) => resolved,
         Err(error) => return api::error_response(&request_id, &error),
     };
-    let app = match auth::authenticate(store, &request).await {
-        Ok(app) => app,
+    let caller = match auth::authenticate_as(store, &request).await {
+        Ok(caller) => caller,
         Err(error) => return api::error_response(&request_id, &error),
     };
-    let operation = || serve(store, &request, &resolved, &app);
+    let operation = || serve(store, sealer, &request, &resolved, &caller);
     match resolved.route {
         Route::GetSettings
         | Route::GetUserPolicy
         | Route::ListAllowEntries
         | Route::ListInvitations
-        | Route::ListUserInvitations => api::respond(&request_id, operation().await),
+        | Route::ListUserInvitations
+        | Route::ListApiKeys
+        // Its response carries the new key: storing it for a replay would store the key.
+        | Route::CreateApiKey => api::respond(&request_id, operation().await),
         _ => {
             let on_commit = idempotency::commit::OnCommit::Nothing;
-            idempotency::run(store, &app, &request, &request_id, on_commit, operation).await
+            let app = &caller.app_id;
+            idempotency::run(store, app, &request, &request_id, on_commit, operation).await
         }
     }
 }
 
-async fn serve<S>(
+async fn serve<S, K>(
     store: &S,
+    sealer: &K,
     request: &Request,
     resolved: &Resolved,
-    app: &AppId,
+    caller: &ApiKeyRecord,
 ) -> Result<Reply, ApiError>
 where
-    S: AccessStore + UserStore,
+    S: AccessStore + UserStore + AppAdmin,
+    K: KeySealer,
 {
+    let app = &caller.app_id;
     let id = || {
         resolved
             .params
@@ -135,6 +150,11 @@ where
             settings::clear_user_policy(store, app, &id()).await?;
             Reply::no_content()
         }
+        Route::ListApiKeys => keys::list(store, caller).await?,
+        Route::CreateApiKey => {
+            keys::create(store, sealer, caller, &api::json_body(request)?).await?
+        }
+        Route::RevokeApiKey => keys::revoke(store, caller, &id()).await?,
         _ => return Err(ApiError::NotFound("route")),
     })
 }

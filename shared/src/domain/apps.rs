@@ -16,6 +16,8 @@ pub enum AppsError {
     NoSuchKey { app_id: AppId, key_id: String },
     #[error("a key must hold at least one scope")]
     NoScopes,
+    #[error("the issuing key does not hold {0}, so it cannot grant it")]
+    NotHeld(Scope),
     #[error(transparent)]
     Issue(#[from] IssueError),
     #[error("sealing the client secret: {0}")]
@@ -67,6 +69,21 @@ pub async fn issue_api_key<S: AppAdmin, K: KeySealer>(
     key.client_secret = Some(secret);
     store.add_api_key(&key.record, &sealed).await?;
     Ok(key)
+}
+
+/// Issues a key at the request of another key of the same app (`issuer`, over the API): it
+/// may grant only scopes it holds itself, so a key that configures the app cannot mint one
+/// that signs, nor any key one that does more than it can.
+pub async fn issue_api_key_by<S: AppAdmin, K: KeySealer>(
+    store: &S,
+    sealer: &K,
+    issuer: &ApiKeyRecord,
+    scopes: &[Scope],
+) -> Result<IssuedKey, AppsError> {
+    if let Some(missing) = scopes.iter().find(|scope| !issuer.allows(**scope)) {
+        return Err(AppsError::NotHeld(*missing));
+    }
+    issue_api_key(store, sealer, &issuer.app_id, scopes).await
 }
 
 /// What binds a sealed client secret to its key.
@@ -138,4 +155,40 @@ pub async fn revoke_all_api_keys<S: AppAdmin>(
         }
     }
     Ok(revoked)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::adapters::MemoryStore;
+    use crate::adapters::sealer::LocalSealer;
+
+    #[tokio::test]
+    async fn a_key_grants_only_the_scopes_it_holds() {
+        let store = MemoryStore::new();
+        let sealer = LocalSealer::from_hex(&"42".repeat(32)).unwrap();
+        let (app, full) = create_app(&store, &sealer, "app").await.unwrap();
+        let admin = issue_api_key(&store, &sealer, &app.app_id, &[Scope::Admin])
+            .await
+            .unwrap();
+
+        let narrower = [Scope::UsersRead];
+        let issued = issue_api_key_by(&store, &sealer, &full.record, &narrower)
+            .await
+            .unwrap();
+        assert_eq!(issued.record.scopes(), narrower);
+        assert_eq!(issued.record.app_id, app.app_id);
+        match issue_api_key_by(
+            &store,
+            &sealer,
+            &admin.record,
+            &[Scope::Admin, Scope::WalletsSign],
+        )
+        .await
+        {
+            Err(AppsError::NotHeld(Scope::WalletsSign)) => {}
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(list_api_keys(&store, &app.app_id).await.unwrap().len(), 3);
+    }
 }

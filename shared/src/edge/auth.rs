@@ -45,8 +45,19 @@ pub fn presented_key(headers: &HeaderMap) -> Result<&str, ApiError> {
 /// Authenticates a request to the native API and admits it: the app whose live key it
 /// presents, if that key holds the scope its route needs and the app is within its rate limit.
 pub async fn authenticate<S: AppStore>(store: &S, request: &Request) -> Result<AppId, ApiError> {
+    Ok(authenticate_as(store, request).await?.app_id)
+}
+
+/// As [`authenticate`], answering with the record of the key the request presented: for the
+/// routes about keys themselves (which one is the caller's, what it may grant).
+pub async fn authenticate_as<S: AppStore>(
+    store: &S,
+    request: &Request,
+) -> Result<ApiKeyRecord, ApiError> {
     let scope = routes::of_request(request)?.route.scope();
-    authenticate_key(store, presented_key(request.headers())?, scope).await
+    let record = proven_key(store, presented_key(request.headers())?).await?;
+    admit(store, &record, scope).await?;
+    Ok(record)
 }
 
 /// The app whose live key `token` is (however the request carried it: a dialect reads it
@@ -56,6 +67,12 @@ pub async fn authenticate_key<S: AppStore>(
     token: &str,
     scope: Scope,
 ) -> Result<AppId, ApiError> {
+    let record = proven_key(store, token).await?;
+    admit(store, &record, scope).await
+}
+
+/// The record of the live key `token` is, once `token` proves to be that key.
+async fn proven_key<S: AppStore>(store: &S, token: &str) -> Result<ApiKeyRecord, ApiError> {
     let key_id = key_id_of(token).ok_or(ApiError::Unauthorized)?;
     let record = live_key(store, key_id).await?;
     let matches: bool = hash_key(token)
@@ -65,7 +82,7 @@ pub async fn authenticate_key<S: AppStore>(
     if !matches {
         return Err(ApiError::Unauthorized);
     }
-    admit(store, &record, scope).await
+    Ok(record)
 }
 
 /// Admits a request its key (`record`) proved: counted against its app's rate limit (a

@@ -6,6 +6,7 @@
 use http::StatusCode;
 
 use crate::domain::access::AccessError;
+use crate::domain::apps::AppsError;
 use crate::domain::users::UsersError;
 use crate::domain::wallets::rpc::RpcError;
 use crate::domain::webhooks::manage::WebhooksError;
@@ -251,6 +252,29 @@ impl From<AccessError> for ApiError {
             )]),
             AccessError::UserDisabled => ApiError::UserDisabled,
             AccessError::Store(error) => ApiError::from(error),
+        }
+    }
+}
+
+impl From<AppsError> for ApiError {
+    fn from(error: AppsError) -> Self {
+        match error {
+            AppsError::NoSuchKey { .. } => ApiError::NotFound("API key"),
+            AppsError::NoScopes => ApiError::Validation(vec![FieldError::new(
+                "scopes",
+                "must list at least one scope",
+            )]),
+            AppsError::NotHeld(needed) => ApiError::InsufficientScope { needed },
+            AppsError::Store(error) => ApiError::from(error),
+            // The key service failing to make a data key is passing (throttled, unreachable);
+            // an app gone under its own live key is not the client's doing.
+            AppsError::Seal(error) => ApiError::unavailable(Some(Fault::caused_by(
+                "sealing a client secret failed",
+                error,
+            ))),
+            other => ApiError::Internal {
+                cause: Some(Fault::caused_by("issuing a key failed", other)),
+            },
         }
     }
 }

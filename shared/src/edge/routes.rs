@@ -44,11 +44,14 @@ pub enum Route {
     RevokeInvitation,
     InviteAsUser,
     ListUserInvitations,
+    ListApiKeys,
+    CreateApiKey,
+    RevokeApiKey,
 }
 
 impl Route {
     /// The scope a key needs for this route. Signing policies are `admin`: a key that may sign
-    /// must not be able to loosen what it may sign.
+    /// must not be able to loosen what it may sign. So are the app's API keys.
     pub fn scope(self) -> Scope {
         match self {
             Self::GetUser
@@ -83,7 +86,10 @@ impl Route {
             | Self::DeleteAllowEntry
             | Self::CreateInvitation
             | Self::ListInvitations
-            | Self::RevokeInvitation => Scope::Admin,
+            | Self::RevokeInvitation
+            | Self::ListApiKeys
+            | Self::CreateApiKey
+            | Self::RevokeApiKey => Scope::Admin,
         }
     }
 }
@@ -99,7 +105,7 @@ pub struct RouteSpec {
 }
 
 /// Every route of the API.
-pub fn routes() -> [RouteSpec; 33] {
+pub fn routes() -> [RouteSpec; 36] {
     [
         RouteSpec {
             method: Method::POST,
@@ -297,6 +303,24 @@ pub fn routes() -> [RouteSpec; 33] {
             method: Method::GET,
             path: "/v1/users/{id}/invitations",
             route: Route::ListUserInvitations,
+            function: "access",
+        },
+        RouteSpec {
+            method: Method::GET,
+            path: "/v1/keys",
+            route: Route::ListApiKeys,
+            function: "access",
+        },
+        RouteSpec {
+            method: Method::POST,
+            path: "/v1/keys",
+            route: Route::CreateApiKey,
+            function: "access",
+        },
+        RouteSpec {
+            method: Method::DELETE,
+            path: "/v1/keys/{id}",
+            route: Route::RevokeApiKey,
             function: "access",
         },
     ]

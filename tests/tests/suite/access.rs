@@ -23,7 +23,7 @@ async fn call<S: Backend>(
             .headers_mut()
             .insert("content-type", "application/json".parse().unwrap());
     }
-    access::handle(&stack.store, request).await
+    access::handle(&stack.store, &api_tests::wallets::stack_sealer(), request).await
 }
 
 async fn ok<S: Backend>(

@@ -428,10 +428,29 @@ async fn every_route_answers_as_the_contract_says() {
         .await;
     assert_eq!(found["data"]["user"]["onboarding"], Value::Null);
 
+    let keys = "/v1/keys";
+    let issued = api
+        .send("post", keys, keys, Some(json!({"scopes": ["admin"]})))
+        .await;
+    api.send("post", keys, keys, Some(json!({"scopes": []})))
+        .await;
+    api.send("get", keys, keys, None).await;
+    // A key grants only what it holds: the admin-only key asking for more is 403.
+    let stack_key = std::mem::replace(
+        &mut api.key,
+        issued["data"]["api_key"].as_str().unwrap().to_owned(),
+    );
+    let refused = api.send("post", keys, keys, None).await;
+    assert_eq!(refused["error"]["code"], "insufficient_scope", "{refused}");
+    api.key = stack_key;
+    let by_key = format!("/v1/keys/{}", issued["data"]["key_id"].as_str().unwrap());
+    api.send("delete", "/v1/keys/{id}", &by_key, None).await;
+    api.send("delete", "/v1/keys/{id}", &by_key, None).await;
+
     api.send("delete", "/v1/users/{id}", &by_id, None).await;
     api.send("delete", "/v1/webhooks/{id}", &by_endpoint, None)
         .await;
-    assert!(api.checked.len() >= 41, "{:?}", api.checked);
+    assert!(api.checked.len() >= 48, "{:?}", api.checked);
 
     // Without a key: 401 in the envelope.
     let unauthorised = shared::tls::reqwest_builder()

@@ -472,8 +472,8 @@ fn function_of(method: &str, path: &str) -> &'static str {
 /// What the template denies, the code never asks for: served over HTTP by a local API whose
 /// DynamoDB client records every request, a tour of the routes names a wallet key's partition
 /// only from the signing function and a client secret's only from the dialects that sign with
-/// it. Both are seen where they are allowed, so
-/// the recording would catch them anywhere else.
+/// it and the access function that issues keys. Each is seen where it is allowed, so the
+/// recording would catch it anywhere else.
 #[tokio::test]
 async fn only_the_functions_allowed_them_ask_for_keys_or_client_secrets() {
     use api_tests::raw_http::{call, exchange};
@@ -570,6 +570,27 @@ async fn only_the_functions_allowed_them_ask_for_keys_or_client_secrets() {
             .or_insert_with(Vec::new)
             .extend(sent.touched());
     }
+    // A key issued over the API: its client secret is written by the access function.
+    let issued = call(
+        &address,
+        "POST",
+        "/v1/keys",
+        key,
+        Some(&json!({"scopes": ["users:read"]})),
+    )
+    .await;
+    assert_eq!(issued.status, 201, "{}", issued.body);
+    let issued_id = issued.body["data"]["key_id"].as_str().unwrap().to_owned();
+    for (method, path) in [
+        ("GET", "/v1/keys".to_owned()),
+        ("DELETE", format!("/v1/keys/{issued_id}")),
+    ] {
+        let reply = call(&address, method, &path, key, None).await;
+        assert!(reply.status < 300, "{method} {path}: {}", reply.body);
+    }
+    seen.entry(function_of("POST", "/v1/keys"))
+        .or_insert_with(Vec::new)
+        .extend(sent.touched());
     let privy = format!(
         "GET /privy/v1/users HTTP/1.1\r\nhost: localhost\r\nauthorization: Basic {}\r\nprivy-app-id: {}\r\nconnection: close\r\n\r\n",
         base64::Engine::encode(
@@ -597,6 +618,7 @@ async fn only_the_functions_allowed_them_ask_for_keys_or_client_secrets() {
     assert_eq!(
         reached,
         [
+            ("access", vec!["client secrets"]),
             ("original", vec!["client secrets"]),
             ("wallet-rpc", vec!["wallet keys"])
         ]

@@ -201,7 +201,7 @@ async fn each_access_event_gets_its_status() {
             } else {
                 stack.event(name)
             };
-            parts(&access::handle(&stack.store, request).await)
+            parts(&access::handle(&stack.store, &api_tests::wallets::stack_sealer(), request).await)
         }
     };
     for (name, expected) in [
@@ -228,7 +228,8 @@ async fn each_access_event_gets_its_status() {
         "revoke-invitation",
         invitation["data"]["id"].as_str().unwrap(),
     );
-    let (got, revoked) = parts(&access::handle(&stack.store, revoke).await);
+    let (got, revoked) =
+        parts(&access::handle(&stack.store, &api_tests::wallets::stack_sealer(), revoke).await);
     assert_eq!(got, 200, "{revoked}");
     assert_eq!(revoked["data"]["status"], "revoked");
 }

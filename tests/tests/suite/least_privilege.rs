@@ -100,6 +100,31 @@ async fn each_route_needs_its_scope_and_a_refusal_changes_nothing() {
             json!({"max_value": "1"}),
             Scope::Admin,
         ),
+        // A key cannot list, issue or revoke keys (its own included) without `admin`.
+        (
+            &writer,
+            "GET",
+            "/v1/keys".to_owned(),
+            json!(null),
+            Scope::Admin,
+        ),
+        (
+            &writer,
+            "POST",
+            "/v1/keys".to_owned(),
+            json!({"scopes": ["users:read"]}),
+            Scope::Admin,
+        ),
+        (
+            &writer,
+            "DELETE",
+            format!(
+                "/v1/keys/{}",
+                shared::edge::auth::key_id_of(&writer).unwrap()
+            ),
+            json!(null),
+            Scope::Admin,
+        ),
         (
             &writer,
             "POST",

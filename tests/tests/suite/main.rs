@@ -20,6 +20,7 @@ mod get_user_events;
 mod guard_invariant;
 mod hostile;
 mod idempotency;
+mod keys;
 mod least_privilege;
 mod lifecycle;
 mod listing;

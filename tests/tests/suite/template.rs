@@ -350,8 +350,27 @@ fn each_purpose_has_its_own_key_and_each_function_uses_only_its_own() {
     let keys: BTreeSet<String> = kms_keys().into_iter().map(|(name, _)| name).collect();
     let expected: BTreeSet<String> = purposes.iter().map(|p| key_of(*p).to_owned()).collect();
     assert_eq!(keys, expected);
+    let grants = kms_grants();
+    // Client secrets: sealed by the access function (keys issued over the API), opened by the
+    // two dialects that sign with them (on the wallet key too, for secrets sealed before the
+    // keys were split), by nothing else.
+    let on_client_secrets: BTreeSet<(&str, &str, &str)> = grants
+        .iter()
+        .filter(|(_, _, context, _)| context == KeyPurpose::ClientSecrets.context())
+        .map(|(function, action, _, key)| (function.as_str(), action.as_str(), key.as_str()))
+        .collect();
+    assert_eq!(
+        on_client_secrets,
+        BTreeSet::from([
+            ("AccessFunction", "kms:GenerateDataKey", "ClientSecretKey"),
+            ("OriginalFunction", "kms:Decrypt", "ClientSecretKey"),
+            ("OriginalFunction", "kms:Decrypt", "WalletKey"),
+            ("OstFunction", "kms:Decrypt", "ClientSecretKey"),
+            ("OstFunction", "kms:Decrypt", "WalletKey"),
+        ])
+    );
     let template = template();
-    for (function, action, context, key) in kms_grants() {
+    for (function, action, context, key) in grants {
         let purpose = purposes
             .iter()
             .find(|p| p.context() == context)
@@ -642,7 +661,8 @@ fn owned(expected: &[(&str, &[&'static str])]) -> Vec<(String, Vec<&'static str>
 
 /// Sealed wallet keys are out of reach of every function but the wallet creator (which may
 /// only write and purge them) and the signer (which may only read them); sealed client secrets
-/// of every function but the two dialects that sign with them (which may only read them). The
+/// of every function but the two dialects that sign with them (which may only read them) and
+/// the access function, which issues keys (and may only create them). The
 /// partitions are the code's own (`keys::wallet_keys_pk`, `keys::client_secret_pk`): a layout
 /// change the template does not follow fails here. DynamoDB Local does not enforce IAM, so the
 /// template is what is checked; `custody` proves the functions' code stays inside it.
@@ -667,6 +687,8 @@ fn sealed_keys_and_client_secrets_are_out_of_every_other_functions_reach() {
     assert_eq!(
         reach(&keys::client_secret_pk("00112233aabbccdd")),
         owned(&[
+            // Issuing a key over the API: its secret's Put, in the key's transaction.
+            ("AccessFunction", &["dynamodb:PutItem"]),
             ("OriginalFunction", &["dynamodb:GetItem"]),
             ("OstFunction", &["dynamodb:GetItem"]),
         ])
