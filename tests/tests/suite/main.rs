@@ -5,6 +5,7 @@
 mod access;
 mod batch;
 mod confusables;
+mod console;
 mod contract;
 mod create_user_binary;
 mod create_user_events;

@@ -71,7 +71,26 @@ fn template_routes_and_the_route_table_are_the_same() {
     for (method, path, function) in shared::dialects::ROUTED_APART {
         in_code.insert((method.to_owned(), path.to_owned(), function.to_owned()));
     }
+    for (method, path) in shared::edge::console::ROUTES {
+        in_code.insert((method.to_owned(), path.to_owned(), "console".to_owned()));
+    }
     assert_eq!(in_template, in_code);
+}
+
+/// The console is served on the API's own origin, so the API needs no CORS: with none
+/// configured, no other web origin can call it from a browser (a stolen key pasted into a
+/// look-alike page elsewhere gets nothing back that the page could read).
+#[test]
+fn the_api_allows_no_cross_origin_caller_and_serves_the_console_itself() {
+    let template = template();
+    let api = &template["Resources"]["HttpApi"]["Properties"];
+    assert!(api.as_hash().is_some(), "the HttpApi resource");
+    assert!(api["CorsConfiguration"].is_badvalue(), "{:?}", api["CorsConfiguration"]);
+    let (routes, _) = template_routes();
+    for (method, path) in shared::edge::console::ROUTES {
+        let route = (method.to_owned(), path.to_owned(), "console".to_owned());
+        assert!(routes.contains(&route), "{route:?}");
+    }
 }
 
 #[test]
