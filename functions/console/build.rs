@@ -15,7 +15,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         Ok(entries) => entries
             .filter_map(Result::ok)
             .filter(|entry| entry.file_type().is_ok_and(|kind| kind.is_file()))
-            .map(|entry| (entry.file_name().to_string_lossy().into_owned(), entry.path()))
+            .map(|entry| {
+                (
+                    entry.file_name().to_string_lossy().into_owned(),
+                    entry.path(),
+                )
+            })
             .collect(),
         Err(_) => {
             println!(
@@ -26,11 +31,20 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     };
     files.sort();
-    let mut source = String::from("/// The console's files, by name.\npub static FILES: &[(&str, &[u8])] = &[\n");
+    let mut source = String::from(
+        "/// The console's files, by name.\npub static FILES: &[(&str, &[u8])] = &[\n",
+    );
     for (name, path) in &files {
-        writeln!(source, "    ({name:?}, include_bytes!({:?})),", path.canonicalize()?)?;
+        writeln!(
+            source,
+            "    ({name:?}, include_bytes!({:?})),",
+            path.canonicalize()?
+        )?;
     }
     source.push_str("];\n");
-    std::fs::write(PathBuf::from(std::env::var("OUT_DIR")?).join("files.rs"), source)?;
+    std::fs::write(
+        PathBuf::from(std::env::var("OUT_DIR")?).join("files.rs"),
+        source,
+    )?;
     Ok(())
 }

@@ -246,6 +246,7 @@ pub async fn dispatch(
         | Route::DeleteWebhook
         | Route::RotateWebhookSecret
         | Route::ListDeliveries
+        | Route::ListUserEvents
         | Route::RedeliverEvent => {
             let webhooks = webhooks::Webhooks {
                 store,

@@ -164,6 +164,18 @@ def focus_is_always_visible(page, presses=25):
     return len(seen)
 
 
+def events_shown(page, types):
+    """The user page's timeline lists each of `types` (the publisher takes a moment)."""
+    table = page.get_by_role("table", name="Events, newest first")
+    deadline = time.time() + WAIT_MS / 1000
+    while time.time() < deadline:
+        if table.count() and all(table.get_by_role("cell", name=t, exact=True).count() for t in types):
+            return
+        page.get_by_role("button", name="Refresh events").click()
+        time.sleep(0.3)
+    raise AssertionError(f"the timeline never showed {types}")
+
+
 def run(console, receiver):
     page = console.page
     figures = {}
@@ -191,6 +203,7 @@ def run(console, receiver):
     address = page.get_by_test_id("wallet-address-ethereum").inner_text()
     status, found = api("GET", f"/v1/users/{user_id}")
     assert status == 200 and found["data"]["wallets"][0]["address"] == address, found
+    events_shown(page, ["user.created", "user.wallet_created"])
     console.check("user", screenshot=True)
 
     # Find it by its address (in another hex case: any case finds it).
@@ -233,6 +246,7 @@ def run(console, receiver):
     expect(page.get_by_role("button", name="Enable user")).to_be_visible(timeout=WAIT_MS)
     status, current = api("GET", f"/v1/users/{user_id}")
     assert current["data"]["status"] == "disabled" and current["data"]["disabled_reason"] == "console test", current
+    events_shown(page, ["user.disabled", "user.updated"])
 
     # Register a webhook endpoint, see a delivery, redeliver it.
     console.go("/webhooks", "Webhooks")

@@ -2,7 +2,7 @@ import { useEffect, useState } from "preact/hooks";
 import { Failure, done, etagOf, unwrap, type Client } from "../api.js";
 import { identifiersOf, userHref, type User } from "../format.js";
 import { mergePatch, type Json } from "../merge_patch.js";
-import { FailureNotice, Loading, Notice, Page, Status, When, useAction, useLoad } from "../ui.js";
+import { FailureNotice, Loading, Notice, Page, Status, When, useAction, useLoad, usePages } from "../ui.js";
 
 const CHAINS = ["ethereum", "solana"] as const;
 /** How often a user with a pending wallet is read again. */
@@ -41,6 +41,7 @@ export function UserPage({ client, id }: { client: Client; id: string }) {
           <Wallets client={client} user={user} onChanged={loaded.reload} watching={watching} />
           <Metadata key={user.version} client={client} user={user} onSaved={loaded.reload} />
           <UserInvitations client={client} user={user} />
+          <Timeline client={client} user={user} />
         </>
       )}
     </Page>
@@ -344,6 +345,56 @@ function UserInvitations({ client, user }: { client: Client; user: User }) {
           ))}
         </ul>
       )}
+    </div>
+  );
+}
+
+/** The user's events, newest first (kept 30 days), re-read whenever the user changes. */
+function Timeline({ client, user }: { client: Client; user: User }) {
+  const { cursor, pager } = usePages();
+  const loaded = useLoad(
+    () =>
+      unwrap(
+        client.GET("/v1/users/{id}/events", {
+          params: { path: { id: user.id }, query: { limit: 20, ...(cursor ? { cursor } : {}) } },
+        }),
+      ),
+    [client, user.id, user.version, cursor],
+  );
+  return (
+    <div class="panel">
+      <h2>Events</h2>
+      <button type="button" onClick={loaded.reload}>
+        Refresh events
+      </button>
+      <Loading loaded={loaded} />
+      {loaded.data && loaded.data.events.length === 0 && <p class="muted">No events yet.</p>}
+      {loaded.data && loaded.data.events.length > 0 && (
+        <table>
+          <caption>Events, newest first</caption>
+          <thead>
+            <tr>
+              <th scope="col">When</th>
+              <th scope="col">Event</th>
+              <th scope="col">Id</th>
+            </tr>
+          </thead>
+          <tbody>
+            {loaded.data.events.map((event) => (
+              <tr key={event.id}>
+                <td>
+                  <When at={event.created_at} />
+                </td>
+                <td>{event.type}</td>
+                <td>
+                  <code>{event.id}</code>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      {loaded.data && pager(loaded.data.next_cursor)}
     </div>
   );
 }

@@ -5,7 +5,7 @@ use lambda_http::Body;
 use lambda_http::http::{Request, StatusCode, header};
 
 fn get(path: &str) -> lambda_http::Response<Body> {
-    let request = Request::get(path).body(Body::Empty).map(lambda_http::Request::from);
+    let request = Request::get(path).body(Body::Empty);
     match request {
         Ok(request) => console::handle(&request),
         Err(error) => panic!("{error}"),
@@ -26,5 +26,8 @@ fn the_page_and_its_script_are_compiled_in_and_served_under_the_policy() {
     assert_eq!(script.status(), StatusCode::OK);
     assert!(script.body().as_ref().len() > 1000);
     assert_eq!(get("/console/missing.js").status(), StatusCode::NOT_FOUND);
-    assert_eq!(get("/console/../Cargo.toml").status(), StatusCode::NOT_FOUND);
+    assert_eq!(
+        get("/console/../Cargo.toml").status(),
+        StatusCode::NOT_FOUND
+    );
 }

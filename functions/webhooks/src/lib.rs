@@ -1,12 +1,13 @@
 //! `POST/GET /v1/webhooks`, `DELETE /v1/webhooks/{id}`, `POST /v1/webhooks/{id}/rotate-secret`,
-//! `GET /v1/webhooks/{id}/deliveries` and `POST /v1/events/{id}/redeliver`.
+//! `GET /v1/webhooks/{id}/deliveries`, `POST /v1/events/{id}/redeliver`, and a user's own events,
+//! `GET /v1/users/{id}/events`.
 
 use http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde_json::Value;
 use shared::domain::wallets::KeySealer;
 use shared::domain::webhooks::destination::DestinationPolicy;
-use shared::domain::webhooks::manage;
+use shared::domain::webhooks::{manage, timeline};
 use shared::edge::api::{self, Reply};
 use shared::edge::error::ApiError;
 use shared::edge::idempotency::{self, IdempotencyStore};
@@ -15,7 +16,7 @@ use shared::edge::{auth, quota};
 use shared::model::AppId;
 use shared::model::rate_limit::Budget;
 use shared::ports::queue::DeliveryQueue;
-use shared::ports::{AppStore, WebhookStore};
+use shared::ports::{AppStore, UserStore, WebhookStore};
 
 /// What the webhook routes need besides the request.
 pub struct Webhooks<'a, S, K, Q> {
@@ -31,7 +32,7 @@ pub struct Webhooks<'a, S, K, Q> {
 /// signing secret, which is never stored in plain text, so it could not be replayed.
 pub async fn handle<S, K, Q>(context: &Webhooks<'_, S, K, Q>, request: Request) -> Response<Body>
 where
-    S: WebhookStore + AppStore + IdempotencyStore,
+    S: WebhookStore + UserStore + AppStore + IdempotencyStore,
     K: KeySealer,
     Q: DeliveryQueue,
 {
@@ -71,7 +72,7 @@ async fn serve<S, K, Q>(
     app: &AppId,
 ) -> Result<Reply, ApiError>
 where
-    S: WebhookStore + AppStore,
+    S: WebhookStore + UserStore + AppStore,
     K: KeySealer,
     Q: DeliveryQueue,
 {
@@ -103,6 +104,10 @@ where
         Route::ListDeliveries => {
             let params = api::query_params(request)?;
             Reply::ok(manage::deliveries(store, app, &id(), &params).await?)
+        }
+        Route::ListUserEvents => {
+            let params = api::query_params(request)?;
+            Reply::ok(timeline::user_events(store, app, &id(), &params).await?)
         }
         Route::RedeliverEvent => {
             let body = match request.body() {

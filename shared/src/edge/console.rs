@@ -85,7 +85,10 @@ fn respond(status: StatusCode, content_type: &'static str, bytes: Vec<u8>) -> Re
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
     );
-    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
     headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     response
 }
@@ -102,7 +105,12 @@ mod tests {
         for outside in ["/", "/consoles", "/v1/users", "/docs"] {
             assert_eq!(file_of(outside), None, "{outside}");
         }
-        for odd in ["/console/../Cargo.toml", "/console/a/b.js", "/console/.env", "/console/%2e"] {
+        for odd in [
+            "/console/../Cargo.toml",
+            "/console/a/b.js",
+            "/console/.env",
+            "/console/%2e",
+        ] {
             assert_eq!(file_of(odd), Some(None), "{odd}");
         }
     }

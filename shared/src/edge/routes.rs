@@ -33,6 +33,7 @@ pub enum Route {
     DeleteWebhook,
     RotateWebhookSecret,
     ListDeliveries,
+    ListUserEvents,
     RedeliverEvent,
     GetSettings,
     ChangeSettings,
@@ -57,7 +58,8 @@ impl Route {
             Self::GetUser
             | Self::LookupUser
             | Self::LookupUserByBody
-            | Self::ListUserInvitations => Scope::UsersRead,
+            | Self::ListUserInvitations
+            | Self::ListUserEvents => Scope::UsersRead,
             Self::CreateUser
             | Self::FindOrCreateUser
             | Self::AddWallet
@@ -105,7 +107,7 @@ pub struct RouteSpec {
 }
 
 /// Every route of the API.
-pub fn routes() -> [RouteSpec; 36] {
+pub fn routes() -> [RouteSpec; 37] {
     [
         RouteSpec {
             method: Method::POST,
@@ -237,6 +239,12 @@ pub fn routes() -> [RouteSpec; 36] {
             method: Method::GET,
             path: "/v1/webhooks/{id}/deliveries",
             route: Route::ListDeliveries,
+            function: "webhooks",
+        },
+        RouteSpec {
+            method: Method::GET,
+            path: "/v1/users/{id}/events",
+            route: Route::ListUserEvents,
             function: "webhooks",
         },
         RouteSpec {

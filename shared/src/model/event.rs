@@ -89,6 +89,12 @@ pub struct Event {
     pub data: Value,
 }
 
+/// Where `event` sits in its user's timeline: events sort by `created_at` (RFC 3339, UTC,
+/// milliseconds: text order is time order), then by id.
+pub fn timeline_position(event: &Event) -> String {
+    format!("{}#{}", event.created_at, event.id)
+}
+
 /// An event and the user it concerns, if any (an app's own events, such as a new webhook
 /// endpoint, concern none).
 #[derive(Debug, Clone, PartialEq)]

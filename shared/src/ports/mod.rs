@@ -11,7 +11,7 @@ use std::future::Future;
 pub use fault::Fault;
 
 use crate::model::api_key::AppRecord;
-use crate::model::event::UserEvent;
+use crate::model::event::{Event, UserEvent};
 use crate::model::network::WalletNetwork;
 use crate::model::user::DeletedUser;
 use crate::model::webhook::{Attempt, DeliveryClaim, Endpoint, LeaseRequest};
@@ -448,4 +448,15 @@ pub trait WebhookStore: Send + Sync {
         endpoint_id: &str,
         limit: usize,
     ) -> impl Future<Output = Result<Vec<Attempt>, StoreError>> + Send;
+
+    /// A user's kept events, newest first (by `created_at`, then id): at most `limit` of
+    /// those before the position `before` (see [`crate::model::event::timeline_position`]),
+    /// and whether there are more.
+    fn list_user_events(
+        &self,
+        app: &AppId,
+        user: crate::model::UserId,
+        before: Option<&str>,
+        limit: usize,
+    ) -> impl Future<Output = Result<(Vec<Event>, bool), StoreError>> + Send;
 }

@@ -95,7 +95,11 @@ async fn the_console_is_served_on_the_apis_origin_and_no_other_origin_is_allowed
         shared::edge::console::CONTENT_SECURITY_POLICY
     );
     assert!(page.text().await.unwrap().contains("/console/app.js"));
-    let script = client.get(format!("{base}/console/app.js")).send().await.unwrap();
+    let script = client
+        .get(format!("{base}/console/app.js"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(script.status(), 200);
     assert_eq!(
         script.headers()["content-type"],

@@ -196,7 +196,10 @@ async fn in_process(stack: &TestStack, function: &str, payload: &str) -> (Answer
             let request = lambda_http::request::from_str(payload).unwrap();
             let response = console::handle(&request);
             let body = String::from_utf8_lossy(response.body().as_ref()).into_owned();
-            (Status(response.status().as_u16()), serde_json::json!({"body": body}))
+            (
+                Status(response.status().as_u16()),
+                serde_json::json!({"body": body}),
+            )
         }
         _ => {
             let request = lambda_http::request::from_str(payload).unwrap();

@@ -85,7 +85,11 @@ fn the_api_allows_no_cross_origin_caller_and_serves_the_console_itself() {
     let template = template();
     let api = &template["Resources"]["HttpApi"]["Properties"];
     assert!(api.as_hash().is_some(), "the HttpApi resource");
-    assert!(api["CorsConfiguration"].is_badvalue(), "{:?}", api["CorsConfiguration"]);
+    assert!(
+        api["CorsConfiguration"].is_badvalue(),
+        "{:?}",
+        api["CorsConfiguration"]
+    );
     let (routes, _) = template_routes();
     for (method, path) in shared::edge::console::ROUTES {
         let route = (method.to_owned(), path.to_owned(), "console".to_owned());

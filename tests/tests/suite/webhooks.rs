@@ -720,3 +720,121 @@ async fn endpoints_are_tenant_isolated_limited_and_rotation_signs_with_both_secr
         (404, Some("not_found"))
     );
 }
+
+/// A user's timeline over the API: every event it had, from the table's real stream through
+/// the event publisher, newest first, paged by cursors that only its app can use.
+#[tokio::test]
+async fn a_users_events_are_listed_newest_first_in_pages_for_its_app_only() {
+    let local = Local::start(RetrySchedule::default(), Duration::from_secs(5)).await;
+    let user = local.create_user(json!({"email": "tl@example.com"})).await;
+    let id = user["id"].as_str().unwrap().to_owned();
+    for (method, path, body) in [
+        (
+            "PATCH",
+            format!("/v1/users/{id}"),
+            Some(json!({"custom_metadata": {"plan": "pro"}})),
+        ),
+        ("POST", format!("/v1/users/{id}/disable"), None),
+    ] {
+        let request = request(method, &path, &local.stack.api_key, body.as_ref());
+        let (status, body) = parts(&update_user::handle(&local.stack.store, request).await);
+        assert_eq!(status, 200, "{body}");
+    }
+    let timeline = format!("/v1/users/{id}/events");
+    let expected = [
+        "user.disabled",
+        "user.updated",
+        "user.wallet_created",
+        "user.created",
+    ];
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let events = loop {
+        let (status, body) = local
+            .call(&local.stack.api_key, "GET", &timeline, None)
+            .await;
+        assert_eq!(status, 200, "{timeline}: {body}");
+        let events = body["data"]["events"].as_array().unwrap().clone();
+        if events.len() >= expected.len() || Instant::now() > deadline {
+            assert_eq!(body["data"]["next_cursor"], Value::Null);
+            break events;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let types: Vec<&str> = events.iter().map(|e| e["type"].as_str().unwrap()).collect();
+    // The wallet may be made before or after the change: the four, with the order of
+    // `created_at` (then id) whatever it is.
+    let mut sorted = types.clone();
+    sorted.sort();
+    let mut wanted = expected.to_vec();
+    wanted.sort();
+    assert_eq!(sorted, wanted, "{events:#?}");
+    assert_eq!(types[types.len() - 1], "user.created");
+    let positions: Vec<(String, String)> = events
+        .iter()
+        .map(|e| {
+            (
+                e["created_at"].as_str().unwrap().to_owned(),
+                e["id"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert!(
+        positions.windows(2).all(|pair| pair[0] > pair[1]),
+        "{positions:?}"
+    );
+    // Each event's data names this user: a user's (`data.id`), or a wallet's (`data.user_id`).
+    assert!(
+        events
+            .iter()
+            .all(|e| e["data"]["id"] == id.as_str() || e["data"]["user_id"] == id.as_str()),
+        "{events:#?}"
+    );
+
+    // One at a time, by cursor: the same events in the same order, then no cursor.
+    let mut paged = Vec::new();
+    let mut path = format!("{timeline}?limit=1");
+    loop {
+        let (status, body) = local.call(&local.stack.api_key, "GET", &path, None).await;
+        assert_eq!(status, 200, "{body}");
+        paged.extend(body["data"]["events"].as_array().unwrap().iter().cloned());
+        match body["data"]["next_cursor"].as_str() {
+            Some(cursor) => path = format!("{timeline}?limit=1&cursor={cursor}"),
+            None => break,
+        }
+        assert!(paged.len() <= events.len(), "the cursor never ends");
+    }
+    assert_eq!(paged, events);
+
+    // A cursor is its app's; the user too. Bad parameters are refused.
+    let (_, cursor_body) = local
+        .call(
+            &local.stack.api_key,
+            "GET",
+            &format!("{timeline}?limit=1"),
+            None,
+        )
+        .await;
+    let cursor = cursor_body["data"]["next_cursor"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (_, other_key) = local.stack.other_app().await;
+    let (status, body) = local.call(&other_key, "GET", &timeline, None).await;
+    assert_eq!(status, 404, "{body}");
+    let tampered = format!("{}x", cursor);
+    for query in [
+        format!("cursor={tampered}"),
+        "limit=0".into(),
+        "since=1".into(),
+    ] {
+        let (status, body) = local
+            .call(
+                &local.stack.api_key,
+                "GET",
+                &format!("{timeline}?{query}"),
+                None,
+            )
+            .await;
+        assert_eq!(status, 400, "{query}: {body}");
+    }
+}

@@ -18,6 +18,7 @@
 //! | deleted user | the user's (kept until its TTL)     | `DELETED` |
 //! | webhook endpoint | `APP#<app>` (the app's)             | `WEBHOOK#<endpoint id>` |
 //! | event      | `EVENT#<event id>`                      | `EVENT`  |
+//! | a user's event, in its timeline | `APP#<app>#USEREVENTS#<user id>` | `<created_at>#<event id>` |
 //! | delivery lease and mark | `WEBHOOK#<endpoint id>`    | `DELIVERED#<event id>` |
 //! | delivery attempt | `WEBHOOK#<endpoint id>`           | `ATTEMPT#<time>#<event id>` |
 //! | allowlist entry | `APP#<app>#ALLOWLIST`              | `<entry id>` |
@@ -199,6 +200,11 @@ pub fn endpoint_pk(id: &str) -> String {
 /// The partition key of an event.
 pub fn event_pk(id: &str) -> String {
     format!("EVENT#{id}")
+}
+
+/// The partition of a user's timeline: a copy of each of its events, sorted by time.
+pub fn user_events_pk(app: &AppId, user: UserId) -> String {
+    format!("APP#{app}#USEREVENTS#{user}")
 }
 
 /// The partition of an app's allowlist (entries sort by id: a digest of their identifier).

@@ -40,6 +40,16 @@ struct EventItem {
     ttl: u64,
 }
 
+/// A copy of a user's event in its timeline, kept as long as the event.
+#[derive(Serialize, Deserialize)]
+struct TimelineItem {
+    pk: String,
+    sk: String,
+    entity: String,
+    event: String,
+    ttl: u64,
+}
+
 /// One item per (endpoint, event): the lease of the job sending it (`lease_token`,
 /// `lease_until` in Unix ms) and, once an attempt got a 2xx, `delivered_at`.
 const DELIVERY_ENTITY: &str = "webhook_delivery";
@@ -226,14 +236,33 @@ impl WebhookStore for DynamoStore {
     }
 
     async fn put_event(&self, event: &UserEvent) -> Result<(), StoreError> {
+        let json = serde_json::to_string(&event.event)
+            .map_err(|e| StoreError::Other(e.to_string().into()))?;
+        // The user's timeline first, unconditionally: writing it again is harmless, so a
+        // retried record that finds the event kept below has its timeline entry too.
+        if let Some(user) = event.user_id {
+            let item = to_item(&TimelineItem {
+                pk: keys::user_events_pk(&event.event.app_id, user),
+                sk: crate::model::event::timeline_position(&event.event),
+                entity: "user_event".to_owned(),
+                event: json.clone(),
+                ttl: expiry(),
+            })?;
+            self.client
+                .put_item()
+                .table_name(&self.table)
+                .set_item(Some(item))
+                .send()
+                .await
+                .map_err(classify)?;
+        }
         let item = to_item(&EventItem {
             pk: keys::event_pk(&event.event.id),
             sk: keys::SK_EVENT.to_owned(),
             entity: "event".to_owned(),
             app_id: event.event.app_id.clone(),
             user_id: event.user_id,
-            event: serde_json::to_string(&event.event)
-                .map_err(|e| StoreError::Other(e.to_string().into()))?,
+            event: json,
             ttl: expiry(),
         })?;
         let result = self
@@ -377,6 +406,42 @@ impl WebhookStore for DynamoStore {
             }
             _ => Err(cancelled.unexplained()),
         }
+    }
+
+    async fn list_user_events(
+        &self,
+        app: &AppId,
+        user: UserId,
+        before: Option<&str>,
+        limit: usize,
+    ) -> Result<(Vec<Event>, bool), StoreError> {
+        let query = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .expression_attribute_values(":pk", AttributeValue::S(keys::user_events_pk(app, user)))
+            .scan_index_forward(false)
+            .limit(limit as i32 + 1);
+        let query = match before {
+            Some(before) => query
+                .key_condition_expression("pk = :pk AND sk < :before")
+                .expression_attribute_values(":before", AttributeValue::S(before.to_owned())),
+            None => query.key_condition_expression("pk = :pk"),
+        };
+        let output = query.send().await.map_err(classify)?;
+        let mut events = output
+            .items
+            .unwrap_or_default()
+            .into_iter()
+            .map(|item| {
+                let item: TimelineItem = from_item(item)?;
+                serde_json::from_str(&item.event)
+                    .map_err(|e| StoreError::Corrupt(e.to_string().into()))
+            })
+            .collect::<Result<Vec<Event>, _>>()?;
+        let more = events.len() > limit;
+        events.truncate(limit);
+        Ok((events, more))
     }
 
     async fn list_attempts(

@@ -3,9 +3,9 @@
 use std::time::Duration;
 
 use super::MemoryStore;
-use crate::model::AppId;
-use crate::model::event::UserEvent;
+use crate::model::event::{Event, UserEvent, timeline_position};
 use crate::model::webhook::{Attempt, AttemptOutcome, DeliveryClaim, Endpoint, LeaseRequest};
+use crate::model::{AppId, UserId};
 use crate::ports::{EndpointLimitError, StoreError, WebhookStore};
 
 impl WebhookStore for MemoryStore {
@@ -191,5 +191,32 @@ impl WebhookStore for MemoryStore {
             .sort_by(|a, b| (&b.attempted_at, &b.event_id).cmp(&(&a.attempted_at, &a.event_id)));
         attempts.truncate(limit);
         Ok(attempts)
+    }
+
+    async fn list_user_events(
+        &self,
+        app: &AppId,
+        user: UserId,
+        before: Option<&str>,
+        limit: usize,
+    ) -> Result<(Vec<Event>, bool), StoreError> {
+        let tables = self.tables();
+        let mut events: Vec<(String, Event)> = tables
+            .events
+            .values()
+            .filter(|kept| &kept.event.app_id == app && kept.user_id == Some(user))
+            .map(|kept| (timeline_position(&kept.event), kept.event.clone()))
+            .filter(|(position, _)| before.is_none_or(|before| position.as_str() < before))
+            .collect();
+        events.sort_by(|a, b| b.0.cmp(&a.0));
+        let more = events.len() > limit;
+        Ok((
+            events
+                .into_iter()
+                .take(limit)
+                .map(|(_, event)| event)
+                .collect(),
+            more,
+        ))
     }
 }

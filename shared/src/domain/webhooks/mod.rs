@@ -11,3 +11,4 @@ pub mod endpoint;
 pub mod fanout;
 pub mod manage;
 pub mod signature;
+pub mod timeline;
