@@ -3,6 +3,10 @@ import type { components } from "./api.js";
 export type User = components["schemas"]["User"];
 export type Wallet = components["schemas"]["Wallet"];
 
+/** The chains a wallet can be on. */
+export const CHAINS = ["ethereum", "solana"] as const;
+export type Chain = (typeof CHAINS)[number];
+
 /** A user's identifiers, in the order people search by them. */
 export function identifiersOf(user: User): [string, string][] {
   const named: [string, string | null][] = [

@@ -185,3 +185,62 @@ export function usePages(): {
   );
   return { cursor: cursors[cursors.length - 1], restart: () => setCursors([undefined]), pager };
 }
+
+/** A group of checkboxes: which of `options` are chosen, in the order they were chosen. */
+export function Choices<T extends string>({
+  legend,
+  options,
+  chosen,
+  onChange,
+}: {
+  legend: string;
+  options: readonly T[];
+  chosen: T[];
+  onChange: (chosen: T[]) => void;
+}) {
+  return (
+    <fieldset>
+      <legend>{legend}</legend>
+      {options.map((option) => (
+        <label key={option} class="inline">
+          <input
+            type="checkbox"
+            checked={chosen.includes(option)}
+            onChange={(e) =>
+              onChange(e.currentTarget.checked ? [...chosen, option] : chosen.filter((kept) => kept !== option))
+            }
+          />{" "}
+          {option}
+        </label>
+      ))}
+    </fieldset>
+  );
+}
+
+/** A labelled `<select>` of plain values. */
+export function Select<T extends string>({
+  id,
+  label,
+  options,
+  value,
+  onChange,
+}: {
+  id: string;
+  label: string;
+  options: readonly T[];
+  value: T;
+  onChange: (value: T) => void;
+}) {
+  return (
+    <>
+      <label for={id}>{label}</label>
+      <select id={id} value={value} onChange={(e) => onChange(e.currentTarget.value as T)}>
+        {options.map((option) => (
+          <option key={option} value={option}>
+            {option}
+          </option>
+        ))}
+      </select>
+    </>
+  );
+}

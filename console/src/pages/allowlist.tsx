@@ -1,6 +1,6 @@
 import { useState } from "preact/hooks";
 import { done, unwrap, type Client, type components } from "../api.js";
-import { FailureNotice, Loading, Notice, Page, When, useAction, useLoad, usePages } from "../ui.js";
+import { FailureNotice, Loading, Notice, Page, When, useAction, useLoad, usePages, Select } from "../ui.js";
 
 type Kind = components["schemas"]["AccessKind"];
 export const KINDS: Kind[] = ["email", "email_domain", "wallet", "phone", "twitter", "external_id"];
@@ -48,14 +48,7 @@ export function Allowlist({ client }: { client: Client }) {
           });
         }}
       >
-        <label for="allow-kind">Type</label>
-        <select id="allow-kind" value={kind} onChange={(e) => setKind(e.currentTarget.value as Kind)}>
-          {KINDS.map((k) => (
-            <option key={k} value={k}>
-              {k}
-            </option>
-          ))}
-        </select>
+        <Select id="allow-kind" label="Type" options={KINDS} value={kind} onChange={setKind} />
         <label for="allow-value">Value</label>
         <input id="allow-value" required value={value} onInput={(e) => setValue(e.currentTarget.value)} />
         <button type="submit" disabled={action.busy}>

@@ -1,7 +1,7 @@
 import { useState } from "preact/hooks";
 import { done, unwrap, type Client, type components } from "../api.js";
 import { userHref } from "../format.js";
-import { FailureNotice, Loading, Notice, Page, Status, When, useAction, useLoad, usePages } from "../ui.js";
+import { FailureNotice, Loading, Notice, Page, Status, When, useAction, useLoad, usePages, Select } from "../ui.js";
 
 type Kind = components["schemas"]["AccessKind"];
 const INVITABLE: Kind[] = ["email", "wallet", "phone", "twitter", "external_id"];
@@ -34,14 +34,7 @@ export function Invitations({ client }: { client: Client }) {
           });
         }}
       >
-        <label for="invite-kind">Type</label>
-        <select id="invite-kind" value={kind} onChange={(e) => setKind(e.currentTarget.value as Kind)}>
-          {INVITABLE.map((k) => (
-            <option key={k} value={k}>
-              {k}
-            </option>
-          ))}
-        </select>
+        <Select id="invite-kind" label="Type" options={INVITABLE} value={kind} onChange={setKind} />
         <label for="invite-value">Identifier</label>
         <input id="invite-value" required value={value} onInput={(e) => setValue(e.currentTarget.value)} />
         <label for="invite-campaign">Campaign (optional)</label>

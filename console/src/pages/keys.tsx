@@ -1,6 +1,6 @@
 import { useState } from "preact/hooks";
 import { done, unwrap, type Client, type components } from "../api.js";
-import { FailureNotice, Loading, Page, ShownOnce, Status, When, useAction, useLoad } from "../ui.js";
+import { Choices, FailureNotice, Loading, Page, ShownOnce, Status, When, useAction, useLoad } from "../ui.js";
 
 type Scope = components["schemas"]["Scope"];
 const SCOPES: Scope[] = ["users:read", "users:write", "wallets:sign", "webhooks", "admin"];
@@ -87,21 +87,7 @@ export function Keys({ client }: { client: Client }) {
             });
           }}
         >
-          <fieldset>
-            <legend>Scopes</legend>
-            {SCOPES.map((scope) => (
-              <label key={scope} class="inline">
-                <input
-                  type="checkbox"
-                  checked={scopes.includes(scope)}
-                  onChange={(e) =>
-                    setScopes(e.currentTarget.checked ? [...scopes, scope] : scopes.filter((kept) => kept !== scope))
-                  }
-                />{" "}
-                {scope}
-              </label>
-            ))}
-          </fieldset>
+          <Choices legend="Scopes" options={SCOPES} chosen={scopes} onChange={setScopes} />
           <button type="submit" disabled={action.busy}>
             Issue key
           </button>

@@ -1,10 +1,9 @@
 import { useEffect, useState } from "preact/hooks";
 import { Failure, done, etagOf, unwrap, type Client } from "../api.js";
-import { identifiersOf, userHref, type User } from "../format.js";
+import { CHAINS, identifiersOf, userHref, type Chain, type User } from "../format.js";
 import { mergePatch, type Json } from "../merge_patch.js";
 import { FailureNotice, Loading, Notice, Page, Status, When, useAction, useLoad, usePages } from "../ui.js";
 
-const CHAINS = ["ethereum", "solana"] as const;
 /** How often a user with a pending wallet is read again. */
 const WATCH_MS = 1500;
 
@@ -184,7 +183,7 @@ function StatusActions({
 function Wallets({ client, user, onChanged, watching }: { client: Client; user: User; onChanged: () => void; watching: boolean }) {
   const action = useAction();
   const missing = CHAINS.filter((chain) => !user.wallets.some((wallet) => wallet.chain_type === chain));
-  const request = (chain_type: (typeof CHAINS)[number]) =>
+  const request = (chain_type: Chain) =>
     action.run(async () => {
       await unwrap(client.POST("/v1/users/{id}/wallets", { params: { path: { id: user.id } }, body: { chain_type } }));
       onChanged();

@@ -1,7 +1,7 @@
 import { useState } from "preact/hooks";
 import { FORM_QUERY, Failure, unwrap, type Client } from "../api.js";
-import { identifiersOf, userHref, type User } from "../format.js";
-import { FailureNotice, Loading, Notice, Page, Status, When, useAction, useLoad, usePages } from "../ui.js";
+import { CHAINS, identifiersOf, userHref, type Chain, type User } from "../format.js";
+import { FailureNotice, Loading, Notice, Page, Status, When, useAction, useLoad, usePages, Choices } from "../ui.js";
 
 type Lookup = "email" | "external_id" | "address";
 const LOOKUPS: [Lookup, string][] = [
@@ -172,7 +172,7 @@ function CreateUser({ client }: { client: Client }) {
   const [email, setEmail] = useState("");
   const [externalId, setExternalId] = useState("");
   const [username, setUsername] = useState("");
-  const [chains, setChains] = useState({ ethereum: true, solana: false });
+  const [chains, setChains] = useState<Chain[]>(["ethereum"]);
   const action = useAction();
   return (
     <details class="panel">
@@ -187,9 +187,7 @@ function CreateUser({ client }: { client: Client }) {
                   email: email.trim() || null,
                   external_id: externalId.trim() || null,
                   username: username.trim() || null,
-                  wallets: (["ethereum", "solana"] as const)
-                    .filter((chain) => chains[chain])
-                    .map((chain_type) => ({ chain_type })),
+                  wallets: chains.map((chain_type) => ({ chain_type })),
                 },
               }),
             );
@@ -203,19 +201,7 @@ function CreateUser({ client }: { client: Client }) {
         <input id="new-external-id" value={externalId} onInput={(e) => setExternalId(e.currentTarget.value)} />
         <label for="new-username">Username</label>
         <input id="new-username" value={username} onInput={(e) => setUsername(e.currentTarget.value)} />
-        <fieldset>
-          <legend>Wallets</legend>
-          {(["ethereum", "solana"] as const).map((chain) => (
-            <label key={chain} class="inline">
-              <input
-                type="checkbox"
-                checked={chains[chain]}
-                onChange={(e) => setChains({ ...chains, [chain]: e.currentTarget.checked })}
-              />{" "}
-              {chain}
-            </label>
-          ))}
-        </fieldset>
+        <Choices legend="Wallets" options={CHAINS} chosen={chains} onChange={setChains} />
         <button type="submit" disabled={action.busy}>
           Create user
         </button>

@@ -1,6 +1,6 @@
 import { useState } from "preact/hooks";
 import { done, unwrap, type Client, type components } from "../api.js";
-import { FailureNotice, Loading, Notice, Page, ShownOnce, Status, When, useAction, useLoad } from "../ui.js";
+import { Choices, FailureNotice, Loading, Notice, Page, ShownOnce, Status, When, useAction, useLoad } from "../ui.js";
 
 type EventType = components["schemas"]["WebhookEventType"];
 const EVENT_TYPES: EventType[] = [
@@ -123,21 +123,7 @@ function Register({ client, onRegistered }: { client: Client; onRegistered: (url
       >
         <label for="webhook-url">URL</label>
         <input id="webhook-url" type="url" required value={url} onInput={(e) => setUrl(e.currentTarget.value)} />
-        <fieldset>
-          <legend>Events (at most {MAX_EVENTS})</legend>
-          {EVENT_TYPES.map((type) => (
-            <label key={type} class="inline">
-              <input
-                type="checkbox"
-                checked={events.includes(type)}
-                onChange={(e) =>
-                  setEvents(e.currentTarget.checked ? [...events, type] : events.filter((kept) => kept !== type))
-                }
-              />{" "}
-              {type}
-            </label>
-          ))}
-        </fieldset>
+        <Choices legend={`Events (at most ${MAX_EVENTS})`} options={EVENT_TYPES} chosen={events} onChange={setEvents} />
         <button type="submit" disabled={action.busy}>
           Register endpoint
         </button>
