@@ -118,7 +118,12 @@ class Console:
         assert not result["violations"], f"axe-core on {name}: {json.dumps(result['violations'], indent=1)}"
         self.axe[name] = {"violations": 0, "rules_passed": result["passes"]}
         if screenshot:
-            self.page.screenshot(path=os.path.join(SCREENSHOTS, f"{name}.png"), full_page=True)
+            # A secret shown once is masked: a screenshot goes into the README.
+            self.page.screenshot(
+                path=os.path.join(SCREENSHOTS, f"{name}.png"),
+                full_page=True,
+                mask=[self.page.get_by_test_id("secret")],
+            )
 
 
 def first_load_js(page):
