@@ -14,7 +14,7 @@ import { Invitations } from "./pages/invitations.js";
 import { Networks } from "./pages/networks.js";
 import { Import } from "./pages/import.js";
 import { forgetSession, loadSession, saveSession, type Session } from "./session.js";
-import { FailureNotice } from "./ui.js";
+import { Page } from "./ui.js";
 
 const SECTIONS: [string, string][] = [
   ["#/users", "Users"],
@@ -95,7 +95,11 @@ function App() {
       case "networks":
         return <Networks client={client} />;
       default:
-        return <FailureNotice failure={null} />;
+        return (
+          <Page title="No such page">
+            <a href="#/users">Back to users</a>
+          </Page>
+        );
     }
   })();
 

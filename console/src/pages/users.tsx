@@ -89,7 +89,9 @@ function Search({ client, onFound }: { client: Client; onFound: (found: { query:
         void action.run(async () => {
           try {
             // The lookup reads the identifier from the body, so it stays out of access logs.
-            const user = await unwrap(client.POST("/v1/users/lookup", { body: { [by]: value.trim() } as never }));
+            const text = value.trim();
+            const body = by === "email" ? { email: text } : by === "external_id" ? { external_id: text } : { address: text };
+            const user = await unwrap(client.POST("/v1/users/lookup", { body }));
             onFound({ query, user });
           } catch (error) {
             if (error instanceof Failure && error.status === 404) onFound({ query, user: null });
