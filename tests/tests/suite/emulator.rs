@@ -65,6 +65,10 @@ const CASES: &[(&str, &str, Answer)] = &[
     ("add-allow-entry", "access", Status(201)),
     ("list-allow-entries", "access", Status(200)),
     ("delete-allow-entry", "access", Status(204)),
+    ("create-key", "access", Status(201)),
+    ("list-keys", "access", Status(200)),
+    // No key of the app has this id.
+    ("revoke-key", "access", Status(404)),
     ("create-invitation", "access", Status(201)),
     ("list-invitations", "access", Status(200)),
     // The sample id names no invitation (ids are made when inviting).
