@@ -821,6 +821,27 @@ async fn a_users_events_are_listed_newest_first_in_pages_for_its_app_only() {
     let (_, other_key) = local.stack.other_app().await;
     let (status, body) = local.call(&other_key, "GET", &timeline, None).await;
     assert_eq!(status, 404, "{body}");
+    // Another app's cursor is refused before its user is looked up; another user's cursor too.
+    let (status, body) = local
+        .call(
+            &other_key,
+            "GET",
+            &format!("{timeline}?cursor={cursor}"),
+            None,
+        )
+        .await;
+    assert_eq!(status, 400, "{body}");
+    let other_user = local.create_user(json!({"wallets": []})).await;
+    let other_timeline = format!("/v1/users/{}/events", other_user["id"].as_str().unwrap());
+    let (status, body) = local
+        .call(
+            &local.stack.api_key,
+            "GET",
+            &format!("{other_timeline}?cursor={cursor}"),
+            None,
+        )
+        .await;
+    assert_eq!(status, 400, "{body}");
     let tampered = format!("{}x", cursor);
     for query in [
         format!("cursor={tampered}"),

@@ -429,6 +429,9 @@ impl WebhookStore for DynamoStore {
             None => query.key_condition_expression("pk = :pk"),
         };
         let output = query.send().await.map_err(classify)?;
+        // A page also ends at 1 MB: events carry their user, so fewer than `limit + 1` may
+        // come back with more still to read.
+        let cut_short = output.last_evaluated_key.is_some();
         let mut events = output
             .items
             .unwrap_or_default()
@@ -439,7 +442,7 @@ impl WebhookStore for DynamoStore {
                     .map_err(|e| StoreError::Corrupt(e.to_string().into()))
             })
             .collect::<Result<Vec<Event>, _>>()?;
-        let more = events.len() > limit;
+        let more = events.len() > limit || (cut_short && !events.is_empty());
         events.truncate(limit);
         Ok((events, more))
     }

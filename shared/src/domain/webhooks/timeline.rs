@@ -30,6 +30,7 @@ pub async fn user_events<S: WebhookStore + UserStore>(
     user: &str,
     params: &[(String, String)],
 ) -> Result<EventPage, WebhooksError> {
+    let user = UserId::parse(user).ok_or(WebhooksError::NotFound("user"))?;
     let (mut limit, mut before) = (PAGE_LIMITS.0, None);
     for (name, value) in params {
         match name.as_str() {
@@ -38,8 +39,13 @@ pub async fn user_events<S: WebhookStore + UserStore>(
                     .map_err(|error| WebhooksError::Invalid(vec![error]))?;
             }
             "cursor" => {
+                // A cursor names its user too: one from another user's timeline is refused.
                 let position = paging::decode_position(app, value)
-                    .filter(|position| is_position(position))
+                    .and_then(|cursor| {
+                        let (owner, position) = cursor.split_once('/')?;
+                        (owner == user.to_string() && is_position(position))
+                            .then(|| position.to_owned())
+                    })
                     .ok_or_else(|| {
                         WebhooksError::Invalid(vec![FieldError::new(
                             "cursor",
@@ -56,7 +62,6 @@ pub async fn user_events<S: WebhookStore + UserStore>(
             }
         }
     }
-    let user = UserId::parse(user).ok_or(WebhooksError::NotFound("user"))?;
     store
         .get_user(app, user)
         .await?
@@ -65,7 +70,10 @@ pub async fn user_events<S: WebhookStore + UserStore>(
         .list_user_events(app, user, before.as_deref(), limit)
         .await?;
     let next_cursor = match events.last() {
-        Some(last) if more => Some(paging::encode_position(app, &timeline_position(last))),
+        Some(last) if more => Some(paging::encode_position(
+            app,
+            &format!("{user}/{}", timeline_position(last)),
+        )),
         _ => None,
     };
     Ok(EventPage {
