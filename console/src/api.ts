@@ -29,6 +29,14 @@ export function whenKeyRefused(handler: (failure: Failure) => void): void {
   onKeyRefused = handler;
 }
 
+/**
+ * The console revoked its own key: sign out now. Another warm function may still admit the key
+ * for the few seconds it caches key records, so the next answer is no proof either way.
+ */
+export function ownKeyRevoked(): void {
+  onKeyRefused(new Failure(401, "revoked", "This console's key was revoked."));
+}
+
 export function clientFor(session: Session): Client {
   return createWalletUsersClient(session.baseUrl, session.apiKey);
 }

@@ -77,15 +77,22 @@ function App() {
     );
   }
 
-  const [, section = "users", id] = hash.split("/");
+  const [, section = "users", raw] = hash.split("/");
+  let id: string | undefined;
+  try {
+    id = raw === undefined ? undefined : decodeURIComponent(raw);
+  } catch {
+    id = undefined;
+  }
   const page = (() => {
     switch (section) {
       case "users":
-        return id ? <UserPage client={client} id={decodeURIComponent(id)} /> : <Users client={client} />;
+        // Keyed by the user: another user's page starts afresh (its draft, its cursor).
+        return id ? <UserPage key={id} client={client} id={id} /> : <Users client={client} />;
       case "import":
         return <Import client={client} />;
       case "webhooks":
-        return id ? <Deliveries client={client} id={decodeURIComponent(id)} /> : <Webhooks client={client} />;
+        return id ? <Deliveries key={id} client={client} id={id} /> : <Webhooks client={client} />;
       case "keys":
         return <Keys client={client} />;
       case "allowlist":

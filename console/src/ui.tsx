@@ -126,12 +126,12 @@ export function CopyButton({ text, label }: { text: string; label: string }) {
 }
 
 /** A secret the API shows once: the operator must copy it now. */
-export function ShownOnce({ title, secret }: { title: string; secret: string }) {
+export function ShownOnce({ title, secret, testId = "secret" }: { title: string; secret: string; testId?: string }) {
   return (
     <div class="notice once" role="status">
       <strong>{title}</strong> — shown once; copy it now, the API will not show it again.
       <div class="secret">
-        <code data-testid="secret">{secret}</code>
+        <code data-testid={testId}>{secret}</code>
         <CopyButton text={secret} label="Copy" />
       </div>
     </div>

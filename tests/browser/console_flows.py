@@ -122,7 +122,7 @@ class Console:
             self.page.screenshot(
                 path=os.path.join(SCREENSHOTS, f"{name}.png"),
                 full_page=True,
-                mask=[self.page.get_by_test_id("secret")],
+                mask=[self.page.get_by_test_id("secret"), self.page.get_by_test_id("clients")],
             )
 
 
@@ -261,7 +261,8 @@ def run(console, receiver):
     expect(page.get_by_test_id("secret")).to_have_text(re.compile("^whsec_"), timeout=WAIT_MS)
     expect(page.get_by_role("table")).to_contain_text(receiver.url, timeout=WAIT_MS)
     console.check("webhooks", screenshot=True)
-    status, created = api("POST", "/v1/users", {"email": f"grace-{uuid.uuid4().hex[:8]}@example.com", "wallets": []})
+    grace = f"grace-{uuid.uuid4().hex[:8]}@example.com"
+    status, created = api("POST", "/v1/users", {"email": grace, "wallets": []})
     assert status == 201, created
     receiver.wait_for(lambda ids: len(ids) >= 1, "the user.created delivery")
     event_id = receiver.ids[0]
@@ -284,6 +285,13 @@ def run(console, receiver):
         time.sleep(0.3)
     assert row.count() >= 2, f"the redelivery's attempt is not listed: {row.count()}"
     console.check("deliveries", screenshot=True)
+
+    # From one user's page to another's: nothing of the first (a metadata draft) stays.
+    console.go(f"/users/{user_id}", email)
+    page.get_by_label(re.compile("^Metadata")).fill('{"draft": true}')
+    page.goto(f"{BASE}/console#/users/{created['data']['id']}")
+    console.heading(grace)
+    expect(page.get_by_label(re.compile("^Metadata"))).to_have_value("{}")
 
     # Allowlist, invitations, networks.
     console.go("/allowlist", "Allowlist")
@@ -329,6 +337,12 @@ def run(console, receiver):
     status, found = api("POST", "/v1/users/lookup", {"email": duplicate})
     assert status == 200 and found["data"]["custom_metadata"] == {"plan": "gold"}, found
     console.check("import")
+    # The same file again: each batch carries the key of its rows, so the API replays it.
+    before = api("GET", "/v1/users?limit=100")[1]["data"]["users"]
+    page.get_by_role("button", name="Import").click()
+    expect(page.get_by_role("status").filter(has_text="1 created, 1 refused")).to_be_visible(timeout=WAIT_MS)
+    after = api("GET", "/v1/users?limit=100")[1]["data"]["users"]
+    assert [u["id"] for u in after] == [u["id"] for u in before], "importing the file again created users"
 
     # Keys: issue one (shown once; it works, within its scopes), revoke it, then revoke the
     # console's own key and see the console refuse it.
@@ -339,6 +353,9 @@ def run(console, receiver):
     secret = page.get_by_test_id("secret")
     expect(secret).to_have_text(re.compile("^wusk_"), timeout=WAIT_MS)
     issued = secret.inner_text()
+    # The dialects' credentials are shown with it, once: the API cannot show them again.
+    clients = json.loads(page.get_by_test_id("clients").inner_text())
+    assert clients["original"]["api_key"] and clients["original"]["api_secret"], clients
     assert api("GET", "/v1/users?limit=1", key=issued)[0] == 200
     assert api("GET", "/v1/keys", key=issued)[0] == 403
     console.check("keys", screenshot=True)

@@ -27,13 +27,19 @@ export function Import({ client }: { client: Client }) {
           event.preventDefault();
           if (!file) return;
           void action.run(async () => {
-            const rows = parseRows(file.name, await file.text());
+            const text = await file.text();
+            const rows = parseRows(file.name, text);
             setReport([]);
             setProgress({ done: 0, total: rows.length });
             const all: { row: number; result: Result }[] = [];
             for (let start = 0; start < rows.length; start += BATCH) {
               const batch: Row[] = rows.slice(start, start + BATCH);
-              const answer = await unwrap(client.POST("/v1/users/batch", { body: { users: batch } }));
+              // The same file's same batch gets the same key: importing it again after a
+              // failure replays what was done instead of creating rows twice.
+              const key = await batchKey(text, start);
+              const answer = await unwrap(
+                client.POST("/v1/users/batch", { params: { header: { "Idempotency-Key": key } }, body: { users: batch } }),
+              );
               all.push(...answer.results.map((result) => ({ row: start + result.index + 1, result })));
               setReport([...all]);
               setProgress({ done: Math.min(start + BATCH, rows.length), total: rows.length });
@@ -101,4 +107,11 @@ export function Import({ client }: { client: Client }) {
       )}
     </Page>
   );
+}
+
+/** An idempotency key for the batch starting at row `start` of a file: a digest of both. */
+async function batchKey(text: string, start: number): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(`${start}\n${text}`));
+  const hex = Array.from(new Uint8Array(digest), (byte) => byte.toString(16).padStart(2, "0")).join("");
+  return `import-${hex.slice(0, 40)}`;
 }

@@ -1,5 +1,5 @@
 import { useState } from "preact/hooks";
-import { done, unwrap, type Client, type components } from "../api.js";
+import { done, ownKeyRevoked, unwrap, type Client, type components } from "../api.js";
 import { Choices, FailureNotice, Loading, Page, ShownOnce, Status, When, useAction, useLoad } from "../ui.js";
 
 type Scope = components["schemas"]["Scope"];
@@ -8,12 +8,19 @@ const SCOPES: Scope[] = ["users:read", "users:write", "wallets:sign", "webhooks"
 /** The app's keys: their scopes and use; issue one (shown once), revoke one. */
 export function Keys({ client }: { client: Client }) {
   const loaded = useLoad(() => unwrap(client.GET("/v1/keys")), [client]);
-  const [issued, setIssued] = useState<string | null>(null);
+  const [issued, setIssued] = useState<{ key: string; clients: string } | null>(null);
   const [scopes, setScopes] = useState<Scope[]>(["users:read", "users:write"]);
   const action = useAction();
   return (
     <Page title="API keys">
-      {issued && <ShownOnce title="New API key" secret={issued} />}
+      {issued && <ShownOnce title="New API key" secret={issued.key} />}
+      {issued && (
+        <ShownOnce
+          title="Its credentials for Original's, Privy's, OST's and the find-or-create clients"
+          secret={issued.clients}
+          testId="clients"
+        />
+      )}
       <Loading loaded={loaded} />
       {loaded.data && (
         <table>
@@ -61,7 +68,8 @@ export function Keys({ client }: { client: Client }) {
                         if (!confirm(`Revoke key ${key.key_id}? Requests with it are refused from then on.${warning}`)) return;
                         void action.run(async () => {
                           await done(client.DELETE("/v1/keys/{id}", { params: { path: { id: key.key_id } } }));
-                          loaded.reload();
+                          if (key.current) ownKeyRevoked();
+                          else loaded.reload();
                         });
                       }}
                     >
@@ -82,7 +90,7 @@ export function Keys({ client }: { client: Client }) {
             event.preventDefault();
             void action.run(async () => {
               const key = await unwrap(client.POST("/v1/keys", { body: { scopes } }));
-              setIssued(key.api_key);
+              setIssued({ key: key.api_key, clients: JSON.stringify(key.clients) });
               loaded.reload();
             });
           }}

@@ -30,10 +30,16 @@ export function Login({ onSignedIn }: { onSignedIn: (session: Session) => void }
         }}
       >
         <label for="api-key">API key</label>
+        {/* Text masked by CSS, not a password field: a browser offers to save a password
+            field's value in its password manager, and the key must stay in this tab. */}
         <input
           id="api-key"
-          type="password"
+          type="text"
+          class="masked"
           autoComplete="off"
+          autoCapitalize="off"
+          data-1p-ignore
+          data-lpignore="true"
           spellcheck={false}
           required
           value={apiKey}

@@ -1,7 +1,7 @@
 import { useEffect, useState } from "preact/hooks";
 import { Failure, done, etagOf, unwrap, type Client } from "../api.js";
 import { CHAINS, identifiersOf, userHref, type Chain, type User } from "../format.js";
-import { mergePatch, type Json } from "../merge_patch.js";
+import { mergePatch, nullPath, type Json } from "../merge_patch.js";
 import { FailureNotice, Loading, Notice, Page, Status, When, useAction, useLoad, usePages } from "../ui.js";
 
 /** How often a user with a pending wallet is read again. */
@@ -11,9 +11,11 @@ const WATCH_MS = 1500;
 export function UserPage({ client, id }: { client: Client; id: string }) {
   const loaded = useLoad(() => unwrap(client.GET("/v1/users/{id}", { params: { path: { id } } })), [client, id]);
   const user = loaded.data;
-  const watching = user?.wallets.some((wallet) => wallet.status === "pending") ?? false;
+  // Followed while a wallet is pending, one read at a time, and never after a failed read.
+  const watching =
+    !loaded.failure && (user?.wallets.some((wallet) => wallet.status === "pending") ?? false);
   useEffect(() => {
-    if (!watching) return;
+    if (!watching || loaded.loading) return;
     const timer = setTimeout(loaded.reload, WATCH_MS);
     return () => clearTimeout(timer);
   }, [watching, user?.version, loaded.loading]);
@@ -38,7 +40,7 @@ export function UserPage({ client, id }: { client: Client; id: string }) {
           <Profile user={user} />
           <StatusActions client={client} user={user} onChanged={loaded.reload} onDeleted={() => setDeleted(true)} />
           <Wallets client={client} user={user} onChanged={loaded.reload} watching={watching} />
-          <Metadata key={user.version} client={client} user={user} onSaved={loaded.reload} />
+          <Metadata key={`${user.id}:${user.version}`} client={client} user={user} onSaved={loaded.reload} />
           <UserInvitations client={client} user={user} />
           <Timeline client={client} user={user} />
         </>
@@ -271,6 +273,11 @@ function Metadata({ client, user, onSaved }: { client: Client; user: User; onSav
           }
           if (typeof edited !== "object" || edited === null || Array.isArray(edited)) {
             setInvalid("Custom metadata is a JSON object.");
+            return;
+          }
+          const hasNull = nullPath(edited as Json);
+          if (hasNull) {
+            setInvalid(`Metadata cannot hold null (at ${hasNull}): remove the key instead.`);
             return;
           }
           setInvalid(null);
