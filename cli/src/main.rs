@@ -100,6 +100,11 @@ enum Command {
     /// that need them may read; keys past their retention are deleted. Prints how many moved.
     /// Run once after upgrading; safe to run again, and while the API serves.
     MigrateSecrets,
+    /// Writes the username index entries of every user (its own username and its linked
+    /// accounts'), each checked against the user's version: prints how many users it indexed.
+    /// Run once after upgrading to a version that lists users by username; safe to run again,
+    /// and while the API serves.
+    ReindexHandles,
     /// Revokes every live key of an app at once (a leak whose key is unknown): prints the ids
     /// revoked. Issue a new key first with create-key, or the app is locked out until you do.
     RevokeAllKeys {
@@ -307,6 +312,10 @@ async fn run(
                 .await
                 .map_err(|e| e.to_string())?;
             json!({ "migrated": migrated })
+        }
+        Command::ReindexHandles => {
+            let indexed = store.reindex_handles().await.map_err(|e| e.to_string())?;
+            json!({ "indexed": indexed })
         }
         Command::RevokeAllKeys { app_id: id } => {
             let revoked = apps::revoke_all_api_keys(store, &app_id(&id)?)

@@ -240,7 +240,9 @@ pub async fn dispatch(
         Route::LinkAccount => link_account::handle(store, request).await,
         Route::UnlinkAccount => unlink_account::handle(store, request).await,
         Route::ImportUsers => import_users::handle(store, request).await,
-        Route::DeleteUser => delete_user::handle(store, retention, request).await,
+        Route::DeleteUser | Route::RestoreUser => {
+            delete_user::handle(store, retention, request).await
+        }
         Route::CreateWebhook
         | Route::ListWebhooks
         | Route::DeleteWebhook

@@ -219,6 +219,25 @@ def run(console, receiver):
     expect(page.get_by_role("table")).to_contain_text(user_id, timeout=WAIT_MS)
     page.get_by_role("button", name="Back to the list").click()
     expect(page.get_by_role("table")).to_contain_text(user_id, timeout=WAIT_MS)
+
+    # Usernames are not unique: a search by one lists every user with it, in any case (and
+    # "@" and "+" reach the API intact).
+    name = f"@grace+{uuid.uuid4().hex[:8]}"
+    namesakes = []
+    for username in [name, name.upper(), name + "x"]:
+        status, created = api("POST", "/v1/users", {"username": username, "wallets": []})
+        assert status == 201, created
+        namesakes.append(created["data"]["id"])
+    page.get_by_label("Search by", exact=True).select_option("username")
+    typed = name[:4].upper() + name[4:]
+    page.get_by_label("Search for", exact=True).fill(typed)
+    page.get_by_role("button", name="Search").click()
+    named = page.get_by_role("table", name=f"Users with username {typed}, newest first")
+    expect(named.get_by_role("row")).to_have_count(3, timeout=WAIT_MS)
+    rows = named.get_by_role("row").all_inner_texts()
+    assert namesakes[1] in rows[1] and namesakes[0] in rows[2], rows
+    page.get_by_role("button", name="Show every username").click()
+    expect(page.get_by_role("table", name="Users, newest first")).to_contain_text(namesakes[2], timeout=WAIT_MS)
     figures["focusable_checked"] = focus_is_always_visible(page)
     console.check("users", screenshot=True)
 
@@ -252,6 +271,26 @@ def run(console, receiver):
     status, current = api("GET", f"/v1/users/{user_id}")
     assert current["data"]["status"] == "disabled" and current["data"]["disabled_reason"] == "console test", current
     events_shown(page, ["user.disabled", "user.updated"])
+
+    # Delete it, and restore it: refused while another user holds its email, then back as it
+    # was, with the same wallet.
+    page.get_by_role("button", name="Delete user").click()
+    console.heading("User deleted")
+    assert api("GET", f"/v1/users/{user_id}")[0] == 404
+    status, usurper = api("POST", "/v1/users", {"email": email, "wallets": []})
+    assert status == 201, usurper
+    page.get_by_role("button", name="Restore user").click()
+    refusal = page.get_by_role("alert")
+    expect(refusal).to_contain_text("409 conflict", timeout=WAIT_MS)
+    expect(refusal).to_contain_text("email")
+    assert api("GET", f"/v1/users/{user_id}")[0] == 404
+    assert api("DELETE", f"/v1/users/{usurper['data']['id']}")[0] == 204
+    page.get_by_role("button", name="Restore user").click()
+    console.heading(email)
+    expect(page.get_by_test_id("wallet-address-ethereum")).to_have_text(address, timeout=WAIT_MS)
+    status, back = api("GET", f"/v1/users/{user_id}")
+    assert status == 200 and back["data"]["wallets"][0]["address"] == address, back
+    assert back["data"]["status"] == "disabled" and back["data"]["custom_metadata"]["plan"] == "pro", back
 
     # Register a webhook endpoint, see a delivery, redeliver it.
     console.go("/webhooks", "Webhooks")

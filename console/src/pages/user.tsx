@@ -20,14 +20,31 @@ export function UserPage({ client, id }: { client: Client; id: string }) {
     return () => clearTimeout(timer);
   }, [watching, user?.version, loaded.loading]);
   const [deleted, setDeleted] = useState(false);
+  const restored = () => {
+    setDeleted(false);
+    loaded.reload();
+  };
 
   if (deleted) {
     return (
       <Page title="User deleted">
         <Notice>
-          User <code>{id}</code> was deleted. Within the retention period the operator can bring it
-          back with the admin CLI: <code>restore-user --app-id … --user-id {id}</code>.
+          User <code>{id}</code> was deleted. It can be restored, with its identifiers and wallets,
+          within the retention period.
         </Notice>
+        <Restore client={client} id={id} onRestored={restored} />
+        <a href="#/users">Back to users</a>
+      </Page>
+    );
+  }
+  if (loaded.failure instanceof Failure && loaded.failure.status === 404) {
+    return (
+      <Page title="No such user">
+        <Notice>
+          No user of this app has id <code>{id}</code>. If it was deleted within the retention period, it
+          can be restored.
+        </Notice>
+        <Restore client={client} id={id} onRestored={restored} />
         <a href="#/users">Back to users</a>
       </Page>
     );
@@ -176,6 +193,29 @@ function StatusActions({
         }}
       >
         Delete user
+      </button>
+      <FailureNotice failure={action.failure} />
+    </div>
+  );
+}
+
+/** Restores a deleted user; a refusal (retention over, an identifier taken since, a user only
+ * the admin CLI can restore) is shown as the API words it. */
+function Restore({ client, id, onRestored }: { client: Client; id: string; onRestored: () => void }) {
+  const action = useAction();
+  return (
+    <div class="toolbar">
+      <button
+        type="button"
+        disabled={action.busy}
+        onClick={() =>
+          action.run(async () => {
+            await unwrap(client.POST("/v1/users/{id}/restore", { params: { path: { id } } }));
+            onRestored();
+          })
+        }
+      >
+        Restore user
       </button>
       <FailureNotice failure={action.failure} />
     </div>

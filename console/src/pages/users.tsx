@@ -3,32 +3,53 @@ import { FORM_QUERY, Failure, unwrap, type Client } from "../api.js";
 import { CHAINS, identifiersOf, userHref, type Chain, type User } from "../format.js";
 import { FailureNotice, Loading, Notice, Page, Status, When, useAction, useLoad, usePages, Choices } from "../ui.js";
 
-type Lookup = "email" | "external_id" | "address";
+type Lookup = "email" | "external_id" | "address" | "username";
 const LOOKUPS: [Lookup, string][] = [
   ["email", "Email"],
   ["external_id", "External id"],
   ["address", "Wallet address"],
+  ["username", "Username"],
 ];
 
-/** Newest users first, a page at a time; a lookup by one identifier; a form to create one. */
+/** Newest users first, a page at a time (of a status, with a username); a lookup by one
+ * identifier; a form to create one. */
 export function Users({ client }: { client: Client }) {
   const [status, setStatus] = useState<"" | "active" | "disabled">("");
+  // Usernames are not unique: a search by username filters the list instead of finding one.
+  const [username, setUsername] = useState<string | null>(null);
   const { cursor, restart, pager } = usePages();
   const [found, setFound] = useState<{ query: string; user: User | null } | null>(null);
   const page = useLoad(
     () =>
       unwrap(
         client.GET("/v1/users", {
-          params: { query: { query: { limit: 20, ...(cursor ? { cursor } : {}), ...(status ? { status } : {}) } } },
+          params: {
+            query: {
+              query: {
+                limit: 20,
+                ...(cursor ? { cursor } : {}),
+                ...(status ? { status } : {}),
+                ...(username ? { username } : {}),
+              },
+            },
+          },
           querySerializer: FORM_QUERY,
         }),
       ),
-    [client, cursor, status],
+    [client, cursor, status, username],
   );
   const listing = page.data && "users" in page.data ? page.data : null;
   return (
     <Page title="Users">
-      <Search client={client} onFound={setFound} />
+      <Search
+        client={client}
+        onFound={setFound}
+        onUsername={(name) => {
+          setFound(null);
+          setUsername(name);
+          restart();
+        }}
+      />
       {found && (
         <div role="status" aria-live="polite">
           {found.user ? (
@@ -60,11 +81,26 @@ export function Users({ client }: { client: Client }) {
             <button type="button" onClick={page.reload}>
               Refresh
             </button>
+            {username && (
+              <button
+                type="button"
+                onClick={() => {
+                  setUsername(null);
+                  restart();
+                }}
+              >
+                Show every username
+              </button>
+            )}
           </div>
           <Loading loaded={page} />
           {listing && (
             <>
-              <UserTable caption="Users, newest first" users={listing.users} />
+              <UserTable
+                caption={username ? `Users with username ${username}, newest first` : "Users, newest first"}
+                users={listing.users}
+                empty={username ? `No ${status ? `${status} ` : ""}user has username ${username}.` : undefined}
+              />
               {pager(listing.next_cursor)}
             </>
           )}
@@ -75,7 +111,15 @@ export function Users({ client }: { client: Client }) {
   );
 }
 
-function Search({ client, onFound }: { client: Client; onFound: (found: { query: string; user: User | null }) => void }) {
+function Search({
+  client,
+  onFound,
+  onUsername,
+}: {
+  client: Client;
+  onFound: (found: { query: string; user: User | null }) => void;
+  onUsername: (username: string) => void;
+}) {
   const [by, setBy] = useState<Lookup>("email");
   const [value, setValue] = useState("");
   const action = useAction();
@@ -85,11 +129,15 @@ function Search({ client, onFound }: { client: Client; onFound: (found: { query:
       class="toolbar"
       onSubmit={(event) => {
         event.preventDefault();
-        const query = `${LOOKUPS.find(([key]) => key === by)?.[1].toLowerCase()} ${value.trim()}`;
+        const text = value.trim();
+        if (by === "username") {
+          onUsername(text);
+          return;
+        }
+        const query = `${LOOKUPS.find(([key]) => key === by)?.[1].toLowerCase()} ${text}`;
         void action.run(async () => {
           try {
             // The lookup reads the identifier from the body, so it stays out of access logs.
-            const text = value.trim();
             const body = by === "email" ? { email: text } : by === "external_id" ? { external_id: text } : { address: text };
             const user = await unwrap(client.POST("/v1/users/lookup", { body }));
             onFound({ query, user });
@@ -120,8 +168,8 @@ function Search({ client, onFound }: { client: Client; onFound: (found: { query:
   );
 }
 
-export function UserTable({ caption, users }: { caption: string; users: User[] }) {
-  if (users.length === 0) return <Notice>No users yet.</Notice>;
+export function UserTable({ caption, users, empty = "No users yet." }: { caption: string; users: User[]; empty?: string }) {
+  if (users.length === 0) return <Notice>{empty}</Notice>;
   return (
     <table>
       <caption>{caption}</caption>

@@ -1,29 +1,46 @@
 //! `DELETE /v1/users/{id}`: 204. The user and every identifier it held are gone at once (the
-//! identifiers can be reused); its sealed wallet keys are kept, marked deleted, for the
-//! retention period, during which the admin CLI can restore the user.
+//! identifiers can be reused); a tombstone keeps it for the retention period, and its sealed
+//! wallet keys stay untouched until the tombstone goes.
+//!
+//! `POST /v1/users/{id}/restore`: 200 with the user, back within its retention period with
+//! its identifiers and wallets, unless another user took an identifier meanwhile (409).
 
 use std::time::Duration;
 
-use http::Method;
+use http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use shared::domain::users;
-use shared::edge::api::{self, Reply};
+use shared::edge::api::{self, Reply, bodies};
 use shared::edge::auth;
 use shared::edge::error::ApiError;
 use shared::edge::idempotency::{self, IdempotencyStore};
-use shared::model::AppId;
+use shared::edge::routes::{self, Route};
+use shared::model::{AppId, User};
 use shared::ports::{AppStore, UserStore};
 
-/// Handles one request: 204, or the error envelope.
+/// Handles one request: 204 for a delete, 200 with the user for a restore, or the error
+/// envelope.
 pub async fn handle<S>(store: &S, retention: Duration, request: Request) -> Response<Body>
 where
     S: UserStore + AppStore + IdempotencyStore,
 {
     let request_id = api::request_id(&request);
-    let (app, id) = match accept(store, &request).await {
+    let (route, app, id) = match accept(store, &request).await {
         Ok(accepted) => accepted,
         Err(error) => return api::error_response(&request_id, &error),
     };
+    if route == Route::RestoreUser {
+        let reply = |user: &User| Reply::user(StatusCode::OK, user);
+        return idempotency::run(
+            store,
+            &app,
+            &request,
+            &request_id,
+            idempotency::on_commit(reply),
+            || async { Ok(reply(&users::restore_deleted_user(store, &app, &id).await?)) },
+        )
+        .await;
+    }
     let on_commit = idempotency::on_commit(|_| Reply::no_content());
     idempotency::run(store, &app, &request, &request_id, on_commit, || async {
         users::delete_user(store, &app, &id, retention).await?;
@@ -33,9 +50,15 @@ where
 }
 
 /// Authenticates; a request refused here claims no idempotency key.
-async fn accept<S: AppStore>(store: &S, request: &Request) -> Result<(AppId, String), ApiError> {
-    api::require_method(request, &[Method::DELETE])?;
+async fn accept<S: AppStore>(
+    store: &S,
+    request: &Request,
+) -> Result<(Route, AppId, String), ApiError> {
+    let route = routes::of_request(request)?.route;
     let app = auth::authenticate(store, request).await?;
     let id = api::path_param(request, "id").ok_or(ApiError::NotFound("user"))?;
-    Ok((app, id))
+    if route == Route::RestoreUser {
+        bodies::parse_empty(&api::json_body(request)?).map_err(ApiError::Validation)?;
+    }
+    Ok((route, app, id))
 }

@@ -1,7 +1,7 @@
 //! `GET /v1/users/{id}` (by id), `GET /v1/users?email=|external_id=|address=` and
 //! `POST /v1/users/lookup` `{"email": …}` (by one unique identifier; the body keeps it out of
-//! URLs and access logs), and `GET /v1/users?limit=&cursor=` (a page of the app's users,
-//! newest first).
+//! URLs and access logs), and `GET /v1/users?limit=&cursor=&status=&username=` (a page of the
+//! app's users, newest first).
 
 use http::Method;
 use lambda_http::{Body, Request, Response};
@@ -48,7 +48,7 @@ async fn get<S: UserStore + AppStore>(store: &S, request: &Request) -> Result<Re
         UsersQuery::List {
             limit,
             cursor,
-            status,
-        } => Reply::ok(users::list_users(store, &app, limit, cursor.as_deref(), status).await?),
+            filter,
+        } => Reply::ok(users::list_users(store, &app, limit, cursor.as_deref(), &filter).await?),
     })
 }

@@ -208,8 +208,9 @@ async fn list<S: UserStore>(store: &S, app: &AppId, query: &ListQuery) -> Result
     } else {
         query.page_no - 1
     };
+    let every = users::UserFilter::default();
     for _ in 0..walk {
-        let page = users::list_users(store, app, query.limit, cursor.as_deref(), None).await?;
+        let page = users::list_users(store, app, query.limit, cursor.as_deref(), &every).await?;
         match page.next_cursor {
             Some(next) => cursor = Some(next),
             None => {
@@ -221,7 +222,7 @@ async fn list<S: UserStore>(store: &S, app: &AppId, query: &ListQuery) -> Result
             }
         }
     }
-    let page = users::list_users(store, app, query.limit, cursor.as_deref(), None)
+    let page = users::list_users(store, app, query.limit, cursor.as_deref(), &every)
         .await
         .map_err(|error| {
             shared::dialects::renamed(error.into(), &[("cursor", "pagination_identifier")])

@@ -334,7 +334,7 @@ async fn list<S: UserStore>(store: &S, app: &AppId, request: &Request) -> Result
             }
         }
     }
-    let page = users::list_users(store, app, limit, cursor.as_deref(), None).await?;
+    let page = users::list_users(store, app, limit, cursor.as_deref(), &Default::default()).await?;
     Ok(privy::page_reply(&page.users, page.next_cursor.as_deref()))
 }
 

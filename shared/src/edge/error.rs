@@ -7,7 +7,7 @@ use http::StatusCode;
 
 use crate::domain::access::AccessError;
 use crate::domain::apps::AppsError;
-use crate::domain::users::UsersError;
+use crate::domain::users::{RestoreError, UsersError};
 use crate::domain::wallets::rpc::RpcError;
 use crate::domain::webhooks::manage::WebhooksError;
 use crate::model::validation::FieldError;
@@ -199,6 +199,25 @@ impl From<UsersError> for ApiError {
             }
             UsersError::Repeats(fields) => ApiError::Conflict(fields),
             UsersError::Store(error) => ApiError::from(error),
+        }
+    }
+}
+
+impl From<RestoreError> for ApiError {
+    fn from(error: RestoreError) -> Self {
+        let conflict =
+            |field: &str, message: String| Self::Conflict(vec![FieldError::new(field, message)]);
+        match error {
+            RestoreError::NotDeleted | RestoreError::RetentionEnded { .. } => {
+                Self::NotFound("deleted user within its retention period")
+            }
+            RestoreError::Taken(fields) => UsersError::Taken(fields).into(),
+            RestoreError::NeedsAdmin => conflict("id", RestoreError::NeedsAdmin.to_string()),
+            RestoreError::KeysGone(chains) => conflict(
+                "wallets",
+                format!("the sealed keys of wallets {chains:?} are gone"),
+            ),
+            RestoreError::Store(error) => Self::from(error),
         }
     }
 }

@@ -27,6 +27,7 @@ pub enum Route {
     LinkAccount,
     UnlinkAccount,
     DeleteUser,
+    RestoreUser,
     ImportUsers,
     CreateWebhook,
     ListWebhooks,
@@ -69,6 +70,7 @@ impl Route {
             | Self::LinkAccount
             | Self::UnlinkAccount
             | Self::DeleteUser
+            | Self::RestoreUser
             | Self::ImportUsers
             | Self::InviteAsUser => Scope::UsersWrite,
             Self::WalletRpc => Scope::WalletsSign,
@@ -107,7 +109,7 @@ pub struct RouteSpec {
 }
 
 /// Every route of the API.
-pub fn routes() -> [RouteSpec; 37] {
+pub fn routes() -> [RouteSpec; 38] {
     [
         RouteSpec {
             method: Method::POST,
@@ -203,6 +205,12 @@ pub fn routes() -> [RouteSpec; 37] {
             method: Method::DELETE,
             path: "/v1/users/{id}",
             route: Route::DeleteUser,
+            function: "delete-user",
+        },
+        RouteSpec {
+            method: Method::POST,
+            path: "/v1/users/{id}/restore",
+            route: Route::RestoreUser,
             function: "delete-user",
         },
         RouteSpec {

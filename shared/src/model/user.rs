@@ -132,13 +132,13 @@ impl Wallet {
     }
 }
 
-/// A username the user holds at a login provider (its twitter account's, say), case-folded:
-/// not unique (a username can pass to someone else while our user still shows the old one), so
-/// indexed for lookups and never guarded.
+/// A username, case-folded: the user's own (`kind` `username`), or one it holds at a login
+/// provider (its twitter account's, say). Not unique (a username can pass to someone else
+/// while our user still shows the old one), so indexed for lookups and never guarded.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Handle {
-    /// The linked account type: `twitter`, `discord`, `github`, `telegram`, `instagram`,
-    /// `tiktok`.
+    /// `username` for the user's own, or the linked account type: `twitter`, `discord`,
+    /// `github`, `telegram`, `instagram`, `tiktok`.
     pub kind: &'static str,
     pub username: String,
 }
@@ -151,10 +151,23 @@ impl Handle {
             username: username.trim_start_matches('@').to_lowercase(),
         }
     }
+
+    /// The user's own `username`, as a listing filtered by username compares it: case-folded,
+    /// and otherwise exact (an `@` is part of it, unlike a provider's handle).
+    pub fn own(username: &str) -> Self {
+        Self {
+            kind: Self::OWN,
+            username: username.to_lowercase(),
+        }
+    }
+
+    /// The kind of a user's own username.
+    pub const OWN: &'static str = "username";
 }
 
 impl User {
-    /// The usernames the user's linked accounts carry, each once.
+    /// The user's own username as [`Handle::own`], and those its linked accounts carry, each
+    /// once.
     pub fn handles(&self) -> Vec<Handle> {
         use super::linked_account::Account;
         let mut handles: Vec<Handle> = self
@@ -175,6 +188,7 @@ impl User {
                     .as_deref()
                     .map(|name| Handle::new(kind, name))
             })
+            .chain(self.username.as_deref().map(Handle::own))
             .collect();
         handles.sort();
         handles.dedup();
@@ -229,4 +243,8 @@ pub struct DeletedUser {
     pub deleted_at: String,
     /// When the retention ends (Unix seconds): the tombstone and sealed keys expire then.
     pub purge_at: u64,
+    /// The delete left the user's sealed keys untouched. Deletes of stacks from before marked
+    /// them to expire with the tombstone: only the admin CLI, which may reach the keys, can
+    /// undo that, so only it restores such a user.
+    pub keys_left: bool,
 }

@@ -93,10 +93,23 @@ pub enum WriteError {
     Store(#[from] StoreError),
 }
 
+/// What a restore's transaction checks of the user's sealed wallet keys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeysAtRestore<'a> {
+    /// The keys of these chains are each still there: the admin CLI, which may reach them.
+    Present(&'a [ChainType]),
+    /// The tombstone is one a delete wrote leaving the keys untouched, with no expiry of their
+    /// own ([`DeletedUser::keys_left`]): the API, which may not reach them. Such keys go only
+    /// once the tombstone is gone ([`WalletStore::purge_wallet_keys`]), so a restore that
+    /// removes the tombstone finds them there.
+    LeftByTheDelete,
+}
+
 /// Why a deleted user could not be written back.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RestoreConflict {
-    /// The tombstone is gone, or past its retention at the moment of the write.
+    /// The tombstone is gone, or past its retention at the moment of the write (or, for
+    /// [`KeysAtRestore::LeftByTheDelete`], not one that left the keys).
     #[error("the tombstone is gone or past its retention")]
     RetentionEnded,
     /// The sealed keys of these chains are gone.
@@ -168,12 +181,14 @@ pub trait UserStore: Send + Sync {
         status: Option<UserStatus>,
     ) -> impl Future<Output = Result<(Vec<User>, bool), StoreError>> + Send;
 
-    /// Up to `limit` users of `app` whose linked accounts carry `handle` (usernames are not
-    /// unique), oldest id first.
+    /// Up to `limit` users of `app` that carry `handle` (usernames are not unique), newest
+    /// first, all created before `before` if given. An entry can outlive the handle on its
+    /// user by a moment (see `reindex_handles`): callers read the user and compare.
     fn find_by_handle(
         &self,
         app: &AppId,
         handle: &Handle,
+        before: Option<UserId>,
         limit: usize,
     ) -> impl Future<Output = Result<Vec<UserId>, StoreError>> + Send;
 
@@ -193,13 +208,13 @@ pub trait UserStore: Send + Sync {
 
     /// Writes a deleted user back, all or nothing: the user (still absent) and a guard per
     /// identifier (each free), the tombstone removed on condition that it is still there and
-    /// inside its retention at `now_secs`, and the sealed keys of `sealed` still there.
+    /// inside its retention at `now_secs`, and its sealed keys as `keys` says.
     fn restore_user(
         &self,
         app: &AppId,
         user: &User,
         identifiers: &[Identifier],
-        sealed: &[ChainType],
+        keys: KeysAtRestore<'_>,
         now_secs: u64,
     ) -> impl Future<Output = Result<(), RestoreConflict>> + Send;
 }

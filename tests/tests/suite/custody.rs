@@ -556,6 +556,7 @@ async fn only_the_functions_allowed_them_ask_for_keys_or_client_secrets() {
         ("POST", format!("/v1/users/{id}/disable"), None),
         ("POST", format!("/v1/users/{id}/enable"), None),
         ("DELETE", format!("/v1/users/{id}"), None),
+        ("POST", format!("/v1/users/{id}/restore"), None),
     ];
     let mut seen = std::collections::BTreeMap::new();
     for (method, path, body) in native {

@@ -108,6 +108,8 @@ const CASES: &[(&str, &str, Answer)] = &[
     ("console-page", "console", Status(200)),
     ("console-missing-file", "console", Status(404)),
     ("delete-user", "delete-user", Status(204)),
+    ("restore-user", "delete-user", Status(200)),
+    ("delete-user", "delete-user", Status(204)),
     // The same user, deleted above.
     ("privy-delete-user", "privy", Status(404)),
     ("create-wallets-insert", "create-wallets", Failures(0)),

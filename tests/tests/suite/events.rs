@@ -98,6 +98,16 @@ async fn each_lifecycle_event_gets_its_status() {
     .await;
     assert_eq!(response.status(), 204);
     stack.assert_guards_match_users().await;
+    let restored = delete_user::handle(
+        &stack.store,
+        retention,
+        event_for(&stack, "restore-user", &id),
+    )
+    .await;
+    let (status, restored) = parts(&restored);
+    assert_eq!(status, 200, "{restored}");
+    assert_eq!(restored["data"]["id"], id.as_str());
+    stack.assert_guards_match_users().await;
 }
 
 /// The webhook routes' payloads through the `webhooks` handler, in local mode (the payload's

@@ -415,6 +415,132 @@ async fn a_delete_frees_identifiers_keeps_keys_and_can_be_restored() {
     stack.assert_guards_match_users().await;
 }
 
+async fn restore<S: Backend>(stack: &TestStack<S>, id: &str, key: Option<&str>) -> Response<Body> {
+    let retention = std::time::Duration::from_secs(30 * 24 * 3600);
+    let mut request = request(
+        "POST",
+        &format!("/v1/users/{id}/restore"),
+        &stack.api_key,
+        None,
+    );
+    if let Some(key) = key {
+        request
+            .headers_mut()
+            .insert("idempotency-key", key.parse().unwrap());
+    }
+    delete_user::handle(&stack.store, retention, request).await
+}
+
+/// Over the API, a restore brings the user back as it was, with the very keys it had (the
+/// function never reaches them), refuses while its email is taken, and replays under its key.
+#[tokio::test]
+async fn a_user_restored_over_http_keeps_its_wallet_and_its_key() {
+    let stack = TestStack::new().await;
+    let sealer = api_tests::wallets::test_sealer();
+    let mut pipeline = api_tests::wallets::Pipeline::new(&stack).await;
+    let body = json!({"email": "back@example.com", "username": "back", "custom_metadata": {"plan": "pro"}});
+    let id = create(&stack, body).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    pipeline.drain(&stack, &sealer).await;
+    let ready = parts(&get(&stack, &id).await).1["data"].clone();
+    let kept = stack.items_with_sk("WALLETKEY#").await;
+    assert_eq!(delete(&stack, &stack.api_key, &id).await.status(), 204);
+
+    let squatter = create(&stack, json!({"email": "back@example.com"})).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let before = stack.items().await;
+    let refused = assert_error(&restore(&stack, &id, None).await, 409, "conflict");
+    assert_eq!(refused["error"]["details"][0]["field"], "email");
+    assert_eq!(
+        stack.items().await,
+        before,
+        "a refused restore writes nothing"
+    );
+    assert_eq!(
+        delete(&stack, &stack.api_key, &squatter).await.status(),
+        204
+    );
+
+    let restored = restore(&stack, &id, Some("restore-1")).await;
+    let etag = restored.headers()["etag"].to_str().unwrap().to_owned();
+    let (status, restored) = parts(&restored);
+    assert_eq!(status, 200, "{restored}");
+    let version = ready["version"].as_u64().unwrap() + 1;
+    assert_eq!(restored["data"]["version"], version);
+    assert_eq!(etag, format!("\"{version}\""));
+    for field in [
+        "id",
+        "email",
+        "username",
+        "custom_metadata",
+        "wallets",
+        "created_at",
+    ] {
+        assert_eq!(restored["data"][field], ready[field], "{field}");
+    }
+    assert_eq!(parts(&get(&stack, &id).await).1["data"], restored["data"]);
+    let replayed = restore(&stack, &id, Some("restore-1")).await;
+    assert_eq!(replayed.headers()["idempotent-replayed"], "true");
+    assert_eq!(parts(&replayed), (200, restored.clone()));
+    assert_error(&restore(&stack, &id, None).await, 404, "not_found");
+    stack.assert_guards_match_users().await;
+
+    // The key is the one sealed at creation, and it still opens to the wallet's address.
+    assert_eq!(stack.items_with_sk("WALLETKEY#").await, kept);
+    let user = shared::model::UserId::parse(&id).unwrap();
+    let chain = shared::model::ChainType::Ethereum;
+    let key = api_tests::wallets::opened_key(&stack, &sealer, &stack.app, user, chain).await;
+    let address = shared::domain::wallets::keys::address_of(chain, &key).unwrap();
+    assert_eq!(restored["data"]["wallets"][0]["address"], address.as_str());
+}
+
+/// A user a stack from before deleted had its keys marked to expire: the API, which may not
+/// reach them, refuses to restore it (pointing at the CLI) and changes nothing; the CLI can.
+#[tokio::test]
+async fn a_user_deleted_before_keys_stayed_is_restored_by_the_cli_only() {
+    use aws_sdk_dynamodb::types::AttributeValue;
+    let stack = TestStack::new().await;
+    let id = create(&stack, json!({"email": "old@example.com", "wallets": []})).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(delete(&stack, &stack.api_key, &id).await.status(), 204);
+    let user = shared::model::UserId::parse(&id).unwrap();
+    // What the tombstone of a delete from before looks like: no `keys_left`.
+    let old = stack
+        .store
+        .client()
+        .update_item()
+        .table_name(stack.table())
+        .key(
+            "pk",
+            AttributeValue::S(shared::adapters::dynamo::keys::user_pk(&stack.app, user)),
+        )
+        .key("sk", AttributeValue::S("DELETED".into()))
+        .update_expression("REMOVE keys_left")
+        .return_values(aws_sdk_dynamodb::types::ReturnValue::AllOld)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        old.attributes.unwrap()["keys_left"],
+        AttributeValue::Bool(true),
+        "a delete marks its tombstone"
+    );
+    let before = stack.items().await;
+    let refused = assert_error(&restore(&stack, &id, None).await, 409, "conflict");
+    assert_eq!(refused["error"]["details"][0]["field"], "id");
+    let message = refused["error"]["details"][0]["message"].as_str().unwrap();
+    assert!(message.contains("restore-user"), "{message}");
+    assert_eq!(stack.items().await, before);
+    restore_user(&stack.store, &stack.app, user).await.unwrap();
+    assert_eq!(get(&stack, &id).await.status(), 200);
+}
+
 /// A restore never brings back a user past its retention (even while DynamoDB's TTL has not
 /// deleted the tombstone yet), nor a ready wallet whose sealed key is gone; either refusal
 /// changes nothing.

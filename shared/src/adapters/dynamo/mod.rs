@@ -7,6 +7,7 @@ mod cancellation;
 mod idempotency;
 pub mod keys;
 pub mod migrate;
+mod reindex;
 mod restore;
 pub mod schema;
 pub(super) mod sdk;

@@ -8,7 +8,7 @@ use super::users::{GuardItem, TombstoneItem, UserItem};
 use crate::adapters::dynamo::keys::{self, PK, SK};
 use crate::model::user::DeletedUser;
 use crate::model::{AppId, ChainType, Identifier, User, UserId};
-use crate::ports::{Fault, RestoreConflict, StoreError, WriteError};
+use crate::ports::{Fault, KeysAtRestore, RestoreConflict, StoreError, WriteError};
 
 impl DynamoStore {
     pub(super) async fn read_tombstone(
@@ -30,6 +30,7 @@ impl DynamoStore {
             user,
             deleted_at: tombstone.deleted_at,
             purge_at: tombstone.ttl,
+            keys_left: tombstone.keys_left,
         }))
     }
 
@@ -38,7 +39,7 @@ impl DynamoStore {
         app: &AppId,
         user: &User,
         identifiers: &[Identifier],
-        sealed: &[ChainType],
+        keys: KeysAtRestore<'_>,
         now_secs: u64,
     ) -> Result<(), RestoreConflict> {
         let mut items = vec![conditional_put(
@@ -50,17 +51,24 @@ impl DynamoStore {
             items.push(conditional_put(&self.table, guard)?);
         }
         // The tombstone must still be there, inside its retention, at the moment of the write:
-        // checked by the transaction, not only by the caller's read; and so must every sealed
-        // key (they go only after the tombstone, but a restore never trusts that alone).
-        let delete = aws_sdk_dynamodb::types::Delete::builder()
+        // checked by the transaction, not only by the caller's read. The keys go only after the
+        // tombstone: the CLI, which may reach them, checks each is there all the same; the API
+        // checks the tombstone is one that left them so (it may not reach them).
+        let (sealed, left) = match keys {
+            KeysAtRestore::Present(sealed) => (sealed, ""),
+            KeysAtRestore::LeftByTheDelete => (&[][..], " AND keys_left = :true"),
+        };
+        let mut delete = aws_sdk_dynamodb::types::Delete::builder()
             .table_name(&self.table)
             .key(PK, AttributeValue::S(keys::user_pk(app, user.id)))
             .key(SK, AttributeValue::S(keys::SK_DELETED.to_owned()))
-            .condition_expression("attribute_exists(pk) AND #ttl > :now")
+            .condition_expression(format!("attribute_exists(pk) AND #ttl > :now{left}"))
             .expression_attribute_names("#ttl", keys::TTL_ATTRIBUTE)
-            .expression_attribute_values(":now", AttributeValue::N(now_secs.to_string()))
-            .build()
-            .map_err(build_error)?;
+            .expression_attribute_values(":now", AttributeValue::N(now_secs.to_string()));
+        if !left.is_empty() {
+            delete = delete.expression_attribute_values(":true", AttributeValue::Bool(true));
+        }
+        let delete = delete.build().map_err(build_error)?;
         items.push(TransactWriteItem::builder().delete(delete).build());
         for chain in sealed {
             let check = ConditionCheck::builder()
@@ -74,7 +82,13 @@ impl DynamoStore {
         }
         // Unconditional, after every conditioned item: `taken`'s indices stay as read below.
         items.extend(self.handle_changes(app, user.id, &[], &user.handles())?);
-        let taken = match self.transact(items, "a restore").await {
+        // With the request's idempotency key completed in the same transaction, if it has one.
+        let written = self
+            .send_user_write(items, user, |cancelled| {
+                Self::decode_versioned(cancelled, "a restore")
+            })
+            .await;
+        let taken = match written {
             Ok(()) => return Ok(()),
             // Index 0 is a fresh put of the user: it exists only if a restore came first.
             Err(WriteError::Stale) => return Err(RestoreConflict::Exists),

@@ -6,13 +6,12 @@ use serde::{Deserialize, Serialize};
 use super::sdk::{build_error, classify, conditional_put, from_item, plain_put, to_item};
 use super::{Cancellation, DynamoStore, Item};
 use crate::adapters::dynamo::keys::{self, PK, SK};
-use crate::model::ChainType;
 use crate::model::access::Onboarding;
 use crate::model::user::DeletedUser;
 use crate::model::{AppId, Handle, Identifier, LinkedAccount, User, UserId, UserStatus, Wallet};
 use crate::ports::access::Admission;
 use crate::ports::commit::{self};
-use crate::ports::{RestoreConflict, StoreError, UserStore, WriteError};
+use crate::ports::{KeysAtRestore, RestoreConflict, StoreError, UserStore, WriteError};
 
 /// A user as stored: the API's user plus keys, tenancy and a version. `custom_metadata` is
 /// kept as JSON text so it round-trips exactly (DynamoDB numbers would not).
@@ -168,6 +167,9 @@ pub(super) struct TombstoneItem {
     pub(super) user: String,
     pub(super) deleted_at: String,
     pub(super) ttl: u64,
+    /// Written by deletes that leave the sealed keys untouched; absent from older tombstones.
+    #[serde(default)]
+    pub(super) keys_left: bool,
 }
 
 impl DynamoStore {
@@ -287,7 +289,7 @@ impl DynamoStore {
     /// Sends a write of `user` (or its deletion) with what it commits for the idempotency key
     /// it runs under, if any (the last item), and decodes a cancellation with `decode`, given
     /// the reasons of the write's own items.
-    async fn send_user_write(
+    pub(super) async fn send_user_write(
         &self,
         mut items: Vec<TransactWriteItem>,
         user: &User,
@@ -316,21 +318,9 @@ impl DynamoStore {
         result
     }
 
-    /// Runs a transaction whose first item is conditioned on the user's version: a failed
-    /// condition there is `Stale`, elsewhere a `Taken` at that index (less one).
-    pub(super) async fn transact(
-        &self,
-        items: Vec<TransactWriteItem>,
-        what: &str,
-    ) -> Result<(), WriteError> {
-        match self.send_transaction(items).await? {
-            None => Ok(()),
-            Some(cancelled) => Self::decode_versioned(&cancelled, what),
-        }
-    }
-
-    /// Why a transaction whose first item is conditioned on the user's version was cancelled.
-    fn decode_versioned(cancelled: &Cancellation, what: &str) -> Result<(), WriteError> {
+    /// Why a transaction whose first item is conditioned on the user's version was cancelled:
+    /// a failed condition there is `Stale`, elsewhere a `Taken` at that index (less one).
+    pub(super) fn decode_versioned(cancelled: &Cancellation, what: &str) -> Result<(), WriteError> {
         if cancelled.condition_failed(0) {
             return Err(WriteError::Stale);
         }
@@ -437,19 +427,25 @@ impl UserStore for DynamoStore {
         &self,
         app: &AppId,
         handle: &Handle,
+        before: Option<UserId>,
         limit: usize,
     ) -> Result<Vec<UserId>, StoreError> {
-        let output = self
+        let query = self
             .client
             .query()
             .table_name(&self.table)
-            .key_condition_expression("pk = :pk")
             .expression_attribute_values(":pk", AttributeValue::S(keys::handle_pk(app, handle)))
+            .scan_index_forward(false)
             .limit(i32::try_from(limit).unwrap_or(i32::MAX))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(classify)?;
+            .consistent_read(true);
+        // Ids are UUIDv7: in the sort key's order, newest last.
+        let query = match before {
+            Some(before) => query
+                .key_condition_expression("pk = :pk AND sk < :before")
+                .expression_attribute_values(":before", AttributeValue::S(keys::handle_sk(before))),
+            None => query.key_condition_expression("pk = :pk"),
+        };
+        let output = query.send().await.map_err(classify)?;
         output
             .items
             .unwrap_or_default()
@@ -491,6 +487,7 @@ impl UserStore for DynamoStore {
             user: user_json,
             deleted_at: deleted_at.to_owned(),
             ttl: purge_at,
+            keys_left: true,
         })?;
         let mut items = vec![
             TransactWriteItem::builder().delete(delete_user).build(),
@@ -579,10 +576,10 @@ impl UserStore for DynamoStore {
         app: &AppId,
         user: &User,
         identifiers: &[Identifier],
-        sealed: &[ChainType],
+        keys: KeysAtRestore<'_>,
         now_secs: u64,
     ) -> Result<(), RestoreConflict> {
-        self.write_back(app, user, identifiers, sealed, now_secs)
+        self.write_back(app, user, identifiers, keys, now_secs)
             .await
     }
 }

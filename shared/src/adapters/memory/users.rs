@@ -10,7 +10,7 @@ use crate::ports::ReadyWallet;
 use crate::ports::access::Admission;
 use crate::ports::commit::{self, Completion};
 use crate::ports::{
-    RestoreConflict, StoreError, UserStore, WalletAttempt, WalletStore, WriteError,
+    KeysAtRestore, RestoreConflict, StoreError, UserStore, WalletAttempt, WalletStore, WriteError,
 };
 
 impl Tables {
@@ -202,6 +202,7 @@ impl UserStore for MemoryStore {
                         user: user.clone(),
                         deleted_at: deleted_at.to_owned(),
                         purge_at,
+                        keys_left: true,
                     },
                 );
                 for identifier in &identifiers {
@@ -239,6 +240,7 @@ impl UserStore for MemoryStore {
         &self,
         app: &AppId,
         handle: &Handle,
+        before: Option<UserId>,
         limit: usize,
     ) -> Result<Vec<UserId>, StoreError> {
         // Every user of the app, read from the one lock: what the DynamoDB adapter's index
@@ -249,8 +251,9 @@ impl UserStore for MemoryStore {
             .iter()
             .filter(|((owner, _), user)| owner == app && user.handles().contains(handle))
             .map(|((_, id), _)| *id)
+            .filter(|id| before.is_none_or(|before| *id < before))
             .collect();
-        ids.sort();
+        ids.sort_by_key(|id| std::cmp::Reverse(*id));
         ids.truncate(limit);
         Ok(ids)
     }
@@ -281,17 +284,28 @@ impl UserStore for MemoryStore {
         app: &AppId,
         user: &User,
         identifiers: &[Identifier],
-        sealed: &[ChainType],
+        keys: KeysAtRestore<'_>,
         now_secs: u64,
     ) -> Result<(), RestoreConflict> {
         let id = (app.clone(), user.id);
+        let completion: Option<Completion> = commit::pending(user);
         let mut tables = self.tables();
+        if let Some(completion) = &completion {
+            tables.check_completion(completion)?;
+        }
         // The conditions in the order the DynamoDB adapter reports them.
         if tables.users.contains_key(&id) {
             return Err(RestoreConflict::Exists);
         }
-        let live = |purge_at: Option<u64>| purge_at.is_some_and(|end| end > now_secs);
-        if !live(tables.tombstones.get(&id).map(|t| t.purge_at)) {
+        let Some(tombstone) = tables.tombstones.get(&id) else {
+            return Err(RestoreConflict::RetentionEnded);
+        };
+        let sealed = match keys {
+            KeysAtRestore::Present(sealed) => sealed,
+            KeysAtRestore::LeftByTheDelete if tombstone.keys_left => &[],
+            KeysAtRestore::LeftByTheDelete => return Err(RestoreConflict::RetentionEnded),
+        };
+        if tombstone.purge_at <= now_secs {
             return Err(RestoreConflict::RetentionEnded);
         }
         let gone: Vec<ChainType> = sealed
@@ -321,6 +335,11 @@ impl UserStore for MemoryStore {
                 .insert((app.clone(), identifier.clone()), user.id);
         }
         tables.tombstones.remove(&id);
+        if let Some(completion) = &completion {
+            tables.apply_completion(completion);
+            drop(tables);
+            commit::committed(completion);
+        }
         Ok(())
     }
 }

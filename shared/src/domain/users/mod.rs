@@ -18,8 +18,8 @@ pub use change::{
 };
 pub use create::{FoundOrCreated, create_user, find_or_create_user};
 pub use delete::delete_user;
-pub use read::{UserPage, find_by_handle, find_user, get_user, list_users};
-pub use restore::{RestoreError, restore_user};
+pub use read::{UserFilter, UserPage, find_by_handle, find_user, get_user, list_users};
+pub use restore::{RestoreError, restore_deleted_user, restore_user};
 pub use status::{disable_user, enable_user};
 
 use crate::model::email::{self, EmailAddress};

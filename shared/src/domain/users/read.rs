@@ -46,24 +46,36 @@ pub async fn find_by_handle<S: UserStore>(
     app: &AppId,
     handle: &Handle,
 ) -> Result<User, UsersError> {
-    match store.find_by_handle(app, handle, 2).await?.as_slice() {
+    match store.find_by_handle(app, handle, None, 2).await?.as_slice() {
         [] => Err(UsersError::NotFound),
-        [one] => store.get_user(app, *one).await?.ok_or(UsersError::NotFound),
+        [one] => store
+            .get_user(app, *one)
+            .await?
+            .filter(|user| user.handles().contains(handle))
+            .ok_or(UsersError::NotFound),
         many => Err(UsersError::Ambiguous(
             many.iter().map(|id| ("username".to_owned(), *id)).collect(),
         )),
     }
 }
 
-/// A page of the app's users (of `status`, if given). A cursor another app issued, or an altered one, is refused.
-/// Paging only moves towards older users, so users created while a client pages never shift
-/// the pages: no user that existed when paging began is skipped or repeated.
+/// What a listing keeps: users of a status, with a username, or both.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct UserFilter {
+    pub status: Option<UserStatus>,
+    /// Compared case-folded ([`Handle::own`]).
+    pub username: Option<String>,
+}
+
+/// A page of the app's users that pass `filter`. A cursor another app issued, or an altered
+/// one, is refused. Paging only moves towards older users, so users created while a client
+/// pages never shift the pages: no user that existed when paging began is skipped or repeated.
 pub async fn list_users<S: UserStore>(
     store: &S,
     app: &AppId,
     limit: usize,
     cursor: Option<&str>,
-    status: Option<UserStatus>,
+    filter: &UserFilter,
 ) -> Result<UserPage, UsersError> {
     let before = match cursor {
         Some(cursor) => Some(paging::decode(app, cursor).ok_or_else(|| {
@@ -74,10 +86,52 @@ pub async fn list_users<S: UserStore>(
         })?),
         None => None,
     };
-    let (users, more) = store.list_users(app, before, limit, status).await?;
-    let next_cursor = match users.last() {
-        Some(last) if more => Some(paging::encode(app, last.id)),
-        _ => None,
+    let (users, next) = match &filter.username {
+        Some(username) => {
+            with_username(
+                store,
+                app,
+                &Handle::own(username),
+                before,
+                limit,
+                filter.status,
+            )
+            .await?
+        }
+        None => {
+            let (users, more) = store.list_users(app, before, limit, filter.status).await?;
+            let next = users.last().map(|last| last.id).filter(|_| more);
+            (users, next)
+        }
     };
-    Ok(UserPage { users, next_cursor })
+    Ok(UserPage {
+        users,
+        next_cursor: next.map(|id| paging::encode(app, id)),
+    })
+}
+
+/// A page of the users carrying `handle` (of `status`, if given), newest first, and the id to
+/// continue below. Read through the username index and then each user: an entry whose user
+/// no longer carries the handle (renamed a moment ago), or is not of `status`, is skipped, so
+/// a page can hold fewer than `limit` users and still be followed by another.
+async fn with_username<S: UserStore>(
+    store: &S,
+    app: &AppId,
+    handle: &Handle,
+    before: Option<UserId>,
+    limit: usize,
+    status: Option<UserStatus>,
+) -> Result<(Vec<User>, Option<UserId>), UsersError> {
+    let mut ids = store.find_by_handle(app, handle, before, limit + 1).await?;
+    let more = ids.len() > limit;
+    ids.truncate(limit);
+    let reads = ids.iter().map(|id| store.get_user(app, *id));
+    let users = futures::future::try_join_all(reads)
+        .await?
+        .into_iter()
+        .flatten()
+        .filter(|user| user.handles().contains(handle))
+        .filter(|user| status.is_none_or(|status| user.status == status))
+        .collect();
+    Ok((users, ids.last().copied().filter(|_| more)))
 }

@@ -4,15 +4,15 @@
 use serde_json::{Map, Value};
 
 use crate::domain::paging;
-use crate::domain::users::{Lookup, MAX_BATCH};
-use crate::model::new_user::MAX_EXTERNAL_ID_CHARS;
+use crate::domain::users::{Lookup, MAX_BATCH, UserFilter};
+use crate::model::new_user::{MAX_EXTERNAL_ID_CHARS, USERNAME_CHARS};
 use crate::model::validation::{FieldError, check_text, expect_str, json_type};
 use crate::model::{EmailAddress, Identifier, NewUser, UserStatus, WalletAddress};
 
 /// The query parameters a lookup may name, one at a time.
 pub const LOOKUP_PARAMS: [&str; 3] = ["email", "external_id", "address"];
 /// The query parameters of a listing.
-pub const LIST_PARAMS: [&str; 3] = ["limit", "cursor", "status"];
+pub const LIST_PARAMS: [&str; 4] = ["limit", "cursor", "status", "username"];
 /// The default and largest page sizes.
 pub const PAGE_LIMITS: (usize, usize) = (20, 100);
 
@@ -23,8 +23,8 @@ pub enum UsersQuery {
     List {
         limit: usize,
         cursor: Option<String>,
-        /// Only users of this status.
-        status: Option<UserStatus>,
+        /// Only users of this status, with this username.
+        filter: UserFilter,
     },
 }
 
@@ -57,7 +57,8 @@ pub fn parse_lookup_body(body: &Value) -> Result<Lookup, Vec<FieldError>> {
 impl UsersQuery {
     /// Parses the query: exactly one of `email`, `external_id` or `address` (a lookup; an
     /// address may be of either chain, in any hex case for ethereum), or else `limit` (1-100,
-    /// default 20), `cursor` and `status` (a listing). Unknown or mixed parameters are refused.
+    /// default 20), `cursor`, `status` and `username` (a listing: usernames are not unique).
+    /// Unknown or mixed parameters are refused.
     pub fn from_query(params: &[(String, String)]) -> Result<Self, Vec<FieldError>> {
         let known = |name: &str| LOOKUP_PARAMS.contains(&name) || LIST_PARAMS.contains(&name);
         let unknown: Vec<FieldError> = params
@@ -89,14 +90,19 @@ impl UsersQuery {
         let (default, max) = PAGE_LIMITS;
         let mut limit = default;
         let mut cursor = None;
-        let mut status = None;
+        let mut filter = UserFilter::default();
         for (name, value) in params {
             match name.as_str() {
                 "limit" => limit = paging::parse_limit(value, max).map_err(|error| vec![error])?,
                 "status" => {
-                    status = Some(UserStatus::parse(value).ok_or_else(|| {
+                    filter.status = Some(UserStatus::parse(value).ok_or_else(|| {
                         vec![FieldError::new("status", "must be active or disabled")]
                     })?)
+                }
+                "username" => {
+                    let (min, max) = USERNAME_CHARS;
+                    check_text("username", value, min, max).map_err(|error| vec![error])?;
+                    filter.username = Some(value.clone());
                 }
                 _ => cursor = Some(value.clone()),
             }
@@ -104,7 +110,7 @@ impl UsersQuery {
         Ok(Self::List {
             limit,
             cursor,
-            status,
+            filter,
         })
     }
 }
