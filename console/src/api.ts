@@ -5,7 +5,7 @@ import {
   type ApiError,
   type WalletUsersClient,
 } from "../../clients/typescript/src/index.js";
-import type { Session } from "./session.js";
+import { loadSession, type Session } from "./session.js";
 
 export type { components } from "../../clients/typescript/src/index.js";
 export type Client = WalletUsersClient;
@@ -23,9 +23,13 @@ export class Failure extends Error {
   }
 }
 
-/** Called once when the API refuses the key (401): the console forgets it and asks again. */
-let onKeyRefused: (failure: Failure) => void = () => {};
-export function whenKeyRefused(handler: (failure: Failure) => void): void {
+/**
+ * Called when the API refuses a key (401), with the key it refused: the console forgets it
+ * and asks again, if it is still the key signed in (an answer to a request sent with an
+ * earlier key, arriving late, must not sign out the key pasted since).
+ */
+let onKeyRefused: (failure: Failure, apiKey: string | undefined) => void = () => {};
+export function whenKeyRefused(handler: (failure: Failure, apiKey: string | undefined) => void): void {
   onKeyRefused = handler;
 }
 
@@ -34,11 +38,20 @@ export function whenKeyRefused(handler: (failure: Failure) => void): void {
  * for the few seconds it caches key records, so the next answer is no proof either way.
  */
 export function ownKeyRevoked(): void {
-  onKeyRefused(new Failure(401, "revoked", "This console's key was revoked."));
+  onKeyRefused(new Failure(401, "revoked", "This console's key was revoked."), loadSession()?.apiKey);
 }
 
+/** The key each answer was asked with, so a refusal names the key it refused. */
+const keyOf = new WeakMap<Response, string>();
+
 export function clientFor(session: Session): Client {
-  return createWalletUsersClient(session.baseUrl, session.apiKey);
+  const client = createWalletUsersClient(session.baseUrl, session.apiKey);
+  client.use({
+    onResponse({ response }) {
+      keyOf.set(response, session.apiKey);
+    },
+  });
+  return client;
 }
 
 interface Outcome<D> {
@@ -57,7 +70,7 @@ function failureOf(response: Response, error: unknown): Failure {
     e?.details ?? [],
     e?.request_id ?? response.headers.get("x-request-id"),
   );
-  if (response.status === 401) onKeyRefused(failure);
+  if (response.status === 401) onKeyRefused(failure, keyOf.get(response));
   return failure;
 }
 

@@ -43,9 +43,10 @@ function App() {
   const client = useMemo(() => (session ? clientFor(session) : null), [session]);
 
   useEffect(() => {
-    whenKeyRefused((failure) => {
-      // Only a key this tab signed in with: a key refused at sign-in is the form's to report.
-      if (!loadSession()) return;
+    whenKeyRefused((failure, apiKey) => {
+      // Only the key this tab is signed in with: a key refused at sign-in is the form's to
+      // report, and a late refusal of an earlier key is no news about the current one.
+      if (!apiKey || loadSession()?.apiKey !== apiKey) return;
       forgetSession();
       setSession(null);
       setRefused(failure);

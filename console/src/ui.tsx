@@ -45,7 +45,16 @@ export function asFailure(error: unknown): Failure {
   return error instanceof Failure ? error : new Failure(0, "console_error", String(error));
 }
 
-/** Runs an action, tracking whether it is under way and how it failed. */
+/** Moves the keyboard focus to the page's heading: where it goes when what held it is gone. */
+export function focusPage(): void {
+  document.getElementById("page-title")?.focus();
+}
+
+/**
+ * Runs an action, tracking whether it is under way and how it failed. Its button is disabled
+ * while it runs, which drops the focus: once done, the focus goes back to that button, or to
+ * the page's heading if the button is gone (the row it acted on removed), never to nowhere.
+ */
 export function useAction(): {
   busy: boolean;
   failure: Failure | null;
@@ -55,6 +64,7 @@ export function useAction(): {
   const [busy, setBusy] = useState(false);
   const [failure, setFailure] = useState<Failure | null>(null);
   const run = useCallback(async (action: () => Promise<void>) => {
+    const focused = document.activeElement instanceof HTMLElement ? document.activeElement : null;
     setBusy(true);
     setFailure(null);
     try {
@@ -63,6 +73,12 @@ export function useAction(): {
       setFailure(asFailure(error));
     } finally {
       setBusy(false);
+      // After the render that re-enables the button.
+      setTimeout(() => {
+        if (document.activeElement && document.activeElement !== document.body) return;
+        if (focused?.isConnected && !(focused as HTMLButtonElement).disabled) focused.focus();
+        else focusPage();
+      }, 0);
     }
   }, []);
   return { busy, failure, run, clear: () => setFailure(null) };
@@ -171,13 +187,15 @@ export function usePages(): {
 } {
   const [cursors, setCursors] = useState<(string | undefined)[]>([undefined]);
   // A function, not a component: a component made here would be a new one on every render,
-  // remounting its buttons and losing the keyboard focus.
+  // remounting its buttons and losing the keyboard focus. `aria-disabled`, not `disabled`: a
+  // button that reaches the last page keeps the focus it was clicked with.
+  const first = cursors.length < 2;
   const pager = (next: string | null) => (
     <div class="toolbar">
-      <button type="button" disabled={cursors.length < 2} onClick={() => setCursors(cursors.slice(0, -1))}>
+      <button type="button" aria-disabled={first} onClick={() => !first && setCursors(cursors.slice(0, -1))}>
         Previous page
       </button>
-      <button type="button" disabled={!next} onClick={() => next && setCursors([...cursors, next])}>
+      <button type="button" aria-disabled={!next} onClick={() => next && setCursors([...cursors, next])}>
         Next page
       </button>
     </div>

@@ -264,6 +264,19 @@ def run(console, receiver):
         time.sleep(0.1)
     assert current["data"]["custom_metadata"] == {"source": "backend", "plan": "pro"}, current
 
+    # A draft outlives the user changing under it (a wallet added, then ready: two versions):
+    # kept as typed, and its save refused rather than written over the change.
+    editor.fill('{"source": "backend", "plan": "draft"}')
+    page.get_by_role("button", name="Add solana wallet").click()
+    expect(page.get_by_test_id("wallet-status-solana")).to_have_text("ready", timeout=WAIT_MS)
+    expect(editor).to_have_value('{"source": "backend", "plan": "draft"}')
+    page.get_by_role("button", name="Save metadata").click()
+    expect(page.get_by_role("alert")).to_contain_text("Changed by someone else", timeout=WAIT_MS)
+    status, current = api("GET", f"/v1/users/{user_id}")
+    assert current["data"]["custom_metadata"] == {"source": "backend", "plan": "pro"}, current
+    page.get_by_role("button", name="Reload").click()
+    expect(editor).to_have_value(re.compile('"plan": "pro"'), timeout=WAIT_MS)
+
     # Disable it.
     page.get_by_label("Reason (optional)", exact=True).fill("console test")
     page.get_by_role("button", name="Disable user").click()
@@ -341,6 +354,8 @@ def run(console, receiver):
     console.check("allowlist")
     page.get_by_role("button", name="Remove example.org").click()
     expect(page.get_by_text("No entries.")).to_be_visible(timeout=WAIT_MS)
+    # The button went with its row: the focus went to the page's heading, not to nowhere.
+    assert page.evaluate("() => document.activeElement.id") == "page-title"
     status, entries = api("GET", "/v1/allowlist")
     assert entries["data"]["entries"] == [], entries
 
@@ -352,6 +367,7 @@ def run(console, receiver):
     console.check("invitations")
     page.get_by_role("button", name=re.compile("^Revoke")).click()
     expect(page.get_by_role("table")).to_contain_text("revoked", timeout=WAIT_MS)
+    assert page.evaluate("() => document.activeElement.id") == "page-title"
 
     console.go("/networks", "App networks")
     page.get_by_text("Add a network").click()

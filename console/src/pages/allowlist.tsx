@@ -1,6 +1,6 @@
 import { useState } from "preact/hooks";
 import { done, unwrap, type Client, type components } from "../api.js";
-import { FailureNotice, Loading, Notice, Page, When, useAction, useLoad, usePages, Select } from "../ui.js";
+import { FailureNotice, focusPage, Loading, Notice, Page, When, useAction, useLoad, usePages, Select } from "../ui.js";
 
 type Kind = components["schemas"]["AccessKind"];
 export const KINDS: Kind[] = ["email", "email_domain", "wallet", "phone", "twitter", "external_id"];
@@ -89,6 +89,7 @@ export function Allowlist({ client }: { client: Client }) {
                     onClick={() =>
                       action.run(async () => {
                         await done(client.DELETE("/v1/allowlist/{id}", { params: { path: { id: entry.id } } }));
+                        focusPage();
                         entries.reload();
                       })
                     }

@@ -1,7 +1,7 @@
 import { useState } from "preact/hooks";
 import { done, unwrap, type Client, type components } from "../api.js";
 import { userHref } from "../format.js";
-import { FailureNotice, Loading, Notice, Page, Status, When, useAction, useLoad, usePages, Select } from "../ui.js";
+import { FailureNotice, focusPage, Loading, Notice, Page, Status, When, useAction, useLoad, usePages, Select } from "../ui.js";
 
 type Kind = components["schemas"]["AccessKind"];
 const INVITABLE: Kind[] = ["email", "wallet", "phone", "twitter", "external_id"];
@@ -86,6 +86,7 @@ export function Invitations({ client }: { client: Client }) {
                       onClick={() =>
                         action.run(async () => {
                           await done(client.DELETE("/v1/invitations/{id}", { params: { path: { id: invitation.id } } }));
+                          focusPage();
                           loaded.reload();
                         })
                       }

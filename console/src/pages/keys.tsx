@@ -1,6 +1,6 @@
 import { useState } from "preact/hooks";
 import { done, ownKeyRevoked, unwrap, type Client, type components } from "../api.js";
-import { Choices, FailureNotice, Loading, Page, ShownOnce, Status, When, useAction, useLoad } from "../ui.js";
+import { Choices, FailureNotice, focusPage, Loading, Page, ShownOnce, Status, When, useAction, useLoad } from "../ui.js";
 
 type Scope = components["schemas"]["Scope"];
 const SCOPES: Scope[] = ["users:read", "users:write", "wallets:sign", "webhooks", "admin"];
@@ -68,8 +68,9 @@ export function Keys({ client }: { client: Client }) {
                         if (!confirm(`Revoke key ${key.key_id}? Requests with it are refused from then on.${warning}`)) return;
                         void action.run(async () => {
                           await done(client.DELETE("/v1/keys/{id}", { params: { path: { id: key.key_id } } }));
-                          if (key.current) ownKeyRevoked();
-                          else loaded.reload();
+                          if (key.current) return ownKeyRevoked();
+                          focusPage();
+                          loaded.reload();
                         });
                       }}
                     >

@@ -1,6 +1,6 @@
 import { useState } from "preact/hooks";
 import { unwrap, type Client, type components } from "../api.js";
-import { FailureNotice, Loading, Page, useAction, useLoad } from "../ui.js";
+import { FailureNotice, Loading, Page, focusPage, useAction, useLoad } from "../ui.js";
 
 type Network = components["schemas"]["Network"];
 type Cluster = NonNullable<Network["cluster"]>;
@@ -10,9 +10,11 @@ export function Networks({ client }: { client: Client }) {
   const settings = useLoad(() => unwrap(client.GET("/v1/app/settings")), [client]);
   const action = useAction();
   const networks = settings.data?.networks ?? [];
-  const save = (next: Network[]) =>
+  // `removing`: the row, and the button that removed it, go; the focus goes to the heading.
+  const save = (next: Network[], removing = false) =>
     action.run(async () => {
       await unwrap(client.PATCH("/v1/app/settings", { body: { networks: next } }));
+      if (removing) focusPage();
       settings.reload();
     });
   return (
@@ -46,7 +48,7 @@ export function Networks({ client }: { client: Client }) {
                     type="button"
                     class="danger"
                     disabled={action.busy || networks.length < 2}
-                    onClick={() => save(networks.filter((_, kept) => kept !== index))}
+                    onClick={() => save(networks.filter((_, kept) => kept !== index), true)}
                   >
                     Remove<span class="visually-hidden"> {network.name}</span>
                   </button>

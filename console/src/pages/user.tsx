@@ -57,7 +57,7 @@ export function UserPage({ client, id }: { client: Client; id: string }) {
           <Profile user={user} />
           <StatusActions client={client} user={user} onChanged={loaded.reload} onDeleted={() => setDeleted(true)} />
           <Wallets client={client} user={user} onChanged={loaded.reload} watching={watching} />
-          <Metadata key={`${user.id}:${user.version}`} client={client} user={user} onSaved={loaded.reload} />
+          <Metadata key={user.id} client={client} user={user} onSaved={loaded.reload} />
           <UserInvitations client={client} user={user} />
           <Timeline client={client} user={user} />
         </>
@@ -292,12 +292,32 @@ function Wallets({ client, user, onChanged, watching }: { client: Client; user: 
   );
 }
 
-/** `custom_metadata` as JSON; saved as a merge patch under `If-Match` of the version shown. */
+/**
+ * The user's metadata as JSON, saved as a merge patch under `If-Match` with the version it was
+ * read at. A new version (a wallet became ready, a backend wrote) replaces an untouched editor;
+ * an edited one is kept, and its save is refused as changed by someone else: never lost
+ * silently, never saved over the other change.
+ */
 function Metadata({ client, user, onSaved }: { client: Client; user: User; onSaved: () => void }) {
-  const [text, setText] = useState(JSON.stringify(user.custom_metadata, null, 2));
+  const shown = (of: User) => JSON.stringify(of.custom_metadata, null, 2);
+  // The version the editor's text was read at, and that text as read.
+  const [base, setBase] = useState({ user, text: shown(user) });
+  const [text, setText] = useState(base.text);
   const [invalid, setInvalid] = useState<string | null>(null);
   const [conflict, setConflict] = useState(false);
   const action = useAction();
+  const dirty = text !== base.text;
+  if (user.version !== base.user.version && !dirty && !conflict) {
+    // Set during render: Preact re-renders at once with the new version, before painting.
+    setBase({ user, text: shown(user) });
+    setText(shown(user));
+  }
+  const reload = () => {
+    setConflict(false);
+    setBase({ user, text: shown(user) });
+    setText(shown(user));
+    onSaved();
+  };
   return (
     <div class="panel">
       <h2>Custom metadata</h2>
@@ -321,12 +341,14 @@ function Metadata({ client, user, onSaved }: { client: Client; user: User; onSav
             return;
           }
           setInvalid(null);
-          const patch = mergePatch(user.custom_metadata as { [key: string]: Json }, edited as { [key: string]: Json });
+          const read = base.user;
+          const patch = mergePatch(read.custom_metadata as { [key: string]: Json }, edited as { [key: string]: Json });
           void action.run(async () => {
+            let saved: User;
             try {
-              await unwrap(
+              saved = await unwrap(
                 client.PATCH("/v1/users/{id}", {
-                  params: { path: { id: user.id }, header: { "If-Match": etagOf(user.version) } },
+                  params: { path: { id: read.id }, header: { "If-Match": etagOf(read.version) } },
                   body: { custom_metadata: patch },
                 }),
               );
@@ -337,11 +359,13 @@ function Metadata({ client, user, onSaved }: { client: Client; user: User; onSav
               }
               throw error;
             }
+            setBase({ user: saved, text: shown(saved) });
+            setText(shown(saved));
             onSaved();
           });
         }}
       >
-        <label for="metadata">Metadata (JSON object) at version {user.version}</label>
+        <label for="metadata">Metadata (JSON object) at version {base.user.version}</label>
         <textarea id="metadata" rows={8} spellcheck={false} value={text} onInput={(e) => setText(e.currentTarget.value)} />
         <button type="submit" disabled={action.busy || conflict}>
           Save metadata
@@ -354,8 +378,8 @@ function Metadata({ client, user, onSaved }: { client: Client; user: User; onSav
       )}
       {conflict && (
         <div class="notice failure" role="alert">
-          Changed by someone else since you loaded it (the user is no longer at version {user.version}).{" "}
-          <button type="button" onClick={onSaved}>
+          Changed by someone else since you loaded it (the user is no longer at version {base.user.version}).{" "}
+          <button type="button" onClick={reload}>
             Reload
           </button>{" "}
           to see the current version, then edit again.

@@ -1,6 +1,6 @@
 import { useState } from "preact/hooks";
 import { done, unwrap, type Client, type components } from "../api.js";
-import { Choices, FailureNotice, Loading, Notice, Page, ShownOnce, Status, When, useAction, useLoad } from "../ui.js";
+import { Choices, FailureNotice, focusPage, Loading, Notice, Page, ShownOnce, Status, When, useAction, useLoad } from "../ui.js";
 
 type EventType = components["schemas"]["WebhookEventType"];
 const EVENT_TYPES: EventType[] = [
@@ -80,6 +80,7 @@ export function Webhooks({ client }: { client: Client }) {
                       if (!confirm(`Delete the endpoint ${endpoint.url}? Deliveries to it stop.`)) return;
                       void action.run(async () => {
                         await done(client.DELETE("/v1/webhooks/{id}", { params: { path: { id: endpoint.id } } }));
+                        focusPage();
                         loaded.reload();
                       });
                     }}

@@ -23,6 +23,12 @@ pub fn parse_limit(value: &str, max: usize) -> Result<usize, FieldError> {
         .ok_or_else(|| FieldError::new("limit", format!("must be a whole number from 1 to {max}")))
 }
 
+/// What every listing says of a cursor it did not issue to the app (altered, another app's, or
+/// another listing's).
+pub fn bad_cursor() -> FieldError {
+    FieldError::new("cursor", "is not a cursor this API issued to your app")
+}
+
 /// Encodes the position after `last` for `app`.
 pub fn encode(app: &AppId, last: UserId) -> String {
     encode_position(app, &last.to_string())

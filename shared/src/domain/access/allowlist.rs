@@ -8,7 +8,6 @@ use crate::domain::paging;
 use crate::model::AppId;
 use crate::model::access::{self, AllowEntry, Named};
 use crate::model::ids::is_hex_id;
-use crate::model::validation::FieldError;
 use crate::ports::access::AccessStore;
 
 /// A page of entries and the cursor of the next.
@@ -76,8 +75,5 @@ pub async fn delete_entry<S: AccessStore>(
 }
 
 pub(super) fn bad_cursor() -> AccessError {
-    AccessError::Invalid(vec![FieldError::new(
-        "cursor",
-        "is not a cursor this API issued to your app",
-    )])
+    AccessError::Invalid(vec![paging::bad_cursor()])
 }

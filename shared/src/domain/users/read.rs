@@ -2,7 +2,6 @@
 
 use super::{Lookup, UsersError};
 use crate::domain::paging;
-use crate::model::validation::FieldError;
 use crate::model::{AppId, Handle, User, UserId, UserStatus};
 use crate::ports::UserStore;
 
@@ -78,12 +77,10 @@ pub async fn list_users<S: UserStore>(
     filter: &UserFilter,
 ) -> Result<UserPage, UsersError> {
     let before = match cursor {
-        Some(cursor) => Some(paging::decode(app, cursor).ok_or_else(|| {
-            UsersError::Invalid(vec![FieldError::new(
-                "cursor",
-                "is not a cursor this API issued to your app",
-            )])
-        })?),
+        Some(cursor) => Some(
+            paging::decode(app, cursor)
+                .ok_or_else(|| UsersError::Invalid(vec![paging::bad_cursor()]))?,
+        ),
         None => None,
     };
     let (users, next) = match &filter.username {

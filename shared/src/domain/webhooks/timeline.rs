@@ -46,12 +46,7 @@ pub async fn user_events<S: WebhookStore + UserStore>(
                         (owner == user.to_string() && is_position(position))
                             .then(|| position.to_owned())
                     })
-                    .ok_or_else(|| {
-                        WebhooksError::Invalid(vec![FieldError::new(
-                            "cursor",
-                            "is not a cursor this listing gave your app",
-                        )])
-                    })?;
+                    .ok_or_else(|| WebhooksError::Invalid(vec![paging::bad_cursor()]))?;
                 before = Some(position);
             }
             other => {
