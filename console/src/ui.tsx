@@ -53,7 +53,8 @@ export function focusPage(): void {
 /**
  * Runs an action, tracking whether it is under way and how it failed. Its button is disabled
  * while it runs, which drops the focus: once done, the focus goes back to that button, or to
- * the page's heading if the button is gone (the row it acted on removed), never to nowhere.
+ * the page's heading if it is gone or still disabled. A button that goes later, with a row a
+ * reload removes, is the action's to handle: it calls `focusPage()` itself.
  */
 export function useAction(): {
   busy: boolean;

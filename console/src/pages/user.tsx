@@ -1,4 +1,4 @@
-import { useEffect, useState } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 import { Failure, done, etagOf, unwrap, type Client } from "../api.js";
 import { CHAINS, identifiersOf, userHref, type Chain, type User } from "../format.js";
 import { mergePatch, nullPath, type Json } from "../merge_patch.js";
@@ -307,11 +307,18 @@ function Metadata({ client, user, onSaved }: { client: Client; user: User; onSav
   const [conflict, setConflict] = useState(false);
   const action = useAction();
   const dirty = text !== base.text;
-  if (user.version !== base.user.version && !dirty && !conflict) {
+  // Only a newer version: right after a save the editor holds the saved version while the
+  // page's copy of the user is still the one before it.
+  if (user.version > base.user.version && !dirty && !conflict) {
     // Set during render: Preact re-renders at once with the new version, before painting.
     setBase({ user, text: shown(user) });
     setText(shown(user));
   }
+  // On a conflict the Save button is disabled: the focus goes to the way out, Reload.
+  const reloadButton = useRef<HTMLButtonElement>(null);
+  useEffect(() => {
+    if (conflict) reloadButton.current?.focus();
+  }, [conflict]);
   const reload = () => {
     setConflict(false);
     setBase({ user, text: shown(user) });
@@ -379,7 +386,7 @@ function Metadata({ client, user, onSaved }: { client: Client; user: User; onSav
       {conflict && (
         <div class="notice failure" role="alert">
           Changed by someone else since you loaded it (the user is no longer at version {base.user.version}).{" "}
-          <button type="button" onClick={reload}>
+          <button type="button" ref={reloadButton} onClick={reload}>
             Reload
           </button>{" "}
           to see the current version, then edit again.

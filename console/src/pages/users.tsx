@@ -1,7 +1,7 @@
 import { useState } from "preact/hooks";
 import { FORM_QUERY, Failure, unwrap, type Client } from "../api.js";
 import { CHAINS, identifiersOf, userHref, type Chain, type User } from "../format.js";
-import { FailureNotice, Loading, Notice, Page, Status, When, useAction, useLoad, usePages, Choices } from "../ui.js";
+import { FailureNotice, Loading, Notice, Page, Status, When, focusPage, useAction, useLoad, usePages, Choices } from "../ui.js";
 
 type Lookup = "email" | "external_id" | "address" | "username";
 const LOOKUPS: [Lookup, string][] = [
@@ -87,6 +87,7 @@ export function Users({ client }: { client: Client }) {
                 onClick={() => {
                   setUsername(null);
                   restart();
+                  focusPage();
                 }}
               >
                 Show every username

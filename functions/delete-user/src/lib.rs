@@ -55,6 +55,12 @@ async fn accept<S: AppStore>(
     request: &Request,
 ) -> Result<(Route, AppId, String), ApiError> {
     let route = routes::of_request(request)?.route;
+    // Named, not defaulted: a request routed here by mistake deletes nothing.
+    if !matches!(route, Route::DeleteUser | Route::RestoreUser) {
+        return Err(ApiError::MethodNotAllowed {
+            allow: vec![http::Method::DELETE],
+        });
+    }
     let app = auth::authenticate(store, request).await?;
     let id = api::path_param(request, "id").ok_or(ApiError::NotFound("user"))?;
     if route == Route::RestoreUser {

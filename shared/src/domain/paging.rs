@@ -23,8 +23,9 @@ pub fn parse_limit(value: &str, max: usize) -> Result<usize, FieldError> {
         .ok_or_else(|| FieldError::new("limit", format!("must be a whole number from 1 to {max}")))
 }
 
-/// What every listing says of a cursor it did not issue to the app (altered, another app's, or
-/// another listing's).
+/// What every listing says of a cursor it did not issue to the app (altered, or another
+/// app's). A cursor names a position, not a filter: one from the unfiltered users listing
+/// pages a filtered one from the same point.
 pub fn bad_cursor() -> FieldError {
     FieldError::new("cursor", "is not a cursor this API issued to your app")
 }

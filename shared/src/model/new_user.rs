@@ -9,6 +9,12 @@ use crate::model::validation::{FieldError, Violations, check_text, expect_str, j
 pub const MAX_EXTERNAL_ID_CHARS: usize = 255;
 /// The bounds of a display name, in characters.
 pub const USERNAME_CHARS: (usize, usize) = (3, 50);
+
+/// A username as a user holds it, and as a listing filters by it.
+pub fn check_username(text: &str) -> Result<(), FieldError> {
+    let (min, max) = USERNAME_CHARS;
+    check_text("username", text, min, max)
+}
 /// The most linked accounts one request may carry.
 pub const MAX_LINKED_ACCOUNTS: usize = 20;
 /// The largest `custom_metadata`, as compact JSON.
@@ -72,8 +78,7 @@ impl NewUser {
         });
         let username = present("username").and_then(|value| {
             let text = violations.check(expect_str("username", value))?;
-            let (min, max) = USERNAME_CHARS;
-            violations.check(check_text("username", text, min, max))?;
+            violations.check(check_username(text))?;
             Some(text.to_owned())
         });
         let linked_accounts = present("linked_accounts")

@@ -488,6 +488,11 @@ async fn a_user_restored_over_http_keeps_its_wallet_and_its_key() {
     assert_eq!(parts(&replayed), (200, restored.clone()));
     assert_error(&restore(&stack, &id, None).await, 404, "not_found");
     stack.assert_guards_match_users().await;
+    // Its username is listed again: the restore wrote the index entry the delete removed.
+    let named = request("GET", "/v1/users?username=BACK", &stack.api_key, None);
+    let (status, named) = parts(&get_user::handle(&stack.store, named).await);
+    assert_eq!(status, 200, "{named}");
+    assert_eq!(named["data"]["users"][0]["id"], id.as_str());
 
     // The key is the one sealed at creation, and it still opens to the wallet's address.
     assert_eq!(stack.items_with_sk("WALLETKEY#").await, kept);
@@ -503,11 +508,15 @@ async fn a_user_restored_over_http_keeps_its_wallet_and_its_key() {
 #[tokio::test]
 async fn a_user_deleted_before_keys_stayed_is_restored_by_the_cli_only() {
     use aws_sdk_dynamodb::types::AttributeValue;
+    use shared::ports::{KeysAtRestore, RestoreConflict, UserStore};
     let stack = TestStack::new().await;
-    let id = create(&stack, json!({"email": "old@example.com", "wallets": []})).await["id"]
+    let sealer = api_tests::wallets::test_sealer();
+    let mut pipeline = api_tests::wallets::Pipeline::new(&stack).await;
+    let id = create(&stack, json!({"email": "old@example.com"})).await["id"]
         .as_str()
         .unwrap()
         .to_owned();
+    pipeline.drain(&stack, &sealer).await;
     assert_eq!(delete(&stack, &stack.api_key, &id).await.status(), 204);
     let user = shared::model::UserId::parse(&id).unwrap();
     // What the tombstone of a delete from before looks like: no `keys_left`.
@@ -537,7 +546,33 @@ async fn a_user_deleted_before_keys_stayed_is_restored_by_the_cli_only() {
     let message = refused["error"]["details"][0]["message"].as_str().unwrap();
     assert!(message.contains("restore-user"), "{message}");
     assert_eq!(stack.items().await, before);
-    restore_user(&stack.store, &stack.app, user).await.unwrap();
+    // The store's own condition refuses it too, should a caller skip the check above.
+    let deleted = stack
+        .store
+        .get_deleted_user(&stack.app, user)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(!deleted.keys_left);
+    let identifiers: Vec<_> = deleted.user.identifiers();
+    let now = shared::clock::now_ms() / 1000;
+    let written = stack
+        .store
+        .restore_user(
+            &stack.app,
+            &deleted.user,
+            &identifiers,
+            KeysAtRestore::LeftByTheDelete,
+            now,
+        )
+        .await;
+    assert_eq!(written, Err(RestoreConflict::RetentionEnded));
+    assert_eq!(stack.items().await, before);
+    let restored = restore_user(&stack.store, &stack.app, user).await.unwrap();
+    assert_eq!(
+        restored.wallets[0].status,
+        shared::model::WalletStatus::Ready
+    );
     assert_eq!(get(&stack, &id).await.status(), 200);
 }
 

@@ -12,6 +12,10 @@ use super::users::UserItem;
 use crate::model::{AppId, User};
 use crate::ports::{StoreError, UserStore};
 
+/// How many times one user is tried, and the pause before the next try (times the attempt).
+const ATTEMPTS: u32 = 8;
+const BACKOFF: std::time::Duration = std::time::Duration::from_millis(50);
+
 impl DynamoStore {
     /// Writes the index entries of every user that carries a username, each user's in one
     /// transaction that also checks the user is still at the version read, so an entry is never
@@ -39,23 +43,43 @@ impl DynamoStore {
             for item in page.items() {
                 let stored: UserItem = from_item(item.clone())?;
                 let app = stored.app_id.clone();
-                let mut user = Some(stored.into_user()?);
-                while let Some(current) = user.take() {
-                    if current.handles().is_empty() {
-                        break;
-                    }
-                    if self.index_handles(&app, &current).await? {
-                        indexed += 1;
-                        break;
-                    }
-                    user = self.get_user(&app, current.id).await?;
-                }
+                indexed += usize::from(self.index_user(&app, stored.into_user()?).await?);
             }
             start = page.last_evaluated_key;
             if start.is_none() {
                 return Ok(indexed);
             }
         }
+    }
+
+    /// Writes the entries of `user` (as read), reading it again each time it changed meanwhile:
+    /// whether it had any. A user rewritten on every attempt, or a store that stays
+    /// unavailable, ends the run with an error naming it (run it again later).
+    async fn index_user(&self, app: &AppId, mut user: User) -> Result<bool, StoreError> {
+        for attempt in 0..ATTEMPTS {
+            if user.handles().is_empty() {
+                return Ok(false);
+            }
+            match self.index_handles(app, &user).await {
+                Ok(true) => return Ok(true),
+                Ok(false) | Err(StoreError::Unavailable(_)) => {
+                    tokio::time::sleep(BACKOFF * (attempt + 1)).await;
+                }
+                Err(error) => return Err(error),
+            }
+            match self.get_user(app, user.id).await? {
+                Some(current) => user = current,
+                // Deleted meanwhile: the delete removed its entries.
+                None => return Ok(false),
+            }
+        }
+        Err(StoreError::Unavailable(
+            format!(
+                "user {} kept changing or the table kept refusing; run again",
+                user.id
+            )
+            .into(),
+        ))
     }
 
     /// Puts `user`'s index entries if it is still at its version: false if it changed.

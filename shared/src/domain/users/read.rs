@@ -45,17 +45,35 @@ pub async fn find_by_handle<S: UserStore>(
     app: &AppId,
     handle: &Handle,
 ) -> Result<User, UsersError> {
-    match store.find_by_handle(app, handle, None, 2).await?.as_slice() {
-        [] => Err(UsersError::NotFound),
-        [one] => store
-            .get_user(app, *one)
-            .await?
-            .filter(|user| user.handles().contains(handle))
-            .ok_or(UsersError::NotFound),
-        many => Err(UsersError::Ambiguous(
-            many.iter().map(|id| ("username".to_owned(), *id)).collect(),
+    let ids = store.find_by_handle(app, handle, None, 2).await?;
+    let mut users = carrying(store, app, handle, &ids).await?;
+    match users.len() {
+        0 => Err(UsersError::NotFound),
+        1 => Ok(users.remove(0)),
+        _ => Err(UsersError::Ambiguous(
+            users
+                .iter()
+                .map(|user| ("username".to_owned(), user.id))
+                .collect(),
         )),
     }
+}
+
+/// The users of `ids` that carry `handle`, in the order of `ids`: an index entry can outlive
+/// the handle on its user by a moment (see `UserStore::find_by_handle`).
+async fn carrying<S: UserStore>(
+    store: &S,
+    app: &AppId,
+    handle: &Handle,
+    ids: &[UserId],
+) -> Result<Vec<User>, UsersError> {
+    let reads = ids.iter().map(|id| store.get_user(app, *id));
+    Ok(futures::future::try_join_all(reads)
+        .await?
+        .into_iter()
+        .flatten()
+        .filter(|user| user.handles().contains(handle))
+        .collect())
 }
 
 /// What a listing keeps: users of a status, with a username, or both.
@@ -109,8 +127,8 @@ pub async fn list_users<S: UserStore>(
 
 /// A page of the users carrying `handle` (of `status`, if given), newest first, and the id to
 /// continue below. Read through the username index and then each user: an entry whose user
-/// no longer carries the handle (renamed a moment ago), or is not of `status`, is skipped, so
-/// a page can hold fewer than `limit` users and still be followed by another.
+/// no longer carries the handle, or is not of `status`, is skipped, so a page can hold fewer
+/// than `limit` users and still be followed by another.
 async fn with_username<S: UserStore>(
     store: &S,
     app: &AppId,
@@ -122,13 +140,7 @@ async fn with_username<S: UserStore>(
     let mut ids = store.find_by_handle(app, handle, before, limit + 1).await?;
     let more = ids.len() > limit;
     ids.truncate(limit);
-    let reads = ids.iter().map(|id| store.get_user(app, *id));
-    let users = futures::future::try_join_all(reads)
-        .await?
-        .into_iter()
-        .flatten()
-        .filter(|user| user.handles().contains(handle))
-        .filter(|user| status.is_none_or(|status| user.status == status))
-        .collect();
+    let mut users = carrying(store, app, handle, &ids).await?;
+    users.retain(|user| status.is_none_or(|status| user.status == status));
     Ok((users, ids.last().copied().filter(|_| more)))
 }

@@ -5,7 +5,7 @@ use serde_json::{Map, Value};
 
 use crate::domain::paging;
 use crate::domain::users::{Lookup, MAX_BATCH, UserFilter};
-use crate::model::new_user::{MAX_EXTERNAL_ID_CHARS, USERNAME_CHARS};
+use crate::model::new_user::{MAX_EXTERNAL_ID_CHARS, check_username};
 use crate::model::validation::{FieldError, check_text, expect_str, json_type};
 use crate::model::{EmailAddress, Identifier, NewUser, UserStatus, WalletAddress};
 
@@ -80,8 +80,8 @@ impl UsersQuery {
                 .map_err(|error| vec![error]),
             _ => Err(vec![FieldError::new(
                 "",
-                "give one of email, external_id or address to look a user up, or limit and \
-                 cursor to list users",
+                "give one of email, external_id or address to look a user up, or limit, \
+                 cursor, status and username to list users",
             )]),
         }
     }
@@ -100,8 +100,7 @@ impl UsersQuery {
                     })?)
                 }
                 "username" => {
-                    let (min, max) = USERNAME_CHARS;
-                    check_text("username", value, min, max).map_err(|error| vec![error])?;
+                    check_username(value).map_err(|error| vec![error])?;
                     filter.username = Some(value.clone());
                 }
                 _ => cursor = Some(value.clone()),
