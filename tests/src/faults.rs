@@ -29,6 +29,9 @@ pub enum Fault {
     ResetAfter,
     /// The request waits this long, then is forwarded.
     Delay(Duration),
+    /// A transaction cancelled because another was writing the same items, as DynamoDB
+    /// answers a collision: `TransactionCanceledException`, each reason `TransactionConflict`.
+    TransactionConflict,
 }
 
 impl Fault {
@@ -40,6 +43,7 @@ impl Fault {
             Self::ResetBefore => "ResetBefore",
             Self::ResetAfter => "ResetAfter",
             Self::Delay(_) => "Delay",
+            Self::TransactionConflict => "TransactionConflict",
         }
     }
 }
@@ -209,6 +213,31 @@ async fn handle(
                 "InternalServerError",
                 "Internal server error",
             ));
+        }
+        Some(Fault::TransactionConflict) => {
+            let body = request
+                .into_body()
+                .collect()
+                .await
+                .map_err(|_| Reset)?
+                .to_bytes();
+            let request: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
+            let items = request["TransactItems"].as_array().map_or(1, Vec::len);
+            let reasons = vec![
+                serde_json::json!({"Code": "TransactionConflict", "Message": "Transaction is ongoing for the item"});
+                items
+            ];
+            let body = serde_json::json!({
+                "__type": "com.amazonaws.dynamodb.v20120810#TransactionCanceledException",
+                "Message": "Transaction cancelled, please refer cancellation reasons for specific reasons",
+                "CancellationReasons": reasons,
+            });
+            return Ok(hyper::Response::builder()
+                .status(400)
+                .header("content-type", "application/x-amz-json-1.0")
+                .header("x-amzn-requestid", "FAULT")
+                .body(Full::new(Bytes::from(body.to_string())))
+                .unwrap());
         }
         Some(Fault::ResetBefore) => return Err(Reset),
         Some(Fault::Delay(delay)) => tokio::time::sleep(delay).await,

@@ -42,6 +42,39 @@ async fn throttling_that_outlasts_the_retries_is_503_with_retry_after_and_change
     assert_eq!(stack.items().await, before);
 }
 
+/// Writers colliding on a create's items while another user holds its email: the answer is the
+/// 409 it would be, read from the guard at the first collision, not a 503 once the attempts
+/// run out (50 creates racing for one email on a busy DynamoDB Local met exactly that).
+#[tokio::test]
+async fn a_collision_over_an_email_another_user_holds_is_409_at_once() {
+    let stack = TestStack::new().await;
+    let proxy = FaultyStore::start(&api_tests::endpoint()).await;
+    let store = proxy.store(stack.table()).await;
+    assert_eq!(create(&store, &stack, "held@example.com").await.0, 201);
+    let before = stack.items().await;
+    let sent = proxy.seen(TRANSACTION);
+    proxy.inject(Some(TRANSACTION), Fault::TransactionConflict, 100);
+    let (status, body) = create(&store, &stack, "held@example.com").await;
+    assert_eq!(status, 409, "{body}");
+    assert_eq!(body["error"]["details"][0]["field"], "email");
+    assert_eq!(
+        proxy.seen(TRANSACTION) - sent,
+        1,
+        "no attempt after the guard was read"
+    );
+    assert_eq!(stack.items().await, before);
+
+    // A collision over a free email is waited out: each attempt collides, then a 503.
+    let sent = proxy.seen(TRANSACTION);
+    let (status, body) = create(&store, &stack, "free@example.com").await;
+    assert_eq!(status, 503, "{body}");
+    assert_eq!(
+        proxy.seen(TRANSACTION) - sent,
+        shared::domain::users::MAX_ATTEMPTS
+    );
+    assert_eq!(stack.items().await, before);
+}
+
 #[tokio::test]
 async fn reads_that_keep_failing_are_503_too() {
     let stack = TestStack::new().await;

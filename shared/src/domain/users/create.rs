@@ -29,10 +29,34 @@ pub async fn create_user<S: UserStore + AccessStore>(
         match insert_admitted(store, app, &user, identifiers, &admitted).await {
             Ok(()) => Ok(Next::Done(user)),
             Err(WriteError::Taken(taken)) => Err(taken_fields(fields, taken)),
+            // Writers collided on our items. If one of them committed an identifier of ours,
+            // the answer is a 409 already: no attempt of ours could succeed. Under a burst of
+            // creates for one email, this ends every loser at once instead of having them
+            // collide with each other until their attempts run out.
+            Err(WriteError::Contention) => match held(store, app, identifiers).await? {
+                taken if taken.is_empty() => Ok(Next::BackOff),
+                taken => Err(taken_fields(fields, taken)),
+            },
             Err(error) => retry_after(error),
         }
     })
     .await
+}
+
+/// The identifiers some user holds, read consistently: by index, with their holder.
+async fn held<S: UserStore>(
+    store: &S,
+    app: &AppId,
+    identifiers: &[Identifier],
+) -> Result<Vec<(usize, Option<UserId>)>, UsersError> {
+    let owners =
+        futures::future::try_join_all(identifiers.iter().map(|id| store.find_owner(app, id)))
+            .await?;
+    Ok(owners
+        .into_iter()
+        .enumerate()
+        .filter_map(|(index, owner)| owner.map(|owner| (index, Some(owner))))
+        .collect())
 }
 
 /// What find-or-create answers.
