@@ -1,6 +1,8 @@
 //! `wallet-users-admin`: creates the table, apps and API keys; lists and revokes keys.
 //! Every command prints JSON on stdout, so scripts can read it.
 
+mod break_glass;
+
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
@@ -105,6 +107,30 @@ enum Command {
     /// Run once after upgrading to a version that lists users by username; safe to run again,
     /// and while the API serves.
     ReindexHandles,
+    /// Exports wallet private keys, encrypted to an age recipient (`age-keygen` makes one),
+    /// into a new file: one user's with --user-id, else every user's. For an emergency only:
+    /// each key is recorded (and sent to the app's webhooks as `user.wallet_key_exported`)
+    /// before it is opened. In AWS it needs the stack's break-glass role (BreakGlassRoleArn)
+    /// and --wallet-kms-key-id (the WalletKeyArn output). Prints how many keys.
+    BreakGlassExport {
+        #[arg(long)]
+        app_id: String,
+        #[arg(long)]
+        user_id: Option<String>,
+        /// The age X25519 recipient (`age1…`) the file is encrypted to.
+        #[arg(long)]
+        recipient: String,
+        /// Why (a ticket, an incident): recorded with every key.
+        #[arg(long)]
+        reason: String,
+        /// The file to write; it must not exist.
+        #[arg(long)]
+        out: std::path::PathBuf,
+        /// The KMS key that seals wallet keys (the stack's WalletKeyArn output); without it,
+        /// the local stack's dev key-encryption key.
+        #[arg(long, env = "WALLET_KMS_KEY_ID")]
+        wallet_kms_key_id: Option<String>,
+    },
     /// Revokes every live key of an app at once (a leak whose key is unknown): prints the ids
     /// revoked. Issue a new key first with create-key, or the app is locked out until you do.
     RevokeAllKeys {
@@ -173,11 +199,16 @@ struct KeyService {
 
 impl KeyService {
     fn sealer(&self) -> Result<Sealer, String> {
-        if let Some(key_id) = &self.kms_key_id {
+        self.sealer_for(KeyPurpose::ClientSecrets, self.kms_key_id.as_deref())
+    }
+
+    /// The sealer of `purpose`: KMS with `kms_key_id`, else the local stack's dev key.
+    fn sealer_for(&self, purpose: KeyPurpose, kms_key_id: Option<&str>) -> Result<Sealer, String> {
+        if let Some(key_id) = kms_key_id {
             return Ok(Sealer::Kms(KmsSealer::new(
                 aws_sdk_kms::Client::new(&self.config),
-                key_id.clone(),
-                KeyPurpose::ClientSecrets,
+                key_id.to_owned(),
+                purpose,
             )));
         }
         let kek = std::env::var(LOCAL_KEK_VAR)
@@ -188,9 +219,26 @@ impl KeyService {
                      scripts/run-local.sh to use the local stack's ({LOCAL_KEK_FILE})"
                 )
             })?;
-        LocalSealer::from_hex(&kek)
+        LocalSealer::from_hex(kek.trim())
             .map(Sealer::Local)
             .map_err(|e| e.to_string())
+    }
+
+    /// Who runs this, for audit records: the AWS principal's ARN when the key service is KMS
+    /// (asked of STS, so it is who AWS says, not who the operator says), else the local user.
+    async fn operator(&self, aws: bool) -> Result<String, String> {
+        if !aws {
+            let user = std::env::var("USER").unwrap_or_else(|_| "unknown".into());
+            return Ok(format!("local:{user}"));
+        }
+        let identity = aws_sdk_sts::Client::new(&self.config)
+            .get_caller_identity()
+            .send()
+            .await
+            .map_err(|e| format!("who is running this? STS refused: {e}"))?;
+        identity
+            .arn
+            .ok_or_else(|| "STS named no principal".to_owned())
     }
 }
 
@@ -312,6 +360,31 @@ async fn run(
                 .await
                 .map_err(|e| e.to_string())?;
             json!({ "migrated": migrated })
+        }
+        Command::BreakGlassExport {
+            app_id: id,
+            user_id,
+            recipient,
+            reason,
+            out,
+            wallet_kms_key_id,
+        } => {
+            let user_id = match user_id {
+                Some(text) => Some(
+                    shared::model::UserId::parse(&text)
+                        .ok_or_else(|| format!("not a user id: {text}"))?,
+                ),
+                None => None,
+            };
+            let args = break_glass::Args {
+                app_id: app_id(&id)?,
+                user_id,
+                recipient,
+                reason,
+                out,
+                wallet_kms_key_id,
+            };
+            break_glass::run(store, keys, args).await?
         }
         Command::ReindexHandles => {
             let indexed = store.reindex_handles().await.map_err(|e| e.to_string())?;

@@ -11,6 +11,8 @@ const EVENT_TYPES: EventType[] = [
   "user.enabled",
   "user.wallet_created",
   "user.wallet_failed",
+  "user.wallet_signed",
+  "user.wallet_key_exported",
   "invitation.accepted",
   "webhook_endpoint.created",
 ];

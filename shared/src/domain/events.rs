@@ -13,6 +13,7 @@
 //! | any other MODIFY the API can see (profile, linked accounts, a wallet requested) | `user.updated` |
 //! | REMOVE | `user.deleted` |
 //! | INSERT of a signature record (beside the user) | `user.wallet_signed` |
+//! | INSERT of a key export record (beside the user) | `user.wallet_key_exported` |
 //! | INSERT of a webhook endpoint (beside the app) | `webhook_endpoint.created` |
 //!
 //! Bookkeeping that the API shows no difference for (a counted wallet attempt) yields nothing.
@@ -25,6 +26,7 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 use crate::model::change::{ChangeKind, ChangeRecord, PoisonRecord};
+use crate::model::key_export::KeyExportRecord;
 use crate::model::signature::SignatureRecord;
 use crate::model::webhook::Endpoint;
 use crate::model::{AppId, ChainType, User, UserId, UserStatus, Wallet, WalletStatus};
@@ -51,6 +53,9 @@ pub fn is_event_id(text: &str) -> bool {
 pub fn events_of(record: &ChangeRecord) -> Result<Vec<UserEvent>, PoisonRecord> {
     if let Some((app, signature)) = &record.signature {
         return Ok(vec![signed_event(app, signature)]);
+    }
+    if let Some((app, export)) = &record.key_export {
+        return Ok(vec![exported_event(app, export)]);
     }
     if let Some((app, endpoint)) = &record.endpoint {
         return Ok(vec![endpoint_event(app, endpoint)]);
@@ -184,6 +189,23 @@ fn signed_event(app: &AppId, record: &SignatureRecord) -> UserEvent {
         event: Event {
             id: format!("evt_{}", hex::encode(&digest[..16])),
             event_type: EventType::WalletSigned,
+            created_at: record.created_at.clone(),
+            app_id: app.clone(),
+            data: serde_json::to_value(record).unwrap_or(Value::Null),
+        },
+    }
+}
+
+/// `user.wallet_key_exported`: a key left the stack by break-glass export, whose record says
+/// to whom, why and by whom. Its id derives from the record's.
+fn exported_event(app: &AppId, record: &KeyExportRecord) -> UserEvent {
+    let kind = EventType::WalletKeyExported;
+    let digest = Sha256::digest(format!("{app}/{}/{kind}", record.id));
+    UserEvent {
+        user_id: Some(record.user_id),
+        event: Event {
+            id: format!("evt_{}", hex::encode(&digest[..16])),
+            event_type: kind,
             created_at: record.created_at.clone(),
             app_id: app.clone(),
             data: serde_json::to_value(record).unwrap_or(Value::Null),

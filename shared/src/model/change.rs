@@ -1,6 +1,7 @@
 //! A committed change of a user, as the table's stream reports it: the table is the outbox,
 //! and the stream consumers (the event publisher, the wallet creator) read these.
 
+use super::key_export::KeyExportRecord;
 use super::signature::SignatureRecord;
 use super::webhook::Endpoint;
 use super::{AppId, User, UserId};
@@ -48,6 +49,8 @@ pub struct ChangeRecord {
     /// A signature record written (its app and the record): the one other item whose
     /// insertion is an event.
     pub signature: Option<(AppId, SignatureRecord)>,
+    /// A key export recorded (break-glass): an insertion that is an event too.
+    pub key_export: Option<(AppId, KeyExportRecord)>,
     /// A webhook endpoint registered (its app and the endpoint, whose secrets the event never
     /// carries): an insertion that is an event too.
     pub endpoint: Option<(AppId, Endpoint)>,

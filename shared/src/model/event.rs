@@ -26,6 +26,9 @@ pub enum EventType {
     WalletFailed,
     #[serde(rename = "user.wallet_signed")]
     WalletSigned,
+    /// A wallet's private key left the stack (break-glass export).
+    #[serde(rename = "user.wallet_key_exported")]
+    WalletKeyExported,
     /// A webhook endpoint was registered: an app's existing endpoints hear of a new one.
     #[serde(rename = "webhook_endpoint.created")]
     WebhookEndpointCreated,
@@ -33,7 +36,7 @@ pub enum EventType {
 
 impl EventType {
     /// Every event type, in the order the documentation lists them.
-    pub const ALL: [EventType; 10] = [
+    pub const ALL: [EventType; 11] = [
         Self::UserCreated,
         Self::UserUpdated,
         Self::UserDeleted,
@@ -42,6 +45,7 @@ impl EventType {
         Self::WalletCreated,
         Self::WalletFailed,
         Self::WalletSigned,
+        Self::WalletKeyExported,
         Self::InvitationAccepted,
         Self::WebhookEndpointCreated,
     ];
@@ -58,6 +62,7 @@ impl EventType {
             Self::WalletCreated => "user.wallet_created",
             Self::WalletFailed => "user.wallet_failed",
             Self::WalletSigned => "user.wallet_signed",
+            Self::WalletKeyExported => "user.wallet_key_exported",
             Self::WebhookEndpointCreated => "webhook_endpoint.created",
         }
     }

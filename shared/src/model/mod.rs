@@ -9,6 +9,7 @@ pub mod email;
 pub mod event;
 pub mod identifier;
 pub mod ids;
+pub mod key_export;
 pub mod linked_account;
 pub mod network;
 pub mod new_user;

@@ -7,6 +7,7 @@ use serde_json::Value;
 
 use super::StoreError;
 use crate::model::api_key::AppSettings;
+pub use crate::model::key_export::KeyExportRecord;
 pub use crate::model::signature::SignatureRecord;
 use crate::model::{AppId, ChainType, SealedKey, User, UserId};
 
@@ -19,6 +20,16 @@ pub struct SignerRead {
     pub settings: AppSettings,
     /// The user's override of the app's signing policy.
     pub user_policy: Option<crate::model::policy::SigningPolicy>,
+}
+
+/// The audit trail of keys that left the stack (break-glass export, the admin CLI only).
+pub trait KeyExportStore: Send + Sync {
+    /// Records that `record`'s key is about to be exported, beside its user; it must be new.
+    fn record_key_export(
+        &self,
+        app: &AppId,
+        record: &KeyExportRecord,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
 }
 
 /// Nonce leases, daily totals and signature records.

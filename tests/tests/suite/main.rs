@@ -4,6 +4,7 @@
 
 mod access;
 mod batch;
+mod break_glass;
 mod confusables;
 mod console;
 mod contract;

@@ -13,6 +13,7 @@
 //! | nonce lease | the user's                             | `NONCE#<chain id>` |
 //! | daily value total | the user's                       | `SPENT#<network>#<day>` |
 //! | signature record | the user's                        | `SIG#<time>#<signature id>` |
+//! | key export record | the user's                       | `EXPORT#<time>#<export id>` |
 //! | idempotency key | `APP#<app>#IDEM#<key>`           | `IDEM`   |
 //! | batch row receipt | the key's                      | `ROW#<index>` |
 //! | deleted user | the user's (kept until its TTL)     | `DELETED` |

@@ -13,7 +13,9 @@ use super::users::UserItem;
 use super::wallets::WalletKeyItem;
 use crate::model::{AppId, ChainType, UserId, WalletStatus};
 use crate::ports::WalletStore;
-use crate::ports::signing::{SignatureRecord, SignerRead, SigningStore};
+use crate::ports::signing::{
+    KeyExportRecord, KeyExportStore, SignatureRecord, SignerRead, SigningStore,
+};
 use crate::ports::{Fault, StoreError};
 
 /// The most times a lease is retried against racing leases of the same wallet before the
@@ -35,6 +37,45 @@ pub(super) struct SignatureItem {
 
 /// The sort key of a signature record.
 pub(super) const SK_SIGNATURE_PREFIX: &str = "SIG#";
+
+/// A key export record as stored, beside its user.
+#[derive(Serialize, Deserialize)]
+pub(super) struct KeyExportItem {
+    pk: String,
+    sk: String,
+    entity: String,
+    pub(super) app_id: AppId,
+    #[serde(flatten)]
+    pub(super) record: KeyExportRecord,
+}
+
+/// The sort key of a key export record.
+pub(super) const SK_KEY_EXPORT_PREFIX: &str = "EXPORT#";
+
+impl KeyExportStore for DynamoStore {
+    async fn record_key_export(
+        &self,
+        app: &AppId,
+        record: &KeyExportRecord,
+    ) -> Result<(), StoreError> {
+        let item = to_item(&KeyExportItem {
+            pk: keys::user_pk(app, record.user_id),
+            sk: format!("{SK_KEY_EXPORT_PREFIX}{}#{}", record.created_at, record.id),
+            entity: "key_export".into(),
+            app_id: app.clone(),
+            record: record.clone(),
+        })?;
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(pk)")
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(classify)
+    }
+}
 
 impl DynamoStore {
     /// An update of the item `sk` beside the user.

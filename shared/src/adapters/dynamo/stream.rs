@@ -6,11 +6,12 @@ use aws_lambda_events::event::dynamodb::{Event, EventRecord};
 use aws_lambda_events::event::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse};
 
 use super::keys::{SK_DELETED, SK_USER};
-use super::signing::{SK_SIGNATURE_PREFIX, SignatureItem};
+use super::signing::{KeyExportItem, SK_KEY_EXPORT_PREFIX, SK_SIGNATURE_PREFIX, SignatureItem};
 use super::user_from_image;
 use super::users::TombstoneItem;
 use super::webhooks::EndpointItem;
 use crate::model::change::{ChangeKind, ChangeRecord, PoisonRecord, UserChange};
+use crate::model::key_export::KeyExportRecord;
 use crate::model::signature::SignatureRecord;
 use crate::model::webhook::Endpoint;
 use crate::model::{AppId, UserId};
@@ -38,6 +39,7 @@ pub fn record(record: &EventRecord) -> ChangeRecord {
         },
         change: user_change(record),
         signature: signature(record),
+        key_export: key_export(record),
         endpoint: endpoint(record),
         tombstone_removed: tombstone_removed(record),
     }
@@ -81,6 +83,19 @@ fn signature(record: &EventRecord) -> Option<(AppId, SignatureRecord)> {
         return None;
     }
     let item: SignatureItem = serde_dynamo::from_item(record.change.new_image.clone()).ok()?;
+    Some((item.app_id, item.record))
+}
+
+/// The key export record an insertion of one carries.
+fn key_export(record: &EventRecord) -> Option<(AppId, KeyExportRecord)> {
+    let is_export = matches!(
+        record.change.keys.get("sk"),
+        Some(serde_dynamo::AttributeValue::S(sk)) if sk.starts_with(SK_KEY_EXPORT_PREFIX)
+    );
+    if !is_export || record.event_name != "INSERT" {
+        return None;
+    }
+    let item: KeyExportItem = serde_dynamo::from_item(record.change.new_image.clone()).ok()?;
     Some((item.app_id, item.record))
 }
 

@@ -3,6 +3,7 @@
 //! provisioning: the work of the stream-triggered wallet creator. (Its events are
 //! [`crate::domain::events`].)
 
+pub mod break_glass;
 pub mod keys;
 pub mod policy;
 pub mod provision;
