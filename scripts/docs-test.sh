@@ -7,8 +7,10 @@ cd "$(dirname "$0")/.."
 
 log=.local/docs-test-stack.log
 mkdir -p .local
-# The admin CLI the docs run (run-local.sh builds the API itself).
+# The admin CLI the docs run, and the API run-local.sh starts: built here, before the wait for
+# the stack below starts counting (a build of its own can take minutes on a cold machine).
 cargo build -q -p wallet-users-admin
+cargo build -q -p local-api
 setsid scripts/run-local.sh >"$log" 2>&1 &
 stack=$!
 trap 'kill -TERM -- "-$stack" 2>/dev/null; wait "$stack" 2>/dev/null || true' EXIT

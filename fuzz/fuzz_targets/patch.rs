@@ -24,7 +24,7 @@ use shared::model::{
     AppId, ChainType, Handle, Identifier, LinkedAccount, User, UserId, UserStatus, Wallet,
 };
 use shared::ports::access::Admission;
-use shared::ports::{RestoreConflict, StoreError, UserStore, WriteError};
+use shared::ports::{KeysAtRestore, RestoreConflict, StoreError, UserStore, WriteError};
 
 /// A store holding one user, checking each replacement's guard changes.
 struct OneUser(Mutex<User>);
@@ -110,6 +110,7 @@ impl UserStore for OneUser {
         &self,
         _: &AppId,
         _: &Handle,
+        _: Option<UserId>,
         _: usize,
     ) -> Result<Vec<UserId>, StoreError> {
         Err(unsupported())
@@ -128,7 +129,7 @@ impl UserStore for OneUser {
         _: &AppId,
         _: &User,
         _: &[Identifier],
-        _: &[ChainType],
+        _: KeysAtRestore<'_>,
         _: u64,
     ) -> Result<(), RestoreConflict> {
         Err(unsupported().into())
