@@ -50,15 +50,7 @@ impl AppAdmin for DynamoStore {
             entity: "app".to_owned(),
             app: app.clone(),
         })?;
-        self.client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(item))
-            .condition_expression("attribute_not_exists(pk)")
-            .send()
-            .await
-            .map_err(classify)?;
-        Ok(())
+        self.put_new(item).await
     }
 
     /// The app with `app_id`, if it exists.

@@ -109,6 +109,20 @@ impl DynamoStore {
         Ok(output.item)
     }
 
+    /// Puts `item`, which must be new (no item with its key): the record of something that
+    /// happened once (an app, a signature, a key export).
+    pub(super) async fn put_new(&self, item: Item) -> Result<(), StoreError> {
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(pk)")
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(classify)
+    }
+
     /// Sends a transaction (with a token, so the SDK's own retries of it are idempotent: a
     /// first attempt that committed but lost its response is reported as committed). `None`
     /// if it committed; each item's cancellation reason if it was cancelled.

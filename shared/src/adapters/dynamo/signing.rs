@@ -65,15 +65,7 @@ impl KeyExportStore for DynamoStore {
             app_id: app.clone(),
             record: record.clone(),
         })?;
-        self.client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(item))
-            .condition_expression("attribute_not_exists(pk)")
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(classify)
+        self.put_new(item).await
     }
 }
 
@@ -297,14 +289,6 @@ impl SigningStore for DynamoStore {
             app_id: app.clone(),
             record: record.clone(),
         })?;
-        self.client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(item))
-            .condition_expression("attribute_not_exists(pk)")
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(classify)
+        self.put_new(item).await
     }
 }
