@@ -110,6 +110,12 @@ impl LocalApi {
             .env("DYNAMODB_ENDPOINT", api_tests::endpoint())
             .env("LISTEN_ADDR", format!("127.0.0.1:{port}"))
             .env(shared::adapters::sealer::LOCAL_KEK_VAR, "00".repeat(32))
+            // The bench measures the API, not the per-app limit (which would answer 429 past
+            // its default of 100 requests a second); the limiter's own cost is in `overhead`.
+            .env(
+                shared::config::APP_RATE_LIMIT_VAR,
+                api_tests::UNTHROTTLED.per_second.to_string(),
+            )
             .env("RUST_LOG", "warn")
             .stdout(Stdio::null())
             .kill_on_drop(true)
