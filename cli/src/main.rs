@@ -2,6 +2,7 @@
 //! Every command prints JSON on stdout, so scripts can read it.
 
 mod break_glass;
+mod export;
 
 use std::process::ExitCode;
 
@@ -60,6 +61,18 @@ enum Command {
     ListKeys {
         #[arg(long)]
         app_id: String,
+    },
+    /// Exports every user of an app, as the API shows them (never key material), into JSON
+    /// Lines files under `--out` (`<out>/<app>/<export id>/part-*.jsonl`, readable by you
+    /// alone), reporting each part on stderr; prints the export's id, count and files. The
+    /// job is recorded in the table: `--resume <export id>` finishes one that was stopped.
+    ExportUsers {
+        #[arg(long)]
+        app_id: String,
+        #[arg(long)]
+        out: std::path::PathBuf,
+        #[arg(long)]
+        resume: Option<String>,
     },
     /// Restores a deleted user within its retention period (DELETED_USER_RETENTION_DAYS,
     /// default 30): the user, its identifiers and its wallet keys come back. Fails, changing
@@ -302,6 +315,11 @@ async fn run(
                 .collect();
             json!({ "app_id": id, "keys": keys })
         }
+        Command::ExportUsers {
+            app_id: id,
+            out,
+            resume,
+        } => export::export_users(store, &app_id(&id)?, out, resume).await?,
         Command::RestoreUser {
             app_id: id,
             user_id,

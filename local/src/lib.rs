@@ -3,6 +3,7 @@
 //! as `lambda_http` shapes an API Gateway event (path and query parameters included).
 
 pub mod docs;
+pub mod export_runs;
 pub mod listen;
 pub mod private_files;
 pub mod queue;
@@ -48,6 +49,8 @@ pub struct Services {
     pub queue: Arc<LocalQueue>,
     /// The chains' nodes (sends, and filling transactions); loopback allowed, for anvil.
     pub node: Arc<HttpNode>,
+    /// Where exports are written (the S3 bucket's stand-in).
+    pub exports: shared::adapters::export_files::DirectoryFiles,
 }
 
 /// The variable naming the local chain's node (anvil, which `scripts/run-local.sh` starts):
@@ -240,6 +243,18 @@ pub async fn dispatch(
         Route::LinkAccount => link_account::handle(store, request).await,
         Route::UnlinkAccount => unlink_account::handle(store, request).await,
         Route::ImportUsers => import_users::handle(store, request).await,
+        Route::StartExport | Route::GetExport => {
+            let runs = export_runs::LocalRuns {
+                store: store.clone(),
+                files: services.exports.clone(),
+            };
+            let context = exports::Services {
+                store,
+                files: &services.exports,
+                runs: &runs,
+            };
+            exports::handle(&context, request).await
+        }
         Route::DeleteUser | Route::RestoreUser => {
             delete_user::handle(store, retention, request).await
         }

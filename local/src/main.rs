@@ -16,6 +16,7 @@ use local_api::private_files::write_private;
 use local_api::queue::LocalQueue;
 use local_api::{LOCAL_CHAIN_VAR, Services, workers};
 use shared::adapters::DynamoStore;
+use shared::adapters::export_files::DirectoryFiles;
 use shared::adapters::http_sender::Sender;
 use shared::adapters::sealer::LOCAL_KEK_VAR;
 use shared::adapters::sealer::LocalSealer;
@@ -75,6 +76,8 @@ async fn run() -> Result<(), String> {
         sealer: sealer.clone(),
         queue: Arc::new(LocalQueue::new(schedule.attempts())),
         node: local_api::local_node(),
+        exports: DirectoryFiles::new(local_api::export_runs::LOCAL_EXPORT_DIR)
+            .map_err(|e| e.to_string())?,
     };
     if !api_only {
         let wallets = workers::run_wallet_creator(services.clone(), endpoint.clone(), sealer);

@@ -227,6 +227,16 @@ impl<S: Backend> TestStack<S> {
 }
 
 impl TestStack {
+    /// Where this stack's exports are written: a directory of its own, under the system's
+    /// temporary directory.
+    pub fn export_files(&self) -> shared::adapters::export_files::DirectoryFiles {
+        let dir = std::env::temp_dir()
+            .join("wallet-users-exports")
+            .join(self.table());
+        shared::adapters::export_files::DirectoryFiles::new(dir)
+            .unwrap_or_else(|e| panic!("the exports directory: {e}"))
+    }
+
     /// The local stack's services on this table: a fresh dev key-encryption key, and a
     /// delivery queue that gives a job `attempts` receives.
     pub fn services(&self, attempts: u32) -> local_api::Services {
@@ -235,6 +245,7 @@ impl TestStack {
             sealer: wallets::stack_sealer(),
             queue: std::sync::Arc::new(local_api::queue::LocalQueue::new(attempts)),
             node: local_api::local_node(),
+            exports: self.export_files(),
         }
     }
 

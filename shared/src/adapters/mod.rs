@@ -3,6 +3,7 @@
 pub mod chain_node;
 pub mod dynamo;
 pub mod eventbridge;
+pub mod export_files;
 pub mod http_sender;
 pub mod memory;
 pub mod sealer;

@@ -83,3 +83,56 @@ impl DeliveryQueue for SqsQueue {
         Ok(())
     }
 }
+
+/// The variable naming the export runs queue's URL in AWS.
+pub const EXPORT_QUEUE_URL_VAR: &str = "EXPORT_QUEUE_URL";
+
+/// What a message on the export runs queue asks: run this export.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ExportRun {
+    pub app_id: crate::model::AppId,
+    pub export_id: String,
+}
+
+/// Export runs asked for on an SQS queue (`run-exports` consumes it).
+pub struct SqsExportRuns {
+    client: aws_sdk_sqs::Client,
+    url: String,
+}
+
+impl SqsExportRuns {
+    /// The queue named by `EXPORT_QUEUE_URL`.
+    pub fn from_env(
+        config: &aws_config::SdkConfig,
+    ) -> Result<Self, crate::ports::export::ExportFilesError> {
+        let url = std::env::var(EXPORT_QUEUE_URL_VAR).map_err(|_| {
+            crate::ports::export::ExportFilesError(format!("{EXPORT_QUEUE_URL_VAR} is not set"))
+        })?;
+        Ok(Self {
+            client: aws_sdk_sqs::Client::new(config),
+            url,
+        })
+    }
+}
+
+impl crate::ports::export::ExportRuns for SqsExportRuns {
+    async fn request_run(
+        &self,
+        app: &crate::model::AppId,
+        id: &str,
+    ) -> Result<(), crate::ports::export::ExportFilesError> {
+        let body = serde_json::to_string(&ExportRun {
+            app_id: app.clone(),
+            export_id: id.to_owned(),
+        })
+        .map_err(|e| crate::ports::export::ExportFilesError(e.to_string()))?;
+        self.client
+            .send_message()
+            .queue_url(&self.url)
+            .message_body(body)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| crate::ports::export::ExportFilesError(sqs_error(e).0))
+    }
+}

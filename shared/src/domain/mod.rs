@@ -4,6 +4,7 @@
 pub mod access;
 pub mod apps;
 pub mod events;
+pub mod exports;
 pub mod paging;
 pub mod rate_limit;
 pub mod recent;

@@ -7,6 +7,7 @@ use http::StatusCode;
 
 use crate::domain::access::AccessError;
 use crate::domain::apps::AppsError;
+use crate::domain::exports::ExportError;
 use crate::domain::users::{RestoreError, UsersError};
 use crate::domain::wallets::rpc::RpcError;
 use crate::domain::webhooks::manage::WebhooksError;
@@ -271,6 +272,23 @@ impl From<AccessError> for ApiError {
             )]),
             AccessError::UserDisabled => ApiError::UserDisabled,
             AccessError::Store(error) => ApiError::from(error),
+        }
+    }
+}
+
+impl From<ExportError> for ApiError {
+    fn from(error: ExportError) -> Self {
+        match error {
+            ExportError::NotFound => ApiError::NotFound("export"),
+            ExportError::Store(error) => ApiError::from(error),
+            // The bucket or the queue failing is passing; the export resumes where it was.
+            ExportError::Files(error) => ApiError::unavailable(Some(Fault::caused_by(
+                "the export's files or runs failed",
+                error,
+            ))),
+            other => ApiError::Internal {
+                cause: Some(Fault::caused_by("exporting failed", other)),
+            },
         }
     }
 }

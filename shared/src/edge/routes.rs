@@ -29,6 +29,8 @@ pub enum Route {
     DeleteUser,
     RestoreUser,
     ImportUsers,
+    StartExport,
+    GetExport,
     CreateWebhook,
     ListWebhooks,
     DeleteWebhook,
@@ -93,7 +95,10 @@ impl Route {
             | Self::RevokeInvitation
             | Self::ListApiKeys
             | Self::CreateApiKey
-            | Self::RevokeApiKey => Scope::Admin,
+            | Self::RevokeApiKey
+            // Every user at once: an operator's act, not an app backend's.
+            | Self::StartExport
+            | Self::GetExport => Scope::Admin,
         }
     }
 }
@@ -109,7 +114,7 @@ pub struct RouteSpec {
 }
 
 /// Every route of the API.
-pub fn routes() -> [RouteSpec; 38] {
+pub fn routes() -> [RouteSpec; 40] {
     [
         RouteSpec {
             method: Method::POST,
@@ -218,6 +223,18 @@ pub fn routes() -> [RouteSpec; 38] {
             path: "/v1/users/batch",
             route: Route::ImportUsers,
             function: "import-users",
+        },
+        RouteSpec {
+            method: Method::POST,
+            path: "/v1/exports",
+            route: Route::StartExport,
+            function: "exports",
+        },
+        RouteSpec {
+            method: Method::GET,
+            path: "/v1/exports/{id}",
+            route: Route::GetExport,
+            function: "exports",
         },
         RouteSpec {
             method: Method::POST,

@@ -7,6 +7,7 @@ pub mod api_key;
 pub mod change;
 pub mod email;
 pub mod event;
+pub mod export;
 pub mod identifier;
 pub mod ids;
 pub mod key_export;

@@ -22,6 +22,7 @@ use crate::model::{
 
 pub mod access;
 pub mod commit;
+pub mod export;
 pub mod fault;
 pub mod idempotency;
 pub mod publisher;

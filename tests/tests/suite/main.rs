@@ -15,6 +15,7 @@ mod custody;
 mod dialects;
 mod emulator;
 mod events;
+mod exports;
 mod fallback_events;
 mod faults;
 mod find_or_create_user_events;

@@ -172,6 +172,7 @@ async fn a_store_crash_mid_load_loses_nothing_and_duplicates_nothing() {
         sealer: test_sealer(),
         queue: Arc::new(local_api::queue::LocalQueue::new(3)),
         node: local_api::local_node(),
+        exports: stack.export_files(),
     };
     let consumer = tokio::spawn(local_api::workers::run_wallet_creator(
         services,

@@ -25,6 +25,7 @@
 //! | allowlist entry | `APP#<app>#ALLOWLIST`              | `<entry id>` |
 //! | invitation | `APP#<app>#INVITATIONS`                 | `<invitation id>` |
 //! | open invitation of an identifier | `APP#<app>#INVITE#<kind>#<value>` | `INVITE` |
+//! | export of the users | `APP#<app>#EXPORTJOB#<export id>` | `EXPORTJOB` |
 //!
 //! Sealed wallet keys and sealed client secrets live in partitions of their own, apart from
 //! their user and their API key, under prefixes nothing else uses ([`WALLET_KEYS_PREFIX`],
@@ -139,6 +140,14 @@ pub const TTL_ATTRIBUTE: &str = "ttl";
 /// The partition key of an app's idempotency key.
 pub fn idempotency_pk(app: &AppId, key: &str) -> String {
     format!("APP#{app}#IDEM#{key}")
+}
+
+/// The sort key of an export job.
+pub const SK_EXPORT_JOB: &str = "EXPORTJOB";
+
+/// The partition key of an export job.
+pub fn export_job_pk(app: &AppId, id: &str) -> String {
+    format!("APP#{app}#EXPORTJOB#{id}")
 }
 
 /// The partition key of a user.

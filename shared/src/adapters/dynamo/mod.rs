@@ -4,6 +4,7 @@
 mod access;
 mod apps;
 mod cancellation;
+mod exports;
 mod idempotency;
 pub mod keys;
 pub mod migrate;
