@@ -20,6 +20,7 @@ mod chart;
 mod cold_start;
 mod cost;
 mod dialects;
+mod export;
 mod load;
 mod meter;
 mod overhead;
@@ -81,6 +82,11 @@ async fn main() {
         );
         return;
     }
+    // `--export`: only the export's throughput and cost.
+    if args.iter().any(|arg| arg == "--export") {
+        export::run(&mut report, if quick { 300 } else { 5_000 }).await;
+        return;
+    }
     // `--dialects`: only each dialect route's overhead next to the native route's.
     if args.iter().any(|arg| arg == "--dialects") {
         dialects::run(&mut report, if quick { 10 } else { 300 }).await;
@@ -99,6 +105,7 @@ async fn main() {
     let wallet = wallet_creator_throughput(&mut report, quick).await;
     create_to_ready(&mut report, quick).await;
     batch_and_list(&mut report, quick).await;
+    export::run(&mut report, if quick { 300 } else { 5_000 }).await;
     webhook_latency(&mut report, quick).await;
     delivery_throughput(&mut report, quick).await;
     // Last: the load writes tens of thousands of items, after which DynamoDB Local (one JVM

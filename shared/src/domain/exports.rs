@@ -5,7 +5,9 @@
 //!
 //! Consistency: users are read newest first by id, in pages that each read every partition of
 //! the listing at one moment, and the cursor only moves down. A user therefore appears once,
-//! in the state its page read; users created after the export began are left out. Memory is
+//! in the state its page read; users created after the export began are left out. (The
+//! listing is an index that follows writes by a moment: a user written in that moment of its
+//! page can be read where it was, or not yet where it goes; docs/moving.md says so.) Memory is
 //! bounded by one part ([`ExportLimits::part_users`] users) whatever the app's size.
 
 use crate::clock;

@@ -447,6 +447,14 @@ async fn every_route_answers_as_the_contract_says() {
     api.send("delete", "/v1/keys/{id}", &by_key, None).await;
     api.send("delete", "/v1/keys/{id}", &by_key, None).await;
 
+    let exports = "/v1/exports";
+    let export = api.send("post", exports, exports, None).await;
+    let by_export = format!("/v1/exports/{}", export["data"]["id"].as_str().unwrap());
+    api.send("get", "/v1/exports/{id}", &by_export, None).await;
+    let missing = format!("/v1/exports/ux_{}", "0".repeat(32));
+    let missing = api.send("get", "/v1/exports/{id}", &missing, None).await;
+    assert_eq!(missing["error"]["code"], "not_found", "{missing}");
+
     api.send("delete", "/v1/users/{id}", &by_id, None).await;
     api.send("delete", "/v1/webhooks/{id}", &by_endpoint, None)
         .await;

@@ -327,7 +327,8 @@ fn consumers_are_bounded_and_every_function_knows_the_app_rate_limit() {
         [
             "CreateWalletsFunction",
             "DeliverWebhooksFunction",
-            "PublishEventsFunction"
+            "PublishEventsFunction",
+            "RunExportsFunction"
         ]
     );
     let variables = &template["Globals"]["Function"]["Environment"]["Variables"];
