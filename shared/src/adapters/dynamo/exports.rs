@@ -97,23 +97,9 @@ impl ExportStore for DynamoStore {
             .chain([keys::disabled_users_pk(app)])
             .collect();
         let share = (size / usize::from(keys::USER_LIST_SHARDS)).max(1);
-        let queries = partitions.into_iter().map(|partition| {
-            let mut query = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .index_name(keys::USERS_BY_APP_INDEX)
-                .scan_index_forward(false)
-                .limit(share as i32)
-                .expression_attribute_values(":pk", AttributeValue::S(partition));
-            query = match before {
-                Some(before) => query
-                    .key_condition_expression("gsi1pk = :pk AND gsi1sk < :before")
-                    .expression_attribute_values(":before", AttributeValue::S(before.to_string())),
-                None => query.key_condition_expression("gsi1pk = :pk"),
-            };
-            query.send()
-        });
+        let queries = partitions
+            .into_iter()
+            .map(|partition| self.listing_page(partition, before, share).send());
         let pages = futures::future::try_join_all(queries)
             .await
             .map_err(classify)?;

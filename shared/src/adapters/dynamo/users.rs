@@ -519,23 +519,9 @@ impl UserStore for DynamoStore {
             Some(UserStatus::Disabled) => vec![keys::disabled_users_pk(app)],
             None => active.chain([keys::disabled_users_pk(app)]).collect(),
         };
-        let queries = partitions.into_iter().map(|partition| {
-            let mut query = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .index_name(keys::USERS_BY_APP_INDEX)
-                .scan_index_forward(false)
-                .limit(limit as i32 + 1)
-                .expression_attribute_values(":pk", AttributeValue::S(partition));
-            query = match before {
-                Some(before) => query
-                    .key_condition_expression("gsi1pk = :pk AND gsi1sk < :before")
-                    .expression_attribute_values(":before", AttributeValue::S(before.to_string())),
-                None => query.key_condition_expression("gsi1pk = :pk"),
-            };
-            query.send()
-        });
+        let queries = partitions
+            .into_iter()
+            .map(|partition| self.listing_page(partition, before, limit + 1).send());
         let pages = futures::future::try_join_all(queries)
             .await
             .map_err(classify)?;
@@ -581,5 +567,31 @@ impl UserStore for DynamoStore {
     ) -> Result<(), RestoreConflict> {
         self.write_back(app, user, identifiers, keys, now_secs)
             .await
+    }
+}
+
+impl DynamoStore {
+    /// A query of one partition of the users listing: its newest `limit` users, all older
+    /// than `before` if given.
+    pub(super) fn listing_page(
+        &self,
+        partition: String,
+        before: Option<UserId>,
+        limit: usize,
+    ) -> aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder {
+        let query = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(keys::USERS_BY_APP_INDEX)
+            .scan_index_forward(false)
+            .limit(i32::try_from(limit).unwrap_or(i32::MAX))
+            .expression_attribute_values(":pk", AttributeValue::S(partition));
+        match before {
+            Some(before) => query
+                .key_condition_expression("gsi1pk = :pk AND gsi1sk < :before")
+                .expression_attribute_values(":before", AttributeValue::S(before.to_string())),
+            None => query.key_condition_expression("gsi1pk = :pk"),
+        }
     }
 }
