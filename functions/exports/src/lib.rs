@@ -101,13 +101,16 @@ where
     R: ExportRuns,
 {
     let job = exports::get_export(services.store, app, id).await?;
-    if exports::stalled(&job) {
-        // Its run was lost: another resumes it from its last part. A failure to ask is
-        // the next reader's to retry; this one still sees the job.
-        if let Err(error) = services.runs.request_run(app, id).await {
-            tracing::warn!(%error, export = id, "asking for a stalled export's run failed");
-        }
-    }
+    // An export whose run was lost is resumed by its reader; failing to ask is the next
+    // reader's to retry (in STALL), and this one still sees the job.
+    let job =
+        match exports::resume_if_stalled(services.store, services.runs, app, job.clone()).await {
+            Ok(job) => job,
+            Err(error) => {
+                tracing::warn!(%error, export = id, "asking for a stalled export's run failed");
+                job
+            }
+        };
     Ok(Reply::ok(view(services.files, app, &job).await?))
 }
 

@@ -13,11 +13,9 @@ use shared::ports::export::{ExportFiles, ExportRuns, ExportStore};
 /// Time kept in hand at the end of an invocation: more than one part takes to read and write.
 pub const MARGIN: Duration = Duration::from_secs(60);
 
-/// A message that is not an export run: a bug upstream, not worth retrying.
+/// A run that failed: the queue offers its message again.
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
-    #[error("not an export run: {0}")]
-    Malformed(String),
     #[error(transparent)]
     Export(#[from] ExportError),
 }
@@ -38,8 +36,14 @@ where
 {
     for message in event.records {
         let body = message.body.unwrap_or_default();
-        let run: ExportRun =
-            serde_json::from_str(&body).map_err(|e| RunError::Malformed(e.to_string()))?;
+        let run: ExportRun = match serde_json::from_str(&body) {
+            Ok(run) => run,
+            // Retrying would not make it one: logged, and dropped.
+            Err(error) => {
+                tracing::error!(%error, "not an export run; the message is dropped");
+                continue;
+            }
+        };
         let keep_going = || {
             deadline
                 .duration_since(SystemTime::now())

@@ -112,7 +112,17 @@ impl S3Files {
     pub fn from_env(config: &aws_config::SdkConfig) -> Result<Self, ExportFilesError> {
         let bucket = std::env::var(EXPORT_BUCKET_VAR)
             .map_err(|_| ExportFilesError(format!("{EXPORT_BUCKET_VAR} is not set")))?;
-        Ok(Self::new(aws_sdk_s3::Client::new(config), bucket))
+        // A part is megabytes, not a DynamoDB item: the shared configuration's 2 s attempt
+        // and 5 s call timeouts are for the store.
+        let timeouts = aws_config::timeout::TimeoutConfig::builder()
+            .connect_timeout(Duration::from_secs(3))
+            .operation_attempt_timeout(Duration::from_secs(120))
+            .operation_timeout(Duration::from_secs(300))
+            .build();
+        let s3 = aws_sdk_s3::config::Builder::from(config)
+            .timeout_config(timeouts)
+            .build();
+        Ok(Self::new(aws_sdk_s3::Client::from_conf(s3), bucket))
     }
 
     fn key(app: &AppId, id: &str, name: &str) -> String {

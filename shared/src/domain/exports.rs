@@ -64,7 +64,9 @@ pub async fn start_export<S: ExportStore>(
         status: ExportStatus::Running,
         users: 0,
         parts: Vec::new(),
-        cursor: None,
+        // Below the id a user created now would get: users created after the export began
+        // are not in it.
+        cursor: Some(crate::model::UserId::generate()),
         created_at: now.clone(),
         updated_at: now,
         finished_at: None,
@@ -79,6 +81,13 @@ pub async fn get_export<S: ExportStore>(
     app: &AppId,
     id: &str,
 ) -> Result<ExportJob, ExportError> {
+    // Not an id this API makes: no such export, without asking the store.
+    let well_formed = id
+        .strip_prefix("ux_")
+        .is_some_and(|hex| hex.len() == 32 && hex.bytes().all(|b| b.is_ascii_hexdigit()));
+    if !well_formed {
+        return Err(ExportError::NotFound);
+    }
     store
         .get_export(app, id)
         .await?
@@ -86,7 +95,8 @@ pub async fn get_export<S: ExportStore>(
 }
 
 /// Writes the export's remaining parts while `keep_going()` says so before each part; the job
-/// as recorded when it stops (done, or still running for the next run to resume).
+/// as recorded when it stops: done, or still running for the next run to resume (this one ran
+/// out of time, or found another run recording parts and left the export to it).
 pub async fn run_export<S, F>(
     store: &S,
     files: &F,
@@ -124,15 +134,22 @@ where
             next.status = ExportStatus::Done;
             next.finished_at = Some(next.updated_at.clone());
         }
-        if store.advance_export(app, &next, parts_before).await? {
+        if store.advance_export(app, &next, &job.updated_at).await? {
             job = next;
-        } else {
-            // Another run recorded this part first: its file stands, ours goes, and this run
-            // carries on from what that run recorded.
-            if let Some(name) = written {
+            continue;
+        }
+        let recorded = get_export(store, app, id).await?;
+        match written {
+            // Our write landed, its answer did not: the SDK's retry then found the record
+            // changed (by itself). The part is ours, and this run goes on.
+            Some(name) if recorded.parts.iter().any(|part| part.name == name) => job = recorded,
+            // Another run (or a reader asking for one) changed the record first: that run
+            // carries on, and this one stops, its part removed.
+            Some(name) => {
                 files.remove_part(app, id, &name).await?;
+                return Ok(recorded);
             }
-            job = get_export(store, app, id).await?;
+            None => return Ok(recorded),
         }
     }
     Ok(job)
@@ -155,8 +172,10 @@ where
     F: ExportFiles,
     R: ExportRuns,
 {
-    let job = run_export(store, files, app, id, limits, keep_going).await?;
-    if job.status == ExportStatus::Running {
+    let job = run_export(store, files, app, id, limits, &keep_going).await?;
+    // Out of time: the next run is this one's to ask for. A run that stopped with time left
+    // found another run at work, which asks when its own time is out.
+    if job.status == ExportStatus::Running && !keep_going() {
         runs.request_run(app, id).await?;
     }
     Ok(job)
@@ -215,4 +234,32 @@ pub const STALL: std::time::Duration = std::time::Duration::from_secs(15 * 60);
 pub fn stalled(job: &ExportJob) -> bool {
     let limit = clock::format_rfc3339(time::OffsetDateTime::now_utc() - STALL);
     job.status == ExportStatus::Running && job.updated_at < limit
+}
+
+/// `job` as a reader sees it; if it is [`stalled`], first marked as seen now and another run
+/// asked for. The mark is conditional, so of the readers of a stalled export only those who
+/// read it at the same moment ask (one, or a few), and no more for the next [`STALL`]; a run
+/// still at work that finds the mark stops, and the new run carries on from its last part.
+pub async fn resume_if_stalled<S, R>(
+    store: &S,
+    runs: &R,
+    app: &AppId,
+    job: ExportJob,
+) -> Result<ExportJob, ExportError>
+where
+    S: ExportStore,
+    R: ExportRuns,
+{
+    if !stalled(&job) {
+        return Ok(job);
+    }
+    let marked = ExportJob {
+        updated_at: clock::now_after(&job.updated_at),
+        ..job.clone()
+    };
+    if !store.advance_export(app, &marked, &job.updated_at).await? {
+        return get_export(store, app, &job.id).await;
+    }
+    runs.request_run(app, &job.id).await?;
+    Ok(marked)
 }

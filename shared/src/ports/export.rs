@@ -24,13 +24,14 @@ pub trait ExportStore: Send + Sync {
         id: &str,
     ) -> impl Future<Output = Result<Option<ExportJob>, StoreError>> + Send;
 
-    /// Replaces the job's record with `job` if the record still has `parts_before` parts;
-    /// `false` (nothing written) if another run recorded a part first.
+    /// Replaces the job's record with `job` if the record is still the one last changed at
+    /// `seen` (its `updated_at`, which every change moves forward); `false` (nothing written)
+    /// if another run or reader changed it first.
     fn advance_export(
         &self,
         app: &AppId,
         job: &ExportJob,
-        parts_before: usize,
+        seen: &str,
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 
     /// The next users of `app` older than `before` (from the newest if `None`), newest first,

@@ -21,8 +21,6 @@ struct ExportJobItem {
     pk: String,
     sk: String,
     entity: String,
-    /// The parts recorded: what a run's conditional write compares.
-    part_count: usize,
     ttl: u64,
     #[serde(flatten)]
     job: ExportJob,
@@ -34,7 +32,6 @@ impl DynamoStore {
             pk: keys::export_job_pk(app, &job.id),
             sk: keys::SK_EXPORT_JOB.into(),
             entity: "export_job".into(),
-            part_count: job.parts.len(),
             ttl: crate::clock::now_ms() / 1000 + EXPORT_RETENTION_SECS,
             job: job.clone(),
         })
@@ -58,15 +55,15 @@ impl ExportStore for DynamoStore {
         &self,
         app: &AppId,
         job: &ExportJob,
-        parts_before: usize,
+        seen: &str,
     ) -> Result<bool, StoreError> {
         let result = self
             .client
             .put_item()
             .table_name(&self.table)
             .set_item(Some(self.export_item(app, job)?))
-            .condition_expression("attribute_exists(pk) AND part_count = :before")
-            .expression_attribute_values(":before", AttributeValue::N(parts_before.to_string()))
+            .condition_expression("updated_at = :seen")
+            .expression_attribute_values(":seen", AttributeValue::S(seen.to_owned()))
             .send()
             .await;
         match result {
