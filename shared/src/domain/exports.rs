@@ -12,6 +12,7 @@
 
 use crate::clock;
 use crate::model::AppId;
+use crate::model::ids::{NoRandom, random_id};
 use crate::ports::StoreError;
 use crate::ports::export::{
     ExportFiles, ExportFilesError, ExportJob, ExportPart, ExportRuns, ExportStatus, ExportStore,
@@ -29,9 +30,8 @@ pub enum ExportError {
     /// A user that would not serialise: a bug, not an input.
     #[error("serialising a user: {0}")]
     Serialise(String),
-    /// The system's random source failed.
-    #[error("no random id")]
-    Random,
+    #[error(transparent)]
+    Random(#[from] NoRandom),
 }
 
 /// How big the pieces of an export are.
@@ -60,7 +60,7 @@ pub async fn start_export<S: ExportStore>(
 ) -> Result<ExportJob, ExportError> {
     let now = clock::now_rfc3339();
     let job = ExportJob {
-        id: format!("ux_{}", random_hex()?),
+        id: random_id("ux")?,
         status: ExportStatus::Running,
         users: 0,
         parts: Vec::new(),
@@ -115,7 +115,9 @@ where
         let parts_before = job.parts.len();
         let mut next = job.clone();
         let written = if part.users > 0 {
-            let name = format!("part-{:05}-{}.jsonl", parts_before + 1, &random_hex()?[..8]);
+            // The run's mark: 8 hex digits of a fresh id.
+            let mark = &random_id("run")?[4..12];
+            let name = format!("part-{:05}-{mark}.jsonl", parts_before + 1);
             let bytes = part.lines.len() as u64;
             files.write_part(app, id, &name, part.lines).await?;
             next.parts.push(ExportPart {
@@ -217,12 +219,6 @@ async fn read_part<S: ExportStore>(
         }
     }
     Ok(part)
-}
-
-fn random_hex() -> Result<String, ExportError> {
-    let mut id = [0u8; 16];
-    getrandom::fill(&mut id).map_err(|_| ExportError::Random)?;
-    Ok(hex::encode(id))
 }
 
 /// How long a running export may go without recording a part before a reader of it asks for

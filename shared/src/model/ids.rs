@@ -5,6 +5,19 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+/// The system's random source failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("the system's random source failed")]
+pub struct NoRandom;
+
+/// A fresh id of a record: `prefix` (`sig`, `kx`, `ux`), `_` and 128 random bits in 32 hex
+/// digits.
+pub fn random_id(prefix: &str) -> Result<String, NoRandom> {
+    let mut id = [0u8; 16];
+    getrandom::fill(&mut id).map_err(|_| NoRandom)?;
+    Ok(format!("{prefix}_{}", hex::encode(id)))
+}
+
 /// A user's id: a UUIDv7, so ids sort by creation time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(transparent)]

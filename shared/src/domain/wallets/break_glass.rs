@@ -10,6 +10,7 @@ use super::keys::{KeyError, address_of};
 use super::seal::{self, KeySealer, SealError};
 use crate::clock;
 use crate::domain::users::{self, UserFilter, UsersError};
+use crate::model::ids::random_id;
 use crate::model::{AppId, ChainType, User, UserId, WalletStatus};
 use crate::ports::sealer::KeyContext;
 use crate::ports::signing::{KeyExportRecord, KeyExportStore};
@@ -103,10 +104,8 @@ where
     // Refused here, nothing is recorded: the operator lacks the role.
     open_key(store, sealer, app, first).await?;
     for wallet in &wallets {
-        let mut id = [0u8; 16];
-        getrandom::fill(&mut id).map_err(|_| KeyError::Random)?;
         let record = KeyExportRecord {
-            id: format!("kx_{}", hex::encode(id)),
+            id: random_id("kx").map_err(|_| KeyError::Random)?,
             user_id: wallet.user,
             chain_type: wallet.chain,
             address: wallet.address.clone(),

@@ -20,6 +20,7 @@ use super::seal::{self, KeySealer, SealError};
 use super::sign::{self, TypedDataError};
 use super::transaction::{self, TransactionError};
 use super::{policy, solana};
+use crate::model::ids::random_id;
 use crate::model::network::{self, Network};
 use crate::model::policy::SigningPolicy;
 use crate::model::rpc::{
@@ -291,10 +292,9 @@ where
         transaction_hash: Option<String>,
         network: Option<String>,
     ) -> Result<SignatureRecord, RpcError> {
-        let mut id = [0u8; 16];
-        getrandom::fill(&mut id).map_err(|_| RpcError::Key(KeyError::Random))?;
+        let id = random_id("sig").map_err(|_| RpcError::Key(KeyError::Random))?;
         let record = SignatureRecord {
-            id: format!("sig_{}", hex::encode(id)),
+            id,
             user_id: target.user,
             chain_type: target.chain,
             address: target.address.clone(),
